@@ -1,0 +1,106 @@
+"""Sampling patient attributes at entry (heterogeneity).
+
+Attributes are drawn with the counter-based generator, keyed by patient id, so the
+same patient has the same attributes in every arm, block and thread layout.
+"""
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from trdsim.engine.rng import (
+    P_AGE,
+    P_FLEXIBILITY,
+    P_INFLAMMATION,
+    P_MALTREATMENT,
+    P_SEVERITY,
+    P_SEX,
+    standard_normal,
+    uniform,
+)
+from trdsim.scenario import Scenario
+
+_AGE_ATTEMPTS = 16  # rejection attempts for the truncated age distribution
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Structure of arrays, one entry per patient."""
+
+    pid0: int
+    age: np.ndarray  # years at entry (float32)
+    sex: np.ndarray  # 0 male, 1 female (int8)
+    severity: np.ndarray  # baseline HRSD-17 (float32)
+    maltreatment: np.ndarray  # int8 flag
+    inflammation: np.ndarray  # int8 flag (CRP > 3 mg/L)
+    flexibility: np.ndarray  # psychological flexibility, z-score (float32)
+    failed_trials: np.ndarray  # failed adequate trials at entry (int8)
+
+    def __len__(self) -> int:
+        return self.age.shape[0]
+
+    def frame(self):
+        """The cohort as a DataFrame (one row per patient)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "patient": np.arange(self.pid0, self.pid0 + len(self)),
+                "age": self.age,
+                "female": self.sex,
+                "severity": self.severity,
+                "maltreatment": self.maltreatment,
+                "inflammation": self.inflammation,
+                "flexibility": self.flexibility,
+                "failed_trials": self.failed_trials,
+            }
+        )
+
+
+@numba.njit(parallel=True, cache=True)
+def _sample(
+    seed, pid0, n, age_mean, age_sd, age_min, age_max, female, sev_mean, sev_sd, p_malt, p_infl
+):
+    age = np.empty(n, np.float32)
+    sex = np.empty(n, np.int8)
+    sev = np.empty(n, np.float32)
+    malt = np.empty(n, np.int8)
+    infl = np.empty(n, np.int8)
+    flex = np.empty(n, np.float32)
+    for i in numba.prange(n):
+        pid = pid0 + i
+        a = min(max(age_mean, age_min), age_max)  # fallback if every attempt is rejected
+        for k in range(_AGE_ATTEMPTS):
+            x = age_mean + age_sd * standard_normal(seed, pid, P_AGE + k)
+            if age_min <= x <= age_max:
+                a = x
+                break
+        age[i] = a
+        sex[i] = 1 if uniform(seed, pid, -1, P_SEX) < female else 0
+        sev[i] = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY)
+        malt[i] = 1 if uniform(seed, pid, -1, P_MALTREATMENT) < p_malt else 0
+        infl[i] = 1 if uniform(seed, pid, -1, P_INFLAMMATION) < p_infl else 0
+        flex[i] = standard_normal(seed, pid, P_FLEXIBILITY)
+    return age, sex, sev, malt, infl, flex
+
+
+def sample_cohort(scenario: Scenario, n: int, seed: int, pid0: int = 0) -> Cohort:
+    """Draw patients pid0 .. pid0 + n - 1 of the scenario's cohort."""
+    c = {k: p["value"] for k, p in scenario.params["cohort"].items()}
+    age, sex, sev, malt, infl, flex = _sample(
+        np.uint64(seed),
+        pid0,
+        n,
+        float(c["age_mean"]),
+        float(c["age_sd"]),
+        float(c["age_min"]),
+        float(c["age_max"]),
+        float(c["female_share"]),
+        float(c["severity_mean"]),
+        float(c["severity_sd"]),
+        float(c["maltreatment_share"]),
+        float(c["inflammation_share"]),
+    )
+    fails = np.full(n, scenario.failed_trials, dtype=np.int8)
+    return Cohort(pid0, age, sex, sev, malt, infl, flex, fails)

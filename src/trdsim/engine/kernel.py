@@ -1,0 +1,339 @@
+"""The weekly individual-level kernel.
+
+One function, `advance`, moves every patient of one arm from week `w0` to week `w1`.
+The full-horizon run calls it once (w0=0, w1=horizon); the care-system model can call
+it one week at a time. Both give identical results because all state lives in the
+arrays passed in and every random number is a pure function of
+(seed, patient, week, purpose).
+
+Order within a week (fixed):
+  1. death (background by age and sex; x hazard ratio while depressed);
+  2. acute phase: the step's planned event (response, dropout, or failure at the end
+     of an adequate trial) happens when its week comes; a responder completes the
+     course; a failed step moves the patient to the next step;
+  3. follow-up: relapse hazard by weeks since the course ended (Weibull), times
+     patient modifiers and the active maintenance hazard ratios;
+Death and relapse use exponential budgets: an Exp(1) threshold drawn once (at entry,
+at the end of each course) against the accumulated hazard, which has the same law as
+weekly Bernoulli draws and needs no random number in ordinary weeks.
+  4. on relapse: back to acute care at the step the pathway's rule names;
+  5. costs and QALYs of the week, discounted, for the state after 2-4.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+from trdsim.engine import layout as L
+from trdsim.engine.rng import (
+    P_DEATH,
+    P_DROP_WEEK,
+    P_DROPOUT,
+    P_ONSET,
+    P_OUTCOME,
+    P_RELAPSE,
+    P_REMISSION,
+    P_SUDDEN_GAIN,
+    uniform,
+)
+
+CHUNK = 2048  # patients per parallel work item; results do not depend on it
+
+
+@numba.njit(inline="always", cache=True)
+def _response_probability(tx, t, ef, fails, malt, infl, sev, flex):
+    eta = (
+        tx[t, L.TX_ALPHA]
+        + ef[L.EF_B_FAIL] * (fails - tx[t, L.TX_REF_FAIL])
+        + ef[L.EF_B_MALT] * malt
+        + ef[L.EF_B_INFL] * infl * tx[t, L.TX_MONO]
+        + ef[L.EF_B_SEV] * (sev - ef[L.EF_SEV_MEAN]) * tx[t, L.TX_PSYCH]
+        + ef[L.EF_B_FLEX] * flex
+    )
+    return 1.0 / (1.0 + math.exp(-eta))
+
+
+@numba.njit(inline="always", cache=True)
+def _plan_step(seed, pid, week, tx, t, p):
+    """Draw what will happen on a step that starts in `week`: (event, week of step)."""
+    n_weeks = int(tx[t, L.TX_TRIAL_WEEKS])
+    if uniform(seed, pid, week, P_OUTCOME) < p:
+        first = int(tx[t, L.TX_ONSET_FIRST])
+        span = int(tx[t, L.TX_ONSET_LAST]) - first + 1
+        return L.EV_RESPOND, first + int(uniform(seed, pid, week, P_ONSET) * span)
+    if uniform(seed, pid, week, P_DROPOUT) < tx[t, L.TX_DROPOUT]:
+        return L.EV_DROPOUT, 1 + int(uniform(seed, pid, week, P_DROP_WEEK) * n_weeks)
+    return L.EV_FAIL, n_weeks
+
+
+@numba.njit(parallel=True, cache=True)
+def advance(
+    w0,
+    w1,
+    seed,
+    pid0,
+    # patient attributes
+    age,
+    sex,
+    sev,
+    malt,
+    infl,
+    flex,
+    entry_step,
+    # one arm's pathway
+    steps,
+    n_steps,
+    maint,
+    on_relapse,
+    on_exhausted,
+    # parameters
+    tx,
+    mx,
+    ef,
+    mort_h,
+    cum_h,
+    disc_q,
+    disc_c,
+    # state (modified)
+    clin,
+    phase,
+    step,
+    wk,
+    ev,
+    ev_wk,
+    fails,
+    gain,
+    rmult,
+    death_budget,
+    relapse_budget,
+    # per-patient outputs (accumulated)
+    cost,
+    qaly,
+    weeks_alive,
+    weeks_rem,
+    first_rem,
+    first_fu,
+    first_relapse,
+    relapses,
+    max_step,
+    death_week,
+    # week x trace-state counts (accumulated)
+    trace,
+):
+    n = age.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    n_tr = trace.shape[1]
+    n_ages = mort_h.shape[1]
+    k_max = cum_h.shape[1] - 1
+    part = np.zeros((n_chunks, w1 - w0, n_tr), dtype=np.int64)
+    for c in numba.prange(n_chunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            pid = pid0 + i
+            # state in locals for the whole call, stored back at the end: keeps the
+            # weekly loop in registers
+            cl = clin[i]
+            ph = phase[i]
+            st = step[i]
+            wki = wk[i]
+            evi = ev[i]
+            evw = ev_wk[i]
+            nf = fails[i]
+            gn = gain[i]
+            rm = rmult[i]
+            db = death_budget[i]
+            rb = relapse_budget[i]
+            co = cost[i]
+            qa = qaly[i]
+            wa = weeks_alive[i]
+            wr = weeks_rem[i]
+            age_i = age[i]
+            sex_i = sex[i]
+            for w in range(w0, w1):
+                ww = w - w0
+                if cl == L.DEAD:
+                    part[c, ww, L.T_DEAD] += 1
+                    continue
+                # 1. death: the patient dies once the accumulated hazard exceeds an
+                # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
+                # draw with p = 1 - exp(-h), without a random number every week
+                h = mort_h[sex_i, min(int(age_i + w / 52.0), n_ages - 1)]
+                if cl == L.DEPRESSED:
+                    h *= ef[L.EF_MORT_HR]
+                db -= h
+                if db <= 0.0:
+                    cl = L.DEAD
+                    death_week[i] = w
+                    part[c, ww, L.T_DEAD] += 1
+                    continue
+                restart = False  # the patient (re)starts a step this week
+                advance_step = False
+                # 2. acute phase and course completion
+                if ph == L.ACUTE or ph == L.COURSE:
+                    t = steps[st]
+                    wki += 1
+                    if ph == L.ACUTE and wki == evw:
+                        if evi == L.EV_RESPOND:
+                            if uniform(seed, pid, w, P_REMISSION) < tx[t, L.TX_REM_SHARE]:
+                                cl = L.REMISSION
+                            else:
+                                cl = L.RESPONSE
+                            gn = 0
+                            if tx[t, L.TX_PSYCH] > 0.0:
+                                if uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
+                                    gn = 1
+                            ph = L.COURSE
+                        else:
+                            nf += 1
+                            advance_step = True
+                    if ph == L.COURSE and wki >= int(tx[t, L.TX_TRIAL_WEEKS]):
+                        # course complete: relapse clock starts, maintenance begins
+                        ph = L.FOLLOWUP
+                        wki = 0
+                        if first_fu[i] < 0:
+                            first_fu[i] = w
+                        lin = (
+                            ef[L.EF_R_FAIL] * (nf - tx[t, L.TX_REF_FAIL])
+                            + ef[L.EF_R_MALT] * malt[i]
+                            + ef[L.EF_R_FLEX] * flex[i]
+                            + ef[L.EF_R_SG] * gn
+                        )
+                        if cl == L.RESPONSE:
+                            lin += ef[L.EF_R_RESID]
+                        rm = tx[t, L.TX_RELAPSE_C] * math.exp(lin) / tx[t, L.TX_REF_HR]
+                        rb = -math.log(1.0 - uniform(seed, pid, w, P_RELAPSE))
+                # 3. relapse in follow-up
+                elif ph == L.FOLLOWUP:
+                    t = steps[st]
+                    wki += 1
+                    m = rm
+                    for k in range(maint.shape[1]):
+                        j = maint[st, k]
+                        if j >= 0 and wki <= mx[j, L.MX_DURATION]:
+                            if cl == L.RESPONSE:
+                                m *= mx[j, L.MX_HR_PARTIAL]
+                            else:
+                                m *= mx[j, L.MX_HR]
+                    # this week's relapse hazard from the tabulated cumulative Weibull
+                    k_wk = min(int(wki), k_max)
+                    rb -= m * (cum_h[t, k_wk] - cum_h[t, k_wk - 1])
+                    if rb <= 0.0:
+                        # 4. relapse: the pathway's rule says where care resumes
+                        cl = L.DEPRESSED
+                        relapses[i] += 1
+                        if first_relapse[i] < 0:
+                            first_relapse[i] = w
+                        if on_relapse == L.RELAPSE_ADVANCE:
+                            advance_step = True
+                        else:
+                            restart = True
+                if advance_step:
+                    st += 1
+                    restart = True
+                if restart:
+                    if st >= n_steps:
+                        if on_exhausted == L.EXHAUSTED_REPEAT_LAST:
+                            st = n_steps - 1
+                        elif on_exhausted == L.EXHAUSTED_RESTART:
+                            st = entry_step[i]
+                        else:
+                            st = n_steps - 1
+                            ph = L.OFF
+                            restart = False
+                    if restart:
+                        t = steps[st]
+                        p = _response_probability(tx, t, ef, nf, malt[i], infl[i], sev[i], flex[i])
+                        evi, evw = _plan_step(seed, pid, w, tx, t, p)
+                        ph = L.ACUTE
+                        wki = 0
+                        if st + 1 > max_step[i]:
+                            max_step[i] = st + 1
+                # 5. costs and QALYs of the week
+                u = ef[L.EF_U_DEP]
+                wc = ef[L.EF_PROD_DEP]
+                if cl == L.RESPONSE:
+                    u = ef[L.EF_U_RESP]
+                    wc = ef[L.EF_PROD_RESP]
+                elif cl == L.REMISSION:
+                    u = ef[L.EF_U_REM]
+                    wc = ef[L.EF_PROD_REM]
+                    wr += 1
+                    if first_rem[i] < 0:
+                        first_rem[i] = w
+                if ph == L.ACUTE or ph == L.COURSE:
+                    t = steps[st]
+                    wc += tx[t, L.TX_COST_WEEK]
+                    u -= tx[t, L.TX_DISUTILITY]
+                elif ph == L.FOLLOWUP:
+                    for k in range(maint.shape[1]):
+                        j = maint[st, k]
+                        if j >= 0 and wki <= mx[j, L.MX_DURATION]:
+                            wc += mx[j, L.MX_COST_WEEK]
+                co += wc * disc_c[w]
+                qa += u / 52.0 * disc_q[w]
+                wa += 1
+                if cl == L.DEPRESSED:
+                    if ph == L.OFF:
+                        part[c, ww, L.T_UNTREATED] += 1
+                    else:
+                        part[c, ww, L.T_ON_TREATMENT] += 1
+                elif cl == L.RESPONSE:
+                    part[c, ww, L.T_RESPONSE] += 1
+                else:
+                    part[c, ww, L.T_REMISSION] += 1
+            clin[i] = cl
+            phase[i] = ph
+            step[i] = st
+            wk[i] = wki
+            ev[i] = evi
+            ev_wk[i] = evw
+            fails[i] = nf
+            gain[i] = gn
+            rmult[i] = rm
+            death_budget[i] = db
+            relapse_budget[i] = rb
+            cost[i] = co
+            qaly[i] = qa
+            weeks_alive[i] = wa
+            weeks_rem[i] = wr
+    for c in range(n_chunks):
+        for ww in range(w1 - w0):
+            for s in range(n_tr):
+                trace[w0 + ww, s] += part[c, ww, s]
+
+
+@numba.njit(parallel=True, cache=True)
+def start(
+    seed,
+    pid0,
+    sev,
+    malt,
+    infl,
+    flex,
+    entry_step,
+    steps,
+    tx,
+    ef,
+    clin,
+    phase,
+    step,
+    wk,
+    ev,
+    ev_wk,
+    fails,
+    max_step,
+    death_budget,
+):
+    """Put every patient on their entry step, depressed, with the step's outcome drawn."""
+    n = sev.shape[0]
+    for i in numba.prange(n):
+        pid = pid0 + i
+        t = steps[entry_step[i]]
+        p = _response_probability(tx, t, ef, fails[i], malt[i], infl[i], sev[i], flex[i])
+        ev[i], ev_wk[i] = _plan_step(seed, pid, -1, tx, t, p)
+        clin[i] = L.DEPRESSED
+        phase[i] = L.ACUTE
+        step[i] = entry_step[i]
+        wk[i] = 0
+        max_step[i] = entry_step[i] + 1
+        death_budget[i] = -math.log(1.0 - uniform(seed, pid, -1, P_DEATH))

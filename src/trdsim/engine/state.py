@@ -1,0 +1,112 @@
+"""Per-patient state and outputs of one arm, and the Python entry points to the kernel.
+
+`ArmRun.start` puts a cohort on its entry steps; `ArmRun.advance(w0, w1)` moves it on.
+The full-horizon simulation calls advance once; a week-by-week caller (the care-system
+model) calls it once per week, with identical results.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trdsim.cohort import Cohort
+from trdsim.engine import kernel
+from trdsim.engine import layout as L
+from trdsim.inputs import ModelInputs
+from trdsim.pathways import CompiledPathway
+
+
+def _z(n: int, dtype, fill=0) -> np.ndarray:
+    return np.full(n, fill, dtype=dtype)
+
+
+@dataclass
+class ArmRun:
+    """One arm's cohort in the kernel: state arrays (small dtypes) and accumulated outputs."""
+
+    cohort: Cohort
+    pathway: CompiledPathway
+    inputs: ModelInputs
+    seed: int
+    entry_step: np.ndarray = field(init=False)
+    # state
+    clin: np.ndarray = field(init=False)
+    phase: np.ndarray = field(init=False)
+    step: np.ndarray = field(init=False)
+    wk: np.ndarray = field(init=False)
+    ev: np.ndarray = field(init=False)
+    ev_wk: np.ndarray = field(init=False)
+    fails: np.ndarray = field(init=False)
+    gain: np.ndarray = field(init=False)
+    rmult: np.ndarray = field(init=False)
+    death_budget: np.ndarray = field(init=False)
+    relapse_budget: np.ndarray = field(init=False)
+    # outputs
+    cost: np.ndarray = field(init=False)
+    qaly: np.ndarray = field(init=False)
+    weeks_alive: np.ndarray = field(init=False)
+    weeks_remission: np.ndarray = field(init=False)
+    first_remission: np.ndarray = field(init=False)
+    first_followup: np.ndarray = field(init=False)
+    first_relapse: np.ndarray = field(init=False)
+    relapses: np.ndarray = field(init=False)
+    max_step: np.ndarray = field(init=False)
+    death_week: np.ndarray = field(init=False)
+    trace: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.cohort)
+        last = self.pathway.n_steps - 1
+        self.entry_step = np.minimum(self.cohort.failed_trials, last).astype(np.int8)
+        self.clin, self.phase, self.step = _z(n, np.int8), _z(n, np.int8), _z(n, np.int8)
+        self.wk, self.ev, self.ev_wk = _z(n, np.int16), _z(n, np.int8), _z(n, np.int16)
+        self.fails = self.cohort.failed_trials.copy()
+        self.gain, self.rmult = _z(n, np.int8), _z(n, np.float64)
+        self.death_budget, self.relapse_budget = _z(n, np.float64), _z(n, np.float64)
+        self.cost, self.qaly = _z(n, np.float64), _z(n, np.float64)
+        self.weeks_alive, self.weeks_remission = _z(n, np.int16), _z(n, np.int16)
+        self.first_remission, self.first_followup = _z(n, np.int16, -1), _z(n, np.int16, -1)
+        self.first_relapse, self.death_week = _z(n, np.int16, -1), _z(n, np.int16, -1)
+        self.relapses, self.max_step = _z(n, np.int16), _z(n, np.int8)
+        self.trace = np.zeros((len(self.inputs.disc_q), len(L.TRACE_STATES)), dtype=np.int64)
+        c, p = self.cohort, self.pathway
+        kernel.start(
+            self.seed, c.pid0, c.severity, c.maltreatment, c.inflammation, c.flexibility,
+            self.entry_step, p.steps, self.inputs.tx, self.inputs.ef,
+            self.clin, self.phase, self.step, self.wk, self.ev, self.ev_wk, self.fails, self.max_step,
+            self.death_budget,
+        )  # fmt: skip
+
+    def advance(self, w0: int, w1: int) -> None:
+        """Simulate weeks w0 .. w1 - 1 for every patient."""
+        c, p, x = self.cohort, self.pathway, self.inputs
+        if not 0 <= w0 <= w1 <= len(x.disc_q):
+            raise ValueError(f"weeks {w0}..{w1} outside the horizon 0..{len(x.disc_q)}")
+        kernel.advance(
+            w0, w1, self.seed, c.pid0,
+            c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, self.entry_step,
+            p.steps, p.n_steps, p.maint, p.on_relapse, p.on_exhausted,
+            x.tx, x.mx, x.ef, x.mort_h, x.cum_h, x.disc_q, x.disc_c,
+            self.clin, self.phase, self.step, self.wk, self.ev, self.ev_wk, self.fails, self.gain, self.rmult,
+            self.death_budget, self.relapse_budget,
+            self.cost, self.qaly, self.weeks_alive, self.weeks_remission, self.first_remission,
+            self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
+            self.trace,
+        )  # fmt: skip
+
+    def outputs(self) -> dict[str, np.ndarray]:
+        """Per-patient outcomes so far."""
+        return {
+            "patient": np.arange(self.cohort.pid0, self.cohort.pid0 + len(self.cohort)),
+            "cost": self.cost.copy(),
+            "qaly": self.qaly.copy(),
+            "life_years": self.weeks_alive / 52.0,
+            "weeks_in_remission": self.weeks_remission.copy(),
+            "ever_remitted": self.first_remission >= 0,
+            "first_remission_week": self.first_remission.copy(),
+            "first_followup_week": self.first_followup.copy(),
+            "first_relapse_week": self.first_relapse.copy(),
+            "relapses": self.relapses.copy(),
+            "steps_used": (self.max_step - self.entry_step).astype(np.int8),
+            "death_week": self.death_week.copy(),
+        }

@@ -1,0 +1,23 @@
+"""Errors a user can act on (shown without a traceback, exit code 2)."""
+
+
+class TrdsimError(Exception):
+    """Base class of errors the command line reports as one message."""
+
+
+class ScenarioError(TrdsimError):
+    """A scenario that cannot be run: names the file, the key, the value and what is allowed."""
+
+    def __init__(self, file: str, key: str, value: object, allowed: str):
+        self.file, self.key, self.value, self.allowed = file, key, value, allowed
+        shown = "(missing)" if value is _MISSING else repr(value)
+        super().__init__(f"{file}: {key} = {shown}: {allowed}")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(missing)"
+
+
+_MISSING = _Missing()
+MISSING = _MISSING

@@ -1,0 +1,87 @@
+"""The default parameter library: values, sources, certainty and PSA distributions."""
+
+import copy
+import tomllib
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+DISTRIBUTIONS = {
+    "beta": ("a", "b"),
+    "lognormal": ("mu", "sigma"),
+    "gamma": ("mean", "se"),
+    "normal": ("mean", "sd"),
+    "uniform": ("low", "high"),
+    "fixed": (),
+}
+PARAM_FIELDS = {"value", "dist", "source", "verified", "note", "ref"} | {
+    f for fields in DISTRIBUTIONS.values() for f in fields
+}
+UNVERIFIED = ("from memory, unverified", "assumption")
+
+
+@cache
+def _library() -> dict:
+    text = resources.files(__package__).joinpath("library.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def load_library() -> dict:
+    """A fresh copy of the evidence library as nested dicts."""
+    return copy.deepcopy(_library())
+
+
+def is_param(node: object) -> bool:
+    """True for a parameter entry (an inline table with a value)."""
+    return isinstance(node, dict) and "value" in node
+
+
+@cache
+def life_tables() -> pd.DataFrame:
+    """Annual probability of death by table, sex and age (see life_tables.md)."""
+    with resources.files(__package__).joinpath("life_tables.csv").open("r") as f:
+        return pd.read_csv(f)
+
+
+def weekly_mortality_hazard(table: str, max_age: int = 120) -> np.ndarray:
+    """Weekly death hazard, shape (2, max_age + 1): row 0 male, row 1 female."""
+    lt = life_tables()
+    out = np.empty((2, max_age + 1))
+    for row, sex in enumerate(("male", "female")):
+        sub = lt[(lt.table == table) & (lt.sex == sex)].sort_values("age")
+        qx = np.interp(np.arange(max_age + 1), sub.age.to_numpy(), sub.qx.to_numpy())
+        out[row] = -np.log1p(-qx) / 52.0
+    return out
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, dict]:
+    """Parameter entries of a nested tree, keyed by dotted path."""
+    out = {}
+    for key, node in tree.items():
+        path = f"{prefix}{key}"
+        if is_param(node):
+            out[path] = node
+        elif isinstance(node, dict):
+            out.update(flatten(node, path + "."))
+    return out
+
+
+def parameter_table(tree: dict) -> pd.DataFrame:
+    """One row per parameter: key, value, distribution, source, certainty, note."""
+    rows = []
+    for key, p in flatten(tree).items():
+        dist = p.get("dist", "fixed")
+        args = ", ".join(f"{a}={p[a]:g}" for a in DISTRIBUTIONS.get(dist, ()) if a in p)
+        rows.append(
+            {
+                "key": key,
+                "value": p["value"],
+                "distribution": f"{dist}({args})" if args else dist,
+                "verified": p.get("verified", ""),
+                "source": p.get("source", ""),
+                "note": p.get("note", ""),
+            }
+        )
+    return pd.DataFrame(rows)

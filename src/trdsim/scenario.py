@@ -1,0 +1,653 @@
+"""Scenario files: TOML loading, merging over the evidence library, validation.
+
+A scenario names the setting, horizon, discounting, thresholds, cohort and the arms to
+compare, and may override any library parameter or add treatments, maintenance
+options, resources and pathways. Anything wrong stops here, before any simulation,
+with one message naming the file, the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from trdsim.errors import MISSING, ScenarioError
+from trdsim.evidence import DISTRIBUTIONS, PARAM_FIELDS, is_param, life_tables, load_library
+
+# Kinds of parameter value and what each allows.
+KINDS = {
+    "prob": ("a probability between 0 and 1", lambda v: 0.0 <= v <= 1.0),
+    "prob_open": ("a probability strictly between 0 and 1", lambda v: 0.0 < v < 1.0),
+    "weeks": ("a whole number of weeks, at least 1", lambda v: v >= 1 and float(v).is_integer()),
+    "count": ("a whole number, 0 or more", lambda v: v >= 0 and float(v).is_integer()),
+    "positive": ("a number greater than 0", lambda v: v > 0),
+    "ratio": ("a ratio greater than 0", lambda v: v > 0),
+    "cost": ("a cost of 0 or more", lambda v: v >= 0),
+    "nonneg": ("a number of 0 or more", lambda v: v >= 0),
+    "utility": ("a utility of at most 1", lambda v: v <= 1.0),
+    "decrement": ("a utility decrement between 0 and 1", lambda v: 0.0 <= v <= 1.0),
+    "real": ("a number", lambda v: True),
+}
+
+TREATMENT_PARAMS = {
+    "response": "prob_open",
+    "remission": "prob",
+    "trial_weeks": "weeks",
+    "onset_first_week": "weeks",
+    "onset_last_week": "weeks",
+    "dropout": "prob",
+    "relapse_t1": "positive",
+    "relapse_p1": "prob_open",
+    "trial_prior_failures": "count",
+    "sessions": "nonneg",
+    "disutility": "decrement",
+}
+TREATMENT_OPTIONAL_PARAMS = {
+    "relapse_t2": "positive",
+    "relapse_p2": "prob_open",
+    "extra_sessions": "nonneg",
+}
+TREATMENT_TEXT = {"label": str, "resource": str, "relapse_reference": str}
+TREATMENT_OPTIONAL_TEXT = {"drug_per_week": str, "extra_resource": str}
+TREATMENT_FLAGS = ("monoaminergic", "psychotherapy")
+
+MAINTENANCE_PARAMS = {
+    "relapse_hr": "ratio",
+    "duration_weeks": "count",
+    "sessions_per_week": "nonneg",
+}
+MAINTENANCE_OPTIONAL_PARAMS = {"relapse_hr_partial": "ratio"}
+MAINTENANCE_TEXT = {"label": str}
+MAINTENANCE_OPTIONAL_TEXT = {"resource": str, "drug_per_week": str}
+
+FIXED_SECTIONS = {
+    "cohort": {
+        "age_mean": "positive",
+        "age_sd": "nonneg",
+        "age_min": "nonneg",
+        "age_max": "positive",
+        "female_share": "prob",
+        "severity_mean": "real",
+        "severity_sd": "nonneg",
+        "maltreatment_share": "prob",
+        "inflammation_share": "prob",
+    },
+    "effects": {
+        "response_or_per_prior_failure": "ratio",
+        "response_or_maltreatment": "ratio",
+        "response_or_inflammation_monoaminergic": "ratio",
+        "response_logodds_per_severity_point_psychotherapy": "real",
+        "response_or_per_sd_flexibility": "ratio",
+        "relapse_hr_per_prior_failure": "ratio",
+        "relapse_hr_residual_symptoms": "ratio",
+        "relapse_hr_maltreatment": "ratio",
+        "relapse_hr_per_sd_flexibility": "ratio",
+        "sudden_gain_probability": "prob",
+        "relapse_hr_sudden_gain": "ratio",
+    },
+    "mortality": {"depressed_hr": "ratio"},
+    "utilities": {"depressed": "utility", "response": "utility", "remission": "utility"},
+}
+PRODUCTIVITY = {"depressed_week": "cost", "response_week": "cost", "remission_week": "cost"}
+
+SCENARIO_KEYS = {
+    "name": str,
+    "description": str,
+    "setting": str,
+    "perspective": str,
+    "horizon_weeks": int,
+    "discount_costs": float,
+    "discount_qalys": float,
+    "thresholds": list,
+    "life_table": str,
+    "arms": list,
+    "patients": int,
+    "seed": int,
+}
+COHORT_ENTRY = {"start": str, "failed_trials": int}
+PATHWAY_KEYS = {
+    "label": str,
+    "steps": list,
+    "maintenance": dict,
+    "on_relapse": str,
+    "on_exhausted": str,
+}
+TOP_LEVEL = (
+    "scenario",
+    "cohort",
+    "pathways",
+    "treatments",
+    "maintenance",
+    "effects",
+    "mortality",
+    "utilities",
+    "unit_costs",
+    "settings",
+    "productivity",
+)
+PERSPECTIVES = ("payer", "societal")
+ON_RELAPSE = ("advance", "retreat")
+ON_EXHAUSTED = ("none", "repeat_last", "restart")
+STARTS = ("trd", "diagnosis")
+MAX_MAINTENANCE = 3
+
+
+@dataclass
+class Scenario:
+    """A validated scenario: settings, the merged parameter tree and the pathways."""
+
+    name: str
+    source: str
+    description: str
+    setting: str
+    currency: str
+    price_year: int
+    perspective: str
+    horizon_weeks: int
+    discount_costs: float
+    discount_qalys: float
+    thresholds: list[float]
+    life_table: str
+    arms: list[str]
+    patients: int
+    seed: int
+    start: str
+    failed_trials: int
+    params: dict
+    pathways: dict
+    raw: dict = field(repr=False)
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of everything that defines the run (settings, parameters, pathways)."""
+        blob = json.dumps(
+            {"raw": self.raw, "params": self.params, "pathways": self.pathways},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def with_value(self, key: str, value: float) -> Scenario:
+        """A copy with one parameter (dotted key, e.g. treatments.ssri.response) set."""
+        raw = copy.deepcopy(self.raw)
+        node = raw
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        return from_dict(raw, self.source)
+
+
+def bundled_scenarios() -> Path:
+    """The folder holding the ready-to-run scenarios (repo checkout or installed package)."""
+    packaged = Path(str(resources.files("trdsim"))) / "scenarios"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+DEFAULT_SCENARIO = "uk_nhs"
+
+
+def resolve_path(name_or_path: str | Path | None) -> Path:
+    """A scenario file from a path, or a bundled scenario's name (default uk_nhs)."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_SCENARIO
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    bundled = bundled_scenarios() / f"{p.stem}.toml"
+    if p.suffix in ("", ".toml") and p.parent == Path(".") and bundled.exists():
+        return bundled
+    available = sorted(f.stem for f in bundled_scenarios().glob("*.toml"))
+    raise ScenarioError(
+        str(name_or_path),
+        "(file)",
+        MISSING,
+        f"no such file; bundled scenarios: {', '.join(available)}",
+    )
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load, merge over the evidence library and validate a scenario file."""
+    p = resolve_path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(str(p), "(file)", MISSING, f"not valid TOML: {e}") from None
+    return from_dict(raw, str(p))
+
+
+def from_dict(raw: dict, source: str = "<scenario>") -> Scenario:
+    """Build a Scenario from an already-parsed TOML dict."""
+    return _Builder(raw, source).build()
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown key{hint}; allowed: {', '.join(sorted(options))}"
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+class _Builder:
+    def __init__(self, raw: dict, source: str):
+        self.raw = raw
+        self.file = source
+
+    def fail(self, key: str, value: object, allowed: str):
+        raise ScenarioError(self.file, key, value, allowed)
+
+    # ----- generic checks -------------------------------------------------
+    def table(self, node: object, key: str) -> dict:
+        if not isinstance(node, dict):
+            self.fail(key, node, "must be a table")
+        return node
+
+    def typed(self, node: dict, key: str, name: str, typ: type, required: bool = True):
+        if name not in node:
+            if required:
+                self.fail(f"{key}.{name}", MISSING, f"required ({typ.__name__})")
+            return None
+        v = node[name]
+        ok = isinstance(v, typ) and not isinstance(v, bool) or (typ is bool and isinstance(v, bool))
+        if typ is float and _is_number(v):
+            ok = True
+        if not ok:
+            self.fail(f"{key}.{name}", v, f"must be of type {typ.__name__}")
+        return v
+
+    def check_keys(self, node: dict, key: str, allowed) -> None:
+        for k in node:
+            if k not in allowed:
+                self.fail(f"{key}.{k}" if key else k, node[k], _suggest(k, allowed))
+
+    def param(self, node: object, key: str, kind: str, base: dict | None) -> dict:
+        """Merge a scenario value (number or inline table) over a library entry; check it."""
+        if _is_number(node):
+            p = {
+                "value": node,
+                "dist": "fixed",
+                "source": f"scenario {self.file}",
+                "verified": "scenario",
+            }
+        elif isinstance(node, dict) and is_param(node):
+            self.check_keys(node, key, PARAM_FIELDS)
+            p = dict(node)
+            if base is not None and node is not base:
+                # a scenario override: a new value is fixed unless it brings its own distribution
+                p = {k: v for k, v in base.items() if k not in ("note", "ref")}
+                for args in DISTRIBUTIONS.values():
+                    for a in args:
+                        p.pop(a, None)
+                p.update(dist="fixed", source=f"scenario {self.file}", verified="scenario")
+                p.update(node)
+        else:
+            allowed = KINDS[kind][0]
+            self.fail(key, node, f"must be {allowed} (a number, or a table with 'value')")
+        v = p["value"]
+        if not _is_number(v):
+            self.fail(key, v, f"must be {KINDS[kind][0]}")
+        desc, ok = KINDS[kind]
+        if not ok(v):
+            self.fail(key, v, f"must be {desc}")
+        dist = p.get("dist", "fixed")
+        if dist not in DISTRIBUTIONS:
+            self.fail(f"{key}.dist", dist, f"must be one of {', '.join(DISTRIBUTIONS)}")
+        for a in DISTRIBUTIONS[dist]:
+            if not _is_number(p.get(a)):
+                self.fail(
+                    f"{key}.{a}", p.get(a, MISSING), f"a {dist} distribution needs a number '{a}'"
+                )
+        if dist == "uniform" and not p["low"] <= v <= p["high"]:
+            self.fail(key, v, f"must lie within its uniform range [{p['low']}, {p['high']}]")
+        return p
+
+    def merge_params(
+        self, lib: dict, over: dict, key: str, spec: dict, optional: dict = {}
+    ) -> dict:
+        """Merge parameters of one entry; every key of spec must end up present."""
+        out = {}
+        for name, kind in {**spec, **optional}.items():
+            if name in over:
+                out[name] = self.param(over[name], f"{key}.{name}", kind, lib.get(name))
+            elif name in lib:
+                out[name] = self.param(lib[name], f"{key}.{name}", kind, None)
+            elif name in spec:
+                self.fail(f"{key}.{name}", MISSING, f"required: {KINDS[kind][0]}")
+        return out
+
+    # ----- sections -------------------------------------------------------
+    def build(self) -> Scenario:
+        raw = self.table(self.raw, "(file)")
+        self.check_keys(raw, "", TOP_LEVEL)
+        lib = load_library()
+        pathways_default = tomllib.loads(
+            resources.files("trdsim").joinpath("pathways.toml").read_text(encoding="utf-8")
+        )
+        s = self.table(raw.get("scenario", MISSING), "scenario")
+        self.check_keys(s, "scenario", SCENARIO_KEYS)
+
+        settings = copy.deepcopy(lib["settings"])
+        for name, node in self.table(raw.get("settings", {}), "settings").items():
+            node = self.table(node, f"settings.{name}")
+            self.check_keys(node, f"settings.{name}", ("currency", "price_year"))
+            settings.setdefault(name, {}).update(node)
+        setting = self.typed(s, "scenario", "setting", str)
+        if setting not in settings:
+            self.fail("scenario.setting", setting, f"must be one of {', '.join(sorted(settings))}")
+        for k, typ in (("currency", str), ("price_year", int)):
+            self.typed(settings[setting], f"settings.{setting}", k, typ)
+
+        params: dict = {}
+        for section, spec in FIXED_SECTIONS.items():
+            over = self.table(raw.get(section, {}), section)
+            allowed = dict(spec)
+            if section == "cohort":
+                allowed.update(COHORT_ENTRY)
+            self.check_keys(over, section, allowed)
+            params[section] = self.merge_params(
+                lib[section], {k: v for k, v in over.items() if k in spec}, section, spec
+            )
+        cohort_over = raw.get("cohort", {})
+        start = cohort_over.get("start", "trd")
+        if start not in STARTS:
+            self.fail("cohort.start", start, f"must be one of {', '.join(STARTS)}")
+        failed = self.typed(cohort_over, "cohort", "failed_trials", int, required=False)
+        if failed is None:
+            failed = 2 if start == "trd" else 0
+        if failed < 0 or (start == "diagnosis" and failed != 0):
+            self.fail(
+                "cohort.failed_trials", failed, "must be >= 0 (and 0 when start = 'diagnosis')"
+            )
+        c = params["cohort"]
+        if c["age_min"]["value"] > c["age_max"]["value"]:
+            self.fail("cohort.age_min", c["age_min"]["value"], "must not exceed cohort.age_max")
+
+        # unit costs: library resources of the setting plus any the scenario adds
+        uc_raw = self.table(raw.get("unit_costs", {}), "unit_costs")
+        for name in uc_raw:
+            if name not in settings:
+                self.fail(f"unit_costs.{name}", uc_raw[name], _suggest(name, settings))
+        lib_uc = lib["unit_costs"].get(setting, {})
+        over_uc = self.table(uc_raw.get(setting, {}), f"unit_costs.{setting}")
+        params["unit_costs"] = self.merge_params(
+            lib_uc, over_uc, f"unit_costs.{setting}", dict.fromkeys({**lib_uc, **over_uc}, "cost")
+        )
+        resources_known = params["unit_costs"]
+
+        # maintenance first: treatments refer to it
+        params["maintenance"] = self.entries(
+            "maintenance",
+            lib["maintenance"],
+            raw,
+            MAINTENANCE_PARAMS,
+            MAINTENANCE_OPTIONAL_PARAMS,
+            MAINTENANCE_TEXT,
+            MAINTENANCE_OPTIONAL_TEXT,
+            (),
+        )
+        for name, m in params["maintenance"].items():
+            for rk in ("resource", "drug_per_week"):
+                if rk in m and m[rk] not in resources_known:
+                    self.fail(
+                        f"maintenance.{name}.{rk}",
+                        m[rk],
+                        f"unknown resource in unit_costs.{setting}; known: {', '.join(sorted(resources_known))}",
+                    )
+            if m["sessions_per_week"]["value"] > 0 and "resource" not in m:
+                self.fail(
+                    f"maintenance.{name}.resource", MISSING, "required when sessions_per_week > 0"
+                )
+        params["treatments"] = self.entries(
+            "treatments",
+            lib["treatments"],
+            raw,
+            TREATMENT_PARAMS,
+            TREATMENT_OPTIONAL_PARAMS,
+            TREATMENT_TEXT,
+            TREATMENT_OPTIONAL_TEXT,
+            TREATMENT_FLAGS,
+        )
+        for name, t in params["treatments"].items():
+            self.check_treatment(name, t, params["maintenance"], resources_known, setting)
+
+        perspective = s.get("perspective", "payer")
+        if perspective not in PERSPECTIVES:
+            self.fail(
+                "scenario.perspective", perspective, f"must be one of {', '.join(PERSPECTIVES)}"
+            )
+        prod = self.table(raw.get("productivity", {}), "productivity")
+        self.check_keys(prod, "productivity", PRODUCTIVITY)
+        if perspective == "societal":
+            if not prod:
+                self.fail(
+                    "productivity",
+                    MISSING,
+                    "the societal perspective needs productivity losses per week (depressed_week, response_week, remission_week); the evidence library holds none yet",
+                )
+            params["productivity"] = self.merge_params({}, prod, "productivity", PRODUCTIVITY)
+
+        pathways = self.pathways(pathways_default, raw, params)
+        return self.finish(s, raw, settings, setting, perspective, start, failed, params, pathways)
+
+    def entries(self, section, lib_entries, raw, spec, opt, text, opt_text, flags) -> dict:
+        over_all = self.table(raw.get(section, {}), section)
+        out = {}
+        for name in {**lib_entries, **over_all}:
+            key = f"{section}.{name}"
+            lib = lib_entries.get(name, {})
+            over = self.table(over_all.get(name, {}), key)
+            allowed = {**spec, **opt, **text, **opt_text, **{f: bool for f in flags}}
+            self.check_keys(over, key, allowed)
+            entry = self.merge_params(lib, over, key, spec, opt)
+            merged = {**lib, **over}
+            for k, typ in text.items():
+                entry[k] = self.typed(merged, key, k, typ)
+            for k, typ in opt_text.items():
+                v = self.typed(merged, key, k, typ, required=False)
+                if v is not None:
+                    entry[k] = v
+            for f in flags:
+                entry[f] = self.typed(merged, key, f, bool)
+            out[name] = entry
+        return out
+
+    def check_treatment(self, name, t, maintenance, resources_known, setting) -> None:
+        key = f"treatments.{name}"
+        v = {k: p["value"] for k, p in t.items() if isinstance(p, dict)}
+        if v["remission"] > v["response"]:
+            self.fail(
+                f"{key}.remission", v["remission"], f"must not exceed response ({v['response']})"
+            )
+        if v["onset_first_week"] > v["onset_last_week"]:
+            self.fail(
+                f"{key}.onset_first_week",
+                v["onset_first_week"],
+                f"must not exceed onset_last_week ({v['onset_last_week']})",
+            )
+        if v["onset_last_week"] > v["trial_weeks"]:
+            self.fail(
+                f"{key}.onset_last_week",
+                v["onset_last_week"],
+                f"must not exceed trial_weeks ({v['trial_weeks']})",
+            )
+        if v["dropout"] > 1.0 - v["response"]:
+            self.fail(
+                f"{key}.dropout",
+                v["dropout"],
+                f"must not exceed 1 - response ({1.0 - v['response']:.3f}): trial rates count dropouts as non-responders",
+            )
+        if ("relapse_t2" in v) != ("relapse_p2" in v):
+            missing = "relapse_p2" if "relapse_t2" in v else "relapse_t2"
+            self.fail(f"{key}.{missing}", MISSING, "relapse_t2 and relapse_p2 go together")
+        if "relapse_t2" in v:
+            if v["relapse_t2"] <= v["relapse_t1"]:
+                self.fail(
+                    f"{key}.relapse_t2",
+                    v["relapse_t2"],
+                    f"must be later than relapse_t1 ({v['relapse_t1']})",
+                )
+            if v["relapse_p2"] <= v["relapse_p1"]:
+                self.fail(
+                    f"{key}.relapse_p2",
+                    v["relapse_p2"],
+                    f"must be greater than relapse_p1 ({v['relapse_p1']})",
+                )
+        if t["relapse_reference"] not in maintenance:
+            self.fail(
+                f"{key}.relapse_reference",
+                t["relapse_reference"],
+                f"unknown maintenance; known: {', '.join(sorted(maintenance))}",
+            )
+        for rk in ("resource", "drug_per_week", "extra_resource"):
+            if rk in t and t[rk] not in resources_known:
+                self.fail(
+                    f"{key}.{rk}",
+                    t[rk],
+                    f"unknown resource in unit_costs.{setting}; known: {', '.join(sorted(resources_known))}",
+                )
+        if ("extra_resource" in t) != ("extra_sessions" in t):
+            self.fail(
+                f"{key}.extra_resource",
+                t.get("extra_resource", MISSING),
+                "extra_resource and extra_sessions go together",
+            )
+
+    def pathways(self, defaults: dict, raw: dict, params: dict) -> dict:
+        over_all = self.table(raw.get("pathways", {}), "pathways")
+        out = {}
+        for name in {**defaults, **over_all}:
+            key = f"pathways.{name}"
+            over = self.table(over_all.get(name, {}), key)
+            self.check_keys(over, key, PATHWAY_KEYS)
+            p = {**copy.deepcopy(defaults.get(name, {})), **over}
+            steps = self.typed(p, key, "steps", list)
+            if not steps:
+                self.fail(f"{key}.steps", steps, "must list at least one treatment")
+            for i, st in enumerate(steps):
+                if st not in params["treatments"]:
+                    self.fail(
+                        f"{key}.steps[{i}]",
+                        st,
+                        _suggest(str(st), params["treatments"]).replace(
+                            "unknown key", "unknown treatment"
+                        ),
+                    )
+            label = self.typed(p, key, "label", str, required=False) or name
+            rule = p.get("on_relapse", "advance")
+            if rule not in ON_RELAPSE:
+                self.fail(f"{key}.on_relapse", rule, f"must be one of {', '.join(ON_RELAPSE)}")
+            ex = p.get("on_exhausted", "none")
+            if ex not in ON_EXHAUSTED:
+                self.fail(f"{key}.on_exhausted", ex, f"must be one of {', '.join(ON_EXHAUSTED)}")
+            maint = self.table(p.get("maintenance", {"default": ["none"]}), f"{key}.maintenance")
+            self.check_keys(maint, f"{key}.maintenance", ["default", *params["treatments"]])
+            for k, lst in maint.items():
+                mk = f"{key}.maintenance.{k}"
+                if not isinstance(lst, list) or not lst or len(lst) > MAX_MAINTENANCE:
+                    self.fail(
+                        mk, lst, f"must be a list of 1 to {MAX_MAINTENANCE} maintenance options"
+                    )
+                for j, m in enumerate(lst):
+                    if m not in params["maintenance"]:
+                        self.fail(
+                            f"{mk}[{j}]",
+                            m,
+                            _suggest(str(m), params["maintenance"]).replace(
+                                "unknown key", "unknown maintenance"
+                            ),
+                        )
+            maint.setdefault("default", ["none"])
+            out[name] = {
+                "label": label,
+                "steps": list(steps),
+                "maintenance": maint,
+                "on_relapse": rule,
+                "on_exhausted": ex,
+            }
+        return out
+
+    def finish(
+        self, s, raw, settings, setting, perspective, start, failed, params, pathways
+    ) -> Scenario:
+        name = self.typed(s, "scenario", "name", str)
+        horizon = self.typed(s, "scenario", "horizon_weeks", int)
+        if not 1 <= horizon <= 52 * 100:
+            self.fail("scenario.horizon_weeks", horizon, "must be between 1 and 5200 weeks")
+        rates = {}
+        for k in ("discount_costs", "discount_qalys"):
+            r = self.typed(s, "scenario", k, float)
+            if not 0.0 <= r < 1.0:
+                self.fail(f"scenario.{k}", r, "must be an annual rate in [0, 1), e.g. 0.035")
+            rates[k] = float(r)
+        thresholds = self.typed(s, "scenario", "thresholds", list)
+        if not thresholds or not all(_is_number(x) and x >= 0 for x in thresholds):
+            self.fail(
+                "scenario.thresholds",
+                thresholds,
+                "must be a non-empty list of numbers >= 0 (per QALY)",
+            )
+        if any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+            self.fail("scenario.thresholds", thresholds, "must be strictly increasing")
+        table = self.typed(s, "scenario", "life_table", str)
+        tables = sorted(life_tables().table.unique())
+        if table not in tables:
+            self.fail("scenario.life_table", table, f"must be one of {', '.join(tables)}")
+        arms = self.typed(s, "scenario", "arms", list)
+        if len(arms) < 1:
+            self.fail("scenario.arms", arms, "must name at least one pathway")
+        for i, a in enumerate(arms):
+            if a not in pathways:
+                self.fail(
+                    f"scenario.arms[{i}]",
+                    a,
+                    f"unknown pathway; known: {', '.join(sorted(pathways))}",
+                )
+        if len(set(arms)) != len(arms):
+            self.fail("scenario.arms", arms, "must not name a pathway twice")
+        for a in arms:
+            if failed >= len(pathways[a]["steps"]):
+                self.fail(
+                    "cohort.failed_trials",
+                    failed,
+                    f"must be fewer than the {len(pathways[a]['steps'])} steps of pathway '{a}'",
+                )
+        patients = self.typed(s, "scenario", "patients", int)
+        if patients < 1:
+            self.fail("scenario.patients", patients, "must be at least 1")
+        seed = self.typed(s, "scenario", "seed", int)
+        if seed < 0:
+            self.fail("scenario.seed", seed, "must be 0 or more")
+        return Scenario(
+            name=name,
+            source=self.file,
+            description=s.get("description", ""),
+            setting=setting,
+            currency=settings[setting]["currency"],
+            price_year=settings[setting]["price_year"],
+            perspective=perspective,
+            horizon_weeks=horizon,
+            discount_costs=rates["discount_costs"],
+            discount_qalys=rates["discount_qalys"],
+            thresholds=[float(x) for x in thresholds],
+            life_table=table,
+            arms=list(arms),
+            patients=patients,
+            seed=seed,
+            start=start,
+            failed_trials=failed,
+            params=params,
+            pathways=pathways,
+            raw=copy.deepcopy(raw),
+        )
