@@ -37,8 +37,8 @@ def incremental_analysis(arms: pd.DataFrame, thresholds: list[float]) -> pd.Data
     order = df.sort_values(["cost", "qaly"], ascending=[True, False], kind="stable").index.tolist()
     status = dict.fromkeys(df.arm, "")
     versus = dict.fromkeys(df.arm, "")
-    c = dict(zip(df.arm, df.cost))
-    q = dict(zip(df.arm, df.qaly))
+    c = dict(zip(df.arm, df.cost, strict=True))
+    q = dict(zip(df.arm, df.qaly, strict=True))
     names = [df.arm[i] for i in order]
     for a in names:
         for b in names:

@@ -314,11 +314,11 @@ class _Builder:
         return p
 
     def merge_params(
-        self, lib: dict, over: dict, key: str, spec: dict, optional: dict = {}
+        self, lib: dict, over: dict, key: str, spec: dict, optional: dict | None = None
     ) -> dict:
         """Merge parameters of one entry; every key of spec must end up present."""
         out = {}
-        for name, kind in {**spec, **optional}.items():
+        for name, kind in {**spec, **(optional or {})}.items():
             if name in over:
                 out[name] = self.param(over[name], f"{key}.{name}", kind, lib.get(name))
             elif name in lib:
@@ -598,7 +598,7 @@ class _Builder:
                 thresholds,
                 "must be a non-empty list of numbers >= 0 (per QALY)",
             )
-        if any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+        if any(b <= a for a, b in zip(thresholds, thresholds[1:], strict=False)):
             self.fail("scenario.thresholds", thresholds, "must be strictly increasing")
         table = self.typed(s, "scenario", "life_table", str)
         tables = sorted(life_tables().table.unique())

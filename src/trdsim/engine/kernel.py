@@ -179,9 +179,11 @@ def advance(
                             else:
                                 cl = L.RESPONSE
                             gn = 0
-                            if tx[t, L.TX_PSYCH] > 0.0:
-                                if uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
-                                    gn = 1
+                            if (
+                                tx[t, L.TX_PSYCH] > 0.0
+                                and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]
+                            ):
+                                gn = 1
                             ph = L.COURSE
                         else:
                             nf += 1

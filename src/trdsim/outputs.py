@@ -1,0 +1,76 @@
+"""Writing a result to a folder: tables, manifest and figures."""
+
+import json
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numba
+import numpy as np
+
+import trdsim
+from trdsim.evidence import flatten, parameter_table
+from trdsim.plots import ever_remitted_figure, relapse_free_figure, trace_figure
+from trdsim.simulate import Result
+
+
+def manifest(result: Result) -> dict:
+    """What produced the result: enough to repeat it exactly."""
+    sc = result.scenario
+    return {
+        "scenario": sc.name,
+        "scenario_file": sc.source,
+        "scenario_hash": sc.hash,
+        "seed": result.seed,
+        "patients": result.patients_n,
+        "trdsim_version": trdsim.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "setting": sc.setting,
+        "currency": sc.currency,
+        "price_year": sc.price_year,
+        "perspective": sc.perspective,
+        "horizon_weeks": sc.horizon_weeks,
+        "discount_costs": sc.discount_costs,
+        "discount_qalys": sc.discount_qalys,
+        "thresholds": sc.thresholds,
+        "life_table": sc.life_table,
+        "cohort_start": sc.start,
+        "failed_trials_at_entry": sc.failed_trials,
+        "arms": sc.arms,
+        "pathways": {a: sc.pathways[a] for a in sc.arms},
+        "parameters": {k: p["value"] for k, p in flatten(sc.params).items()},
+        "text_parameters": {
+            f"{section}.{name}.{k}": v
+            for section in ("treatments", "maintenance")
+            for name, entry in sc.params[section].items()
+            for k, v in entry.items()
+            if not isinstance(v, dict)
+        },
+    }
+
+
+def write_results(result: Result, out: Path, figures: bool = True) -> list[Path]:
+    """Write every output file of `result` into `out`; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def target(name: str) -> Path:
+        p = out / name
+        written.append(p)
+        return p
+
+    result.summary.to_csv(target("summary.csv"), index=False)
+    result.incremental.to_csv(target("incremental.csv"), index=False)
+    result.trace.to_parquet(target("trace.parquet"), index=False)
+    result.patients.to_parquet(target("patients.parquet"), index=False)
+    parameter_table(result.scenario.params).to_csv(target("parameters.csv"), index=False)
+    target("manifest.json").write_text(json.dumps(manifest(result), indent=2, default=str))
+    if figures:
+        h = result.scenario.horizon_weeks
+        trace_figure(result.trace, target("trace.png"))
+        ever_remitted_figure(result.patients, h, target("ever_remitted.png"))
+        relapse_free_figure(result.patients, h, target("relapse_free.png"))
+    return written

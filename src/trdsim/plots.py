@@ -1,0 +1,79 @@
+"""Figures of a simulation result (matplotlib, written as PNG)."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from trdsim.engine.layout import TRACE_STATES  # noqa: E402
+from trdsim.survival import ever_remitted, relapse_free  # noqa: E402
+
+STATE_COLOURS = {
+    "on_treatment_depressed": "#d95f02",
+    "untreated_depressed": "#7f3b08",
+    "response": "#7fbf7b",
+    "remission": "#1b7837",
+    "dead": "#636363",
+}
+
+
+def trace_figure(trace: pd.DataFrame, path: Path) -> None:
+    """Stacked state proportions over time, one panel per arm."""
+    arms = list(dict.fromkeys(trace.arm))
+    fig, axes = plt.subplots(1, len(arms), figsize=(5.5 * len(arms), 4), sharey=True, squeeze=False)
+    for ax, arm in zip(axes[0], arms, strict=True):
+        wide = trace[trace.arm == arm].pivot(index="week", columns="state", values="count")
+        wide = wide[list(TRACE_STATES)]
+        share = wide.div(wide.sum(axis=1), axis=0)
+        ax.stackplot(
+            share.index / 52.0,
+            share.T.to_numpy(),
+            labels=[s.replace("_", " ") for s in TRACE_STATES],
+            colors=[STATE_COLOURS[s] for s in TRACE_STATES],
+        )
+        ax.set_title(arm)
+        ax.set_xlabel("years since entry")
+        ax.set_xlim(0, share.index.max() / 52.0)
+        ax.set_ylim(0, 1)
+    axes[0][0].set_ylabel("proportion of cohort")
+    axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    fig.suptitle("State trace")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def ever_remitted_figure(patients: pd.DataFrame, horizon: int, path: Path) -> None:
+    """Cumulative proportion ever in remission, by arm."""
+    d = ever_remitted(patients, horizon)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for arm, g in d.groupby("arm", sort=False):
+        ax.step(g.week / 52.0, g.proportion, where="post", label=arm)
+    ax.set_xlabel("years since entry")
+    ax.set_ylabel("proportion ever in remission")
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False)
+    ax.set_title("Cumulative remission")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
+def relapse_free_figure(patients: pd.DataFrame, horizon: int, path: Path) -> None:
+    """Kaplan-Meier relapse-free survival of responders after their first course, by arm."""
+    d = relapse_free(patients, horizon)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for arm, g in d.groupby("arm", sort=False):
+        n = int(g.at_risk.iloc[0])
+        ax.step(g.time, g.survival, where="post", label=f"{arm} (n = {n})")
+    ax.set_xlabel("weeks since the end of the first responding course")
+    ax.set_ylabel("relapse-free")
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False)
+    ax.set_title("Relapse-free survival of responders")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

@@ -1,0 +1,173 @@
+"""Bad scenarios stop before any simulation: one message, exit code 2, nothing written."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+from helpers import default_raw
+
+from trdsim.cli import main
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
+def _write(path, raw: dict) -> None:
+    lines = []
+
+    def emit(prefix, table):
+        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+        if prefix:
+            lines.append(f"[{prefix}]")
+        lines.extend(f"{k} = {_toml(v)}" for k, v in scalars.items())
+        for k, v in table.items():
+            if isinstance(v, dict):
+                emit(f"{prefix}.{k}" if prefix else k, v)
+
+    emit("", raw)
+    path.write_text("\n".join(lines) + "\n")
+
+
+CASES = [
+    # (description, edit of the raw scenario, key in message, value in message, allowed text)
+    (
+        "unknown treatment",
+        lambda r: r.setdefault("pathways", {}).update(
+            {"sequential": {"steps": ["ssri", "psilocybin"]}}
+        ),
+        "pathways.sequential.steps[1]",
+        "'psilocybin'",
+        "unknown treatment",
+    ),
+    (
+        "probability above 1",
+        lambda r: r.setdefault("treatments", {}).update({"ssri": {"response": 1.3}}),
+        "treatments.ssri.response",
+        "1.3",
+        "probability strictly between 0 and 1",
+    ),
+    (
+        "negative cost",
+        lambda r: r.setdefault("unit_costs", {}).update({"uk": {"cbt_session": -5.0}}),
+        "unit_costs.uk.cbt_session",
+        "-5.0",
+        "a cost of 0 or more",
+    ),
+    (
+        "missing key",
+        lambda r: r["scenario"].pop("horizon_weeks"),
+        "scenario.horizon_weeks",
+        "(missing)",
+        "required",
+    ),
+    (
+        "misspelt key",
+        lambda r: r["scenario"].update({"discount_cost": 0.035}),
+        "scenario.discount_cost",
+        "0.035",
+        "did you mean 'discount_costs'",
+    ),
+    (
+        "wrong type",
+        lambda r: r["scenario"].update({"horizon_weeks": "five years"}),
+        "scenario.horizon_weeks",
+        "'five years'",
+        "must be of type int",
+    ),
+    (
+        "empty pathway",
+        lambda r: r.setdefault("pathways", {}).update({"integrated": {"steps": []}}),
+        "pathways.integrated.steps",
+        "[]",
+        "at least one treatment",
+    ),
+    (
+        "new treatment missing a field",
+        lambda r: r.setdefault("treatments", {}).update({"vns": {"label": "VNS", "response": 0.3}}),
+        "treatments.vns",
+        "(missing)",
+        "required",
+    ),
+]
+
+
+@pytest.mark.parametrize("desc,edit,key,value,allowed", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_one_message_exit_2_nothing_written(
+    tmp_path, capsys, desc, edit, key, value, allowed
+):
+    raw = default_raw()
+    edit(raw)
+    bad = tmp_path / "bad.toml"
+    _write(bad, raw)
+    out = tmp_path / "out"
+    code = main(["compare", str(bad), "--patients", "10", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert not out.exists()
+    assert len(err.splitlines()) == 1, err
+    assert str(bad) in err and key in err and value in err and allowed in err, err
+    assert "Traceback" not in err
+
+
+def test_unreadable_toml_is_reported(tmp_path, capsys):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[scenario\nname = 1\n")
+    assert main(["compare", str(bad)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_missing_file_names_the_bundled_scenarios(capsys):
+    assert main(["compare", "no_such_scenario"]) == 2
+    assert re.search(r"bundled scenarios: .*uk_nhs", capsys.readouterr().err)
+
+
+def test_bad_command_line_value_exits_2():
+    p = subprocess.run(
+        [sys.executable, "-m", "trdsim.cli", "compare", "--patients", "0"],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 2 and "must be at least 1" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_user_can_add_a_treatment_without_code(tmp_path):
+    """A new treatment (psilocybin-assisted therapy) with all fields, used in a pathway."""
+    raw = default_raw()
+    raw["treatments"] = {
+        "psilocybin": {
+            "label": "Psilocybin-assisted therapy",
+            "monoaminergic": False,
+            "psychotherapy": True,
+            "resource": "psilocybin_session",
+            "relapse_reference": "none",
+            "response": 0.37,
+            "remission": 0.29,
+            "trial_weeks": 3,
+            "onset_first_week": 1,
+            "onset_last_week": 3,
+            "dropout": 0.05,
+            "relapse_t1": 12,
+            "relapse_p1": 0.4,
+            "trial_prior_failures": 2,
+            "sessions": 2,
+            "disutility": 0.0,
+        }
+    }
+    raw["unit_costs"] = {"uk": {"psilocybin_session": 1500.0}}
+    raw["pathways"] = {
+        "psilocybin_first": {"steps": ["ssri", "antidepressant_switch", "psilocybin", "ect"]}
+    }
+    raw["scenario"]["arms"] = ["sequential", "psilocybin_first"]
+    path = tmp_path / "psilocybin.toml"
+    _write(path, raw)
+    out = tmp_path / "out"
+    assert main(["compare", str(path), "--patients", "200", "--out", str(out), "--no-figures"]) == 0
+    assert (out / "summary.csv").exists()

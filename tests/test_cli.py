@@ -1,0 +1,71 @@
+"""The command line end to end: files written, manifest complete, parameter table with sources."""
+
+import json
+
+import pandas as pd
+
+from trdsim.cli import main
+
+SUMMARY_COLUMNS = {
+    "arm",
+    "patients",
+    "cost",
+    "qaly",
+    "life_years",
+    "weeks_in_remission",
+    "ever_remitted",
+    "relapses",
+    "steps_used",
+}
+
+
+def test_compare_writes_every_output(tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["compare", "--patients", "400", "--seed", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Incremental analysis" in printed and "sequential" in printed
+    for name in (
+        "summary.csv",
+        "incremental.csv",
+        "trace.parquet",
+        "patients.parquet",
+        "manifest.json",
+        "parameters.csv",
+        "trace.png",
+        "ever_remitted.png",
+        "relapse_free.png",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary.columns) >= SUMMARY_COLUMNS
+    assert list(summary.arm) == ["sequential", "integrated"]
+    inc = pd.read_csv(out / "incremental.csv")
+    assert {"status", "icer", "inc_nmb_20000_vs_sequential", "inc_nmb_30000_vs_sequential"} <= set(
+        inc.columns
+    )
+    trace = pd.read_parquet(out / "trace.parquet")
+    assert set(trace.columns) == {"week", "arm", "state", "count"}
+    patients = pd.read_parquet(out / "patients.parquet")
+    assert len(patients) == 800
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["seed"] == 3 and m["patients"] == 400 and len(m["scenario_hash"]) == 64
+    assert m["parameters"]["treatments.ssri.response"] == 0.47
+    assert m["currency"] == "GBP" and m["discount_costs"] == 0.035
+
+
+def test_us_scenario_runs_in_dollars(tmp_path, capsys):
+    assert (
+        main(["compare", "us_payer", "--patients", "300", "--out", str(tmp_path), "--no-figures"])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "$100,000" in printed and "USD 2019" in printed
+
+
+def test_params_lists_sources_and_flags_unverified(capsys):
+    assert main(["params"]) == 0
+    out = capsys.readouterr().out
+    assert "treatments.ssri.response" in out and "Trivedi 2006" in out
+    assert main(["params", "--unverified"]) == 0
+    out = capsys.readouterr().out
+    assert "from memory, unverified" in out and "Trivedi 2006" not in out

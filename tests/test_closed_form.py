@@ -1,0 +1,106 @@
+"""Closed-form results the engine must reproduce exactly or within sampling error."""
+
+import dataclasses
+
+import numpy as np
+from helpers import scenario_with
+
+from trdsim.cohort import sample_cohort
+from trdsim.economics import discount_factors
+from trdsim.engine import layout as L
+from trdsim.engine.state import ArmRun
+from trdsim.inputs import compile_inputs, weibull_through
+from trdsim.survival import kaplan_meier
+
+
+def _run(scenario, inputs, n=20_000, seed=11, arm="sequential"):
+    run = ArmRun(sample_cohort(scenario, n, seed), inputs.pathways[arm], inputs, seed)
+    run.advance(0, scenario.horizon_weeks)
+    return run
+
+
+def test_constant_weekly_hazard_gives_geometric_survival(uk):
+    h = 0.004
+    ef = compile_inputs(uk).ef.copy()
+    ef[L.EF_MORT_HR] = 1.0
+    inputs = dataclasses.replace(compile_inputs(uk), ef=ef)
+    inputs = dataclasses.replace(inputs, mort_h=np.full_like(inputs.mort_h, h))
+    n = 20_000
+    run = _run(uk, inputs, n)
+    alive = n - run.trace[:, L.T_DEAD]
+    weeks = np.arange(1, uk.horizon_weeks + 1)
+    expected = n * (1 - (1 - np.exp(-h))) ** weeks  # geometric: (1 - q) ** t, q = 1 - exp(-h)
+    sd = np.sqrt(n * np.exp(-h * weeks) * (1 - np.exp(-h * weeks)))
+    assert np.all(np.abs(alive - expected) < 5 * sd + 1)
+
+
+def test_single_state_discounted_qalys_equal_the_annuity(uk):
+    """With one utility everywhere, no deaths and no costs, each patient's QALYs are an annuity."""
+    u = 0.8
+    sc = scenario_with(
+        utilities={"depressed": u, "response": u, "remission": u},
+        scenario={**uk.raw["scenario"], "horizon_weeks": 520, "discount_qalys": 0.035},
+    )
+    inputs = compile_inputs(sc)
+    inputs = dataclasses.replace(inputs, mort_h=np.zeros_like(inputs.mort_h))
+    run = _run(sc, inputs, n=500)
+    v = 1.035 ** (-1 / 52)
+    annuity = u / 52 * (1 - v**520) / (1 - v)
+    np.testing.assert_allclose(run.qaly, annuity, rtol=1e-12)
+
+
+def test_discount_factor_is_annual_rate_after_52_weeks():
+    f = discount_factors(0.035, 105)
+    assert f[0] == 1.0
+    np.testing.assert_allclose([f[52], f[104]], [1 / 1.035, 1 / 1.035**2], rtol=1e-14)
+
+
+def test_weibull_passes_through_published_points():
+    scale, shape = weibull_through(13, 0.335, 52, 0.537)
+    for t, p in ((13, 0.335), (52, 0.537)):
+        assert abs((1 - np.exp(-((t / scale) ** shape))) - p) < 1e-12
+    scale, shape = weibull_through(52, 0.41, None, None)
+    assert shape == 1.0 and abs(1 - np.exp(-52 / scale) - 0.41) < 1e-12
+
+
+def test_constant_relapse_hazard_gives_exponential_relapse_free_survival(uk):
+    """Neutral modifiers, no maintenance, an exponential curve: KM follows exp(-t / scale)."""
+    neutral = {
+        k: 1.0
+        for k in (
+            "relapse_hr_per_prior_failure",
+            "relapse_hr_residual_symptoms",
+            "relapse_hr_maltreatment",
+            "relapse_hr_sudden_gain",
+        )
+    }
+    sc = scenario_with(
+        effects=neutral,
+        pathways={
+            "only": {
+                "steps": ["ssri", "antidepressant_switch", "esketamine"],
+                "maintenance": {"default": ["none"]},
+            }
+        },
+        scenario={**uk.raw["scenario"], "arms": ["only"]},
+        treatments={"esketamine": {"relapse_reference": "none"}},
+    )
+    inputs = compile_inputs(sc)
+    inputs = dataclasses.replace(inputs, mort_h=np.zeros_like(inputs.mort_h))
+    run = _run(sc, inputs, n=20_000, arm="only")
+    fu = run.first_followup >= 0
+    relapsed = run.first_relapse[fu] >= 0
+    t = np.where(relapsed, run.first_relapse[fu], sc.horizon_weeks) - run.first_followup[fu]
+    km = kaplan_meier(t, relapsed)
+    scale = 39 / np.log(2)  # esketamine: median 39 weeks, exponential
+    for week in (13, 26, 39):
+        s = km.survival[km.time <= week].iloc[-1]
+        assert abs(s - np.exp(-week / scale)) < 0.02, (week, s)
+
+
+def test_kaplan_meier_by_hand():
+    km = kaplan_meier(np.array([1, 2, 2, 3, 4]), np.array([True, True, False, True, False]))
+    # S(1) = 4/5, S(2) = 4/5 * 3/4, S(3) = 0.6 * 1/2
+    np.testing.assert_allclose(
+        km.set_index("time").survival.loc[[1, 2, 3, 4]], [0.8, 0.6, 0.3, 0.3]
+    )
