@@ -45,6 +45,7 @@ class ModelInputs:
         np.ndarray
     )  # (n_treatments, horizon + 1) cumulative relapse hazard by weeks since the course
     disc_q: np.ndarray  # (horizon,) discount factor of week w for QALYs
+    qaly_weight: np.ndarray  # (horizon,) disc_q / 52: QALYs of a week at utility 1
     disc_c: np.ndarray  # (horizon,) for costs
     pathways: dict[str, CompiledPathway]
 
@@ -207,10 +208,13 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         tx[k, L.TX_DISUTILITY] = v["disutility"]
         tx[k, L.TX_RELAPSE_C] = _solve_relapse_multiplier(surv, responders, lin_relapse, mix)
 
-    pathways = {a: compile_pathway(scenario.pathways[a], used_t, used_m) for a in scenario.arms}
     h = scenario.horizon_weeks
+    pathways = {
+        a: compile_pathway(scenario.pathways[a], used_t, used_m, mx, h) for a in scenario.arms
+    }
     weeks = np.arange(h + 1, dtype=np.float64)
     cum_h = (weeks[None, :] / tx[:, L.TX_W_SCALE, None]) ** tx[:, L.TX_W_SHAPE, None]
+    disc_q = discount_factors(scenario.discount_qalys, h)
     return ModelInputs(
         treatments=used_t,
         maintenance=used_m,
@@ -219,7 +223,8 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         ef=ef,
         mort_h=weekly_mortality_hazard(scenario.life_table),
         cum_h=cum_h,
-        disc_q=discount_factors(scenario.discount_qalys, h),
+        disc_q=disc_q,
+        qaly_weight=disc_q / 52.0,
         disc_c=discount_factors(scenario.discount_costs, h),
         pathways=pathways,
     )

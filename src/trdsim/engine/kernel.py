@@ -39,6 +39,7 @@ from trdsim.engine.rng import (
 )
 
 CHUNK = 2048  # patients per parallel work item; results do not depend on it
+_PER_WEEK = 1.0 / 52.0  # years per week (a multiply in the weekly loop, not a divide)
 
 
 @numba.njit(inline="always", cache=True)
@@ -67,6 +68,19 @@ def _plan_step(seed, pid, week, tx, t, p):
     return L.EV_FAIL, n_weeks
 
 
+@numba.njit(inline="always", cache=True)
+def _trace_state(cl, ph):
+    if cl == L.DEAD:
+        return L.T_DEAD
+    if cl == L.RESPONSE:
+        return L.T_RESPONSE
+    if cl == L.REMISSION:
+        return L.T_REMISSION
+    if ph == L.OFF:
+        return L.T_UNTREATED
+    return L.T_ON_TREATMENT
+
+
 @numba.njit(parallel=True, cache=True)
 def advance(
     w0,
@@ -84,16 +98,16 @@ def advance(
     # one arm's pathway
     steps,
     n_steps,
-    maint,
+    maint_hr,
+    maint_cost,
     on_relapse,
     on_exhausted,
     # parameters
     tx,
-    mx,
     ef,
     mort_h,
     cum_h,
-    disc_q,
+    qaly_weight,
     disc_c,
     # state (modified)
     clin,
@@ -126,6 +140,11 @@ def advance(
     n_tr = trace.shape[1]
     n_ages = mort_h.shape[1]
     k_max = cum_h.shape[1] - 1
+    # weekly constants in locals: the compiler cannot tell that `ef` is not written
+    # through the output arrays, so it would otherwise reload them every week
+    mort_hr = ef[L.EF_MORT_HR]
+    u_dep, u_resp, u_rem = ef[L.EF_U_DEP], ef[L.EF_U_RESP], ef[L.EF_U_REM]
+    c_dep, c_resp, c_rem = ef[L.EF_PROD_DEP], ef[L.EF_PROD_RESP], ef[L.EF_PROD_REM]
     part = np.zeros((n_chunks, w1 - w0, n_tr), dtype=np.int64)
     for c in numba.prange(n_chunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -145,27 +164,35 @@ def advance(
             rb = relapse_budget[i]
             co = cost[i]
             qa = qaly[i]
-            wa = weeks_alive[i]
             wr = weeks_rem[i]
+            fr = first_rem[i]
+            w_end = w1  # first week not lived in this call
             age_i = age[i]
             sex_i = sex[i]
-            for w in range(w0, w1):
+            # the trace is kept as changes: +1 for the state held at the start of the
+            # call, then -1/+1 in the week the state changes; summed over weeks at the end
+            ts = _trace_state(cl, ph)
+            part[c, 0, ts] += 1
+            if cl == L.DEAD:
+                w_end = w0
+            for w in range(w0 if cl != L.DEAD else w1, w1):
                 ww = w - w0
-                if cl == L.DEAD:
-                    part[c, ww, L.T_DEAD] += 1
-                    continue
+                cl_before = cl
+                ph_before = ph
                 # 1. death: the patient dies once the accumulated hazard exceeds an
                 # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
                 # draw with p = 1 - exp(-h), without a random number every week
-                h = mort_h[sex_i, min(int(age_i + w / 52.0), n_ages - 1)]
+                h = mort_h[sex_i, min(int(age_i + w * _PER_WEEK), n_ages - 1)]
                 if cl == L.DEPRESSED:
-                    h *= ef[L.EF_MORT_HR]
+                    h *= mort_hr
                 db -= h
                 if db <= 0.0:
                     cl = L.DEAD
                     death_week[i] = w
+                    part[c, ww, ts] -= 1
                     part[c, ww, L.T_DEAD] += 1
-                    continue
+                    w_end = w
+                    break
                 restart = False  # the patient (re)starts a step this week
                 advance_step = False
                 # 2. acute phase and course completion
@@ -208,16 +235,10 @@ def advance(
                 elif ph == L.FOLLOWUP:
                     t = steps[st]
                     wki += 1
-                    m = rm
-                    for k in range(maint.shape[1]):
-                        j = maint[st, k]
-                        if j >= 0 and wki <= mx[j, L.MX_DURATION]:
-                            if cl == L.RESPONSE:
-                                m *= mx[j, L.MX_HR_PARTIAL]
-                            else:
-                                m *= mx[j, L.MX_HR]
-                    # this week's relapse hazard from the tabulated cumulative Weibull
+                    # maintenance active this week (tabulated by step and week since the
+                    # course) and this week's Weibull hazard (tabulated cumulative)
                     k_wk = min(int(wki), k_max)
+                    m = rm * maint_hr[st, k_wk, 1 if cl == L.RESPONSE else 0]
                     rb -= m * (cum_h[t, k_wk] - cum_h[t, k_wk - 1])
                     if rb <= 0.0:
                         # 4. relapse: the pathway's rule says where care resumes
@@ -251,38 +272,31 @@ def advance(
                         if st + 1 > max_step[i]:
                             max_step[i] = st + 1
                 # 5. costs and QALYs of the week
-                u = ef[L.EF_U_DEP]
-                wc = ef[L.EF_PROD_DEP]
+                u = u_dep
+                wc = c_dep
                 if cl == L.RESPONSE:
-                    u = ef[L.EF_U_RESP]
-                    wc = ef[L.EF_PROD_RESP]
+                    u = u_resp
+                    wc = c_resp
                 elif cl == L.REMISSION:
-                    u = ef[L.EF_U_REM]
-                    wc = ef[L.EF_PROD_REM]
+                    u = u_rem
+                    wc = c_rem
                     wr += 1
-                    if first_rem[i] < 0:
-                        first_rem[i] = w
+                    if fr < 0:
+                        fr = w
                 if ph == L.ACUTE or ph == L.COURSE:
                     t = steps[st]
                     wc += tx[t, L.TX_COST_WEEK]
                     u -= tx[t, L.TX_DISUTILITY]
                 elif ph == L.FOLLOWUP:
-                    for k in range(maint.shape[1]):
-                        j = maint[st, k]
-                        if j >= 0 and wki <= mx[j, L.MX_DURATION]:
-                            wc += mx[j, L.MX_COST_WEEK]
+                    wc += maint_cost[st, min(int(wki), k_max)]
                 co += wc * disc_c[w]
-                qa += u / 52.0 * disc_q[w]
-                wa += 1
-                if cl == L.DEPRESSED:
-                    if ph == L.OFF:
-                        part[c, ww, L.T_UNTREATED] += 1
-                    else:
-                        part[c, ww, L.T_ON_TREATMENT] += 1
-                elif cl == L.RESPONSE:
-                    part[c, ww, L.T_RESPONSE] += 1
-                else:
-                    part[c, ww, L.T_REMISSION] += 1
+                qa += u * qaly_weight[w]
+                if cl != cl_before or ph != ph_before:
+                    nts = _trace_state(cl, ph)
+                    if nts != ts:
+                        part[c, ww, ts] -= 1
+                        part[c, ww, nts] += 1
+                        ts = nts
             clin[i] = cl
             phase[i] = ph
             step[i] = st
@@ -296,12 +310,16 @@ def advance(
             relapse_budget[i] = rb
             cost[i] = co
             qaly[i] = qa
-            weeks_alive[i] = wa
+            weeks_alive[i] += w_end - w0
             weeks_rem[i] = wr
-    for c in range(n_chunks):
-        for ww in range(w1 - w0):
+            first_rem[i] = fr
+    running = np.zeros(n_tr, dtype=np.int64)
+    for ww in range(w1 - w0):
+        for c in range(n_chunks):
             for s in range(n_tr):
-                trace[w0 + ww, s] += part[c, ww, s]
+                running[s] += part[c, ww, s]
+        for s in range(n_tr):
+            trace[w0 + ww, s] += running[s]
 
 
 @numba.njit(parallel=True, cache=True)

@@ -85,8 +85,8 @@ class ArmRun:
         kernel.advance(
             w0, w1, self.seed, c.pid0,
             c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, self.entry_step,
-            p.steps, p.n_steps, p.maint, p.on_relapse, p.on_exhausted,
-            x.tx, x.mx, x.ef, x.mort_h, x.cum_h, x.disc_q, x.disc_c,
+            p.steps, p.n_steps, p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted,
+            x.tx, x.ef, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
             self.clin, self.phase, self.step, self.wk, self.ev, self.ev_wk, self.fails, self.gain, self.rmult,
             self.death_budget, self.relapse_budget,
             self.cost, self.qaly, self.weeks_alive, self.weeks_remission, self.first_remission,
