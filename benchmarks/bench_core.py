@@ -102,12 +102,15 @@ def main() -> None:
 
     out = np.empty(n)
     minimal_kernel(1000, 5, SEED, np.empty(1000))
-    tmin = np.inf
-    for _ in range(3):
-        t = time.perf_counter()
-        minimal_kernel(n, weeks, SEED, out)
-        tmin = min(tmin, time.perf_counter() - t)
-    minimal = rate(n, weeks, tmin)
+    minimal = {}
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        tmin = np.inf
+        for _ in range(3):
+            t = time.perf_counter()
+            minimal_kernel(n, weeks, SEED, out)
+            tmin = min(tmin, time.perf_counter() - t)
+        minimal[threads] = rate(n, weeks, tmin)
 
     small = sample_cohort(scenario, a.mesa_patients, SEED)
     model = MesaCohortModel(small, inputs, inputs.pathways[ARM], SEED)

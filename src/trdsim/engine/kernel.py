@@ -182,7 +182,7 @@ def advance(
                 # 1. death: the patient dies once the accumulated hazard exceeds an
                 # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
                 # draw with p = 1 - exp(-h), without a random number every week
-                h = mort_h[sex_i, min(int(age_i + w * _PER_WEEK), n_ages - 1)]
+                h = mort_h[np.uint64(sex_i), np.uint64(min(int(age_i + w * _PER_WEEK), n_ages - 1))]
                 if cl == L.DEPRESSED:
                     h *= mort_hr
                 db -= h
@@ -238,8 +238,10 @@ def advance(
                     # maintenance active this week (tabulated by step and week since the
                     # course) and this week's Weibull hazard (tabulated cumulative)
                     k_wk = min(int(wki), k_max)
-                    m = rm * maint_hr[st, k_wk, 1 if cl == L.RESPONSE else 0]
-                    rb -= m * (cum_h[t, k_wk] - cum_h[t, k_wk - 1])
+                    uk = np.uint64(k_wk)
+                    ut = np.uint64(t)
+                    m = rm * maint_hr[np.uint64(st), uk, np.uint64(1 if cl == L.RESPONSE else 0)]
+                    rb -= m * (cum_h[ut, uk] - cum_h[ut, uk - np.uint64(1)])
                     if rb <= 0.0:
                         # 4. relapse: the pathway's rule says where care resumes
                         cl = L.DEPRESSED
@@ -284,13 +286,13 @@ def advance(
                     if fr < 0:
                         fr = w
                 if ph == L.ACUTE or ph == L.COURSE:
-                    t = steps[st]
-                    wc += tx[t, L.TX_COST_WEEK]
-                    u -= tx[t, L.TX_DISUTILITY]
+                    ut = np.uint64(steps[np.uint64(st)])
+                    wc += tx[ut, L.TX_COST_WEEK]
+                    u -= tx[ut, L.TX_DISUTILITY]
                 elif ph == L.FOLLOWUP:
-                    wc += maint_cost[st, min(int(wki), k_max)]
-                co += wc * disc_c[w]
-                qa += u * qaly_weight[w]
+                    wc += maint_cost[np.uint64(st), np.uint64(min(int(wki), k_max))]
+                co += wc * disc_c[np.uint64(w)]
+                qa += u * qaly_weight[np.uint64(w)]
                 if cl != cl_before or ph != ph_before:
                     nts = _trace_state(cl, ph)
                     if nts != ts:
