@@ -171,3 +171,26 @@ def test_a_user_can_add_a_treatment_without_code(tmp_path):
     out = tmp_path / "out"
     assert main(["compare", str(path), "--patients", "200", "--out", str(out), "--no-figures"]) == 0
     assert (out / "summary.csv").exists()
+
+
+def test_more_threads_than_the_machine_allows_is_a_clear_error(tmp_path, capsys):
+    assert main(["compare", "--threads", "999", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--threads 999" in err and not (tmp_path / "o").exists()
+
+
+def test_out_pointing_at_a_file_is_a_clear_error(tmp_path, capsys):
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    assert main(["compare", "--patients", "10", "--out", str(f)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_societal_perspective_needs_productivity_inputs(tmp_path, capsys):
+    raw = default_raw()
+    raw["scenario"]["perspective"] = "societal"
+    path = tmp_path / "societal.toml"
+    _write(path, raw)
+    assert main(["compare", str(path), "--patients", "10", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "productivity" in err and "(missing)" in err

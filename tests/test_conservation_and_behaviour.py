@@ -78,3 +78,19 @@ def test_dropout_is_the_trial_share(uk):
     inputs = compile_inputs(uk)
     t = inputs.treatments.index("esketamine")
     assert abs(inputs.tx[t, L.TX_DROPOUT] * (1 - 0.587) - 0.07) < 1e-12
+
+
+def test_societal_perspective_adds_productivity_losses(uk):
+    payer = trdsim.simulate(uk, patients=1000)
+    sc = scenario_with(
+        scenario={**uk.raw["scenario"], "perspective": "societal"},
+        productivity={"depressed_week": 100.0, "response_week": 40.0, "remission_week": 0.0},
+    )
+    soc = trdsim.simulate(sc, patients=1000)
+    # same patients and events: QALYs equal, costs higher by the discounted losses
+    assert np.array_equal(payer.patients.qaly, soc.patients.qaly)
+    extra = soc.patients.cost - payer.patients.cost
+    assert (extra > 0).all()
+    # a patient depressed every week would lose 100 per week, discounted: an upper bound
+    bound = 100.0 * compile_inputs(sc).disc_c.sum()
+    assert (extra <= bound + 1e-6).all()

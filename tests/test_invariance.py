@@ -62,3 +62,26 @@ def test_seed_changes_results(uk):
     a = trdsim.simulate(uk, patients=500, seed=1)
     b = trdsim.simulate(uk, patients=500, seed=2)
     assert not np.array_equal(a.patients.qaly, b.patients.qaly)
+
+
+def test_numba_num_threads_environment_1_and_2_give_identical_bits(tmp_path):
+    """The literal contract: separate processes with NUMBA_NUM_THREADS=1 and =2."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, trdsim\n"
+        "r = trdsim.simulate(trdsim.load_scenario('uk_nhs'), patients=3000)\n"
+        "print(hashlib.sha256(r.patients.to_csv(index=False).encode()"
+        " + r.trace.to_csv(index=False).encode()).hexdigest())\n"
+    )
+    digests = []
+    for n in ("1", "2"):
+        env = {**os.environ, "NUMBA_NUM_THREADS": n}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        digests.append(out.stdout.strip())
+    assert digests[0] == digests[1] and len(digests[0]) == len(hashlib.sha256().hexdigest())

@@ -105,14 +105,22 @@ def _print_summary(result) -> None:
 
 
 def cmd_compare(args) -> int:
+    import numba
     from tqdm import tqdm
 
     from trdsim.outputs import write_results
     from trdsim.simulate import simulate
 
     scenario = load_scenario(args.scenario)
+    if args.threads and args.threads > numba.config.NUMBA_NUM_THREADS:
+        raise TrdsimError(
+            f"--threads {args.threads}: this machine allows at most "
+            f"{numba.config.NUMBA_NUM_THREADS} (set NUMBA_NUM_THREADS to change it)"
+        )
     n = args.patients or scenario.patients
     out = Path(args.out) if args.out else Path("results") / scenario.name
+    if out.exists() and not out.is_dir():
+        raise TrdsimError(f"--out {out}: exists and is not a folder")
     t0 = time.perf_counter()
     with tqdm(
         total=n * len(scenario.arms),
@@ -191,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except TrdsimError as e:
         print(f"trdsim: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"trdsim: cannot write: {e}", file=sys.stderr)
         return 2
 
 
