@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,24 +23,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"trdsim: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{v} must be at least 1")
-    return v
+def _whole_number(minimum: int, meaning: str):
+    """An argparse type: a whole number >= minimum, with a message that says why not."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"{v} must be {meaning}")
+        return v
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{v} must be 0 or more")
-    return v
+_positive_int = _whole_number(1, "at least 1")
+_seed = _whole_number(0, "0 or more")
 
 
 def _money(x: float, currency: str) -> str:
@@ -154,10 +154,11 @@ def cmd_params(args) -> int:
         table.to_csv(args.csv, index=False)
         print(f"Wrote {len(table)} parameters to {args.csv}")
         return 0
-    with pd.option_context(
-        "display.max_rows", None, "display.max_colwidth", 70, "display.width", 250
-    ):
-        print(table[["key", "value", "distribution", "verified", "source"]].to_string(index=False))
+    shown = table[["key", "value", "distribution", "verified"]].astype(str)
+    widths = [max(len(c), shown[c].str.len().max()) for c in shown.columns]
+    print("  ".join(c.ljust(w) for c, w in zip(shown.columns, widths, strict=True)) + "  source")
+    for row, source in zip(shown.itertuples(index=False), table.source, strict=True):
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + "  " + source)
     print(
         f"\n{len(table)} parameters; setting '{scenario.setting}' ({scenario.currency} {scenario.price_year})."
     )
@@ -200,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrdsimError as e:
         print(f"trdsim: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 0
     except OSError as e:
         print(f"trdsim: cannot write: {e}", file=sys.stderr)
         return 2

@@ -46,20 +46,26 @@ def trace_figure(trace: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+def _finish(fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+
+
 def ever_remitted_figure(patients: pd.DataFrame, horizon: int, path: Path) -> None:
     """Cumulative proportion ever in remission, by arm."""
     d = ever_remitted(patients, horizon)
     fig, ax = plt.subplots(figsize=(6, 4))
     for arm, g in d.groupby("arm", sort=False):
         ax.step(g.week / 52.0, g.proportion, where="post", label=arm)
-    ax.set_xlabel("years since entry")
-    ax.set_ylabel("proportion ever in remission")
-    ax.set_ylim(0, 1)
-    ax.legend(frameon=False)
-    ax.set_title("Cumulative remission")
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _finish(
+        fig, ax, path, "years since entry", "proportion ever in remission", "Cumulative remission"
+    )
 
 
 def relapse_free_figure(patients: pd.DataFrame, horizon: int, path: Path) -> None:
@@ -69,11 +75,11 @@ def relapse_free_figure(patients: pd.DataFrame, horizon: int, path: Path) -> Non
     for arm, g in d.groupby("arm", sort=False):
         n = int(g.at_risk.iloc[0])
         ax.step(g.time, g.survival, where="post", label=f"{arm} (n = {n})")
-    ax.set_xlabel("weeks since the end of the first responding course")
-    ax.set_ylabel("relapse-free")
-    ax.set_ylim(0, 1)
-    ax.legend(frameon=False)
-    ax.set_title("Relapse-free survival of responders")
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    _finish(
+        fig,
+        ax,
+        path,
+        "weeks since the end of the first responding course",
+        "relapse-free",
+        "Relapse-free survival of responders",
+    )
