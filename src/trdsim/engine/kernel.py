@@ -177,6 +177,24 @@ def advance(
                 w_end = w0
             for w in range(w0 if cl != L.DEAD else w1, w1):
                 ww = w - w0
+                if ph == L.OFF:
+                    # pathway exhausted: nothing but death can change, so the remaining
+                    # weeks run in a tight loop (same arithmetic, same order as below)
+                    for w2 in range(w, w1):
+                        h = mort_h[
+                            np.uint64(sex_i), np.uint64(min(int(age_i + w2 * _PER_WEEK), n_ages - 1))
+                        ]
+                        db -= h * mort_hr
+                        if db <= 0.0:
+                            cl = L.DEAD
+                            death_week[i] = w2
+                            part[c, w2 - w0, ts] -= 1
+                            part[c, w2 - w0, L.T_DEAD] += 1
+                            w_end = w2
+                            break
+                        co += c_dep * disc_c[np.uint64(w2)]
+                        qa += u_dep * qaly_weight[np.uint64(w2)]
+                    break
                 cl_before = cl
                 ph_before = ph
                 # 1. death: the patient dies once the accumulated hazard exceeds an
