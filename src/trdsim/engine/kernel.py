@@ -182,7 +182,8 @@ def advance(
                     # weeks run in a tight loop (same arithmetic, same order as below)
                     for w2 in range(w, w1):
                         h = mort_h[
-                            np.uint64(sex_i), np.uint64(min(int(age_i + w2 * _PER_WEEK), n_ages - 1))
+                            np.uint64(sex_i),
+                            np.uint64(min(int(age_i + w2 * _PER_WEEK), n_ages - 1)),
                         ]
                         db -= h * mort_hr
                         if db <= 0.0:
