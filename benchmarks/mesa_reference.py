@@ -38,7 +38,7 @@ class Patient(mesa.Agent):
         self.fails = int(fails)
         p = model.pathway
         self.entry = min(self.fails, p.n_steps - 1)
-        self.step_i, self.wk, self.gain, self.rmult, self.rbudget = self.entry, 0, 0, 0.0, 0.0
+        self.step_i, self.wk, self.gain, self.rmult, self.rbudget = self.entry, -1, 0, 0.0, 0.0
         self.clin, self.phase = L.DEPRESSED, L.ACUTE
         self.cost = self.qaly = 0.0
         self.weeks_alive = 0

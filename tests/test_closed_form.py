@@ -104,3 +104,32 @@ def test_kaplan_meier_by_hand():
     np.testing.assert_allclose(
         km.set_index("time").survival.loc[[1, 2, 3, 4]], [0.8, 0.6, 0.3, 0.3]
     )
+
+
+def test_every_failed_course_is_charged_for_exactly_its_trial_weeks(uk):
+    """Nobody responds or drops out or dies: each step costs trial_weeks x its weekly cost."""
+    sc = scenario_with(
+        pathways={
+            "two": {
+                "steps": ["ssri", "antidepressant_switch", "rtms"],
+                "maintenance": {"default": ["none"]},
+            }
+        },
+        scenario={
+            **uk.raw["scenario"],
+            "arms": ["two"],
+            "discount_costs": 0.0,
+            "horizon_weeks": 60,
+        },
+        treatments={
+            "rtms": {"response": 1e-9, "remission": 0.0, "dropout": 0.0},
+        },
+    )
+    inputs = compile_inputs(sc)
+    inputs = dataclasses.replace(inputs, mort_h=np.zeros_like(inputs.mort_h))
+    run = _run(sc, inputs, n=200, arm="two")  # TRD entry: starts on rTMS (step 3)
+    t = inputs.treatments.index("rtms")
+    weekly = inputs.tx[t, L.TX_COST_WEEK]
+    # 6 weeks of rTMS, then the pathway is exhausted: no further cost
+    np.testing.assert_allclose(run.cost, 6 * weekly, rtol=1e-12)
+    assert (run.trace[5, L.T_ON_TREATMENT] == 200) and (run.trace[6, L.T_UNTREATED] == 200)

@@ -42,6 +42,10 @@ _positive_int = _whole_number(1, "at least 1")
 _seed = _whole_number(0, "0 or more")
 
 
+def _se(x: float, fmt: str) -> str:
+    return "n/a" if pd.isna(x) else format(x, fmt)
+
+
 def _money(x: float, currency: str) -> str:
     symbol = {"GBP": "£", "USD": "$", "EUR": "€"}.get(currency, currency + " ")
     return f"-{symbol}{-x:,.0f}" if x < 0 else f"{symbol}{x:,.0f}"
@@ -62,9 +66,12 @@ def _print_summary(result) -> None:
         {
             "arm": s.arm,
             "cost": [
-                f"{_money(c, cur)} ± {se:,.0f}" for c, se in zip(s.cost, s.cost_se, strict=True)
+                f"{_money(c, cur)} ± {_se(se, ',.0f')}"
+                for c, se in zip(s.cost, s.cost_se, strict=True)
             ],
-            "QALYs": [f"{q:.3f} ± {se:.3f}" for q, se in zip(s.qaly, s.qaly_se, strict=True)],
+            "QALYs": [
+                f"{q:.3f} ± {_se(se, '.3f')}" for q, se in zip(s.qaly, s.qaly_se, strict=True)
+            ],
             "life-years": s.life_years.map("{:.2f}".format),
             "weeks in remission": s.weeks_in_remission.map("{:.1f}".format),
             "ever remitted": s.ever_remitted.map("{:.1%}".format),

@@ -375,6 +375,7 @@ def start(
         clin[i] = L.DEPRESSED
         phase[i] = L.ACUTE
         step[i] = entry_step[i]
-        wk[i] = 0
+        # -1: week 0 is the entry step's first week, as the start week is for later steps
+        wk[i] = -1
         max_step[i] = entry_step[i] + 1
         death_budget[i] = -math.log(1.0 - uniform(seed, pid, -1, P_DEATH))
