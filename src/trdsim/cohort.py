@@ -40,23 +40,6 @@ class Cohort:
     def __len__(self) -> int:
         return self.age.shape[0]
 
-    def frame(self):
-        """The cohort as a DataFrame (one row per patient)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            {
-                "patient": np.arange(self.pid0, self.pid0 + len(self)),
-                "age": self.age,
-                "female": self.sex,
-                "severity": self.severity,
-                "maltreatment": self.maltreatment,
-                "inflammation": self.inflammation,
-                "flexibility": self.flexibility,
-                "failed_trials": self.failed_trials,
-            }
-        )
-
 
 @numba.njit(parallel=True, cache=True)
 def _sample(

@@ -10,14 +10,15 @@ class ScenarioError(TrdsimError):
 
     def __init__(self, file: str, key: str, value: object, allowed: str):
         self.file, self.key, self.value, self.allowed = file, key, value, allowed
-        shown = "(missing)" if value is _MISSING else repr(value)
+        shown = "(missing)" if value is MISSING else repr(value)
         super().__init__(f"{file}: {key} = {shown}: {allowed}")
 
 
 class _Missing:
+    """Marks a key that the scenario does not have."""
+
     def __repr__(self) -> str:
         return "(missing)"
 
 
-_MISSING = _Missing()
-MISSING = _MISSING
+MISSING = _Missing()

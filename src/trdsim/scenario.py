@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from trdsim.engine.layout import MAX_MAINTENANCE
 from trdsim.errors import MISSING, ScenarioError
 from trdsim.evidence import DISTRIBUTIONS, PARAM_FIELDS, is_param, life_tables, load_library
 
@@ -136,7 +137,6 @@ PERSPECTIVES = ("payer", "societal")
 ON_RELAPSE = ("advance", "retreat")
 ON_EXHAUSTED = ("none", "repeat_last", "restart")
 STARTS = ("trd", "diagnosis")
-MAX_MAINTENANCE = 3
 
 
 @dataclass
@@ -260,9 +260,12 @@ class _Builder:
                 self.fail(f"{key}.{name}", MISSING, f"required ({typ.__name__})")
             return None
         v = node[name]
-        ok = isinstance(v, typ) and not isinstance(v, bool) or (typ is bool and isinstance(v, bool))
-        if typ is float and _is_number(v):
-            ok = True
+        if typ is float:
+            ok = _is_number(v)
+        elif typ is bool:
+            ok = isinstance(v, bool)
+        else:  # bool is an int in Python; a TOML true is not a number of weeks
+            ok = isinstance(v, typ) and not isinstance(v, bool)
         if not ok:
             self.fail(f"{key}.{name}", v, f"must be of type {typ.__name__}")
         return v

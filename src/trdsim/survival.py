@@ -14,9 +14,8 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
     event = np.asarray(event, dtype=bool)
     if time.size == 0:
         return pd.DataFrame({"time": [0], "at_risk": [0], "events": [0], "survival": [1.0]})
-    ts = np.unique(time)
-    events = np.array([np.sum(event & (time == t)) for t in ts])
-    leaving = np.array([np.sum(time == t) for t in ts])
+    ts, where, leaving = np.unique(time, return_inverse=True, return_counts=True)
+    events = np.bincount(where[event], minlength=ts.size)
     at_risk = time.size - np.concatenate([[0], np.cumsum(leaving)[:-1]])
     surv = np.cumprod(1.0 - events / at_risk)
     out = pd.DataFrame({"time": ts, "at_risk": at_risk, "events": events, "survival": surv})
