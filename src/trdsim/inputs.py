@@ -36,9 +36,7 @@ class ModelInputs:
     """Everything numeric the kernel needs for one scenario."""
 
     treatments: list[str]
-    maintenance: list[str]
     tx: np.ndarray  # (n_treatments, TX_NCOL)
-    mx: np.ndarray  # (n_maintenance, MX_NCOL)
     ef: np.ndarray  # (EF_NCOL,)
     mort_h: np.ndarray  # (2, ages) weekly hazard
     cum_h: (
@@ -217,9 +215,7 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
     disc_q = discount_factors(scenario.discount_qalys, h)
     return ModelInputs(
         treatments=used_t,
-        maintenance=used_m,
         tx=tx,
-        mx=mx,
         ef=ef,
         mort_h=weekly_mortality_hazard(scenario.life_table),
         cum_h=cum_h,

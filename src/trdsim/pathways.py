@@ -16,13 +16,11 @@ _EXHAUSTED = {
 
 @dataclass(frozen=True)
 class CompiledPathway:
-    """One arm: treatment index per step, maintenance indices per step, rule codes."""
+    """One arm: treatment index per step, tabulated maintenance effects and costs, rule codes."""
 
     label: str
     step_names: list[str]
     steps: np.ndarray  # (n_steps,) int64 index into the treatment table
-    # (n_steps, MAX_MAINTENANCE) index into the maintenance table, -1 = none
-    maint: np.ndarray
     # (n_steps, horizon + 1, 2) product of active relapse HRs [remitted, partial]
     maint_hr: np.ndarray
     # (n_steps, horizon + 1) weekly cost of active maintenance
@@ -63,7 +61,6 @@ def compile_pathway(
         label=p["label"],
         step_names=list(p["steps"]),
         steps=steps,
-        maint=maint,
         maint_hr=maint_hr,
         maint_cost=maint_cost,
         on_relapse=_RELAPSE[p["on_relapse"]],
