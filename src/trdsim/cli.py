@@ -78,16 +78,12 @@ def _print_summary(result) -> None:
             "relapses": s.relapses.map("{:.2f}".format),
             "steps used": s.steps_used.map("{:.2f}".format),
             f"Δcost vs {base}": [
-                f"{_money(c, cur)} ± {se:,.0f}"
-                for c, se in zip(
-                    s[f"cost_vs_{base}"], s[f"cost_vs_{base}_se"].fillna(0), strict=True
-                )
+                f"{_money(c, cur)} ± {_se(se, ',.0f')}"
+                for c, se in zip(s[f"cost_vs_{base}"], s[f"cost_vs_{base}_se"], strict=True)
             ],
             f"ΔQALY vs {base}": [
-                f"{q:+.3f} ± {se:.3f}"
-                for q, se in zip(
-                    s[f"qaly_vs_{base}"], s[f"qaly_vs_{base}_se"].fillna(0), strict=True
-                )
+                f"{q:+.3f} ± {_se(se, '.3f')}"
+                for q, se in zip(s[f"qaly_vs_{base}"], s[f"qaly_vs_{base}_se"], strict=True)
             ],
         }
     )
