@@ -4,10 +4,13 @@ Two things happen here besides unit conversion:
 
 * **Individual intercepts from marginal rates.** A trial's response rate is a cohort
   average. Each patient's response log-odds is alpha + sum(beta * x); alpha is solved
-  (Brent's method) so that the mean response probability over a reference cohort --
-  the scenario's cohort distribution with the trial population's number of failed
-  trials -- equals the published rate. The reference cohort is a fixed sample
-  (REFERENCE_PATIENTS, own seed) so alpha does not depend on the run's size or seed.
+  (Newton's method in a bracket) so that the mean response probability over the scenario's cohort
+  distribution, with the trial population's number of failed trials, equals the
+  published rate. The mean is an exact expectation, not a sample average: the
+  attributes that enter are two binary flags and two independent normals, so it is a
+  sum over the four flag combinations of Gauss-Hermite quadrature in the normals.
+  alpha therefore does not depend on any sample, seed or run size, and computing it
+  takes microseconds, which a PSA needs (thousands of parameter sets).
 * **Relapse curves as population averages.** Each treatment's relapse curve (Weibull
   through its published points) describes all its responders. Patients differ by
   hazard ratios (residual symptoms, maltreatment, flexibility, sudden gains); a
@@ -16,19 +19,18 @@ Two things happen here besides unit conversion:
 """
 
 from dataclasses import dataclass
+from functools import cache
 
+import numba
 import numpy as np
-from scipy.optimize import brentq
 
-from trdsim.cohort import sample_cohort
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
 from trdsim.evidence import weekly_mortality_hazard
 from trdsim.pathways import CompiledPathway, compile_pathway
 from trdsim.scenario import Scenario
 
-REFERENCE_PATIENTS = 20_000
-REFERENCE_SEED = 0x7D5  # fixed: calibration must not move with the run's seed
+QUADRATURE_NODES = 32  # per normal attribute; exact to ~1e-15 for these integrands
 
 
 @dataclass(frozen=True)
@@ -117,21 +119,130 @@ def _maintenance_table(scenario: Scenario, names: list[str]) -> np.ndarray:
     return mx
 
 
-def _linear_response(ef: np.ndarray, ref, mono: float, psych: float) -> np.ndarray:
-    """sum(beta * x) over the reference cohort, without the failed-trials term."""
-    return (
-        ef[L.EF_B_MALT] * ref.maltreatment
-        + ef[L.EF_B_INFL] * ref.inflammation * mono
-        + ef[L.EF_B_SEV] * (ref.severity - ef[L.EF_SEV_MEAN]) * psych
-        + ef[L.EF_B_FLEX] * ref.flexibility
+@dataclass(frozen=True)
+class ReferencePopulation:
+    """The cohort distribution as weighted points (flags x quadrature nodes).
+
+    z_sev and z_flex are standard-normal nodes of severity and flexibility; a normal
+    attribute that no active effect uses collapses to one node, so the default model
+    needs 4 x 32 points and the general case 4 x 32 x 32.
+    """
+
+    weight: np.ndarray  # sums to 1
+    malt: np.ndarray
+    infl: np.ndarray
+    z_sev: np.ndarray
+    z_flex: np.ndarray
+
+
+@cache
+def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for E[f(Z)], Z standard normal (probabilists' Gauss-Hermite)."""
+    z, w = np.polynomial.hermite_e.hermegauss(n)
+    return z, w / w.sum()
+
+
+def reference_population(scenario: Scenario, ef: np.ndarray) -> ReferencePopulation:
+    """Weighted points representing the scenario's cohort attributes (see module doc)."""
+    c = {k: _v(p) for k, p in scenario.params["cohort"].items()}
+    one = (np.zeros(1), np.ones(1))
+    sev = _hermite(QUADRATURE_NODES) if ef[L.EF_B_SEV] != 0.0 and c["severity_sd"] > 0 else one
+    uses_flex = ef[L.EF_B_FLEX] != 0.0 or ef[L.EF_R_FLEX] != 0.0
+    flex = _hermite(QUADRATURE_NODES) if uses_flex else one
+    pm, pi = c["maltreatment_share"], c["inflammation_share"]
+    m, i, zs, zf = np.meshgrid([0.0, 1.0], [0.0, 1.0], sev[0], flex[0], indexing="ij")
+    wm, wi, ws, wf = np.meshgrid([1 - pm, pm], [1 - pi, pi], sev[1], flex[1], indexing="ij")
+    return ReferencePopulation(
+        weight=(wm * wi * ws * wf).ravel(),
+        malt=m.ravel(),
+        infl=i.ravel(),
+        z_sev=zs.ravel(),
+        z_flex=zf.ravel(),
     )
 
 
-def _solve_intercept(p: float, eta: np.ndarray) -> float:
-    def gap(alpha: float) -> float:
-        return float(np.mean(1.0 / (1.0 + np.exp(-(alpha + eta))))) - p
+def _linear_response(
+    ef: np.ndarray, ref: ReferencePopulation, sev_sd: float, mono: float, psych: float
+) -> np.ndarray:
+    """sum(beta * x) at the reference points, without the failed-trials term."""
+    return (
+        ef[L.EF_B_MALT] * ref.malt
+        + ef[L.EF_B_INFL] * ref.infl * mono
+        + ef[L.EF_B_SEV] * sev_sd * ref.z_sev * psych
+        + ef[L.EF_B_FLEX] * ref.z_flex
+    )
 
-    return brentq(gap, -40.0, 40.0, xtol=1e-12)
+
+@numba.njit(cache=True)
+def _solve_intercept(p, eta, weight):
+    """alpha with sum(weight * logistic(alpha + eta)) == p: Newton inside a bisection bracket.
+
+    The left side rises strictly in alpha, so the bracket [-40, 40] always holds the root
+    for 0 < p < 1; a Newton step leaving the bracket is replaced by bisection.
+    """
+    lo, hi = -40.0, 40.0
+    mean_eta = 0.0
+    for j in range(eta.shape[0]):
+        mean_eta += weight[j] * eta[j]
+    x = min(max(np.log(p / (1.0 - p)) - mean_eta, lo), hi)
+    for _ in range(200):
+        f = -p
+        df = 0.0
+        for j in range(eta.shape[0]):
+            r = 1.0 / (1.0 + np.exp(-(x + eta[j])))
+            f += weight[j] * r
+            df += weight[j] * r * (1.0 - r)
+        if f == 0.0:
+            return x
+        if f < 0.0:
+            lo = x
+        else:
+            hi = x
+        step = f / df if df > 0.0 else np.inf
+        nxt = x - step
+        if not lo < nxt < hi:
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - x) <= 1e-14 * (1.0 + abs(x)):
+            return nxt
+        x = nxt
+    return x
+
+
+@numba.njit(cache=True)
+def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
+    """log c with sum_j w_j sum_k share_k surv**(c exp(lin_j + ln_hr_k)) == surv.
+
+    The left side falls strictly in log c; Newton inside the bracket [-30, 30].
+    """
+    lo, hi = -30.0, 30.0
+    x = 0.0
+    for _ in range(200):
+        f = -surv
+        df = 0.0
+        ex = np.exp(x)
+        for j in range(w.shape[0]):
+            if w[j] == 0.0:
+                continue
+            for k in range(shares.shape[0]):
+                if shares[k] > 0.0:
+                    e = ex * np.exp(lin[j] + ln_hrs[k]) * log_s
+                    s = w[j] * shares[k] * np.exp(e)
+                    f += s
+                    df += s * e
+        if f == 0.0:
+            return x
+        if f > 0.0:
+            lo = x
+        else:
+            hi = x
+        step = f / df if df < 0.0 else -np.inf
+        nxt = x - step
+        if not lo < nxt < hi:
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - x) <= 1e-14 * (1.0 + abs(x)):
+            return nxt
+        x = nxt
+    return x
 
 
 def _solve_relapse_multiplier(
@@ -139,16 +250,9 @@ def _solve_relapse_multiplier(
 ) -> float:
     """c with weighted mean over patients and mixture (share, ln HR) of surv**(c*HR) == surv."""
     w = weights / weights.sum()
-    log_s = np.log(surv)
-
-    def gap(log_c: float) -> float:
-        total = 0.0
-        for share, ln_hr in mix:
-            if share > 0.0:
-                total += share * float(np.sum(w * np.exp(np.exp(log_c + lin + ln_hr) * log_s)))
-        return total - surv
-
-    return float(np.exp(brentq(gap, -30.0, 30.0, xtol=1e-12)))
+    shares = np.array([s for s, _ in mix])
+    ln_hrs = np.array([h for _, h in mix])
+    return float(np.exp(_solve_log_multiplier(w, lin, shares, ln_hrs, np.log(surv), surv)))
 
 
 def compile_inputs(scenario: Scenario) -> ModelInputs:
@@ -167,16 +271,17 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
     ef = _effects(scenario)
     mx = _maintenance_table(scenario, used_m)
     unit = scenario.params["unit_costs"]
-    ref = sample_cohort(scenario, REFERENCE_PATIENTS, REFERENCE_SEED)
-    lin_relapse = ef[L.EF_R_MALT] * ref.maltreatment + ef[L.EF_R_FLEX] * ref.flexibility
+    ref = reference_population(scenario, ef)
+    sev_sd = _v(scenario.params["cohort"]["severity_sd"])
+    lin_relapse = ef[L.EF_R_MALT] * ref.malt + ef[L.EF_R_FLEX] * ref.z_flex
 
     tx = np.zeros((len(used_t), L.TX_NCOL))
     for k, name in enumerate(used_t):
         t = scenario.params["treatments"][name]
         v = {f: _v(p) for f, p in t.items() if isinstance(p, dict)}
         mono, psych = float(t["monoaminergic"]), float(t["psychotherapy"])
-        eta = _linear_response(ef, ref, mono, psych)
-        alpha = _solve_intercept(v["response"], eta)
+        eta = _linear_response(ef, ref, sev_sd, mono, psych)
+        alpha = _solve_intercept(v["response"], eta, ref.weight)
         scale, shape = weibull_through(
             v["relapse_t1"], v["relapse_p1"], v.get("relapse_t2"), v.get("relapse_p2")
         )
@@ -189,7 +294,7 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
             mix = [(s * (1.0 - sg), h) for s, h in mix] + [
                 (s * sg, h + ef[L.EF_R_SG]) for s, h in mix
             ]
-        responders = 1.0 / (1.0 + np.exp(-(alpha + eta)))
+        responders = ref.weight / (1.0 + np.exp(-(alpha + eta)))
         tx[k, L.TX_ALPHA] = alpha
         tx[k, L.TX_REM_SHARE] = rem_share
         tx[k, L.TX_TRIAL_WEEKS] = v["trial_weeks"]

@@ -45,14 +45,16 @@ def life_tables() -> pd.DataFrame:
         return pd.read_csv(f)
 
 
+@cache
 def weekly_mortality_hazard(table: str, max_age: int = 120) -> np.ndarray:
-    """Weekly death hazard, shape (2, max_age + 1): row 0 male, row 1 female."""
+    """Weekly death hazard, shape (2, max_age + 1): row 0 male, row 1 female (read-only)."""
     lt = life_tables()
     out = np.empty((2, max_age + 1))
     for row, sex in enumerate(("male", "female")):
         sub = lt[(lt.table == table) & (lt.sex == sex)].sort_values("age")
         qx = np.interp(np.arange(max_age + 1), sub.age.to_numpy(), sub.qx.to_numpy())
         out[row] = -np.log1p(-qx) / 52.0
+    out.flags.writeable = False  # cached and shared between runs
     return out
 
 
