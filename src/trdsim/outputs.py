@@ -11,18 +11,23 @@ import numpy as np
 import trdsim
 from trdsim.evidence import flatten, parameter_table
 from trdsim.plots import ever_remitted_figure, relapse_free_figure, trace_figure
+from trdsim.scenario import Scenario
 from trdsim.simulate import Result
 
 
 def manifest(result: Result) -> dict:
     """What produced the result: enough to repeat it exactly."""
-    sc = result.scenario
+    return scenario_manifest(result.scenario, result.seed, result.patients_n)
+
+
+def scenario_manifest(sc: Scenario, seed: int, patients: int) -> dict:
+    """The scenario, seed, patients and software versions behind a run."""
     return {
         "scenario": sc.name,
         "scenario_file": sc.source,
         "scenario_hash": sc.hash,
-        "seed": result.seed,
-        "patients": result.patients_n,
+        "seed": seed,
+        "patients": patients,
         "trdsim_version": trdsim.__version__,
         "python": platform.python_version(),
         "numpy": np.__version__,

@@ -37,6 +37,8 @@ KINDS = {
     "real": ("a number", lambda v: True),
 }
 
+INTEGER_KINDS = ("weeks", "count")
+
 TREATMENT_PARAMS = {
     "response": "prob_open",
     "remission": "prob",
@@ -314,6 +316,9 @@ class _Builder:
                 )
         if dist == "uniform" and not p["low"] <= v <= p["high"]:
             self.fail(key, v, f"must lie within its uniform range [{p['low']}, {p['high']}]")
+        if dist != "fixed" and kind in INTEGER_KINDS:
+            self.fail(f"{key}.dist", dist, f"must be 'fixed': {KINDS[kind][0]} cannot be drawn")
+        p["kind"] = kind  # what values are allowed; the PSA checks its draws against it
         return p
 
     def merge_params(

@@ -115,3 +115,66 @@ def simulate(
         ignore_index=True,
     )
     return Result(scenario, n, s, inputs, summary, incremental, tr, pat)
+
+
+@dataclass(frozen=True)
+class ArmMeans:
+    """Per-arm means and the patient-level variances a PSA or DSA needs.
+
+    The lean counterpart of `simulate`: the same kernel, cohort and random numbers, but
+    no per-patient table and no trace, so a parameter set costs little beyond the kernel.
+    Differences are paired with the first arm (common random numbers).
+    """
+
+    arms: list[str]
+    patients: int
+    cost: np.ndarray  # (arms,) mean discounted cost
+    qaly: np.ndarray  # (arms,) mean discounted QALYs
+    cost_var: np.ndarray  # (arms,) variance over patients
+    qaly_var: np.ndarray
+    dcost_var: np.ndarray  # (arms,) variance over patients of the difference from arm 0
+    dqaly_var: np.ndarray
+    dcov: np.ndarray  # (arms,) covariance of those two differences
+
+
+def arm_means(
+    scenario: Scenario,
+    patients: int | None = None,
+    seed: int | None = None,
+    inputs: ModelInputs | None = None,
+    block: int = BLOCK,
+) -> ArmMeans:
+    """Mean cost and QALYs of every arm for one cohort; see ArmMeans."""
+    n = scenario.patients if patients is None else int(patients)
+    s = scenario.seed if seed is None else int(seed)
+    if n < 1:
+        raise ValueError("patients must be at least 1")
+    x = compile_inputs(scenario) if inputs is None else inputs
+    h = scenario.horizon_weeks
+    arms = scenario.arms
+    cost = np.empty((len(arms), n))
+    qaly = np.empty((len(arms), n))
+    for b0 in range(0, n, block):
+        cohort = sample_cohort(scenario, min(block, n - b0), s, pid0=b0)
+        for j, a in enumerate(arms):
+            run = ArmRun(cohort, x.pathways[a], x, s)
+            run.advance(0, h)
+            cost[j, b0 : b0 + len(cohort)] = run.cost
+            qaly[j, b0 : b0 + len(cohort)] = run.qaly
+    dc = cost - cost[0]
+    dq = qaly - qaly[0]
+    ddof = 1 if n > 1 else 0
+    return ArmMeans(
+        arms=list(arms),
+        patients=n,
+        cost=cost.mean(axis=1),
+        qaly=qaly.mean(axis=1),
+        cost_var=cost.var(axis=1, ddof=ddof),
+        qaly_var=qaly.var(axis=1, ddof=ddof),
+        dcost_var=dc.var(axis=1, ddof=ddof),
+        dqaly_var=dq.var(axis=1, ddof=ddof),
+        dcov=((dc - dc.mean(axis=1, keepdims=True)) * (dq - dq.mean(axis=1, keepdims=True))).sum(
+            axis=1
+        )
+        / max(n - 1, 1),
+    )
