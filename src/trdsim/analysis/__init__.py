@@ -1,0 +1,1 @@
+"""Decision uncertainty: PSA, value of information, deterministic sensitivity."""

@@ -1,0 +1,255 @@
+"""Deterministic sensitivity: one-way (tornado), two-way, and threshold analysis.
+
+Every evaluation uses the scenario's patients and seed, so all runs meet the same
+patients and random numbers (common random numbers): differences between runs come
+from the parameter change, not from sampling. Results are on incremental NMB of one
+arm against another at a chosen threshold (the ICER's sign flips between quadrants;
+the NMB's does not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+from trdsim.analysis.sampling import ParameterSpace
+from trdsim.errors import TrdsimError
+from trdsim.scenario import KINDS, Scenario
+from trdsim.simulate import ArmMeans, arm_means
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """Which arm is compared with which, at which threshold."""
+
+    arm: str
+    versus: str
+    threshold: float
+
+    @classmethod
+    def of(
+        cls, scenario: Scenario, arm: str | None, versus: str | None, threshold: float | None
+    ) -> Contrast:
+        arms = scenario.arms
+        if len(arms) < 2:
+            raise TrdsimError(f"{scenario.source}: needs two arms to compare, has {arms}")
+        a = arm or arms[1]
+        v = versus or (arms[0] if a != arms[0] else arms[1])
+        for flag, name in (("--arm", a), ("--versus", v)):
+            if name not in arms:
+                raise TrdsimError(f"{flag} {name}: not an arm of the scenario; arms: {arms}")
+        if a == v:
+            raise TrdsimError(f"--arm and --versus are both {a!r}; choose two different arms")
+        lam = scenario.thresholds[0] if threshold is None else float(threshold)
+        if not np.isfinite(lam) or lam < 0:
+            raise TrdsimError(f"--threshold {lam}: must be a number >= 0 per QALY")
+        return cls(a, v, lam)
+
+    def inmb(self, m: ArmMeans) -> float:
+        i, j = m.arms.index(self.arm), m.arms.index(self.versus)
+        return float(self.threshold * (m.qaly[i] - m.qaly[j]) - (m.cost[i] - m.cost[j]))
+
+    def inmb_se(self, m: ArmMeans) -> float:
+        """Patient-level Monte Carlo SE of the paired incremental NMB."""
+        i, j = m.arms.index(self.arm), m.arms.index(self.versus)
+        k = i if j == 0 else j if i == 0 else None
+        if k is None:
+            return float("nan")  # paired statistics are kept against the first arm only
+        lam = self.threshold
+        var = lam**2 * m.dqaly_var[k] + m.dcost_var[k] - 2 * lam * m.dcov[k]
+        return float(np.sqrt(max(var, 0.0) / m.patients))
+
+
+def _optimal(m: ArmMeans, lam: float) -> str:
+    return m.arms[int(np.argmax(lam * m.qaly - m.cost))]
+
+
+def _evaluate(space: ParameterSpace, values: dict, patients: int, seed: int):
+    sc, clipped = space.scenario_at(values)
+    return arm_means(sc, patients, seed), {k: v for k, v in clipped.items() if v}
+
+
+def one_way(
+    scenario: Scenario,
+    contrast: Contrast,
+    keys: list[str] | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+    level: float = 0.95,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """Each parameter at the ends of its central `level` interval, the others at base.
+
+    Parameters the PSA draws together move together here too (a treatment's remission
+    and dropout with its response, a relapse curve's second point with its first), at
+    the same quantile: varying one point of a two-point relapse curve alone would make
+    a curve no evidence supports. Returns (tornado table sorted by swing, base: INMB,
+    its SE, optimal arm).
+    """
+    space = ParameterSpace(scenario)
+    keys = space.drivers() if keys is None else [space.resolve(k) for k in keys]
+    n = patients or scenario.patients
+    s = scenario.seed if seed is None else seed
+    base = arm_means(scenario, n, s)
+    q_lo, q_hi = (1 - level) / 2, (1 + level) / 2
+    rows = []
+    for key in keys:
+        lo, hi = space.interval(key, level)
+        row = {"key": key, "base_value": float(space.entries[key]["value"])}
+        row.update(low_value=lo, high_value=hi, moves_with=" ".join(space.followers(key)))
+        for end, q in (("low", q_lo), ("high", q_hi)):
+            m, clipped = _evaluate(space, space.at_quantile(key, q), n, s)
+            row[f"inmb_{end}"] = contrast.inmb(m)
+            row[f"optimal_{end}"] = _optimal(m, contrast.threshold)
+            row[f"adjusted_{end}"] = "; ".join(clipped)
+        row["swing"] = abs(row["inmb_high"] - row["inmb_low"])
+        rows.append(row)
+        if progress is not None:
+            progress(1)
+    table = pd.DataFrame(rows).sort_values("swing", ascending=False, kind="stable")
+    info = {
+        "arm": contrast.arm,
+        "versus": contrast.versus,
+        "threshold": contrast.threshold,
+        "level": level,
+        "patients": n,
+        "seed": s,
+        "base_inmb": contrast.inmb(base),
+        "base_inmb_se": contrast.inmb_se(base),
+        "base_optimal": _optimal(base, contrast.threshold),
+    }
+    return table.reset_index(drop=True), info
+
+
+def two_way(
+    scenario: Scenario,
+    contrast: Contrast,
+    key_x: str,
+    key_y: str,
+    steps: int = 7,
+    patients: int | None = None,
+    seed: int | None = None,
+    level: float = 0.95,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """A grid over two parameters' intervals: INMB of the contrast and the optimal arm."""
+    if steps < 2:
+        raise TrdsimError(f"--steps {steps}: needs at least 2 values per parameter")
+    space = ParameterSpace(scenario)
+    kx, ky = space.resolve(key_x), space.resolve(key_y)
+    if kx == ky:
+        raise TrdsimError(f"--pair {key_x} {key_y}: name two different parameters")
+    n = patients or scenario.patients
+    s = scenario.seed if seed is None else seed
+    xs = np.linspace(*space.interval(kx, level), steps)
+    ys = np.linspace(*space.interval(ky, level), steps)
+    rows = []
+    for x in xs:
+        for y in ys:
+            m, clipped = _evaluate(space, {kx: x, ky: y}, n, s)
+            row = {kx: x, ky: y, "inmb": contrast.inmb(m)}
+            row["optimal"] = _optimal(m, contrast.threshold)
+            row["adjusted"] = "; ".join(clipped)
+            rows.append(row)
+            if progress is not None:
+                progress(1)
+    return pd.DataFrame(rows)
+
+
+def _default_bracket(space: ParameterSpace, key: str) -> tuple[float, float]:
+    e = space.entries[key]
+    v = float(e["value"])
+    kind = e["kind"]
+    if kind in ("prob", "prob_open", "decrement"):
+        return 1e-6, 1 - 1e-6
+    if kind == "utility":
+        return -0.5, 1.0
+    if kind in ("cost", "nonneg"):
+        return 0.0, max(10.0 * v, 1.0)
+    if kind in ("positive", "ratio"):
+        return v / 20.0, 20.0 * v
+    if e.get("dist", "fixed") != "fixed":
+        lo, hi = space.interval(key, 0.999)
+        return lo, hi
+    raise TrdsimError(f"{key}: give --low and --high to bracket the search")
+
+
+def threshold_value(
+    scenario: Scenario,
+    key: str,
+    target: float,
+    arm: str | None = None,
+    versus: str | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+) -> dict:
+    """The value of `key` at which the ICER of arm vs versus equals `target`.
+
+    Solves target * dQALY - dCost = 0 (incremental NMB at the target) by Brent's method
+    under common random numbers; costs and QALYs then give ICER = target exactly where
+    dQALY != 0. The result says in which quadrant the ICER is met.
+    """
+    space = ParameterSpace(scenario)
+    key = space.resolve(key)
+    kind = space.entries[key]["kind"]
+    if kind in ("weeks", "count"):
+        raise TrdsimError(f"{key}: a whole number; threshold analysis needs a continuous input")
+    contrast = Contrast.of(scenario, arm, versus, target)
+    a, b = _default_bracket(space, key)
+    a = a if low is None else float(low)
+    b = b if high is None else float(high)
+    desc, ok = KINDS[kind]
+    for flag, v in (("--low", a), ("--high", b)):
+        if not ok(v):
+            raise TrdsimError(f"{flag} {v:g}: {key} must be {desc}")
+    if not a < b:
+        raise TrdsimError(f"--low {a:g} must be below --high {b:g}")
+    n = patients or scenario.patients
+    s = scenario.seed if seed is None else seed
+    evaluations = []
+
+    def f(x: float) -> float:
+        m, _ = _evaluate(space, {key: x}, n, s)
+        evaluations.append((x, m))
+        return contrast.inmb(m)
+
+    fa, fb = f(a), f(b)
+    if np.sign(fa) == np.sign(fb):
+        raise TrdsimError(
+            f"{key}: the ICER of {contrast.arm} vs {contrast.versus} does not cross "
+            f"{target:g} between {a:g} (INMB {fa:,.0f}) and {b:g} (INMB {fb:,.0f}); "
+            "widen --low/--high"
+        )
+    root = brentq(f, a, b, xtol=1e-9 * max(abs(a), abs(b), 1.0), rtol=1e-12)
+    m, _ = _evaluate(space, {key: root}, n, s)
+    i, j = m.arms.index(contrast.arm), m.arms.index(contrast.versus)
+    dc, dq = m.cost[i] - m.cost[j], m.qaly[i] - m.qaly[j]
+    quadrant = (
+        "more costly, more effective"
+        if dq > 0 and dc >= 0
+        else "less costly, less effective"
+        if dq < 0 and dc <= 0
+        else "no trade-off (one arm dominates)"
+    )
+    return {
+        "parameter": key,
+        "value": float(root),
+        "base_value": float(space.entries[key]["value"]),
+        "arm": contrast.arm,
+        "versus": contrast.versus,
+        "target_icer": target,
+        "icer": float(dc / dq) if dq != 0 else float("nan"),
+        "inc_cost": float(dc),
+        "inc_qaly": float(dq),
+        "quadrant": quadrant,
+        "bracket": [a, b],
+        "evaluations": len(evaluations) + 1,
+        "patients": n,
+        "seed": s,
+    }

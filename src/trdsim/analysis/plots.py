@@ -1,0 +1,178 @@
+"""Figures of decision uncertainty: CE plane, CEAC/CEAF, EVPI, EVPPI, tornado, two-way map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from trdsim.analysis.decision import arms_of  # noqa: E402
+
+SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
+ARM_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
+plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
+
+
+def _money_axis(currency: str):
+    symbol = SYMBOLS.get(currency, "")
+    return FuncFormatter(lambda v, _: f"{'-' if v < 0 else ''}{symbol}{abs(v):,.0f}")
+
+
+def _parameter_label(key: str, currency: str) -> str:
+    """A parameter key with its unit where the key says it (prices)."""
+    return f"{key} ({currency})" if key.startswith("unit_costs.") else key
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=200)
+    plt.close(fig)
+
+
+def ce_plane(draws: pd.DataFrame, thresholds: list[float], currency: str, path: Path) -> None:
+    """Incremental cost vs incremental QALYs of each arm against the first, one dot per draw."""
+    arms = arms_of(draws)
+    base = draws[draws.arm == arms[0]].set_index("draw")
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    for k, a in enumerate(arms[1:], start=1):
+        d = draws[draws.arm == a].set_index("draw")
+        dq, dc = d.qaly - base.qaly, d.cost - base.cost
+        colour = ARM_COLOURS[k % len(ARM_COLOURS)]
+        ax.scatter(dq, dc, s=6, alpha=0.35, color=colour, lw=0, label=f"{a} vs {arms[0]}")
+        ax.scatter([dq.mean()], [dc.mean()], s=70, marker="X", color=colour, ec="black", lw=0.7)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(0, color="grey", lw=0.8)
+    x0, x1 = ax.get_xlim()
+    xs = np.linspace(min(x0, 0), max(x1, 0), 2)
+    for lam, style in zip(thresholds, ("--", ":", "-.", (0, (5, 1))), strict=False):
+        ax.plot(
+            xs,
+            lam * xs,
+            ls=style,
+            color="black",
+            lw=1,
+            label=f"{_money_axis(currency)(lam, 0)}/QALY",
+        )
+    ax.set_xlim(x0, x1)
+    ax.set_xlabel("incremental QALYs (discounted)")
+    ax.set_ylabel(f"incremental cost ({currency}, discounted)")
+    ax.yaxis.set_major_formatter(_money_axis(currency))
+    ax.set_title(f"Cost-effectiveness plane ({draws.draw.nunique():,} draws; X = mean)")
+    ax.legend(frameon=False, fontsize=8, loc="best")
+    _save(fig, path)
+
+
+def ceac_figure(table: pd.DataFrame, currency: str, path: Path, marks: list[float] = ()) -> None:
+    """CEAC per arm with the CEAF (the expected-NMB-optimal arm's probability) on top."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for k, a in enumerate(dict.fromkeys(table.arm)):
+        d = table[table.arm == a]
+        ax.plot(d.threshold, d.p_cost_effective, color=ARM_COLOURS[k % len(ARM_COLOURS)], label=a)
+    f = table[table.on_ceaf]
+    ax.plot(f.threshold, f.p_cost_effective, ls="none", marker="o", ms=3.5, mfc="none",
+            color="black", label="CEAF (optimal by expected NMB)")  # fmt: skip
+    for lam in marks:
+        ax.axvline(lam, color="grey", lw=0.7, ls=":")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(f"willingness to pay per QALY ({currency})")
+    ax.set_ylabel("probability cost-effective")
+    ax.xaxis.set_major_formatter(_money_axis(currency))
+    ax.set_title("Cost-effectiveness acceptability curves and frontier")
+    ax.legend(frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def evpi_figure(
+    table: pd.DataFrame, currency: str, path: Path, population: float | None = None
+) -> None:
+    """EVPI per person over thresholds (and for the population on a second axis)."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ax.plot(table.threshold, table.evpi, color="#1b9e77")
+    ax.set_xlabel(f"willingness to pay per QALY ({currency})")
+    ax.set_ylabel(f"EVPI per person ({currency})")
+    ax.xaxis.set_major_formatter(_money_axis(currency))
+    ax.yaxis.set_major_formatter(_money_axis(currency))
+    if population:
+        right = ax.twinx()
+        right.set_ylim(np.array(ax.get_ylim()) * population)
+        right.yaxis.set_major_formatter(_money_axis(currency))
+        right.set_ylabel(f"population EVPI ({currency})")
+        right.spines["right"].set_visible(True)
+    ax.set_title("Expected value of perfect information")
+    _save(fig, path)
+
+
+def evppi_figure(table: pd.DataFrame, currency: str, path: Path) -> None:
+    """EVPPI per parameter group (bars, ±1.96 SE), with the EVPI as a line."""
+    t = table.sort_values("evppi")
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(t) + 1.6))
+    ax.barh(t.group, t.evppi, xerr=1.96 * t.se, color="#7570b3", ecolor="black", capsize=2)
+    ax.axvline(t.evpi.iloc[0], color="black", ls="--", lw=1, label="EVPI")
+    ax.set_xlabel(
+        f"EVPPI per person ({currency}) at {_money_axis(currency)(t.threshold.iloc[0], 0)}/QALY"
+    )
+    ax.xaxis.set_major_formatter(_money_axis(currency))
+    ax.set_title("Partial EVPI by parameter group (GP regression; bars ±1.96 SE)")
+    ax.legend(frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def tornado_figure(table: pd.DataFrame, info: dict, currency: str, path: Path, top: int = 20):
+    """Incremental NMB at each end of each parameter's range, largest swing on top."""
+    t = table.head(top).iloc[::-1]
+    base = info["base_inmb"]
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(t) + 2.0))
+    y = np.arange(len(t))
+    ax.barh(y, t.inmb_low - base, left=base, color="#67a9cf", label="low end of range")
+    ax.barh(y, t.inmb_high - base, left=base, color="#ef8a62", label="high end of range")
+    ax.axvline(base, color="black", lw=1)
+    ax.axvline(0, color="grey", lw=0.8, ls=":")
+    labels = [
+        f"{k}{f' (+{len(w.split())} linked)' if isinstance(w, str) and w else ''}  [{lo:.3g} – {hi:.3g}]"
+        for k, w, lo, hi in zip(t.key, t.moves_with, t.low_value, t.high_value, strict=True)
+    ]
+    ax.set_yticks(y, labels, fontsize=7)
+    fmt = _money_axis(currency)
+    ax.xaxis.set_major_formatter(fmt)
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.set_xlabel(
+        f"incremental NMB of {info['arm']} vs {info['versus']} at {fmt(info['threshold'], 0)}/QALY "
+        f"({currency})\nbase {fmt(base, 0)} ± {fmt(info['base_inmb_se'], 0)} (Monte Carlo SE)"
+    )
+    ax.set_title(f"One-way sensitivity ({int(info['level'] * 100)} % ranges)")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    _save(fig, path)
+
+
+def two_way_figure(table: pd.DataFrame, info: dict, currency: str, path: Path) -> None:
+    """Heat map of incremental NMB over two parameters, with the optimal arm marked."""
+    kx, ky = [c for c in table.columns if c not in ("inmb", "optimal", "adjusted")][:2]
+    wide = table.pivot(index=ky, columns=kx, values="inmb")
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    z = wide.to_numpy()
+    span = max(abs(np.nanmin(z)), abs(np.nanmax(z)), 1e-9)
+    mesh = ax.pcolormesh(
+        wide.columns, wide.index, z, shading="nearest", cmap="RdBu",
+        norm=TwoSlopeNorm(0.0, -span, span),
+    )  # fmt: skip
+    if np.nanmin(z) < 0 < np.nanmax(z):
+        ax.contour(wide.columns, wide.index, z, levels=[0.0], colors="black", linewidths=1.2)
+    arms = sorted(set(table.optimal))
+    for _, r in table.iterrows():
+        ax.annotate(r.optimal[:3], (r[kx], r[ky]), ha="center", va="center", fontsize=6)
+    bar = fig.colorbar(mesh, ax=ax, format=_money_axis(currency))
+    fmt = _money_axis(currency)
+    bar.set_label(
+        f"INMB {info['arm']} vs {info['versus']} at {fmt(info['threshold'], 0)}/QALY ({currency})"
+    )
+    ax.set_xlabel(_parameter_label(kx, currency))
+    ax.set_ylabel(_parameter_label(ky, currency))
+    ax.set_title(f"Two-way sensitivity; labels: optimal arm ({', '.join(arms)}); line: INMB = 0")
+    _save(fig, path)

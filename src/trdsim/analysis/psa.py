@@ -1,0 +1,324 @@
+"""Probabilistic sensitivity analysis: K parameter draws x N patients x arms.
+
+Draw d's parameters come from `ParameterSpace.sample` and its patients from a seed
+derived from (seed, d); within a draw every arm meets the same patients and random
+numbers. Draws are grouped in chunks; each finished chunk is written to
+OUT/chunks/ at once (write, then rename), so an interrupted run loses at most the
+chunks in flight and a rerun with the same arguments does only what is missing. The
+table is a pure function of (scenario, draws, patients, seed): the same serially, on
+a LocalCluster or on a remote dask scheduler, in any chunk order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numba
+import numpy as np
+import pandas as pd
+
+from trdsim import __version__
+from trdsim.analysis.decision import arms_of, check_table
+from trdsim.analysis.sampling import ParameterSpace
+from trdsim.errors import TrdsimError
+from trdsim.scenario import Scenario
+from trdsim.simulate import arm_means
+
+RUN_FILE = "psa_run.json"
+CHUNK_DIR = "chunks"
+DRAWS_FILE = "draws.parquet"
+WORK_PER_CHUNK = 1e8  # patient-weeks per chunk: a few seconds, so little is lost on a stop
+STAT_COLUMNS = ("cost_var", "qaly_var", "dcost_var", "dqaly_var", "dcov")
+# Below these the report says plainly that the run is too small for its conclusions.
+NOISE_SHARE_WARN = 0.10  # share of the spread of incremental NMB due to patient-level noise
+P_CE_MCSE_WARN = 0.02  # Monte Carlo SE of a probability cost-effective
+
+
+def draw_seed(seed: int, draw: int) -> int:
+    """The patients' seed of one draw (independent streams per draw)."""
+    return int(np.random.SeedSequence([seed, draw]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def chunk_size(patients: int, arms: int, horizon: int) -> int:
+    """Draws per chunk, from the work per draw."""
+    return int(np.clip(WORK_PER_CHUNK // max(patients * arms * horizon, 1), 1, 200))
+
+
+def evaluate_draws(
+    scenario: Scenario,
+    values: pd.DataFrame,
+    patients: int,
+    seed: int,
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws."""
+    if threads is not None:
+        numba.set_num_threads(threads)
+    space = ParameterSpace(scenario)
+    rows = []
+    for draw, vals in values.to_dict("index").items():
+        m = arm_means(space.apply(vals), patients, draw_seed(seed, int(draw)))
+        for j, arm in enumerate(m.arms):
+            rows.append(
+                {
+                    "draw": int(draw),
+                    "arm": arm,
+                    "cost": m.cost[j],
+                    "qaly": m.qaly[j],
+                    "cost_var": m.cost_var[j],
+                    "qaly_var": m.qaly_var[j],
+                    "dcost_var": m.dcost_var[j],
+                    "dqaly_var": m.dqaly_var[j],
+                    "dcov": m.dcov[j],
+                    **vals,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class PsaRun:
+    """What defines a PSA run; a rerun resumes only if this matches."""
+
+    scenario_hash: str
+    scenario_source: str
+    draws: int
+    patients: int
+    seed: int
+    chunk: int
+    version: str
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2)
+
+
+def _chunk_path(out: Path, first: int, last: int) -> Path:
+    return out / CHUNK_DIR / f"draws_{first:07d}-{last:07d}.parquet"
+
+
+def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _prepare_out(out: Path, run: PsaRun) -> None:
+    if out.exists() and not out.is_dir():
+        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    marker = out / RUN_FILE
+    if marker.exists():
+        old = json.loads(marker.read_text())
+        if old != json.loads(run.to_json()):
+            diff = ", ".join(
+                f"{k} {old.get(k)!r} -> {v!r}"
+                for k, v in run.__dict__.items()
+                if old.get(k) != v and k != "scenario_source"
+            )
+            raise TrdsimError(
+                f"--out {out}: holds a PSA run with other arguments ({diff}); "
+                "rerun with the same arguments to resume, or choose another --out"
+            )
+    elif out.exists() and any(out.iterdir()):
+        raise TrdsimError(f"--out {out}: not empty and not a PSA run folder; choose another")
+    out.mkdir(parents=True, exist_ok=True)
+    marker.write_text(run.to_json())
+
+
+def _client(workers: int | None, scheduler: str | None):
+    """A dask.distributed client: a running scheduler, or a LocalCluster of W processes."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError, ValueError) as e:
+            raise TrdsimError(f"--scheduler {scheduler}: cannot connect ({e})") from None
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    return Client(cluster), cluster
+
+
+def _run_chunks(scenario, values, patients, seed, out, bounds, client, progress, on_chunk):
+    """Compute and save the chunks not yet on disk, here or on the dask client."""
+    todo = [(a, b) for a, b in bounds if not _chunk_path(out, a, b).exists()]
+    done = int(values.shape[0]) - sum(b - a + 1 for a, b in todo)
+    if progress is not None and done:
+        progress(done)
+
+    def save(a: int, b: int, df: pd.DataFrame) -> None:
+        nonlocal done
+        _write_atomic(df, _chunk_path(out, a, b))
+        done += b - a + 1
+        if progress is not None:
+            progress(b - a + 1)
+        if on_chunk is not None:
+            on_chunk(done)
+
+    if client is None:
+        for a, b in todo:
+            save(a, b, evaluate_draws(scenario, values.loc[a:b], patients, seed))
+        return
+    from dask.distributed import as_completed
+
+    sc = client.scatter(scenario, broadcast=True)
+    futures = {
+        client.submit(evaluate_draws, sc, values.loc[a:b], patients, seed, 1, pure=False): (a, b)
+        for a, b in todo
+    }
+    for fut in as_completed(futures):
+        a, b = futures[fut]
+        save(a, b, fut.result())
+
+
+def run_psa(
+    scenario: Scenario,
+    draws: int,
+    patients: int,
+    out: Path,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+    chunk: int | None = None,
+) -> pd.DataFrame:
+    """Run (or resume) a PSA into `out`; returns the full draws table.
+
+    workers/scheduler: None/None runs in this process; otherwise dask.distributed.
+    chunk: draws per chunk (default from the work per draw; the table does not depend
+    on it, but a resumed run must use the same).
+    progress(n) is called with the number of draws finished; on_chunk(done) after each
+    chunk is saved (tests use it to interrupt a run).
+    """
+    if draws < 1 or patients < 1:
+        raise TrdsimError(f"draws ({draws}) and patients ({patients}) must be at least 1")
+    if workers is not None and workers < 1:
+        raise TrdsimError(f"--workers {workers}: must be at least 1")
+    s = scenario.seed if seed is None else int(seed)
+    space = ParameterSpace(scenario)
+    if not space.keys:
+        raise TrdsimError(f"{scenario.source}: no parameter has a distribution; nothing to draw")
+    values, _ = space.sample(np.arange(draws), s)  # validates every draw before any work
+    if chunk is None:
+        chunk = chunk_size(patients, len(scenario.arms), scenario.horizon_weeks)
+    elif chunk < 1:
+        raise TrdsimError(f"chunk {chunk}: must be at least 1 draw")
+    run = PsaRun(scenario.hash, scenario.source, draws, patients, s, chunk, __version__)
+    out = Path(out)
+    # connect first: an unreachable scheduler must not leave a half-made run folder
+    client, cluster = (
+        (None, None) if workers is None and scheduler is None else _client(workers, scheduler)
+    )
+    try:
+        _prepare_out(out, run)
+        if (out / DRAWS_FILE).exists():  # finished before: nothing to redo
+            if progress is not None:
+                progress(draws)
+            return pd.read_parquet(out / DRAWS_FILE)
+        (out / CHUNK_DIR).mkdir(exist_ok=True)
+        bounds = [(a, min(a + chunk, draws) - 1) for a in range(0, draws, chunk)]
+        _run_chunks(scenario, values, patients, s, out, bounds, client, progress, on_chunk)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    table = pd.concat([pd.read_parquet(_chunk_path(out, a, b)) for a, b in bounds])
+    table = table.sort_values(["draw", "arm"], key=_arm_order(scenario.arms)).reset_index(drop=True)
+    _write_atomic(table, out / DRAWS_FILE)
+    shutil.rmtree(out / CHUNK_DIR)  # resume data, superseded by the table
+    return table
+
+
+def _arm_order(arms: list[str]):
+    rank = {a: i for i, a in enumerate(arms)}
+    return lambda col: col.map(rank) if col.name == "arm" else col
+
+
+def summarise(
+    draws: pd.DataFrame, thresholds: list[float], patients: int | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Mean incremental cost, QALYs and NMB (vs the first arm) with 95 % intervals.
+
+    With the patient-level columns of a trdsim PSA, the variance of each incremental
+    quantity over draws is split into patient-level noise (mean within-draw variance
+    of the paired difference / N) and parameter uncertainty (the rest). Returns the
+    table and plain-language warnings when N or K is too small for the conclusions.
+    """
+    df = check_table(draws)
+    arms = arms_of(df)
+    k = df["draw"].nunique()
+    has_noise = all(c in df.columns for c in STAT_COLUMNS) and patients
+    rows, warnings = [], []
+    base = df[df.arm == arms[0]].set_index("draw")
+    for a in arms[1:]:
+        d = df[df.arm == a].set_index("draw")
+        dc = d.cost - base.cost
+        dq = d.qaly - base.qaly
+        quantities = {"inc_cost": (dc, d.get("dcost_var"))}
+        quantities["inc_qaly"] = (dq, d.get("dqaly_var"))
+        for lam in thresholds:
+            noise = None
+            if has_noise:
+                noise = lam**2 * d.dqaly_var + d.dcost_var - 2 * lam * d.dcov
+            quantities[f"inc_nmb_{lam:g}"] = (lam * dq - dc, noise)
+        for name, (x, within) in quantities.items():
+            total_var = float(x.var(ddof=1)) if k > 1 else np.nan
+            row = {
+                "arm": a,
+                "versus": arms[0],
+                "quantity": name,
+                "mean": float(x.mean()),
+                "low_95": float(x.quantile(0.025)),
+                "high_95": float(x.quantile(0.975)),
+                "mcse": float(np.sqrt(total_var / k)) if k > 1 else np.nan,
+                "p_positive": float((x > 0).mean()),
+            }
+            if has_noise and within is not None:
+                noise_var = float(within.mean()) / patients
+                row["noise_var"] = noise_var
+                row["parameter_var"] = max(total_var - noise_var, 0.0)
+                row["noise_share"] = noise_var / total_var if total_var > 0 else np.nan
+            rows.append(row)
+            if name.startswith("inc_nmb_"):
+                lam = name.removeprefix("inc_nmb_")
+                warnings += _warnings(a, arms[0], lam, row, k, patients if has_noise else None)
+    return pd.DataFrame(rows), warnings
+
+
+def _warnings(arm, versus, lam, row, k, patients) -> list[str]:
+    out = []
+    share = row.get("noise_share", np.nan)
+    if patients and np.isfinite(share) and share > NOISE_SHARE_WARN:
+        need = patients * (share / (1 - share)) / (0.05 / 0.95) if share < 1 else np.inf
+        out.append(
+            f"{arm} vs {versus} at {lam}/QALY: patient-level noise is {share:.0%} of the spread "
+            f"of incremental NMB over draws with N = {patients:,} patients per draw, so the "
+            f"intervals, CEAC and EVPI overstate parameter uncertainty; about "
+            f"{need:,.0f} patients per draw would bring it under 5 %."
+        )
+    p = row["p_positive"]
+    mcse_p = np.sqrt(p * (1 - p) / k)
+    if mcse_p > P_CE_MCSE_WARN:
+        out.append(
+            f"{arm} vs {versus} at {lam}/QALY: probability of positive incremental NMB "
+            f"{p:.2f} has Monte Carlo SE {mcse_p:.3f} with K = {k} draws; use more draws."
+        )
+    if np.isfinite(row["mcse"]) and abs(row["mean"]) < 1.96 * row["mcse"]:
+        out.append(
+            f"{arm} vs {versus} at {lam}/QALY: mean incremental NMB {row['mean']:,.0f} is within "
+            f"1.96 Monte Carlo SEs ({row['mcse']:,.0f}) of zero with K = {k} draws: the "
+            "decision is not settled by this run."
+        )
+    return out

@@ -1,0 +1,93 @@
+"""PSA runs: common random numbers, resume and dask equal to serial, the noise split."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import default_raw
+
+from trdsim.analysis.psa import evaluate_draws, run_psa, summarise
+from trdsim.analysis.sampling import ParameterSpace
+from trdsim.errors import TrdsimError
+from trdsim.scenario import from_dict
+
+DRAWS, PATIENTS, CHUNK = 12, 150, 4
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def serial(uk, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    return run_psa(uk, DRAWS, PATIENTS, out, seed=5, chunk=CHUNK)
+
+
+def test_table_has_one_row_per_draw_and_arm_with_parameters(serial, uk):
+    assert len(serial) == DRAWS * 2
+    assert list(serial.arm[:2]) == uk.arms
+    keys = ParameterSpace(uk).keys
+    assert set(keys) <= set(serial.columns)
+    # parameters are per draw: identical on both arms' rows
+    assert (serial.groupby("draw")[keys].nunique() == 1).all().all()
+
+
+def test_an_interrupted_run_resumes_to_the_same_table(serial, uk, tmp_path):
+    def stop_after_two(done):
+        if done >= 2 * CHUNK:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK, on_chunk=stop_after_two)
+    assert not (tmp_path / "draws.parquet").exists()  # no partial table passed off as results
+    assert len(list((tmp_path / "chunks").glob("*.parquet"))) == 2
+    finished = []
+    resumed = run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK, progress=finished.append)
+    assert finished[0] == 2 * CHUNK  # the saved chunks were not redone
+    pd.testing.assert_frame_equal(resumed, serial)
+
+
+def test_a_rerun_with_other_arguments_is_refused(uk, tmp_path):
+    run_psa(uk, 2, 20, tmp_path, seed=5)
+    with pytest.raises(TrdsimError, match="other arguments"):
+        run_psa(uk, 3, 20, tmp_path, seed=5)
+
+
+def test_dask_local_cluster_gives_the_serial_table(serial, uk, tmp_path):
+    table = run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK, workers=2)
+    pd.testing.assert_frame_equal(table, serial)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(uk, tmp_path):
+    with pytest.raises(TrdsimError, match="cannot connect"):
+        run_psa(uk, 2, 20, tmp_path, seed=5, scheduler="tcp://127.0.0.1:9")
+
+
+def test_within_a_draw_arms_meet_the_same_patients(uk):
+    """An arm and its exact copy differ by exactly 0 in every draw."""
+    raw = default_raw()
+    raw["pathways"] = {"copy": {"steps": uk.pathways["sequential"]["steps"]}}
+    raw["pathways"]["copy"].update(
+        {k: uk.pathways["sequential"][k] for k in ("maintenance", "on_relapse", "on_exhausted")}
+    )
+    raw["scenario"]["arms"] = ["sequential", "copy"]
+    sc = from_dict(raw, "copy.toml")
+    values, _ = ParameterSpace(sc).sample(np.arange(3), 1)
+    t = evaluate_draws(sc, values, 200, 1)
+    wide = t.pivot(index="draw", columns="arm", values=["cost", "qaly"])
+    assert (wide["cost"]["copy"] == wide["cost"]["sequential"]).all()
+    assert (wide["qaly"]["copy"] == wide["qaly"]["sequential"]).all()
+    assert (t.dcost_var == 0).all()
+
+
+def test_noise_split_matches_a_run_without_parameter_uncertainty(uk, tmp_path):
+    """With every parameter fixed at one value, the spread over draws is patient noise only:
+    the estimated noise variance must account for all of it."""
+    space = ParameterSpace(uk)
+    one, _ = space.sample(np.arange(1), 3)
+    values = pd.concat([one] * 60, ignore_index=True)
+    values.index.name = "draw"
+    t = evaluate_draws(uk, values, 100, seed=9)
+    table, _ = summarise(t, [20000.0], patients=100)
+    row = table[table.quantity == "inc_nmb_20000"].iloc[0]
+    assert 0.6 < row.noise_share < 1.6  # ratio of two variance estimates from 60 draws
