@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from trdsim.errors import TrdsimError
@@ -168,6 +170,285 @@ def cmd_params(args) -> int:
     return 0
 
 
+def _parse_groups(specs: list[str] | None, space_keys: list[str], resolve) -> dict:
+    """--group NAME=key1,key2 ... into {name: [keys]} (keys checked)."""
+    groups = {}
+    for spec in specs or []:
+        name, sep, keys = spec.partition("=")
+        if not sep or not name.strip() or not keys.strip():
+            raise TrdsimError(f"--group {spec!r}: write NAME=key1,key2,...")
+        resolved = [resolve(k.strip()) for k in keys.split(",") if k.strip()]
+        fixed = [k for k in resolved if k not in space_keys]
+        if fixed:
+            raise TrdsimError(
+                f"--group {name}: {', '.join(fixed)} has no distribution in this run, so it "
+                "carries no decision uncertainty"
+            )
+        groups[name.strip()] = resolved
+    return groups
+
+
+def _population(args, rate: float | None):
+    from trdsim.analysis.results import Population
+
+    if args.population is None:
+        return None
+    if rate is None:
+        raise TrdsimError("--population: give --discount too (no scenario to take it from)")
+    p = Population(args.population, args.years, rate)
+    p.factor  # noqa: B018 - validates the three numbers with a clear message
+    return p
+
+
+def _print_psa(info: dict, summary_path: Path) -> None:
+    table = pd.read_csv(summary_path)
+    cur = info["currency"]
+    rows = []
+    for _, r in table.iterrows():
+        money = r.quantity != "inc_qaly"
+        f = (lambda x: _money(x, cur)) if money else (lambda x: f"{x:+.3f}")
+        row = {
+            "comparison": f"{r.arm} vs {r.versus}",
+            "quantity": r.quantity.replace("inc_", "Δ").replace("nmb_", "NMB @"),
+            "mean": f(r["mean"]),
+            "95% interval": f"{f(r.low_95)} to {f(r.high_95)}",
+            "MC SE": f(r.mcse).lstrip("+"),
+            "P(>0)": f"{r.p_positive:.3f}",
+        }
+        if "noise_share" in table.columns and pd.notna(r.get("noise_share")):
+            row["patient noise"] = f"{r.noise_share:.1%}"
+        rows.append(row)
+    print(pd.DataFrame(rows).to_string(index=False))
+    for t, v in info["evpi_per_person"].items():
+        line = f"  EVPI at {_money(float(t), cur)}/QALY: {_money(v, cur)} per person"
+        if info.get("evpi_population"):
+            line += f", {_money(info['evpi_population'][t], cur)} for the population"
+        print(line + f" (optimal by expected NMB: {info['optimal_arm'][t]})")
+    for w in info["warnings"]:
+        print(f"WARNING: {w}")
+
+
+def cmd_psa(args) -> int:
+    from tqdm import tqdm
+
+    from trdsim.analysis.evppi import default_groups
+    from trdsim.analysis.psa import run_psa
+    from trdsim.analysis.results import write_analysis
+    from trdsim.analysis.sampling import ParameterSpace
+    from trdsim.outputs import scenario_manifest
+
+    scenario = load_scenario(args.scenario)
+    space = ParameterSpace(scenario)
+    groups = _parse_groups(args.group, space.keys, space.resolve) or default_groups(space.keys)
+    population = _population(args, scenario.discount_costs)
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "psa"
+    seed = scenario.seed if args.seed is None else args.seed
+    t0 = time.perf_counter()
+    with tqdm(total=args.draws, unit=" draws", desc="PSA", disable=None, file=sys.stderr) as bar:
+        try:
+            draws = run_psa(
+                scenario, args.draws, args.patients, out, seed=seed, workers=args.workers,
+                scheduler=args.scheduler, progress=bar.update,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            print(
+                f"\ninterrupted: finished chunks are kept in {out}/chunks; "
+                "rerun the same command to resume",
+                file=sys.stderr,
+            )
+            return 130
+    elapsed = time.perf_counter() - t0
+    n_groups = 0 if args.no_evppi else len(groups) * len(scenario.thresholds)
+    with tqdm(total=n_groups, unit=" groups", desc="EVPPI", disable=None, file=sys.stderr) as bar:
+        written, info = write_analysis(
+            draws, out, scenario.thresholds, scenario.currency,
+            groups=None if args.no_evppi else groups, population=population,
+            patients=args.patients, figures=not args.no_figures, progress=bar.update,
+        )  # fmt: skip
+    _, clipped = space.sample(np.arange(args.draws), seed)  # 40 ms per 1,000 draws
+    clipped = {rule: n for rule, n in clipped.items() if n}
+    m = scenario_manifest(scenario, seed, args.patients)
+    m.update(
+        psa_draws=args.draws,
+        evppi_groups=groups,
+        population=info["population"],
+        clipped_to_keep_order=clipped,
+    )
+    (out / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
+    print(
+        f"\n{scenario.name}: PSA of {args.draws:,} draws x {args.patients:,} patients x "
+        f"{len(scenario.arms)} arms ({len(space.keys)} uncertain parameters), seed {seed}, "
+        f"in {elapsed:.1f} s\n"
+    )
+    _print_psa(info, out / "psa_summary.csv")
+    for rule, n in clipped.items():
+        print(f"  kept in order by clipping in {n} of {args.draws:,} draws: {rule}")
+    print(f"\nWrote draws.parquet and {len(written) + 1} more files to {out}/")
+    return 0
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise TrdsimError(f"{path}: no such file")
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix == ".csv":
+            return pd.read_csv(path)
+    except Exception as e:  # noqa: BLE001 - any reader failure is bad input here
+        raise TrdsimError(f"{path}: cannot read ({e})") from None
+    raise TrdsimError(f"{path}: must be a .parquet or .csv file")
+
+
+def cmd_analyse(args) -> int:
+    from trdsim.analysis.decision import REQUIRED, check_table, check_thresholds
+    from trdsim.analysis.evppi import default_groups
+    from trdsim.analysis.psa import STAT_COLUMNS
+    from trdsim.analysis.results import write_analysis
+
+    path = Path(args.table)
+    draws = check_table(_read_table(path), str(path))
+    meta_path = path.parent / "manifest.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    if args.thresholds:
+        thresholds = check_thresholds(args.thresholds.split(","), "--thresholds")
+    elif "thresholds" in meta:
+        thresholds = check_thresholds(meta["thresholds"], str(meta_path))
+    else:
+        raise TrdsimError(f"{path}: give --thresholds (no manifest.json beside the table)")
+    currency = args.currency or meta.get("currency", "")
+    rate = args.discount if args.discount is not None else meta.get("discount_costs")
+    population = _population(args, rate)
+    params = [c for c in draws.columns if c not in (*REQUIRED, *STAT_COLUMNS)]
+    params = [c for c in params if pd.api.types.is_numeric_dtype(draws[c])]
+    groups = None
+    if not args.no_evppi:
+
+        def resolve(k):
+            if k not in params:
+                raise TrdsimError(f"--group: {k} is not a parameter column of {path}")
+            return k
+
+        groups = _parse_groups(args.group, params, resolve) or default_groups(params)
+    out = Path(args.out) if args.out else path.parent
+    n_groups = len(groups or {}) * len(thresholds)
+    with tqdm_bar(n_groups, "EVPPI", " groups") as bar:
+        written, info = write_analysis(
+            draws, out, thresholds, currency, groups=groups, population=population,
+            patients=meta.get("patients"), figures=not args.no_figures, progress=bar.update,
+        )  # fmt: skip
+    _print_psa(info, out / "psa_summary.csv")
+    print(f"\nWrote {len(written)} files to {out}/")
+    return 0
+
+
+def tqdm_bar(total: int, desc: str, unit: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, desc=desc, disable=None, file=sys.stderr)
+
+
+def cmd_dsa(args) -> int:
+    from trdsim.analysis import plots
+    from trdsim.analysis.dsa import Contrast, one_way, two_way
+
+    scenario = load_scenario(args.scenario)
+    contrast = Contrast.of(scenario, args.arm, args.versus, args.threshold)
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "dsa"
+    if out.exists() and not out.is_dir():
+        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    info = {"arm": contrast.arm, "versus": contrast.versus, "threshold": contrast.threshold}
+    if args.pair:
+        from trdsim.analysis.sampling import ParameterSpace
+
+        space = ParameterSpace(scenario)
+        for k in args.pair:
+            space.interval(k)  # unknown or fixed parameters stop here, before any run
+        with tqdm_bar(args.steps**2, "two-way", " runs") as bar:
+            table = two_way(
+                scenario, contrast, args.pair[0], args.pair[1], steps=args.steps,
+                patients=args.patients, seed=args.seed, progress=bar.update,
+            )  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        name = "twoway_" + "_x_".join(k.split(".")[-2] + "." + k.split(".")[-1] for k in args.pair)
+        table.to_csv(out / f"{name}.csv", index=False)
+        if not args.no_figures:
+            plots.two_way_figure(table, info, scenario.currency, out / f"{name}.png")
+        grid = table.pivot(index=table.columns[1], columns=table.columns[0], values="inmb")
+        print(f"Incremental NMB of {contrast.arm} vs {contrast.versus} ({scenario.currency}):")
+        print(
+            grid.map(lambda x: _money(x, scenario.currency)).to_string(float_format="{:.4g}".format)
+        )
+        print(f"\nWrote {name}.csv{'' if args.no_figures else ' and .png'} to {out}/")
+        return 0
+    from trdsim.analysis.sampling import ParameterSpace
+
+    space = ParameterSpace(scenario)
+    keys = [space.resolve(k) for k in args.param] if args.param else None
+    for k in keys or []:
+        space.interval(k)
+    total = len(keys or space.keys)
+    with tqdm_bar(total, "one-way", " parameters") as bar:
+        table, info = one_way(
+            scenario, contrast, keys=keys, patients=args.patients, seed=args.seed,
+            progress=bar.update,
+        )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "tornado.csv", index=False)
+    (out / "tornado.json").write_text(json.dumps(info, indent=2))
+    if not args.no_figures:
+        plots.tornado_figure(table, info, scenario.currency, out / "tornado.png")
+    cur = scenario.currency
+    print(
+        f"\nIncremental NMB of {info['arm']} vs {info['versus']} at {_money(info['threshold'], cur)}"
+        f"/QALY: base {_money(info['base_inmb'], cur)} ± {_se(info['base_inmb_se'], ',.0f')} "
+        f"(MC SE; {info['patients']:,} patients, common random numbers)\n"
+    )
+    shown = table.head(15)
+    print(
+        pd.DataFrame(
+            {
+                "parameter": shown.key,
+                "range": [
+                    f"{a:.4g} – {b:.4g}"
+                    for a, b in zip(shown.low_value, shown.high_value, strict=True)
+                ],
+                "INMB low": shown.inmb_low.map(lambda x: _money(x, cur)),
+                "INMB high": shown.inmb_high.map(lambda x: _money(x, cur)),
+                "optimal low/high": shown.optimal_low + " / " + shown.optimal_high,
+            }
+        ).to_string(index=False)
+    )
+    print(
+        f"\nWrote tornado.csv, tornado.json{'' if args.no_figures else ', tornado.png'} to {out}/"
+    )
+    return 0
+
+
+def cmd_threshold(args) -> int:
+    from trdsim.analysis.dsa import threshold_value
+
+    scenario = load_scenario(args.scenario)
+    r = threshold_value(
+        scenario, args.param, args.target, arm=args.arm, versus=args.versus, low=args.low,
+        high=args.high, patients=args.patients, seed=args.seed,
+    )  # fmt: skip
+    cur = scenario.currency
+    print(
+        f"{r['parameter']} = {r['value']:.6g} (base {r['base_value']:.6g}) makes the ICER of "
+        f"{r['arm']} vs {r['versus']} {_money(r['icer'], cur)}/QALY "
+        f"(target {_money(r['target_icer'], cur)}): Δcost {_money(r['inc_cost'], cur)}, "
+        f"ΔQALY {r['inc_qaly']:+.4f}, {r['quadrant']}; {r['evaluations']} simulations of "
+        f"{r['patients']:,} patients, seed {r['seed']}"
+    )
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(r, indent=2))
+        print(f"Wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="trdsim", description="Simulate sequential vs integrated care for TRD.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -194,7 +475,94 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--csv", help="write the table to this CSV file instead")
     q.set_defaults(func=cmd_params)
+
+    scen_help = f"scenario file or bundled name (default {DEFAULT_SCENARIO})"
+    ps = sub.add_parser("psa", help="probabilistic sensitivity analysis (resumable; dask)")
+    ps.add_argument("scenario", nargs="?", help=scen_help)
+    ps.add_argument("--draws", type=_positive_int, default=1000, help="parameter draws K (1000)")
+    ps.add_argument(
+        "--patients", type=_positive_int, default=1000, help="patients per draw N (1000)"
+    )
+    where = ps.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=_positive_int, help="run on a dask LocalCluster of W processes"
+    )
+    where.add_argument("--scheduler", help="run on a running dask scheduler (address)")
+    ps.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    ps.add_argument("--out", help="output folder (default results/<scenario>/psa/)")
+    _analysis_options(ps)
+    ps.set_defaults(func=cmd_psa)
+
+    an = sub.add_parser("analyse", help="CEAC, EVPI, EVPPI on any (draw, arm, cost, qaly) table")
+    an.add_argument(
+        "table", help=".parquet or .csv with columns draw, arm, cost, qaly [, parameters]"
+    )
+    an.add_argument(
+        "--thresholds", help="comma-separated, increasing (default: the run's manifest)"
+    )
+    an.add_argument("--currency", help="currency label for the axes (default: the manifest's)")
+    an.add_argument("--discount", type=float, help="annual rate for population EVPI")
+    an.add_argument("--out", help="output folder (default: the table's folder)")
+    _analysis_options(an)
+    an.set_defaults(func=cmd_analyse)
+
+    ds = sub.add_parser("dsa", help="one-way (tornado) or two-way deterministic sensitivity")
+    ds.add_argument("scenario", nargs="?", help=scen_help)
+    _contrast_options(ds)
+    ds.add_argument("--param", action="append", help="vary only this parameter (repeatable)")
+    ds.add_argument("--pair", nargs=2, metavar=("KEY1", "KEY2"), help="two-way grid over a pair")
+    ds.add_argument(
+        "--steps",
+        type=_whole_number(2, "at least 2"),
+        default=7,
+        help="grid points per parameter (7)",
+    )
+    ds.add_argument("--out", help="output folder (default results/<scenario>/dsa/)")
+    ds.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    ds.set_defaults(func=cmd_dsa)
+
+    th = sub.add_parser("threshold", help="the parameter value at which an ICER equals a target")
+    th.add_argument("scenario", nargs="?", help=scen_help)
+    th.add_argument(
+        "--param", required=True, help="parameter key, e.g. unit_costs.esketamine_session"
+    )
+    th.add_argument("--target", type=float, required=True, help="target ICER per QALY")
+    th.add_argument("--arm", help="arm whose ICER is targeted (default: the second arm)")
+    th.add_argument("--versus", help="its comparator (default: the first arm)")
+    th.add_argument(
+        "--low", type=float, help="lower end of the search (default from the parameter)"
+    )
+    th.add_argument("--high", type=float, help="upper end of the search")
+    th.add_argument(
+        "--patients", type=_positive_int, help="patients per arm (default: the scenario's)"
+    )
+    th.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    th.add_argument("--out", help="also write the result to this JSON file")
+    th.set_defaults(func=cmd_threshold)
     return p
+
+
+def _analysis_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--group",
+        action="append",
+        metavar="NAME=KEY,KEY",
+        help="EVPPI group (repeatable; default: by treatment and section)",
+    )
+    p.add_argument("--no-evppi", action="store_true", help="skip EVPPI")
+    p.add_argument("--population", type=float, help="people affected per year, for population EVPI")
+    p.add_argument("--years", type=_positive_int, default=10, help="years the decision holds (10)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+
+
+def _contrast_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threshold", type=float, help="per QALY (default: the scenario's first)")
+    p.add_argument("--arm", help="arm (default: the second arm)")
+    p.add_argument("--versus", help="comparator (default: the first arm)")
+    p.add_argument(
+        "--patients", type=_positive_int, help="patients per arm (default: the scenario's)"
+    )
+    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
 
 
 def main(argv: list[str] | None = None) -> int:
