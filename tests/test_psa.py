@@ -58,6 +58,19 @@ def test_dask_local_cluster_gives_the_serial_table(serial, uk, tmp_path):
     pd.testing.assert_frame_equal(table, serial)
 
 
+def test_a_running_scheduler_by_address_gives_the_serial_table(serial, uk, tmp_path):
+    from dask.distributed import LocalCluster
+
+    # one single-threaded in-process worker: numba is not called from two threads at once
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        table = run_psa(
+            uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK, scheduler=cluster.scheduler_address
+        )
+    pd.testing.assert_frame_equal(table, serial)
+
+
 def test_an_unreachable_scheduler_is_a_clear_error(uk, tmp_path):
     with pytest.raises(TrdsimError, match="cannot connect"):
         run_psa(uk, 2, 20, tmp_path, seed=5, scheduler="tcp://127.0.0.1:9")
