@@ -173,6 +173,23 @@ def _linear_response(
     )
 
 
+@numba.njit(inline="always", cache=True)
+def _bracketed_newton_step(x, f, df, lo, hi, rising):
+    """One Newton step for f(x) = 0 kept inside [lo, hi] (bisection if it leaves).
+
+    rising: f increases in x, so f < 0 moves the lower end up. Returns (next x, lo, hi,
+    converged).
+    """
+    if (f < 0.0) == rising:
+        lo = x
+    else:
+        hi = x
+    nxt = x - f / df if df != 0.0 else 0.5 * (lo + hi)
+    if not lo < nxt < hi:
+        nxt = 0.5 * (lo + hi)
+    return nxt, lo, hi, abs(nxt - x) <= 1e-14 * (1.0 + abs(x))
+
+
 @numba.njit(cache=True)
 def _solve_intercept(p, eta, weight):
     """alpha with sum(weight * logistic(alpha + eta)) == p: Newton inside a bisection bracket.
@@ -194,17 +211,9 @@ def _solve_intercept(p, eta, weight):
             df += weight[j] * r * (1.0 - r)
         if f == 0.0:
             return x
-        if f < 0.0:
-            lo = x
-        else:
-            hi = x
-        step = f / df if df > 0.0 else np.inf
-        nxt = x - step
-        if not lo < nxt < hi:
-            nxt = 0.5 * (lo + hi)
-        if abs(nxt - x) <= 1e-14 * (1.0 + abs(x)):
-            return nxt
-        x = nxt
+        x, lo, hi, done = _bracketed_newton_step(x, f, df, lo, hi, True)
+        if done:
+            return x
     return x
 
 
@@ -231,17 +240,9 @@ def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
                     df += s * e
         if f == 0.0:
             return x
-        if f > 0.0:
-            lo = x
-        else:
-            hi = x
-        step = f / df if df < 0.0 else -np.inf
-        nxt = x - step
-        if not lo < nxt < hi:
-            nxt = 0.5 * (lo + hi)
-        if abs(nxt - x) <= 1e-14 * (1.0 + abs(x)):
-            return nxt
-        x = nxt
+        x, lo, hi, done = _bracketed_newton_step(x, f, df, lo, hi, False)
+        if done:
+            return x
     return x
 
 
