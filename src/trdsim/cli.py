@@ -449,6 +449,87 @@ def cmd_threshold(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    from trdsim.analysis import plots
+    from trdsim.analysis.targets import load_targets
+    from trdsim.analysis.validation import table, validate
+
+    scenario = load_scenario(args.scenario)
+    targets = load_targets(args.targets, scenario)
+    out = Path(args.out) if args.out else Path("results") / "validation"
+    if out.exists() and not out.is_dir():
+        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    with tqdm_bar(len(targets), "validating", " targets") as bar:
+        outcomes = validate(scenario, targets, args.patients, args.seed, progress=bar.update)
+    t = table(outcomes)
+    out.mkdir(parents=True, exist_ok=True)
+    t.to_csv(out / "validation.csv", index=False)
+    if not args.no_figures:
+        plots.validation_overview(t, out / "validation.png")
+        for o in outcomes:
+            plots.target_figure(o, out / f"target_{o.target.id}.png")
+    shown = pd.DataFrame(
+        {
+            "target": t.id,
+            "model": t.model.map("{:.3f}".format),
+            "published": t.target.map("{:.3f}".format),
+            "agreement": [f"{a:.3f}–{b:.3f}" for a, b in zip(t.low, t.high, strict=True)],
+            "": np.where(t.agrees, "agrees", "DISAGREES"),
+        }
+    )
+    print(f"\n{scenario.name}: {int(t.agrees.sum())} of {len(t)} targets agree\n")
+    print(shown.to_string(index=False))
+    print(f"\nWrote validation.csv{'' if args.no_figures else ' and figures'} to {out}/")
+    return 1 if args.strict and not t.agrees.all() else 0
+
+
+def cmd_calibrate(args) -> int:
+    from trdsim.analysis.calibration import calibrate
+    from trdsim.analysis.targets import load_targets
+
+    scenario = load_scenario(args.scenario)
+    targets = load_targets(args.targets, scenario)
+    if args.target:
+        known = {t.id for t in targets}
+        unknown = [i for i in args.target if i not in known]
+        if unknown:
+            raise TrdsimError(
+                f"--target {', '.join(unknown)}: not in {args.targets}; ids: {', '.join(sorted(known))}"
+            )
+        targets = [t for t in targets if t.id in args.target]
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("results") / "calibration" / f"{scenario.name}_calibrated.toml"
+    )
+    if out.exists() and out.is_dir():
+        raise TrdsimError(f"--out {out}: is a folder; give the scenario file to write")
+    seeds = [scenario.seed + i for i in range(args.seeds)]
+    with tqdm_bar(None, "calibrating", " evaluations") as bar:
+        r = calibrate(scenario, targets, args.param, patients=args.patients, seeds=seeds,
+                      method=args.method, progress=bar.update)  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(r.fragment(out))
+    r.parameters.to_csv(out.with_suffix(".parameters.csv"), index=False)
+    r.fit.to_csv(out.with_suffix(".fit.csv"), index=False)
+    print(
+        f"\nObjective ({r.method}) {r.objective_start:.4g} -> {r.objective:.4g} in "
+        f"{r.evaluations} evaluations ({'converged' if r.converged else 'NOT converged'}); "
+        f"{r.patients:,} patients x {len(r.seeds)} seed(s) per target\n"
+    )
+    print(
+        r.parameters[["key", "start", "fitted", "se", "low_95", "high_95"]].to_string(index=False)
+    )
+    print()
+    print(
+        r.fit[["id", "target", "low", "high", "before", "after", "agrees_after"]].to_string(
+            index=False
+        )
+    )
+    print(f"\nWrote {out} (a scenario: trdsim compare {out}), and its .parameters.csv, .fit.csv")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="trdsim", description="Simulate sequential vs integrated care for TRD.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -539,6 +620,35 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     th.add_argument("--out", help="also write the result to this JSON file")
     th.set_defaults(func=cmd_threshold)
+
+    va = sub.add_parser("validate", help="simulate each published target in its own setting")
+    va.add_argument("scenario", nargs="?", help=scen_help)
+    va.add_argument("--targets", help="targets file (default: the bundled evidence/targets.toml)")
+    va.add_argument(
+        "--patients", type=_positive_int, default=20000, help="patients per target (20000)"
+    )
+    va.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    va.add_argument("--out", help="output folder (default results/validation/)")
+    va.add_argument("--strict", action="store_true", help="exit 1 if any target disagrees")
+    va.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    va.set_defaults(func=cmd_validate)
+
+    ca = sub.add_parser("calibrate", help="fit parameters to targets; writes a scenario")
+    ca.add_argument("scenario", nargs="?", help=scen_help)
+    ca.add_argument("--targets", help="targets file (default: the bundled evidence/targets.toml)")
+    ca.add_argument("--target", action="append", help="use only this target id (repeatable)")
+    ca.add_argument("--param", action="append", required=True, help="parameter to fit (repeatable)")
+    ca.add_argument(
+        "--patients", type=_positive_int, default=5000, help="patients per target and seed (5000)"
+    )
+    ca.add_argument(
+        "--seeds", type=_positive_int, default=1, help="seeds averaged per evaluation (1)"
+    )
+    ca.add_argument("--method", choices=("likelihood", "wls"), default="likelihood")
+    ca.add_argument(
+        "--out", help="scenario file to write (default results/calibration/<name>_calibrated.toml)"
+    )
+    ca.set_defaults(func=cmd_calibrate)
     return p
 
 

@@ -101,6 +101,7 @@ FIXED_SECTIONS = {
 PRODUCTIVITY = {"depressed_week": "cost", "response_week": "cost", "remission_week": "cost"}
 
 SCENARIO_KEYS = {
+    "base": str,
     "name": str,
     "description": str,
     "setting": str,
@@ -218,13 +219,47 @@ def resolve_path(name_or_path: str | Path | None) -> Path:
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Load, merge over the evidence library and validate a scenario file."""
+    """Load, merge over the evidence library and validate a scenario file.
+
+    A file whose [scenario] table names `base` (a scenario file, relative to this one,
+    or a bundled name) is read as changes to that scenario: tables merge key by key,
+    values replace. Calibration writes its results this way.
+    """
     p = resolve_path(path)
+    return from_dict(_read_with_base(p, ()), str(p))
+
+
+def _read_toml(p: Path) -> dict:
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        return tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(str(p), "(file)", MISSING, f"not valid TOML: {e}") from None
-    return from_dict(raw, str(p))
+
+
+def _read_with_base(p: Path, seen: tuple[Path, ...]) -> dict:
+    raw = _read_toml(p)
+    base = raw.get("scenario", {}).get("base") if isinstance(raw.get("scenario"), dict) else None
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ScenarioError(str(p), "scenario.base", base, "must be a scenario file or name")
+    local = (p.parent / base) if not Path(base).is_absolute() else Path(base)
+    bp = local if local.exists() else resolve_path(base)
+    if bp.resolve() in seen or bp.resolve() == p.resolve():
+        raise ScenarioError(str(p), "scenario.base", base, "scenarios must not include each other")
+    merged = _deep_merge(_read_with_base(bp, (*seen, p.resolve())), raw)
+    del merged["scenario"]["base"]
+    return merged
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and "value" not in v:
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
 
 
 def from_dict(raw: dict, source: str = "<scenario>") -> Scenario:

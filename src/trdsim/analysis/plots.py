@@ -176,3 +176,71 @@ def two_way_figure(table: pd.DataFrame, info: dict, currency: str, path: Path) -
     ax.set_ylabel(_parameter_label(ky, currency))
     ax.set_title(f"Two-way sensitivity; labels: optimal arm ({', '.join(arms)}); line: INMB = 0")
     _save(fig, path)
+
+
+def target_figure(outcome, path: Path) -> None:
+    """One validation target: the model's number or curve against the published figure."""
+    t = outcome.target
+    lo, hi = t.bounds
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    verdict = "agrees" if outcome.passed else "DISAGREES"
+    if t.setting == "acute":
+        ax.axvspan(lo, hi, color="#a6dba0", alpha=0.6, label="interval of agreement")
+        if t.value is not None:
+            ax.axvline(t.value, color="#1b7837", lw=2, label="published figure")
+        if t.n:
+            ci = clopper_pearson(t.events, t.n)
+            ax.errorbar([t.events / t.n], [0.35], xerr=[[t.events / t.n - ci[0]], [ci[1] - t.events / t.n]],
+                        fmt="s", color="#1b7837", capsize=4, label=f"published, 95 % CI (n = {t.n:,})")  # fmt: skip
+        ax.plot([outcome.value], [0.6], "o", color="#d95f02", ms=9, label="model")
+        ax.set_ylim(0, 1)
+        ax.set_yticks([])
+        ax.set_xlim(0, max(1.0, hi))
+        ax.set_xlabel(f"{t.measure} at the last step, among patients who started it")
+    else:
+        for k, (arm, d) in enumerate(outcome.curves.groupby("arm", sort=False)):
+            label = {"target": "model: " + ", ".join(t.maintenance or ["reference maintenance"]),
+                     "versus": "model: " + ", ".join(t.versus or [])}[arm]  # fmt: skip
+            ax.step(d.time, 1 - d.survival, where="post", color=ARM_COLOURS[k], label=label)
+        if t.setting == "relapse":
+            ax.errorbar([t.week], [t.centre], yerr=[[t.centre - lo], [hi - t.centre]], fmt="s",
+                        color="black", capsize=4, label="published (interval of agreement)")  # fmt: skip
+            ax.set_ylabel("cumulative relapse among responders")
+        else:
+            ax.axvline(t.week, color="grey", ls=":", lw=1)
+            ax.text(0.02, 0.95, f"HR at week {t.week}: model {outcome.value:.2f}; "
+                    f"published {t.centre:.2f} ({lo:.2f}-{hi:.2f})", transform=ax.transAxes,
+                    va="top", fontsize=8)  # fmt: skip
+            ax.set_ylabel("cumulative relapse")
+        ax.set_xlim(0, t.week * 1.15 + 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("weeks since the end of the course")
+    ax.set_title(f"{t.id}: model {outcome.value:.3f} — {verdict}", fontsize=10)
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    fig.text(0.01, 0.01, t.source[:150], fontsize=6, color="grey")
+    _save(fig, path)
+
+
+def clopper_pearson(events: int, n: int) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) 95 % interval of a proportion."""
+    from scipy.stats import beta
+
+    lo = beta.ppf(0.025, events, n - events + 1) if events > 0 else 0.0
+    hi = beta.ppf(0.975, events + 1, n - events) if events < n else 1.0
+    return float(lo), float(hi)
+
+
+def validation_overview(table: pd.DataFrame, path: Path) -> None:
+    """Every target: model value against its interval of agreement, on one page."""
+    t = table.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.34 * len(t) + 1.4))
+    y = np.arange(len(t))
+    ax.hlines(y, t.low, t.high, color="#a6dba0", lw=7, label="interval of agreement")
+    ax.plot(t.target, y, "|", color="#1b7837", ms=12, mew=2, label="published")
+    colours = np.where(t.agrees, "#1b9e77", "#d7301f")
+    ax.scatter(t.model, y, c=colours, zorder=3, s=30, label="model (red: disagrees)")
+    ax.set_yticks(y, t.id, fontsize=7)
+    ax.set_xlabel("proportion (hazard ratio for sustain1_*)")
+    ax.set_title(f"Validation: {int(t.agrees.sum())} of {len(t)} targets agree")
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    _save(fig, path)
