@@ -530,6 +530,105 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def _settings(specs: list[str] | None) -> dict:
+    from trdsim.sweep import _value
+
+    out = {}
+    for spec in specs or []:
+        key, sep, value = spec.partition("=")
+        if not sep or not key.strip():
+            raise TrdsimError(f"--set {spec!r}: write KEY=VALUE")
+        out[key.strip()] = _value(value)
+    return out
+
+
+def cmd_care(args) -> int:
+    from trdsim import care_plots
+    from trdsim.care_system import CareSystemModel, scenario_with_settings
+
+    base = load_scenario(args.scenario or "capacity_whatif")
+    sc = scenario_with_settings(base, _settings(args.set))
+    out = Path(args.out) if args.out else Path("results") / sc.name / "care_system"
+    if out.exists() and not out.is_dir():
+        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    model = CareSystemModel(sc, rng=args.seed)
+    t0 = time.perf_counter()
+    with tqdm_bar(model.weeks, "care system", " weeks") as bar:
+        while model.running:
+            model.step()
+            bar.update(1)
+    elapsed = time.perf_counter() - t0
+    weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    services = model.datacollector.get_agent_vars_dataframe().reset_index()
+    services["week"] = services["Step"].astype(int) - 1
+    services = services.drop(columns=["Step", "AgentID"])
+    summary = model.summary()
+    out.mkdir(parents=True, exist_ok=True)
+    weekly.to_csv(out / "weekly.csv", index=False)
+    services.to_csv(out / "services.csv", index=False)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if not args.no_figures:
+        care_plots.queues_figure(services, out / "queues.png")
+        care_plots.utilisation_figure(services, out / "utilisation.png")
+        waits = {
+            sv.name: np.concatenate(sv.all_waits) if sv.all_waits else np.empty(0)
+            for sv in model.services
+        }
+        care_plots.waits_figure(waits, model.wait_target, out / "waits.png")
+    cs = model.scenario.care_system
+    print(
+        f"\n{sc.name}: {summary['referrals']:,} referrals over {cs['years']} years to "
+        f"'{cs['arm']}', {cs['queue']} queues; simulated in {elapsed:.1f} s\n"
+    )
+    for sv in model.services:
+        print(
+            f"  {sv.label} ({sv.name}): capacity {sv.capacity} patients, {sv.total_starts:,} starts, "
+            f"{summary[f'{sv.name}_within_target']:.1%} within {cs['wait_target_weeks']} weeks, "
+            f"{sv.queue_length:,} waiting at the end"
+        )
+    print(
+        f"  all services: {summary['share_started_within_target']:.1%} of starts within "
+        f"{cs['wait_target_weeks']} weeks; QALYs per referral {summary['qaly_per_referral']:.3f}, "
+        f"cost per referral {_money(summary['cost_per_referral'], sc.currency)}"
+    )
+    print(f"\nWrote weekly.csv, services.csv, summary.json and figures to {out}/")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from trdsim import care_plots
+    from trdsim.sweep import parse_grid, run_sweep
+
+    scenario = load_scenario(args.scenario)
+    grid = parse_grid(args.grid, scenario)
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
+    total = args.reps * int(np.prod([len(v) for v in grid.values()]))
+    with tqdm_bar(total, "sweep", " runs") as bar:
+        try:
+            table = run_sweep(scenario, grid, args.reps, out, workers=args.workers,
+                              scheduler=args.scheduler, progress=bar.update)  # fmt: skip
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: finished runs are kept in {out}/runs; rerun the same command to resume",
+                  file=sys.stderr)  # fmt: skip
+            return 130
+    table.to_csv(out / "sweep.csv", index=False)
+    keys = list(grid)
+    if keys and not args.no_figures:
+        care_plots.capacity_curves(
+            table, keys[0],
+            [("share_started_within_target", "share of starts within target"),
+             ("qaly_per_referral", "QALYs per referral"),
+             ("cost_per_referral", f"cost per referral ({scenario.currency})")],
+            out / "sweep.png", by=keys[1] if len(keys) > 1 else None,
+        )  # fmt: skip
+    shown = table.groupby(keys or ["rep"])[
+        ["share_started_within_target", "qaly_per_referral", "cost_per_referral"]
+    ].mean()
+    print(shown.to_string(float_format="{:.4g}".format))
+    print(f"\nWrote sweep.parquet, sweep.csv{'' if args.no_figures else ', sweep.png'} to {out}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="trdsim", description="Simulate sequential vs integrated care for TRD.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -564,11 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument(
         "--patients", type=_positive_int, default=1000, help="patients per draw N (1000)"
     )
-    where = ps.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers", type=_positive_int, help="run on a dask LocalCluster of W processes"
-    )
-    where.add_argument("--scheduler", help="run on a running dask scheduler (address)")
+    _dask_options(ps)
     ps.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     ps.add_argument("--out", help="output folder (default results/<scenario>/psa/)")
     _analysis_options(ps)
@@ -649,7 +744,48 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="scenario file to write (default results/calibration/<name>_calibrated.toml)"
     )
     ca.set_defaults(func=cmd_calibrate)
+
+    cr = sub.add_parser("care", help="the care system under capacity: queues, waits, utilisation")
+    cr.add_argument(
+        "scenario",
+        nargs="?",
+        help="scenario with a [care_system] section (default capacity_whatif)",
+    )
+    cr.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="change a scenario key (repeatable)"
+    )
+    cr.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    cr.add_argument("--out", help="output folder (default results/<scenario>/care_system/)")
+    cr.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    cr.set_defaults(func=cmd_care)
+
+    sw = sub.add_parser(
+        "sweep", help="care-system runs over a grid of scenario values (resumable; dask)"
+    )
+    sw.add_argument("scenario", help="scenario with a [care_system] section")
+    sw.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="values of a scenario key (repeatable)",
+    )
+    sw.add_argument(
+        "--reps", type=_positive_int, default=1, help="replications (seeds) per combination (1)"
+    )
+    _dask_options(sw)
+    sw.add_argument("--out", help="output folder (default results/<scenario>/sweep/)")
+    sw.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+    sw.set_defaults(func=cmd_sweep)
     return p
+
+
+def _dask_options(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=_positive_int, help="run on a dask LocalCluster of W processes"
+    )
+    where.add_argument("--scheduler", help="run on a running dask scheduler (address)")
 
 
 def _analysis_options(p: argparse.ArgumentParser) -> None:

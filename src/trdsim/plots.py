@@ -17,6 +17,7 @@ STATE_COLOURS = {
     "response": "#7fbf7b",
     "remission": "#1b7837",
     "dead": "#636363",
+    "waiting_depressed": "#fdb863",
 }
 
 

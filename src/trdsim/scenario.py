@@ -135,7 +135,19 @@ TOP_LEVEL = (
     "unit_costs",
     "settings",
     "productivity",
+    "care_system",
 )
+CARE_SYSTEM_KEYS = {
+    "referrals_per_year": "a number of referrals per year greater than 0",
+    "years": "a whole number of years from 1 to 50",
+    "arm": "a pathway",
+    "queue": "fifo or severity",
+    "leave_per_week": "a probability between 0 and 1",
+    "wait_target_weeks": "a whole number of weeks, at least 1",
+    "services": "a table of services",
+}
+SERVICE_KEYS = ("label", "units", "patients_per_unit", "treatments")
+QUEUES = ("fifo", "severity")
 PERSPECTIVES = ("payer", "societal")
 ON_RELAPSE = ("advance", "retreat")
 ON_EXHAUSTED = ("none", "repeat_last", "restart")
@@ -166,6 +178,7 @@ class Scenario:
     params: dict
     pathways: dict
     raw: dict = field(repr=False)
+    care_system: dict | None = None  # validated [care_system] section, if any
 
     @property
     def hash(self) -> str:
@@ -284,6 +297,12 @@ class _Builder:
 
     def fail(self, key: str, value: object, allowed: str):
         raise ScenarioError(self.file, key, value, allowed)
+
+    def unknown(self, key: str, value: object, options, what: str):
+        """Fail for a name that is not among `options`, suggesting the closest."""
+        self.fail(
+            key, value, _suggest(str(value), options).replace("unknown key", f"unknown {what}")
+        )
 
     # ----- generic checks -------------------------------------------------
     def table(self, node: object, key: str) -> dict:
@@ -482,7 +501,81 @@ class _Builder:
             params["productivity"] = self.merge_params({}, prod, "productivity", PRODUCTIVITY)
 
         pathways = self.pathways(pathways_default, raw, params)
-        return self.finish(s, raw, settings, setting, perspective, start, failed, params, pathways)
+        sc = self.finish(s, raw, settings, setting, perspective, start, failed, params, pathways)
+        if "care_system" in raw:
+            sc.care_system = self.care_system(raw["care_system"], params, pathways)
+        return sc
+
+    def care_system(self, node: object, params: dict, pathways: dict) -> dict:
+        """The care-system section: referrals, services with capacity, queue rule."""
+        cs = self.table(node, "care_system")
+        self.check_keys(cs, "care_system", CARE_SYSTEM_KEYS)
+        out = {
+            "referrals_per_year": cs.get("referrals_per_year", MISSING),
+            "years": cs.get("years", MISSING),
+            "arm": cs.get("arm", MISSING),
+            "queue": cs.get("queue", "fifo"),
+            "leave_per_week": cs.get("leave_per_week", 0.0),
+            "wait_target_weeks": cs.get("wait_target_weeks", 18),
+        }
+        checks = {
+            "referrals_per_year": lambda v: _is_number(v) and v > 0,
+            "years": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 50,
+            "arm": lambda v: v in pathways,
+            "queue": lambda v: v in QUEUES,
+            "leave_per_week": lambda v: _is_number(v) and 0.0 <= v <= 1.0,
+            "wait_target_weeks": lambda v: (
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1
+            ),
+        }
+        for k, ok in checks.items():
+            if not ok(out[k]):
+                allowed = CARE_SYSTEM_KEYS[k]
+                if k == "arm":
+                    allowed = f"a pathway; known: {', '.join(sorted(pathways))}"
+                self.fail(f"care_system.{k}", out[k], f"must be {allowed}")
+        services = {}
+        owner: dict[str, str] = {}
+        for name, sv in self.table(cs.get("services", {}), "care_system.services").items():
+            key = f"care_system.services.{name}"
+            sv = self.table(sv, key)
+            self.check_keys(sv, key, SERVICE_KEYS)
+            units = sv.get("units", MISSING)
+            if not (_is_number(units) and units >= 0 and float(units).is_integer()):
+                self.fail(
+                    f"{key}.units",
+                    units,
+                    "must be a whole number of 0 or more (staff, chairs, lists)",
+                )
+            per = sv.get("patients_per_unit", MISSING)
+            if not (_is_number(per) and per > 0):
+                self.fail(
+                    f"{key}.patients_per_unit", per, "must be a number of patients greater than 0"
+                )
+            treatments = sv.get("treatments", MISSING)
+            if not isinstance(treatments, list) or not treatments:
+                self.fail(
+                    f"{key}.treatments",
+                    treatments,
+                    "must list the treatments this service delivers",
+                )
+            for j, t in enumerate(treatments):
+                if t not in params["treatments"]:
+                    self.unknown(f"{key}.treatments[{j}]", t, params["treatments"], "treatment")
+                if t in owner:
+                    self.fail(
+                        f"{key}.treatments[{j}]", t, f"already delivered by service '{owner[t]}'"
+                    )
+                owner[t] = name
+            services[name] = {
+                "label": str(sv.get("label", name)),
+                "units": int(units),
+                "patients_per_unit": float(per),
+                "treatments": list(treatments),
+            }
+        out["services"] = services
+        out["referrals_per_year"] = float(out["referrals_per_year"])
+        return out
 
     def entries(self, section, lib_entries, raw, spec, opt, text, opt_text, flags) -> dict:
         over_all = self.table(raw.get(section, {}), section)
@@ -580,13 +673,7 @@ class _Builder:
                 self.fail(f"{key}.steps", steps, "must list at least one treatment")
             for i, st in enumerate(steps):
                 if st not in params["treatments"]:
-                    self.fail(
-                        f"{key}.steps[{i}]",
-                        st,
-                        _suggest(str(st), params["treatments"]).replace(
-                            "unknown key", "unknown treatment"
-                        ),
-                    )
+                    self.unknown(f"{key}.steps[{i}]", st, params["treatments"], "treatment")
             label = self.typed(p, key, "label", str, required=False) or name
             rule = p.get("on_relapse", "advance")
             if rule not in ON_RELAPSE:
@@ -604,13 +691,7 @@ class _Builder:
                     )
                 for j, m in enumerate(lst):
                     if m not in params["maintenance"]:
-                        self.fail(
-                            f"{mk}[{j}]",
-                            m,
-                            _suggest(str(m), params["maintenance"]).replace(
-                                "unknown key", "unknown maintenance"
-                            ),
-                        )
+                        self.unknown(f"{mk}[{j}]", m, params["maintenance"], "maintenance")
             maint.setdefault("default", ["none"])
             out[name] = {
                 "label": label,

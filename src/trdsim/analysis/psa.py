@@ -12,8 +12,6 @@ a LocalCluster or on a remote dask scheduler, in any chunk order.
 from __future__ import annotations
 
 import json
-import logging
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ import pandas as pd
 from trdsim import __version__
 from trdsim.analysis.decision import arms_of, check_table
 from trdsim.analysis.sampling import ParameterSpace
+from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario
 from trdsim.simulate import arm_means
@@ -87,7 +86,6 @@ class PsaRun:
     """What defines a PSA run; a rerun resumes only if this matches."""
 
     scenario_hash: str
-    scenario_source: str
     draws: int
     patients: int
     seed: int
@@ -102,53 +100,6 @@ def _chunk_path(out: Path, first: int, last: int) -> Path:
     return out / CHUNK_DIR / f"draws_{first:07d}-{last:07d}.parquet"
 
 
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _prepare_out(out: Path, run: PsaRun) -> None:
-    if out.exists() and not out.is_dir():
-        raise TrdsimError(f"--out {out}: exists and is not a folder")
-    marker = out / RUN_FILE
-    if marker.exists():
-        old = json.loads(marker.read_text())
-        if old != json.loads(run.to_json()):
-            diff = ", ".join(
-                f"{k} {old.get(k)!r} -> {v!r}"
-                for k, v in run.__dict__.items()
-                if old.get(k) != v and k != "scenario_source"
-            )
-            raise TrdsimError(
-                f"--out {out}: holds a PSA run with other arguments ({diff}); "
-                "rerun with the same arguments to resume, or choose another --out"
-            )
-    elif out.exists() and any(out.iterdir()):
-        raise TrdsimError(f"--out {out}: not empty and not a PSA run folder; choose another")
-    out.mkdir(parents=True, exist_ok=True)
-    marker.write_text(run.to_json())
-
-
-def _client(workers: int | None, scheduler: str | None):
-    """A dask.distributed client: a running scheduler, or a LocalCluster of W processes."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler is not None:
-        try:
-            return Client(scheduler, timeout="10s"), None
-        except (OSError, TimeoutError, ValueError) as e:
-            raise TrdsimError(f"--scheduler {scheduler}: cannot connect ({e})") from None
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
-    return Client(cluster), cluster
-
-
 def _run_chunks(scenario, values, patients, seed, out, bounds, client, progress, on_chunk):
     """Compute and save the chunks not yet on disk, here or on the dask client."""
     todo = [(a, b) for a, b in bounds if not _chunk_path(out, a, b).exists()]
@@ -158,7 +109,7 @@ def _run_chunks(scenario, values, patients, seed, out, bounds, client, progress,
 
     def save(a: int, b: int, df: pd.DataFrame) -> None:
         nonlocal done
-        _write_atomic(df, _chunk_path(out, a, b))
+        write_atomic(df, _chunk_path(out, a, b))
         done += b - a + 1
         if progress is not None:
             progress(b - a + 1)
@@ -214,14 +165,14 @@ def run_psa(
         chunk = chunk_size(patients, len(scenario.arms), scenario.horizon_weeks)
     elif chunk < 1:
         raise TrdsimError(f"chunk {chunk}: must be at least 1 draw")
-    run = PsaRun(scenario.hash, scenario.source, draws, patients, s, chunk, __version__)
+    run = PsaRun(scenario.hash, draws, patients, s, chunk, __version__)
     out = Path(out)
     # connect first: an unreachable scheduler must not leave a half-made run folder
     client, cluster = (
-        (None, None) if workers is None and scheduler is None else _client(workers, scheduler)
+        (None, None) if workers is None and scheduler is None else dask_client(workers, scheduler)
     )
     try:
-        _prepare_out(out, run)
+        claim_folder(out, RUN_FILE, json.loads(run.to_json()), "PSA run")
         if (out / DRAWS_FILE).exists():  # finished before: nothing to redo
             if progress is not None:
                 progress(draws)
@@ -236,7 +187,7 @@ def run_psa(
             cluster.close()
     table = pd.concat([pd.read_parquet(_chunk_path(out, a, b)) for a, b in bounds])
     table = table.sort_values(["draw", "arm"], key=_arm_order(scenario.arms)).reset_index(drop=True)
-    _write_atomic(table, out / DRAWS_FILE)
+    write_atomic(table, out / DRAWS_FILE)
     shutil.rmtree(out / CHUNK_DIR)  # resume data, superseded by the table
     return table
 

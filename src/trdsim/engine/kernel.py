@@ -78,6 +78,8 @@ def _trace_state(cl, ph):
         return L.T_REMISSION
     if ph == L.OFF:
         return L.T_UNTREATED
+    if ph == L.WAITING:
+        return L.T_WAITING
     return L.T_ON_TREATMENT
 
 
@@ -95,6 +97,7 @@ def advance(
     infl,
     flex,
     entry_step,
+    gate,
     # one arm's pathway
     steps,
     n_steps,
@@ -132,6 +135,9 @@ def advance(
     relapses,
     max_step,
     death_week,
+    # step starts a probing call found (GATE_PROBE): flag and the step wanted
+    requested,
+    req_step,
     # week x trace-state counts (accumulated)
     trace,
 ):
@@ -148,6 +154,9 @@ def advance(
     part = np.zeros((n_chunks, w1 - w0, n_tr), dtype=np.int64)
     for c in numba.prange(n_chunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            g = gate[i]
+            if g == L.GATE_SKIP:
+                continue
             pid = pid0 + i
             # state in locals for the whole call, stored back at the end: keeps the
             # weekly loop in registers
@@ -172,7 +181,9 @@ def advance(
             # the trace is kept as changes: +1 for the state held at the start of the
             # call, then -1/+1 in the week the state changes; summed over weeks at the end
             ts = _trace_state(cl, ph)
+            ts0 = ts
             part[c, 0, ts] += 1
+            undo = False  # a probing call found a step start: leave the week undone
             if cl == L.DEAD:
                 w_end = w0
             for w in range(w0 if cl != L.DEAD else w1, w1):
@@ -271,6 +282,8 @@ def advance(
                             advance_step = True
                         else:
                             restart = True
+                elif ph == L.WAITING:
+                    restart = True  # still wants the step in `st`; the gate decides
                 if advance_step:
                     st += 1
                     restart = True
@@ -284,10 +297,27 @@ def advance(
                             st = n_steps - 1
                             ph = L.OFF
                             restart = False
+                    if restart and g == L.GATE_PROBE:
+                        # undo the week: the caller decides whether the step can start
+                        requested[i] = 1
+                        req_step[i] = st
+                        part[c, 0, ts0] -= 1
+                        if ph_before == L.FOLLOWUP:
+                            relapses[i] -= 1  # the relapse that led here is redone later
+                            if first_relapse[i] == w:
+                                first_relapse[i] = -1
+                        undo = True
+                        break
+                    if restart and g == L.GATE_WAIT:
+                        ph = L.WAITING
+                        wki = 0
+                        restart = False
                     if restart:
                         t = steps[st]
                         p = _response_probability(tx, t, ef, nf, malt[i], infl[i], sev[i], flex[i])
-                        evi, evw = _plan_step(seed, pid, w, tx, t, p)
+                        # the entry step's outcome is keyed to week -1, wherever it starts
+                        key = w if max_step[i] > 0 else -1
+                        evi, evw = _plan_step(seed, pid, key, tx, t, p)
                         ph = L.ACUTE
                         wki = 0
                         if st + 1 > max_step[i]:
@@ -318,6 +348,8 @@ def advance(
                         part[c, ww, ts] -= 1
                         part[c, ww, nts] += 1
                         ts = nts
+            if undo:
+                continue
             clin[i] = cl
             phase[i] = ph
             step[i] = st

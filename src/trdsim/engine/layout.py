@@ -14,6 +14,13 @@ ACUTE = 0  # depressed, on a pathway step
 COURSE = 1  # responded, completing the acute course
 FOLLOWUP = 2  # after the course; maintenance active for its duration
 OFF = 3  # pathway exhausted, no active treatment
+WAITING = 4  # depressed, waiting for a service to start the step in `step`
+
+# Gate: what a one-week call may do for a patient (the care-system model's capacity)
+GATE_SKIP = -1  # not in the system this week (not yet referred): left untouched
+GATE_PROBE = 0  # run the week, but if it would start a step, undo the week and flag it
+GATE_OPEN = 1  # run the week; steps start when due (the only gate outside capacity)
+GATE_WAIT = 2  # run the week; a step due to start is not started: the patient waits
 
 # Planned outcome of a step (drawn when the step starts)
 EV_RESPOND = 0
@@ -21,12 +28,20 @@ EV_DROPOUT = 1
 EV_FAIL = 2
 
 # Trace states (columns of the week x state count table)
-TRACE_STATES = ("on_treatment_depressed", "untreated_depressed", "response", "remission", "dead")
+TRACE_STATES = (
+    "on_treatment_depressed",
+    "untreated_depressed",
+    "response",
+    "remission",
+    "dead",
+    "waiting_depressed",
+)
 T_ON_TREATMENT = 0
 T_UNTREATED = 1
 T_RESPONSE = 2
 T_REMISSION = 3
 T_DEAD = 4
+T_WAITING = 5
 
 # Treatment table columns
 TX_ALPHA = 0  # individual-level logit intercept of response (calibrated)

@@ -28,6 +28,7 @@ class ArmRun:
     pathway: CompiledPathway
     inputs: ModelInputs
     seed: int
+    queued: bool = False  # patients wait for their entry step (the care-system model)
     entry_step: np.ndarray = field(init=False)
     # state
     clin: np.ndarray = field(init=False)
@@ -53,6 +54,10 @@ class ArmRun:
     max_step: np.ndarray = field(init=False)
     death_week: np.ndarray = field(init=False)
     trace: np.ndarray = field(init=False)
+    # gate per patient for the next call, and what a probing call found
+    gate: np.ndarray = field(init=False)
+    requested: np.ndarray = field(init=False)
+    req_step: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         n = len(self.cohort)
@@ -69,6 +74,8 @@ class ArmRun:
         self.first_relapse, self.death_week = _z(n, np.int16, -1), _z(n, np.int16, -1)
         self.relapses, self.max_step = _z(n, np.int16), _z(n, np.int8)
         self.trace = np.zeros((len(self.inputs.disc_q), len(L.TRACE_STATES)), dtype=np.int64)
+        self.gate = _z(n, np.int8, L.GATE_OPEN)
+        self.requested, self.req_step = _z(n, np.int8), _z(n, np.int8, -1)
         c, p = self.cohort, self.pathway
         kernel.start(
             self.seed, c.pid0, c.severity, c.maltreatment, c.inflammation, c.flexibility,
@@ -76,21 +83,34 @@ class ArmRun:
             self.clin, self.phase, self.step, self.wk, self.ev, self.ev_wk, self.fails, self.max_step,
             self.death_budget,
         )  # fmt: skip
+        if self.queued:
+            # nobody has started: each waits for the entry step, whose outcome is drawn
+            # when it starts (keyed as start() keys it, so an open gate changes nothing)
+            self.phase[:] = L.WAITING
+            self.max_step[:] = 0
 
     def advance(self, w0: int, w1: int) -> None:
-        """Simulate weeks w0 .. w1 - 1 for every patient."""
+        """Simulate weeks w0 .. w1 - 1 for every patient, as `gate` allows.
+
+        With the default open gate this is the plain simulation. A probing gate is for
+        one-week calls only: it undoes the week of any patient who would start a step.
+        """
         c, p, x = self.cohort, self.pathway, self.inputs
         if not 0 <= w0 <= w1 <= len(x.disc_q):
             raise ValueError(f"weeks {w0}..{w1} outside the horizon 0..{len(x.disc_q)}")
+        if w1 - w0 != 1 and (self.gate == L.GATE_PROBE).any():
+            raise ValueError("a probing gate works one week at a time")
         kernel.advance(
             w0, w1, self.seed, c.pid0,
             c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, self.entry_step,
+            self.gate,
             p.steps, p.n_steps, p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted,
             x.tx, x.ef, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
             self.clin, self.phase, self.step, self.wk, self.ev, self.ev_wk, self.fails, self.gain, self.rmult,
             self.death_budget, self.relapse_budget,
             self.cost, self.qaly, self.weeks_alive, self.weeks_remission, self.first_remission,
             self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
+            self.requested, self.req_step,
             self.trace,
         )  # fmt: skip
 
@@ -107,6 +127,6 @@ class ArmRun:
             "first_followup_week": self.first_followup.copy(),
             "first_relapse_week": self.first_relapse.copy(),
             "relapses": self.relapses.copy(),
-            "steps_used": (self.max_step - self.entry_step).astype(np.int8),
+            "steps_used": np.maximum(self.max_step - self.entry_step, 0).astype(np.int8),
             "death_week": self.death_week.copy(),
         }

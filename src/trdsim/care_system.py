@@ -1,0 +1,353 @@
+"""The care system under capacity: referrals, services with capacity, queues (mesa).
+
+`CareSystemModel` steps week by week. Referrals arrive (Poisson, counter-based, so the
+same seed gives the same referrals); every referral follows the scenario's
+`care_system.arm` pathway. Services are mesa agents with a capacity in concurrent
+patients (units x patients_per_unit: therapists x caseload, chairs x sessions a day,
+clinic sessions, ECT list places); a treatment a service delivers occupies one place
+from the start of its course to its end. Treatments no service delivers are not
+limited.
+
+Each week the numba kernel runs twice over everybody referred, one week at a time
+(mesa stays out of the per-patient loop):
+
+1. a probing call runs the week; a patient who would start a step has that week
+   undone and is flagged (with the step wanted);
+2. each service agent grants its free places to the flagged patients in queue order
+   (FIFO by the week they joined, or by severity), and the kernel reruns the week for
+   the flagged: granted patients start, the rest wait (depressed, no treatment cost).
+
+With unlimited capacity every flagged patient is granted and reruns exactly the week
+the plain simulation runs, so a closed cohort gives `trdsim.simulate`'s per-patient
+results bit for bit (tested). Waiting patients may leave care (leave_per_week), after
+which they are untreated.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import mesa
+import numba
+import numpy as np
+from scipy import stats
+
+from trdsim.cohort import sample_cohort
+from trdsim.engine import layout as L
+from trdsim.engine.rng import uniform
+from trdsim.engine.state import ArmRun
+from trdsim.errors import ScenarioError
+from trdsim.inputs import compile_inputs
+from trdsim.scenario import Scenario, from_dict, load_scenario
+
+P_ARRIVALS = 61  # rng purposes of the care system (patients use < 60, PSA 60)
+P_LEAVE = 62
+UNLIMITED = -1
+
+
+@numba.njit(cache=True)
+def _uniforms(seed, ids, week, purpose):
+    out = np.empty(ids.shape[0])
+    for j in range(ids.shape[0]):
+        out[j] = uniform(seed, ids[j], week, purpose)
+    return out
+
+
+def referral_weeks(rate_per_year: float, weeks: int, seed: int) -> np.ndarray:
+    """Arrival week of each referral, in order: Poisson counts per week (inverse CDF of
+    counter-based uniforms, so the counts depend only on the seed and the week)."""
+    u = _uniforms(np.uint64(seed), np.arange(weeks, dtype=np.int64), -1, P_ARRIVALS)
+    counts = stats.poisson.ppf(u, rate_per_year / 52.0).astype(np.int64)
+    return np.repeat(np.arange(weeks), counts)
+
+
+class Service(mesa.Agent):
+    """A service with a capacity in concurrent patients and a queue."""
+
+    def __init__(self, model: CareSystemModel, name: str, spec: dict, treatment_ids: list[int]):
+        super().__init__(model)
+        self.name = name
+        self.label = spec["label"]
+        self.capacity = int(spec["units"] * spec["patients_per_unit"])
+        self.treatment_ids = treatment_ids
+        self.in_use = 0
+        self.queue_length = 0
+        self.starts = 0
+        self.waits: np.ndarray = np.empty(0, dtype=np.int64)  # weeks waited by this week's starts
+        self.total_starts = 0
+        self.within_target = 0
+        self.first_starts = 0  # starts of a referral's first treatment
+        self.all_waits: list[np.ndarray] = []  # weeks waited, every start
+        self.last_granted = self.last_waiting = np.empty(0, dtype=np.int64)
+
+    def grant(self, requesters: np.ndarray) -> np.ndarray:
+        """Places for the requesters of this week, in queue order; returns those granted."""
+        m = self.model
+        free = max(self.capacity - self.in_use, 0)
+        since = m.queued_since[requesters]
+        if m.queue_rule == "severity":
+            order = np.lexsort((requesters, since, -m.run.cohort.severity[requesters]))
+        else:
+            order = np.lexsort((requesters, since))
+        granted = requesters[order[:free]]
+        self.last_granted, self.last_waiting = granted, requesters[order[free:]]
+        self.queue_length = len(requesters) - len(granted)
+        self.first_starts += int((m.run.max_step[granted] == 0).sum())
+        self.starts = len(granted)
+        self.waits = m.week - m.queued_since[granted]
+        self.all_waits.append(self.waits)
+        self.total_starts += len(granted)
+        self.within_target += int((self.waits <= m.wait_target).sum())
+        self.in_use += len(granted)
+        return granted
+
+    @property
+    def utilisation(self) -> float:
+        return self.in_use / self.capacity if self.capacity else float("nan")
+
+    @property
+    def mean_wait(self) -> float:
+        return float(self.waits.mean()) if len(self.waits) else float("nan")
+
+    @property
+    def p90_wait(self) -> float:
+        return float(np.percentile(self.waits, 90)) if len(self.waits) else float("nan")
+
+    @property
+    def share_over_target(self) -> float:
+        return (
+            float((self.waits > self.model.wait_target).mean()) if len(self.waits) else float("nan")
+        )
+
+
+def _dotted(name: str) -> str:
+    return name.replace("__", ".")
+
+
+def scenario_with_settings(scenario: Scenario, settings: dict[str, object]) -> Scenario:
+    """The scenario with dotted keys set in its file (care_system.services.cbt.units, ...)."""
+    if not settings:
+        return scenario
+    raw = copy.deepcopy(scenario.raw)
+    for key, value in settings.items():
+        parts = key.split(".")
+        if parts[0] == "unit_costs" and len(parts) == 2:
+            parts = ["unit_costs", scenario.setting, parts[1]]
+        node = raw
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(scenario.source, key, value, "is not a scenario key")
+        node[parts[-1]] = value
+    return from_dict(raw, scenario.source)
+
+
+class CareSystemModel(mesa.Model):
+    """Referrals, services and queues over `care_system.years` (see the module doc).
+
+    scenario_file: a scenario with a [care_system] section (path or bundled name), or a
+    Scenario. Other keyword arguments set scenario keys, with `__` for the dots
+    (care_system__services__cbt__units=12), so mesa.batch_run can sweep them.
+    rng: an int seeds the referrals and the patients (default: the scenario's seed).
+    cohort_size: instead of referrals, this many patients all referred in week 0 (a
+    closed cohort, e.g. a backlog; with unlimited capacity it is `trdsim.simulate`).
+    """
+
+    def __init__(
+        self,
+        scenario_file: str | Scenario = "capacity_whatif",
+        rng=None,
+        cohort_size: int | None = None,
+        **settings,
+    ):
+        super().__init__(rng=rng)
+        base = (
+            scenario_file if isinstance(scenario_file, Scenario) else load_scenario(scenario_file)
+        )
+        sc = scenario_with_settings(base, {_dotted(k): v for k, v in settings.items()})
+        if sc.care_system is None:
+            raise ScenarioError(
+                sc.source,
+                "care_system",
+                "(missing)",
+                "a care-system run needs a [care_system] section",
+            )
+        cs = sc.care_system
+        self.weeks = 52 * cs["years"]
+        raw = copy.deepcopy(sc.raw)
+        raw["scenario"]["horizon_weeks"] = self.weeks
+        raw["scenario"]["arms"] = [cs["arm"]]
+        sc = from_dict(raw, sc.source)
+        sc.care_system = cs
+        self.scenario = sc
+        self.seed_value = int(rng) if isinstance(rng, (int, np.integer)) else sc.seed
+        self.queue_rule = cs["queue"]
+        self.wait_target = cs["wait_target_weeks"]
+        self.leave_per_week = cs["leave_per_week"]
+        if cohort_size is not None:
+            self.arrival_week = np.zeros(int(cohort_size), dtype=np.int64)
+        else:
+            self.arrival_week = referral_weeks(
+                cs["referrals_per_year"], self.weeks, self.seed_value
+            )
+        n = len(self.arrival_week)
+        cohort = sample_cohort(sc, n, self.seed_value)
+        # the kernel ages a patient by model week; referral at week a: age at week 0 = age - a/52
+        cohort.age[:] = cohort.age - self.arrival_week.astype(np.float32) / np.float32(52.0)
+        self.inputs = compile_inputs(sc)
+        self.pathway = self.inputs.pathways[cs["arm"]]
+        self.run = ArmRun(cohort, self.pathway, self.inputs, self.seed_value, queued=True)
+        self.queued_since = np.full(n, -1, dtype=np.int64)
+        self.left = np.zeros(n, dtype=bool)
+        # service of each treatment index (UNLIMITED when none delivers it)
+        self.service_of_treatment = np.full(len(self.inputs.treatments), UNLIMITED, dtype=np.int64)
+        self.services: list[Service] = []
+        for k, (name, spec) in enumerate(cs["services"].items()):
+            ids = [
+                self.inputs.treatments.index(t)
+                for t in spec["treatments"]
+                if t in self.inputs.treatments
+            ]
+            self.service_of_treatment[ids] = k
+            self.services.append(Service(self, name, spec, ids))
+        self.week = 0
+        self.arrived = 0
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "week": "week",
+                "arrived": "arrived",
+                "waiting": lambda m: m.count(L.WAITING),
+                "in_care": lambda m: m.count_in_care(),
+                "discharged": lambda m: m.count(L.OFF),
+                "dead": lambda m: m.count_dead(),
+                "left_care": lambda m: int(m.left[: m.arrived].sum()),
+                "remission": lambda m: m.count_clinical(L.REMISSION),
+                "response": lambda m: m.count_clinical(L.RESPONSE),
+                "cost": lambda m: float(m.run.cost[: m.arrived].sum()),
+                "qaly": lambda m: float(m.run.qaly[: m.arrived].sum()),
+            },
+            agent_reporters={
+                "service": "name",
+                "capacity": "capacity",
+                "queue": "queue_length",
+                "in_use": "in_use",
+                "starts": "starts",
+                "utilisation": "utilisation",
+                "mean_wait": "mean_wait",
+                "p90_wait": "p90_wait",
+                "share_over_target": "share_over_target",
+            },
+        )
+
+    # ----- counts over everybody referred so far ------------------------------
+    def _alive(self) -> np.ndarray:
+        return self.run.clin[: self.arrived] != L.DEAD
+
+    def count(self, phase: int) -> int:
+        return int(((self.run.phase[: self.arrived] == phase) & self._alive()).sum())
+
+    def count_in_care(self) -> int:
+        ph = self.run.phase[: self.arrived]
+        return int(
+            (((ph == L.ACUTE) | (ph == L.COURSE) | (ph == L.FOLLOWUP)) & self._alive()).sum()
+        )
+
+    def count_dead(self) -> int:
+        return int((~self._alive()).sum())
+
+    def count_clinical(self, clin: int) -> int:
+        return int((self.run.clin[: self.arrived] == clin).sum())
+
+    # ----- one week ---------------------------------------------------------------
+    def step(self) -> None:
+        w, run = self.week, self.run
+        self.arrived = int(np.searchsorted(self.arrival_week, w, side="right"))
+        here = np.arange(self.arrived)
+        # 1. probe: who would start a step this week?
+        run.gate[:] = L.GATE_SKIP
+        run.gate[: self.arrived] = L.GATE_PROBE
+        run.requested[:] = 0
+        run.advance(w, w + 1)
+        req = here[run.requested[: self.arrived] == 1]
+        new = req[self.queued_since[req] < 0]
+        self.queued_since[new] = w
+        service = self.service_of_treatment[self.pathway.steps[run.req_step[req]]]
+        # 2. places in use by patients not changing step this week
+        ph = run.phase[: self.arrived]
+        busy = ((ph == L.ACUTE) | (ph == L.COURSE)) & (run.requested[: self.arrived] == 0)
+        busy &= run.clin[: self.arrived] != L.DEAD
+        in_use = np.bincount(
+            self.service_of_treatment[self.pathway.steps[run.step[: self.arrived][busy]]] + 1,
+            minlength=len(self.services) + 1,
+        )[1:]
+        granted = [req[service == UNLIMITED]]
+        for k, sv in enumerate(self.services):
+            sv.in_use = int(in_use[k])
+            granted.append(sv.grant(req[service == k]))
+        granted = np.concatenate(granted)
+        # 3. rerun the week for the flagged: granted start, the others wait
+        run.gate[:] = L.GATE_SKIP
+        run.gate[req] = L.GATE_WAIT
+        run.gate[granted] = L.GATE_OPEN
+        run.advance(w, w + 1)
+        self.queued_since[granted] = -1
+        # 4. some waiting patients leave care
+        waiting = req[run.phase[req] == L.WAITING]
+        if self.leave_per_week > 0 and len(waiting):
+            u = _uniforms(np.uint64(self.seed_value), waiting.astype(np.int64), w, P_LEAVE)
+            gone = waiting[u < self.leave_per_week]
+            run.phase[gone] = L.OFF
+            self.left[gone] = True
+            self.queued_since[gone] = -1
+        self.datacollector.collect(self)
+        self.week += 1
+        if self.week >= self.weeks:
+            self.running = False
+
+    def _overdue(self) -> dict[int, int]:
+        """Per service: patients waiting longer than the target at the end, or who left."""
+        n = self.arrived
+        run = self.run
+        waiting = (run.phase[:n] == L.WAITING) & (run.clin[:n] != L.DEAD)
+        late = waiting & (self.week - self.queued_since[:n] > self.wait_target)
+        wanted = self.service_of_treatment[self.pathway.steps[run.step[:n]]]
+        return {
+            k: int(((late | self.left[:n]) & (wanted == k)).sum())
+            for k in range(len(self.services))
+        }
+
+    def run_model(self) -> None:
+        """Step to the end of the horizon."""
+        while self.running:
+            self.step()
+
+    def summary(self) -> dict:
+        """One row describing the whole run (what a sweep records)."""
+        cs = self.scenario.care_system
+        n = self.arrived
+        out = {
+            "referrals": n,
+            "weeks": self.weeks,
+            "cost": float(self.run.cost[:n].sum()),
+            "qaly": float(self.run.qaly[:n].sum()),
+            "cost_per_referral": float(self.run.cost[:n].mean()) if n else float("nan"),
+            "qaly_per_referral": float(self.run.qaly[:n].mean()) if n else float("nan"),
+            "dead": self.count_dead(),
+            "left_care": int(self.left[:n].sum()),
+            "waiting_at_end": self.count(L.WAITING),
+        }
+        # patients still waiting past the target at the end, or gone, count as missed
+        overdue = self._overdue()
+        starts = sum(sv.total_starts for sv in self.services)
+        within = sum(sv.within_target for sv in self.services)
+        missed = sum(overdue.values())
+        out["share_started_within_target"] = (
+            within / (starts + missed) if starts + missed else float("nan")
+        )
+        for k, sv in enumerate(self.services):
+            out[f"{sv.name}_capacity"] = sv.capacity
+            out[f"{sv.name}_starts"] = sv.total_starts
+            total = sv.total_starts + overdue[k]
+            out[f"{sv.name}_within_target"] = sv.within_target / total if total else float("nan")
+        out["wait_target_weeks"] = cs["wait_target_weeks"]
+        return out

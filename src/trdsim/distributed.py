@@ -1,0 +1,68 @@
+"""Running independent pieces of work on dask.distributed, and saving them safely.
+
+Shared by the PSA and the care-system sweeps: a client for a LocalCluster of W
+processes or a running scheduler, and atomic writes (write, then rename), so that a
+folder never holds half a file and an interrupted run can resume from what is there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from trdsim.errors import TrdsimError
+
+
+def dask_client(workers: int | None, scheduler: str | None):
+    """(client, cluster): a running scheduler by address, or a LocalCluster of W processes."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError, ValueError) as e:
+            raise TrdsimError(f"--scheduler {scheduler}: cannot connect ({e})") from None
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    return Client(cluster), cluster
+
+
+def write_atomic(df: pd.DataFrame, path: Path) -> None:
+    """Write a parquet file so that it either exists whole or not at all."""
+    tmp = path.with_name(path.name + ".partial")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def claim_folder(out: Path, marker: str, identity: dict, what: str) -> None:
+    """Make `out` the folder of this run, or check that it already is.
+
+    A folder holding a run with another identity, or other files, is refused with one
+    message, so a resume never mixes two runs.
+    """
+    if out.exists() and not out.is_dir():
+        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    path = out / marker
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old != identity:
+            diff = ", ".join(
+                f"{k} {old.get(k)!r} -> {v!r}" for k, v in identity.items() if old.get(k) != v
+            )
+            raise TrdsimError(
+                f"--out {out}: holds a {what} with other arguments ({diff}); rerun with the "
+                "same arguments to resume, or choose another --out"
+            )
+    elif out.exists() and any(out.iterdir()):
+        raise TrdsimError(f"--out {out}: not empty and not a {what} folder; choose another")
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(identity, indent=2, default=str))

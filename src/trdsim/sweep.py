@@ -1,0 +1,162 @@
+"""Scenario sweeps of the care-system model: a grid x replications, serial or on dask.
+
+Each run is one `CareSystemModel` over the whole horizon with one combination of grid
+values and one replication (seed = the scenario's seed + replication). Each finished
+run is written at once to OUT/runs/ (write, then rename): an interrupted sweep rerun
+with the same arguments does only the missing runs, and the final table does not
+depend on where or in which order runs were done.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from trdsim import __version__
+from trdsim.care_system import CareSystemModel, scenario_with_settings
+from trdsim.distributed import claim_folder, dask_client, write_atomic
+from trdsim.errors import ScenarioError, TrdsimError
+from trdsim.scenario import Scenario
+
+RUN_FILE = "sweep_run.json"
+RUN_DIR = "runs"
+TABLE = "sweep.parquet"
+
+
+def _value(text: str):
+    t = text.strip()
+    for cast in (int, float):
+        try:
+            return cast(t)
+        except ValueError:
+            pass
+    if t.lower() in ("true", "false"):
+        return t.lower() == "true"
+    return t
+
+
+def parse_grid(specs: list[str], scenario: Scenario) -> dict[str, list]:
+    """--grid KEY=V1,V2,... into {key: [values]}, every key and value checked now."""
+    grid: dict[str, list] = {}
+    for spec in specs:
+        key, sep, values = spec.partition("=")
+        key = key.strip()
+        if not sep or not key or not values.strip():
+            raise TrdsimError(f"--grid {spec!r}: write KEY=V1,V2,...")
+        parts = key.split(".")
+        if parts[:2] == ["care_system", "services"] and len(parts) >= 3:
+            known = (scenario.care_system or {}).get("services", {})
+            if parts[2] not in known:
+                raise ScenarioError(
+                    scenario.source, key, parts[2],
+                    f"unknown service; known: {', '.join(sorted(known)) or 'none'}",
+                )  # fmt: skip
+        grid[key] = [_value(v) for v in values.split(",") if v.strip()]
+        for v in grid[key]:  # each value must give a valid scenario
+            scenario_with_settings(scenario, {key: v})
+    return grid
+
+
+def runs(grid: dict[str, list], reps: int, seed: int) -> list[dict]:
+    """One entry per run: id, replication, seed and the grid's values."""
+    out = []
+    combos = list(itertools.product(*grid.values())) if grid else [()]
+    for rep in range(reps):
+        for combo in combos:
+            out.append(
+                {
+                    "run": len(out),
+                    "rep": rep,
+                    "seed": seed + rep,
+                    **dict(zip(grid, combo, strict=True)),
+                }
+            )
+    return out
+
+
+def run_one(scenario: Scenario, run: dict, grid_keys: list[str]) -> pd.DataFrame:
+    """Simulate one run; a one-row table of its settings and outcomes."""
+    settings = {k: run[k] for k in grid_keys}
+    model = CareSystemModel(scenario_with_settings(scenario, settings), rng=run["seed"])
+    model.run_model()
+    return pd.DataFrame([{**run, **model.summary()}])
+
+
+def run_sweep(
+    scenario: Scenario,
+    grid: dict[str, list],
+    reps: int,
+    out: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_run: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Run (or resume) the sweep into `out`; returns one row per run."""
+    if scenario.care_system is None:
+        raise ScenarioError(
+            scenario.source, "care_system", "(missing)", "a sweep needs a [care_system] section"
+        )
+    if reps < 1:
+        raise TrdsimError(f"--reps {reps}: must be at least 1")
+    todo_all = runs(grid, reps, scenario.seed)
+    out = Path(out)
+    identity = {
+        "scenario_hash": scenario.hash,
+        "grid": {k: [str(v) for v in vs] for k, vs in grid.items()},
+        "reps": reps,
+        "version": __version__,
+    }
+    client, cluster = (
+        (None, None) if workers is None and scheduler is None else dask_client(workers, scheduler)
+    )
+    try:
+        claim_folder(out, RUN_FILE, identity, "sweep")
+        if (out / TABLE).exists():
+            if progress is not None:
+                progress(len(todo_all))
+            return pd.read_parquet(out / TABLE)
+        (out / RUN_DIR).mkdir(exist_ok=True)
+
+        def path(r: dict) -> Path:
+            return out / RUN_DIR / f"run_{r['run']:06d}.parquet"
+
+        todo = [r for r in todo_all if not path(r).exists()]
+        done = len(todo_all) - len(todo)
+        if progress is not None and done:
+            progress(done)
+
+        def save(r: dict, df: pd.DataFrame) -> None:
+            nonlocal done
+            write_atomic(df, path(r))
+            done += 1
+            if progress is not None:
+                progress(1)
+            if on_run is not None:
+                on_run(done)
+
+        keys = list(grid)
+        if client is None:
+            for r in todo:
+                save(r, run_one(scenario, r, keys))
+        else:
+            from dask.distributed import as_completed
+
+            sc = client.scatter(scenario, broadcast=True)
+            futures = {client.submit(run_one, sc, r, keys, pure=False): r for r in todo}
+            for fut in as_completed(futures):
+                save(futures[fut], fut.result())
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    table = pd.concat([pd.read_parquet(path(r)) for r in todo_all], ignore_index=True)
+    table = table.sort_values("run").reset_index(drop=True)
+    write_atomic(table, out / TABLE)
+    shutil.rmtree(out / RUN_DIR)
+    return table

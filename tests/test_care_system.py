@@ -1,0 +1,197 @@
+"""The care-system model: exactness, conservation, queues, sweeps, bad input."""
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+import trdsim
+from trdsim.care_system import CareSystemModel, scenario_with_settings
+from trdsim.cli import main
+from trdsim.engine import layout as L
+from trdsim.errors import ScenarioError
+from trdsim.sweep import parse_grid, run_sweep
+
+SMALL = {"care_system__years": 1, "care_system__referrals_per_year": 400}
+
+
+def test_unlimited_capacity_closed_cohort_equals_simulate_bit_for_bit():
+    m = CareSystemModel(
+        "capacity_whatif", cohort_size=2000, care_system__years=2,
+        care_system__services__cbt__units=10**6, care_system__services__rtms__units=10**6,
+    )  # fmt: skip
+    m.run_model()
+    ref = trdsim.simulate(m.scenario, patients=2000, seed=m.seed_value).patients
+    assert np.array_equal(ref.cost.to_numpy(), m.run.cost)
+    assert np.array_equal(ref.qaly.to_numpy(), m.run.qaly)
+    assert np.array_equal(ref.death_week.to_numpy(), m.run.death_week)
+    assert np.array_equal(ref.first_relapse_week.to_numpy(), m.run.first_relapse)
+
+
+def test_nobody_appears_or_vanishes_any_week():
+    m = CareSystemModel("capacity_whatif", care_system__leave_per_week=0.05, **SMALL)
+    m.run_model()
+    w = m.datacollector.get_model_vars_dataframe()
+    arrived = np.searchsorted(m.arrival_week, w.week.to_numpy(), side="right")
+    assert (w.arrived == arrived).all()
+    total = w.waiting + w.in_care + w.discharged + w.dead
+    assert (total == w.arrived).all()
+    assert w.left_care.iloc[-1] > 0  # some waiting patients left
+
+
+def test_zero_capacity_gives_no_starts_and_a_growing_queue():
+    m = CareSystemModel("capacity_whatif", care_system__services__cbt__units=0, **SMALL)
+    m.run_model()
+    cbt = m.services[0]
+    assert cbt.capacity == 0 and cbt.total_starts == 0
+    q = m.datacollector.get_agent_vars_dataframe().xs(cbt.unique_id, level="AgentID").queue
+    assert q.iloc[-1] > q.iloc[len(q) // 2] > 0
+    assert (np.diff(q.to_numpy()) >= -0).sum() > 0.9 * (len(q) - 1)  # hardly ever shrinks (deaths)
+    # nobody ever took a CBT place
+    t = m.inputs.treatments.index("cbt_augmentation")
+    on_cbt = (m.pathway.steps[m.run.step] == t) & np.isin(m.run.phase, [L.ACUTE, L.COURSE])
+    assert not on_cbt.any()
+
+
+def _contested_weeks(model, weeks):
+    """Yield the CBT service in weeks where it granted some and left others waiting."""
+    for _ in range(weeks):
+        model.step()
+        cbt = model.services[0]
+        if len(cbt.last_granted) and len(cbt.last_waiting):
+            yield cbt
+
+
+def test_fifo_serves_the_longest_waiting_first():
+    m = CareSystemModel("capacity_whatif", care_system__services__cbt__units=3, **SMALL)
+    seen = 0
+    for cbt in _contested_weeks(m, 40):
+        joined = m.queued_since  # granted ones were reset: use the waits recorded
+        granted_joined = m.week - 1 - cbt.waits
+        assert granted_joined.max() <= joined[cbt.last_waiting].min()
+        seen += 1
+    assert seen > 5
+
+
+def test_severity_queue_serves_the_most_severe_first():
+    m = CareSystemModel("capacity_whatif", care_system__services__cbt__units=3,
+                        care_system__queue="severity", **SMALL)  # fmt: skip
+    sev = m.run.cohort.severity
+    seen = 0
+    for cbt in _contested_weeks(m, 40):
+        assert sev[cbt.last_granted].min() >= sev[cbt.last_waiting].max()
+        seen += 1
+    assert seen > 5
+
+
+def test_mesa_batch_run_sweeps_the_model():
+    rows = mesa.batch_run(
+        CareSystemModel,
+        parameters={"scenario_file": "capacity_whatif", "care_system__years": 1,
+                    "care_system__services__cbt__units": [5, 40]},
+        rng=[1, 2], max_steps=52, display_progress=False,
+    )  # fmt: skip
+    df = pd.DataFrame(rows)
+    assert set(df.care_system__services__cbt__units) == {5, 40}
+    assert set(df.iteration) == {0, 1}
+    assert {"queue", "utilisation", "arrived"} <= set(df.columns)
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def whatif():
+    return scenario_with_settings(
+        trdsim.load_scenario("capacity_whatif"),
+        {"care_system.years": 1, "care_system.referrals_per_year": 300},
+    )
+
+
+@pytest.fixture(scope="module")
+def serial_sweep(whatif, tmp_path_factory):
+    grid = parse_grid(
+        ["care_system.services.cbt.units=2,6", "care_system.services.rtms.units=1"], whatif
+    )
+    return grid, run_sweep(whatif, grid, 2, tmp_path_factory.mktemp("sweep"))
+
+
+def test_sweep_resumes_to_the_same_table(whatif, serial_sweep, tmp_path):
+    grid, full = serial_sweep
+
+    def stop(done):
+        if done == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_sweep(whatif, grid, 2, tmp_path, on_run=stop)
+    assert len(list((tmp_path / "runs").glob("*.parquet"))) == 2
+    seen = []
+    table = run_sweep(whatif, grid, 2, tmp_path, progress=seen.append)
+    assert seen[0] == 2
+    pd.testing.assert_frame_equal(table, full)
+    assert len(full) == 4 and full.run.tolist() == [0, 1, 2, 3]
+
+
+def test_sweep_on_a_cluster_gives_the_serial_table(whatif, serial_sweep, tmp_path):
+    grid, full = serial_sweep
+    table = run_sweep(whatif, grid, 2, tmp_path, workers=2)
+    pd.testing.assert_frame_equal(table, full)
+
+
+BAD = [
+    (
+        ["--grid", "care_system.services.cbt.units=-1"],
+        "care_system.services.cbt.units",
+        "whole number",
+    ),
+    (
+        ["--grid", "care_system.services.cbt.units=2.5"],
+        "care_system.services.cbt.units",
+        "whole number",
+    ),
+    (
+        ["--grid", "care_system.services.cbt.units=abc"],
+        "care_system.services.cbt.units",
+        "whole number",
+    ),
+    (
+        ["--grid", "care_system.services.nope.units=3"],
+        "care_system.services.nope.units",
+        "unknown service",
+    ),
+    (
+        ["--grid", "care_system.referals_per_year=100"],
+        "care_system.referals_per_year",
+        "did you mean",
+    ),
+    (["--grid", "treatments.ssri.respons=0.5"], "treatments.ssri.respons", "did you mean"),
+    (
+        ["--grid", "care_system.referrals_per_year=lots"],
+        "care_system.referrals_per_year",
+        "greater than 0",
+    ),
+]
+
+
+@pytest.mark.parametrize("argv, key, allowed", BAD, ids=[b[0][1] for b in BAD])
+def test_bad_sweep_input_one_message_exit_2_nothing_written(tmp_path, capsys, argv, key, allowed):
+    out = tmp_path / "out"
+    assert main(["sweep", "capacity_whatif", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and key in err and allowed in err, err
+    assert not out.exists()
+
+
+def test_a_scenario_without_a_care_system_is_refused():
+    with pytest.raises(ScenarioError, match="care_system"):
+        CareSystemModel("uk_nhs")
+
+
+def test_care_command_writes_tables_and_figures(tmp_path, capsys):
+    out = tmp_path / "c"
+    assert main(["care", "capacity_whatif", "--set", "care_system.years=1", "--out", str(out)]) == 0
+    for name in ("weekly.csv", "services.csv", "summary.json", "queues.png", "waits.png",
+                 "utilisation.png"):  # fmt: skip
+        assert (out / name).stat().st_size > 0, name
