@@ -19,6 +19,7 @@ answer).
 """
 
 import argparse
+import shutil
 from pathlib import Path
 
 import matplotlib
@@ -47,6 +48,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int)
     args = ap.parse_args()
     sweep_dir = OUT / "sweep"
+    shutil.rmtree(sweep_dir, ignore_errors=True)  # a fresh sweep, not a resume
     argv = ["sweep", "capacity_whatif", "--reps", str(args.reps), "--out", str(sweep_dir),
             "--grid", "care_system.services.cbt.units=" + ",".join(map(str, THERAPISTS)),
             "--grid", "care_system.services.rtms.units=" + ",".join(map(str, CHAIRS))]  # fmt: skip
