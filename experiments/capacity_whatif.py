@@ -27,19 +27,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-
-from trdsim.cli import main as trdsim_main  # noqa: E402
+from _run import run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "capacity_whatif"
 THERAPISTS = [28, 32, 36, 40, 44]
 CHAIRS = [4, 6, 8, 10, 12]
 TARGET = 0.92
-
-
-def run(argv: list[str]) -> None:
-    if trdsim_main(argv) != 0:
-        raise SystemExit(f"trdsim {' '.join(argv)} failed")
 
 
 def main() -> None:

@@ -17,15 +17,10 @@ import argparse
 import shutil
 from pathlib import Path
 
-from trdsim.cli import main as trdsim_main
+from _run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "uk_nhs"
-
-
-def run(argv: list[str]) -> None:
-    if trdsim_main(argv) != 0:
-        raise SystemExit(f"trdsim {' '.join(argv)} failed")
 
 
 def main() -> None:

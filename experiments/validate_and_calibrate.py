@@ -16,15 +16,10 @@ The library's defaults are not changed: which evidence to prefer is the user's c
 import shutil
 from pathlib import Path
 
-from trdsim.cli import main as trdsim_main
+from _run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENT = ROOT / "scenarios" / "uk_nhs_calibrated.toml"
-
-
-def run(argv: list[str]) -> None:
-    if trdsim_main(argv) != 0:
-        raise SystemExit(f"trdsim {' '.join(argv)} failed")
 
 
 def main() -> None:

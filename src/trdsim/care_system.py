@@ -76,7 +76,6 @@ class Service(mesa.Agent):
         self.waits: np.ndarray = np.empty(0, dtype=np.int64)  # weeks waited by this week's starts
         self.total_starts = 0
         self.within_target = 0
-        self.first_starts = 0  # starts of a referral's first treatment
         self.all_waits: list[np.ndarray] = []  # weeks waited, every start
         self.last_granted = self.last_waiting = np.empty(0, dtype=np.int64)
 
@@ -92,7 +91,6 @@ class Service(mesa.Agent):
         granted = requesters[order[:free]]
         self.last_granted, self.last_waiting = granted, requesters[order[free:]]
         self.queue_length = len(requesters) - len(granted)
-        self.first_starts += int((m.run.max_step[granted] == 0).sum())
         self.starts = len(granted)
         self.waits = m.week - m.queued_since[granted]
         self.all_waits.append(self.waits)
