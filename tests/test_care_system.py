@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import trdsim
-from trdsim.care_system import CareSystemModel, scenario_with_settings
+from trdsim.care_system import CareSystemModel
 from trdsim.cli import main
 from trdsim.engine import layout as L
 from trdsim.errors import ScenarioError
@@ -103,9 +103,8 @@ class Stop(Exception):
 
 @pytest.fixture(scope="module")
 def whatif():
-    return scenario_with_settings(
-        trdsim.load_scenario("capacity_whatif"),
-        {"care_system.years": 1, "care_system.referrals_per_year": 300},
+    return trdsim.load_scenario("capacity_whatif").with_values(
+        {"care_system.years": 1, "care_system.referrals_per_year": 300}
     )
 
 

@@ -8,7 +8,7 @@ from pytest import approx
 import trdsim
 from trdsim.analysis.calibration import calibrate
 from trdsim.analysis.targets import load_targets
-from trdsim.analysis.validation import measure, setting_raw, validate, with_values
+from trdsim.analysis.validation import measure, setting_raw, validate
 from trdsim.cli import main
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.scenario import from_dict
@@ -50,7 +50,7 @@ def test_calibration_recovers_values_the_model_generated(uk, targets):
     chosen = [t for t in targets if t.id in ("stard_level1_remission", "rtms_sustained_3m")]
     made = []
     for t in chosen:
-        sc = from_dict(with_values(uk, setting_raw(uk, t), truth), uk.source)
+        sc = from_dict(uk.raw_with(setting_raw(uk, t), truth), uk.source)
         v = measure(t, sc, 4000, 11).value
         made.append(dataclasses.replace(t, value=v, events=round(v * 100_000), n=100_000,
                                         overdispersion=None))  # fmt: skip

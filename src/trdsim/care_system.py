@@ -122,24 +122,6 @@ def _dotted(name: str) -> str:
     return name.replace("__", ".")
 
 
-def scenario_with_settings(scenario: Scenario, settings: dict[str, object]) -> Scenario:
-    """The scenario with dotted keys set in its file (care_system.services.cbt.units, ...)."""
-    if not settings:
-        return scenario
-    raw = copy.deepcopy(scenario.raw)
-    for key, value in settings.items():
-        parts = key.split(".")
-        if parts[0] == "unit_costs" and len(parts) == 2:
-            parts = ["unit_costs", scenario.setting, parts[1]]
-        node = raw
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ScenarioError(scenario.source, key, value, "is not a scenario key")
-        node[parts[-1]] = value
-    return from_dict(raw, scenario.source)
-
-
 class CareSystemModel(mesa.Model):
     """Referrals, services and queues over `care_system.years` (see the module doc).
 
@@ -162,7 +144,7 @@ class CareSystemModel(mesa.Model):
         base = (
             scenario_file if isinstance(scenario_file, Scenario) else load_scenario(scenario_file)
         )
-        sc = scenario_with_settings(base, {_dotted(k): v for k, v in settings.items()})
+        sc = base.with_values({_dotted(k): v for k, v in settings.items()})
         if sc.care_system is None:
             raise ScenarioError(
                 sc.source,

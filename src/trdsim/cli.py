@@ -544,10 +544,10 @@ def _settings(specs: list[str] | None) -> dict:
 
 def cmd_care(args) -> int:
     from trdsim import care_plots
-    from trdsim.care_system import CareSystemModel, scenario_with_settings
+    from trdsim.care_system import CareSystemModel
 
     base = load_scenario(args.scenario or "capacity_whatif")
-    sc = scenario_with_settings(base, _settings(args.set))
+    sc = base.with_values(_settings(args.set))
     out = Path(args.out) if args.out else Path("results") / sc.name / "care_system"
     if out.exists() and not out.is_dir():
         raise TrdsimError(f"--out {out}: exists and is not a folder")

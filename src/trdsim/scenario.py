@@ -190,15 +190,33 @@ class Scenario:
         )
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def with_value(self, key: str, value: float) -> Scenario:
-        """A copy with one parameter (dotted key, e.g. treatments.ssri.response) set."""
-        raw = copy.deepcopy(self.raw)
-        node = raw
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-        return from_dict(raw, self.source)
+    def with_value(self, key: str, value: object) -> Scenario:
+        """A copy with one key (dotted, e.g. treatments.ssri.response) set and checked."""
+        return self.with_values({key: value})
+
+    def with_values(self, values: dict[str, object]) -> Scenario:
+        """A copy with dotted keys set as a scenario file would set them, and checked."""
+        if not values:
+            return self
+        return from_dict(self.raw_with(self.raw, values), self.source)
+
+    def raw_with(self, raw: dict, values: dict[str, object]) -> dict:
+        """A copy of a scenario file's dict with dotted keys set.
+
+        unit_costs.NAME means this scenario's setting (unit_costs.SETTING.NAME).
+        """
+        out = copy.deepcopy(raw)
+        for key, value in values.items():
+            parts = key.split(".")
+            if parts[0] == "unit_costs" and len(parts) == 2:
+                parts = ["unit_costs", self.setting, parts[1]]
+            node = out
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise ScenarioError(self.source, key, value, "is not a scenario key")
+            node[parts[-1]] = value
+        return out
 
 
 def bundled_scenarios() -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from trdsim import __version__
-from trdsim.care_system import CareSystemModel, scenario_with_settings
+from trdsim.care_system import CareSystemModel
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.scenario import Scenario
@@ -57,7 +57,7 @@ def parse_grid(specs: list[str], scenario: Scenario) -> dict[str, list]:
                 )  # fmt: skip
         grid[key] = [_value(v) for v in values.split(",") if v.strip()]
         for v in grid[key]:  # each value must give a valid scenario
-            scenario_with_settings(scenario, {key: v})
+            scenario.with_values({key: v})
     return grid
 
 
@@ -81,7 +81,7 @@ def runs(grid: dict[str, list], reps: int, seed: int) -> list[dict]:
 def run_one(scenario: Scenario, run: dict, grid_keys: list[str]) -> pd.DataFrame:
     """Simulate one run; a one-row table of its settings and outcomes."""
     settings = {k: run[k] for k in grid_keys}
-    model = CareSystemModel(scenario_with_settings(scenario, settings), rng=run["seed"])
+    model = CareSystemModel(scenario.with_values(settings), rng=run["seed"])
     model.run_model()
     return pd.DataFrame([{**run, **model.summary()}])
 

@@ -30,7 +30,7 @@ from scipy import optimize, stats
 
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.analysis.targets import Target
-from trdsim.analysis.validation import measure, setting_raw, with_values
+from trdsim.analysis.validation import measure, setting_raw
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.scenario import Scenario, bundled_scenarios, from_dict
 
@@ -193,7 +193,7 @@ class _Objective:
             out = []
             for t, raw in zip(self.targets, self.raws, strict=True):
                 try:
-                    sc = from_dict(with_values(self.scenario, raw, x), self.scenario.source)
+                    sc = from_dict(self.scenario.raw_with(raw, x), self.scenario.source)
                 except ScenarioError:
                     # outside what the scenario allows (e.g. remission above response):
                     # an infeasible point, which the search must step back from

@@ -8,7 +8,6 @@ parameter; `calibration.py` does that, through the same functions.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,26 +33,6 @@ class Outcome:
     @property
     def passed(self) -> bool:
         return bool(np.isfinite(self.value) and self.target.agrees(self.value))
-
-
-def raw_key(scenario: Scenario, key: str) -> list[str]:
-    """Path of a parameter in a scenario file (unit costs sit under their setting)."""
-    parts = key.split(".")
-    if parts[0] == "unit_costs" and len(parts) == 2:
-        return ["unit_costs", scenario.setting, parts[1]]
-    return parts
-
-
-def with_values(scenario: Scenario, raw: dict, values: Mapping[str, float]) -> dict:
-    """A copy of `raw` with parameters set (as a scenario file would set them)."""
-    out = copy.deepcopy(raw)
-    for key, v in values.items():
-        node = out
-        path = raw_key(scenario, key)
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = float(v)
-    return out
 
 
 def _trial_weeks(scenario: Scenario, treatment: str) -> int:
