@@ -25,8 +25,6 @@ which they are untreated.
 
 from __future__ import annotations
 
-import copy
-
 import mesa
 import numba
 import numpy as np
@@ -38,7 +36,7 @@ from trdsim.engine.rng import uniform
 from trdsim.engine.state import ArmRun
 from trdsim.errors import ScenarioError
 from trdsim.inputs import compile_inputs
-from trdsim.scenario import Scenario, from_dict, load_scenario
+from trdsim.scenario import Scenario, load_scenario
 
 P_ARRIVALS = 61  # rng purposes of the care system (patients use < 60, PSA 60)
 P_LEAVE = 62
@@ -154,11 +152,7 @@ class CareSystemModel(mesa.Model):
             )
         cs = sc.care_system
         self.weeks = 52 * cs["years"]
-        raw = copy.deepcopy(sc.raw)
-        raw["scenario"]["horizon_weeks"] = self.weeks
-        raw["scenario"]["arms"] = [cs["arm"]]
-        sc = from_dict(raw, sc.source)
-        sc.care_system = cs
+        sc = sc.with_values({"scenario.horizon_weeks": self.weeks, "scenario.arms": [cs["arm"]]})
         self.scenario = sc
         self.seed_value = int(rng) if isinstance(rng, (int, np.integer)) else sc.seed
         self.queue_rule = cs["queue"]
