@@ -29,6 +29,19 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 if [ "$extra" = "test" ]; then
   .venv/bin/python -m pip install --quiet -e ".[test]"
+  # The report's browser test drives Debian's Chromium through its ChromeDriver (selenium is
+  # pointed at both, so nothing is downloaded at test time).
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
+    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ]; }; then
+      echo "setup: installing chromium and chromium-driver (Debian packages) for the browser test" >&2
+      $sudo apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+      echo "setup: the browser test needs chromium and chromedriver on PATH (Debian: apt-get install chromium chromium-driver)" >&2
+    fi
+  fi
 else
   .venv/bin/python -m pip install --quiet -e .
 fi

@@ -147,7 +147,39 @@ def cmd_compare(args) -> int:
         f"\n{flagged} inputs are 'from memory, unverified' or assumptions: "
         f"`trdsim params {args.scenario or DEFAULT_SCENARIO} --unverified` lists them."
     )
+    if args.report:
+        _report(out)
     return 0
+
+
+def _report(folder: Path, out: str | None = None) -> None:
+    """Write the HTML report of `folder` and say where it is and what it left out."""
+    from trdsim.report import write_report
+
+    r = write_report(folder, out)
+    print(f"Wrote the report {r.html} ({r.html.stat().st_size / 1e6:.1f} MB, self-contained)")
+    print(f"  and its {len(r.exports)} table files in {r.exports[0].parent}/")
+    for n in r.notices:
+        print(f"  note: {n}")
+
+
+def cmd_report(args) -> int:
+    _report(Path(args.results), args.out)
+    return 0
+
+
+def _write_manifest(out: Path, scenario, seed: int | None, patients: int | None, kind: str) -> None:
+    """manifest.json for an analysis folder: which scenario and trdsim made it (the report
+    includes an analysis only when it matches the results beside it)."""
+    from trdsim.outputs import scenario_manifest
+
+    m = scenario_manifest(
+        scenario,
+        scenario.seed if seed is None else seed,
+        patients or scenario.patients,
+    )
+    m["analysis"] = kind
+    (out / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
 
 
 def cmd_params(args) -> int:
@@ -275,6 +307,7 @@ def cmd_psa(args) -> int:
         clipped_to_keep_order=clipped,
     )
     (out / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
+    parameter_table(scenario.params).to_csv(out / "parameters.csv", index=False)
     print(
         f"\n{scenario.name}: PSA of {args.draws:,} draws x {args.patients:,} patients x "
         f"{len(scenario.arms)} arms ({len(space.keys)} uncertain parameters), seed {seed}, "
@@ -283,7 +316,9 @@ def cmd_psa(args) -> int:
     _print_psa(info, out / "psa_summary.csv")
     for rule, n in clipped.items():
         print(f"  kept in order by clipping in {n} of {args.draws:,} draws: {rule}")
-    print(f"\nWrote draws.parquet and {len(written) + 1} more files to {out}/")
+    print(f"\nWrote draws.parquet and {len(written) + 2} more files to {out}/")
+    if args.report:
+        _report(out, str(out / "report.html"))
     return 0
 
 
@@ -370,6 +405,7 @@ def cmd_dsa(args) -> int:
                 patients=args.patients, seed=args.seed, progress=bar.update,
             )  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
+        _write_manifest(out, scenario, args.seed, args.patients, kind="dsa two-way")
         name = "twoway_" + "_x_".join(k.split(".")[-2] + "." + k.split(".")[-1] for k in args.pair)
         table.to_csv(out / f"{name}.csv", index=False)
         if not args.no_figures:
@@ -394,6 +430,7 @@ def cmd_dsa(args) -> int:
             progress=bar.update,
         )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
+    _write_manifest(out, scenario, args.seed, info["patients"], kind="dsa one-way")
     table.to_csv(out / "tornado.csv", index=False)
     (out / "tornado.json").write_text(json.dumps(info, indent=2))
     if not args.no_figures:
@@ -442,9 +479,15 @@ def cmd_threshold(args) -> int:
         f"{r['patients']:,} patients, seed {r['seed']}"
     )
     if args.out:
+        from trdsim.outputs import scenario_manifest
+
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(r, indent=2))
+        m = scenario_manifest(scenario, r["seed"], r["patients"])
+        provenance = {
+            k: m[k] for k in ("scenario", "scenario_hash", "trdsim_version", "created_utc")
+        }
+        out.write_text(json.dumps({**r, **provenance}, indent=2))
         print(f"Wrote {out}")
     return 0
 
@@ -456,13 +499,14 @@ def cmd_validate(args) -> int:
 
     scenario = load_scenario(args.scenario)
     targets = load_targets(args.targets, scenario)
-    out = Path(args.out) if args.out else Path("results") / "validation"
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "validation"
     if out.exists() and not out.is_dir():
         raise TrdsimError(f"--out {out}: exists and is not a folder")
     with tqdm_bar(len(targets), "validating", " targets") as bar:
         outcomes = validate(scenario, targets, args.patients, args.seed, progress=bar.update)
     t = table(outcomes)
     out.mkdir(parents=True, exist_ok=True)
+    _write_manifest(out, scenario, args.seed, args.patients, kind="validation")
     t.to_csv(out / "validation.csv", index=False)
     if not args.no_figures:
         plots.validation_overview(t, out / "validation.png")
@@ -645,6 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=_positive_int, help="numba threads (results do not depend on it)"
     )
     c.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    c.add_argument("--report", action="store_true", help="also write OUT/report.html")
     c.set_defaults(func=cmd_compare)
     q = sub.add_parser("params", help="print every parameter with its source")
     q.add_argument(
@@ -667,7 +712,23 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     ps.add_argument("--out", help="output folder (default results/<scenario>/psa/)")
     _analysis_options(ps)
+    ps.add_argument(
+        "--report",
+        action="store_true",
+        help="also write OUT/report.html (with the compare results above OUT, if they match)",
+    )
     ps.set_defaults(func=cmd_psa)
+
+    rp = sub.add_parser(
+        "report", help="self-contained HTML report of a results folder, with CHEERS 2022 map"
+    )
+    rp.add_argument(
+        "results", help="folder written by `trdsim compare` (or `trdsim psa`), e.g. results/uk_nhs"
+    )
+    rp.add_argument(
+        "--out", help="HTML file (default RESULTS/report.html); tables go to <stem>_tables/"
+    )
+    rp.set_defaults(func=cmd_report)
 
     an = sub.add_parser("analyse", help="CEAC, EVPI, EVPPI on any (draw, arm, cost, qaly) table")
     an.add_argument(
@@ -723,7 +784,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--patients", type=_positive_int, default=20000, help="patients per target (20000)"
     )
     va.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    va.add_argument("--out", help="output folder (default results/validation/)")
+    va.add_argument("--out", help="output folder (default results/<scenario>/validation/)")
     va.add_argument("--strict", action="store_true", help="exit 1 if any target disagrees")
     va.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     va.set_defaults(func=cmd_validate)

@@ -24,6 +24,7 @@ def scenario_manifest(sc: Scenario, seed: int, patients: int) -> dict:
     """The scenario, seed, patients and software versions behind a run."""
     return {
         "scenario": sc.name,
+        "description": sc.description,
         "scenario_file": sc.source,
         "scenario_hash": sc.hash,
         "seed": seed,

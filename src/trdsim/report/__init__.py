@@ -1,0 +1,60 @@
+"""The HTML report of a results folder, with a CHEERS 2022 map and Markdown/CSV tables."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import trdsim
+from trdsim.errors import TrdsimError
+from trdsim.report.folder import ResultsFolder, load_results
+from trdsim.report.page import render
+from trdsim.report.sections import ReportBuilder
+from trdsim.report.tables import write_exports
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `write_report` wrote, and what it found."""
+
+    html: Path
+    exports: list[Path]
+    sections: list[str]
+    notices: list[str]
+    results: ResultsFolder
+
+
+def write_report(results_dir: str | Path, out: str | Path | None = None) -> Report:
+    """Read a results folder and write OUT (default RESULTS_DIR/report.html) and, beside it,
+    OUT's stem + `_tables/` with every table as CSV and Markdown.
+
+    Raises TrdsimError for a folder that is missing, empty or from an incompatible version.
+    """
+    r = load_results(results_dir)
+    target = Path(out) if out else r.folder / "report.html"
+    if target.is_dir():
+        raise TrdsimError(f"--out {target}: is a folder; give the HTML file to write")
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise TrdsimError(f"--out {target}: must end in .html")
+    builder = ReportBuilder(r)
+    sections = builder.sections()
+    m = r.manifest
+    arms = " vs ".join(m["arms"])
+    title = f"Cost-effectiveness of {arms} care: {m['scenario']}"
+    subtitle = [
+        m.get("description", ""),
+        f"trdsim {trdsim.__version__} report of {r.folder} "
+        f"(results made {m.get('created_utc', 'at an unknown time')}); "
+        f"written {datetime.now(UTC).isoformat(timespec='seconds')}",
+    ]
+    footer = (
+        f"Scenario hash {html.escape(m['scenario_hash'])}, seed {m['seed']}. Every table of this "
+        f"report is also in {html.escape(target.stem)}_tables/ as CSV (numbers) and Markdown."
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render(title, [s for s in subtitle if s], sections, footer), encoding="utf-8")
+    tables = [t for s in sections for t in s.tables]
+    exports = write_exports(tables, target.parent / f"{target.stem}_tables")
+    return Report(target, exports, [s.id for s in sections], list(r.notices), r)

@@ -1,0 +1,49 @@
+"""Figures embedded in the report as data: URIs (the page needs no other file)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+Maker = Callable[[Path], None]
+
+
+def from_table(path: Path, draw: Callable[[pd.DataFrame, Path], None]) -> Maker | None:
+    """A maker that draws the figure from a parquet table, or None when the table is absent."""
+    if not path.is_file():
+        return None
+    return lambda out: draw(pd.read_parquet(path), out)
+
+
+def png_bytes(path: Path, make: Maker | None) -> bytes | None:
+    """The PNG at `path`; else drawn afresh by `make` (e.g. after `--no-figures`); else None."""
+    if path.is_file():
+        data = path.read_bytes()
+        if data.startswith(PNG_SIGNATURE):
+            return data
+    if make is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "figure.png"
+        make(out)
+        return out.read_bytes()
+
+
+def embed(path: Path, caption: str, make: Maker | None, notices: list[str]) -> str:
+    """A <figure> with the PNG inline, or "" and a notice when it cannot be had."""
+    data = png_bytes(path, make)
+    if data is None:
+        notices.append(f"figure '{caption}' is not included: {path} is missing or not a PNG")
+        return ""
+    b64 = base64.b64encode(data).decode("ascii")
+    alt = html.escape(caption)
+    return (
+        f'<figure><img src="data:image/png;base64,{b64}" alt="{alt}" data-file="{html.escape(path.name)}">'
+        f"<figcaption>{alt}</figcaption></figure>"
+    )

@@ -1,0 +1,727 @@
+"""The report's sections, built from a checked results folder: tables, figures and text."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from trdsim.evidence import UNVERIFIED
+from trdsim.report import cheers, figures
+from trdsim.report.diagram import pathway_svg
+from trdsim.report.folder import ResultsFolder
+from trdsim.report.tables import Column, Table, money, number
+
+PERSPECTIVES = {
+    "payer": "health-care payer (costs of care only)",
+    "societal": "societal (care and productivity costs)",
+}
+STARTS = {
+    "trd": "at treatment-resistant depression",
+    "diagnosis": "at diagnosis of major depression",
+}
+FILL_WORDS = {"report": "in this report", "partly": "partly: author adds", "author": "author only"}
+
+
+@dataclass
+class Section:
+    """One part of the page: anchor, heading, HTML body, and the tables it shows."""
+
+    id: str
+    title: str
+    body: str
+    tables: list[Table] = field(default_factory=list)
+
+
+def _p(s: str) -> str:
+    return f"<p>{s}</p>"
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x))
+
+
+def _yes(x: object) -> str:
+    return "yes" if bool(x) and str(x).lower() != "false" else ""
+
+
+def _share(x: object) -> str:
+    return number(".1%")(x)
+
+
+class ReportBuilder:
+    """Builds the sections of one results folder's report, in reading order."""
+
+    def __init__(self, r: ResultsFolder):
+        self.r = r
+        self.m = r.manifest
+        self.cur = self.m["currency"]
+        self.arms: list[str] = list(self.m["arms"])
+        self.base = self.arms[0]
+        self.thresholds: list[float] = [float(t) for t in self.m["thresholds"]]
+        self.text = self.m.get("text_parameters", {})
+        self.params = self.m["parameters"]
+
+    def _money(self, x: object) -> str:
+        return money(x, self.cur)
+
+    def _label(self, section: str, name: str) -> str:
+        return self.text.get(f"{section}.{name}.label", name)
+
+    # -- sections -----------------------------------------------------------------------
+
+    def sections(self) -> list[Section]:
+        built = [
+            self.scenario(),
+            self.population(),
+            self.comparators(),
+            self.model(),
+            self.parameters(),
+            self.results(),
+            self.incremental(),
+            self.uncertainty(),
+            self.validation(),
+        ]
+        notices = self.notices()
+        out = ([notices] if notices else []) + built
+        return out + [self.cheers({s.id for s in out}, self.analyses())]
+
+    def analyses(self) -> set[str]:
+        found = set()
+        if self.r.psa is not None:
+            found.add("psa")
+        if self.r.dsa is not None:
+            found.add("dsa")
+        if self.r.validation is not None:
+            found.add("validation")
+        return found
+
+    def notices(self) -> Section | None:
+        items = list(self.r.notices)
+        p = self.r.parameters
+        flagged = p[p.verified.isin(UNVERIFIED)]
+        if len(flagged):
+            items.append(
+                f"{len(flagged)} of {len(p)} inputs are 'from memory, unverified' or assumptions "
+                "(marked ⚠ in the parameter table): check them before relying on the results."
+            )
+        if self.r.psa is not None:
+            items += [f"PSA: {w}" for w in self.r.psa.info.get("warnings", [])]
+        v = self.r.validation
+        if v is not None and not v.agrees.astype(bool).all():
+            bad = v[~v.agrees.astype(bool)]
+            items.append(
+                f"{len(bad)} of {len(v)} validation targets disagree with the model: "
+                + ", ".join(bad.id)
+                + " (see Validation)."
+            )
+        if not items:
+            return None
+        body = "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
+        return Section("notices", "Read first", body)
+
+    def scenario(self) -> Section:
+        m = self.m
+        weeks = int(m["horizon_weeks"])
+        rows = [
+            ("scenario", m["scenario"]),
+            ("description", m.get("description", "")),
+            ("setting", m.get("setting", "")),
+            ("perspective", PERSPECTIVES.get(m["perspective"], m["perspective"])),
+            ("currency and price year", f"{m['currency']}, {m['price_year']} prices"),
+            ("time horizon", f"{weeks} weeks ({weeks / 52:.1f} years), weekly cycles"),
+            ("discount rate, costs", f"{m['discount_costs']:.1%} a year"),
+            ("discount rate, QALYs", f"{m['discount_qalys']:.1%} a year"),
+            (
+                "cost-effectiveness thresholds",
+                ", ".join(f"{self._money(t)}/QALY" for t in self.thresholds),
+            ),
+            ("life table", m.get("life_table", "")),
+            ("patients per arm", f"{int(m['patients']):,}"),
+            ("random seed", m["seed"]),
+            ("scenario file", m.get("scenario_file", "")),
+            ("scenario hash (SHA-256)", m["scenario_hash"]),
+            ("made by", f"trdsim {m['trdsim_version']} on {m.get('created_utc', '')}"),
+        ]
+        t = Table(
+            "scenario",
+            "Scenario and decision context",
+            [
+                Column("item", "item", [a for a, _ in rows]),
+                Column("value", "value", [str(b) for _, b in rows]),
+            ],
+        )
+        redo = (
+            f"trdsim compare {m['scenario']} --seed {m['seed']} --patients {m['patients']}"
+            if self.r.summary is not None
+            else f"trdsim psa {m['scenario']} --seed {m['seed']} --draws {m.get('psa_draws', '')} "
+            f"--patients {m['patients']}"
+        )
+        body = t.html() + _p(
+            f"Repeat exactly with <code>{_e(redo)}</code> (same scenario hash and trdsim version)."
+        )
+        return Section("scenario", "Scenario and decision context", body, [t])
+
+    def population(self) -> Section:
+        m, p = self.m, self.params
+        k = int(m.get("failed_trials_at_entry", 0))
+        start = STARTS.get(m.get("cohort_start", ""), m.get("cohort_start", ""))
+        rows = [
+            ("entry", f"{start}, after {k} failed adequate trial{'s' if k != 1 else ''}"),
+        ]
+
+        def get(key: str) -> float | None:
+            return p.get(f"cohort.{key}")
+
+        if get("age_mean") is not None:
+            rows.append(
+                (
+                    "age, years",
+                    f"mean {get('age_mean'):g} (SD {get('age_sd'):g}), "
+                    f"{get('age_min'):g} to {get('age_max'):g}",
+                )
+            )
+        for key, what in (
+            ("female_share", "women"),
+            ("maltreatment_share", "childhood maltreatment"),
+            ("inflammation_share", "inflammatory subtype (CRP > 3 mg/L)"),
+        ):
+            if get(key) is not None:
+                rows.append((what, f"{get(key):.0%}"))
+        if get("severity_mean") is not None:
+            rows.append(
+                (
+                    "baseline severity (HRSD-17)",
+                    f"mean {get('severity_mean'):g} (SD {get('severity_sd'):g})",
+                )
+            )
+        t = Table(
+            "population",
+            "Study population (sampled per patient at entry)",
+            [
+                Column("characteristic", "characteristic", [a for a, _ in rows]),
+                Column("value", "value", [b for _, b in rows]),
+            ],
+        )
+        effects = {k: v for k, v in p.items() if k.startswith("effects.")}
+        mods = Table(
+            "effect_modifiers",
+            "Patient attributes that change response and relapse (heterogeneity)",
+            [
+                Column("key", "parameter", list(effects)),
+                Column("value", "value", list(effects.values()), number("g"), numeric=True),
+            ],
+            note="Odds ratios (OR) act on a step's response odds, hazard ratios (HR) on the "
+            "relapse hazard; sources in the parameter table.",
+        )
+        body = (
+            t.html()
+            + _p(
+                "Each patient's response odds and relapse hazard depend on these attributes; "
+                "each treatment's published response rate and relapse curve are reproduced "
+                "on average over the cohort."
+            )
+            + mods.html()
+        )
+        return Section("population", "Study population", body, [t, mods])
+
+    def comparators(self) -> Section:
+        m = self.m
+        k = int(m.get("failed_trials_at_entry", 0)) if m.get("cohort_start") == "trd" else 0
+        labels = {
+            name.split(".")[1]: v
+            for name, v in self.text.items()
+            if name.endswith(".label") and name.count(".") == 2
+        }
+        weeks = {
+            key.split(".")[1]: v
+            for key, v in self.params.items()
+            if key.startswith("treatments.") and key.endswith(".trial_weeks")
+        }
+        parts = []
+        for arm in self.arms:
+            pw = m["pathways"][arm]
+            parts.append(
+                f'<div class="arm"><h3>{_e(arm)}</h3><p>{_e(pw.get("label", ""))}</p>'
+                + pathway_svg(
+                    re.sub(r"\W", "-", arm), pw, labels, weeks, min(k, len(pw["steps"]) - 1)
+                )
+                + "</div>"
+            )
+        body = (
+            _p(
+                f"{len(self.arms)} pathways, drawn step by step: a patient starts at the entry "
+                "step and moves down after no response or drop-out; after a response the "
+                "maintenance on the right follows; the rules below each say what follows a "
+                "relapse and the last step."
+            )
+            + '<div class="arms">'
+            + "".join(parts)
+            + "</div>"
+        )
+        return Section("comparators", "Comparators", body)
+
+    def model(self) -> Section:
+        m = self.m
+        paras = [
+            "trdsim is a weekly, individual-level (microsimulation) model. Each patient has "
+            "an age, sex, baseline severity, number of failed adequate trials, childhood "
+            "maltreatment, inflammatory subtype and psychological flexibility, and moves week "
+            "by week between depressed, response, remission and death, on a treatment step, "
+            "completing a course, in follow-up with maintenance, or off treatment.",
+            "Each week: death from the life table "
+            f"({_e(m.get('life_table', ''))}) by age and sex, times a hazard ratio while "
+            "depressed; the outcome of a step (response at a week within the treatment's "
+            "onset window, drop-out, or failure at the end of an adequate trial); relapse "
+            "after a response, by a Weibull curve through each treatment's published relapse "
+            "points, times patient and maintenance hazard ratios; then the week's costs and "
+            "QALYs.",
+            "Outcomes: costs (treatment sessions and medication at unit costs, maintenance), "
+            "QALYs (utility by clinical state minus any treatment disutility), life-years, "
+            "weeks in remission, remission, relapses and deaths. Week w is valued at its "
+            f"start and discounted by (1 + r)^(−w/52): r = {m['discount_costs']:.1%} for "
+            f"costs and {m['discount_qalys']:.1%} for QALYs.",
+            "Every arm meets the same simulated patients (common random numbers), so "
+            "differences between arms are paired; ± figures are Monte Carlo standard errors. "
+            "The incremental analysis orders arms by cost and removes strictly and "
+            "extendedly dominated ones before computing ICERs.",
+        ]
+        if self.r.psa is not None:
+            pm = self.r.psa.manifest
+            paras.append(
+                f"Uncertainty: a probabilistic sensitivity analysis of {self.r.psa.info['draws']:,} "
+                f"parameter draws × {int(pm['patients']):,} patients per arm (every parameter "
+                "with a distribution in the parameter table), giving the CE plane, CEAC and "
+                "CEAF, EVPI and EVPPI by parameter group (Gaussian-process regression)."
+            )
+        if self.r.dsa is not None:
+            paras.append(
+                "One-way sensitivity: incremental NMB at each end of every uncertain "
+                f"parameter's {self.r.dsa.info.get('level', 0.95):.0%} interval."
+            )
+        body = "".join(_p(_e(s)) for s in paras)
+        return Section("model", "Model and methods", body)
+
+    def parameters(self) -> Section:
+        p = self.r.parameters
+        flag = p.verified.isin(UNVERIFIED)
+        t = Table(
+            "parameters",
+            f"Every input ({len(p)}): value, distribution for the PSA, certainty and source",
+            [
+                Column("key", "parameter", list(p.key)),
+                Column("value", "value", list(p.value), number("g"), numeric=True),
+                Column("distribution", "distribution", list(p.distribution)),
+                Column(
+                    "certainty",
+                    "certainty",
+                    [
+                        f"⚠ {v}" if f else v
+                        for v, f in zip(p.verified.fillna(""), flag, strict=True)
+                    ],
+                ),
+                Column("source", "source", list(p.source.fillna(""))),
+            ],
+            note="Certainty: 'read' = checked in the publication; 'read (secondary source)'; "
+            "'doc' = from the project's source documents; 'derived' = computed from read "
+            "values; ⚠ 'from memory, unverified' and 'assumption' need checking. Unit costs "
+            f"in {self.cur}.",
+        )
+        return Section("parameters", "Parameters", t.html(), [t])
+
+    def results(self) -> Section:
+        s = self.r.summary
+        tables, figs = [], []
+        if s is None:
+            f = self.r.frontier
+            t = Table(
+                "results",
+                "Per-arm results: PSA means over draws (discounted)",
+                [
+                    Column("arm", "arm", list(f.arm)),
+                    Column("cost", f"cost ({self.cur})", list(f.cost), self._money, True),
+                    Column("qaly", "QALYs", list(f.qaly), number(".3f"), True),
+                ],
+            )
+            return Section("results", "Results per arm", t.html(), [t])
+        base = self.base
+        cols = [
+            Column("arm", "arm", list(s.arm)),
+            Column("cost", f"cost ({self.cur})", list(s.cost), self._money, True),
+            Column("cost_se", "± SE", list(s.cost_se), number(",.0f"), True),
+            Column("qaly", "QALYs", list(s.qaly), number(".3f"), True),
+            Column("qaly_se", "± SE", list(s.qaly_se), number(".3f"), True),
+            Column("life_years", "life-years", list(s.life_years), number(".2f"), True),
+        ]
+        for name, title, fmt in (
+            ("weeks_in_remission", "weeks in remission", number(".1f")),
+            ("ever_remitted", "ever remitted", _share),
+            ("relapses", "relapses", number(".2f")),
+            ("died", "died", _share),
+        ):
+            if name in s.columns:
+                cols.append(Column(name, title, list(s[name]), fmt, True))
+        for name, title, fmt in (
+            (f"cost_vs_{base}", f"Δcost vs {base}", self._money),
+            (f"cost_vs_{base}_se", "± SE", number(",.0f")),
+            (f"qaly_vs_{base}", f"ΔQALYs vs {base}", number("+.3f")),
+            (f"qaly_vs_{base}_se", "± SE", number(".3f")),
+        ):
+            if name in s.columns:
+                cols.append(Column(name, title, list(s[name]), fmt, True))
+        t = Table(
+            "results",
+            f"Per-arm results over {int(self.m['horizon_weeks']) / 52:g} years, discounted "
+            f"({int(self.m['patients']):,} patients per arm)",
+            cols,
+            note="± SE: Monte Carlo standard error. Δ: paired differences (every arm meets the "
+            "same patients). Life-years, weeks in remission, remission, relapses and deaths "
+            "are undiscounted.",
+        )
+        tables.append(t)
+        folder = self.r.folder
+        trace, patients = folder / "trace.parquet", folder / "patients.parquet"
+        h = int(self.m["horizon_weeks"])
+        from trdsim import plots  # the plotting module loads matplotlib; only when needed
+
+        for name, caption, make in (
+            ("trace.png", "Proportion of each arm's cohort in each state, by week",
+             figures.from_table(trace, plots.trace_figure)),
+            ("ever_remitted.png", "Cumulative proportion ever remitted",
+             figures.from_table(patients, lambda d, p: plots.ever_remitted_figure(d, h, p))),
+            ("relapse_free.png", "Relapse-free survival of responders (Kaplan–Meier)",
+             figures.from_table(patients, lambda d, p: plots.relapse_free_figure(d, h, p))),
+        ):  # fmt: skip
+            figs.append(figures.embed(folder / name, caption, make, self.r.notices))
+        body = t.html() + "".join(f for f in figs if f)
+        return Section("results", "Results per arm", body, tables)
+
+    def incremental(self) -> Section:
+        f = self.r.frontier
+        base = self.base
+        status = [
+            st + (f" by {cw}" if isinstance(cw, str) and "dominated" in st else "")
+            for st, cw in zip(f.status, f.compared_with, strict=True)
+        ]
+        cols = [
+            Column("arm", "arm", list(f.arm)),
+            Column("status", "status", status),
+            Column("inc_cost", "Δcost", list(f.inc_cost), self._money, True),
+            Column("inc_qaly", "ΔQALYs", list(f.inc_qaly), number("+.3f"), True),
+            Column("icer", f"ICER ({self.cur}/QALY)", list(f.icer), self._money, True),
+        ]
+        for lam in self.thresholds:
+            key = f"inc_nmb_{lam:g}_vs_{base}"
+            if key in f.columns:
+                cols.append(
+                    Column(
+                        key, f"INMB vs {base} @{self._money(lam)}", list(f[key]), self._money, True
+                    )
+                )
+            key = f"optimal_at_{lam:g}"
+            if key in f.columns:
+                cols.append(Column(key, f"optimal @{self._money(lam)}", list(f[key]), _yes))
+        src = "PSA means" if self.r.summary is None else "deterministic means"
+        t = Table(
+            "incremental",
+            f"Incremental analysis: efficiency frontier ({src})",
+            cols,
+            note="Δcost, ΔQALYs and the ICER are against the next less costly arm on the "
+            "frontier (the 'compared with' arm for dominated arms); INMB = incremental net "
+            f"monetary benefit against {base}.",
+        )
+        best = []
+        for lam in self.thresholds:
+            key = f"optimal_at_{lam:g}"
+            if key in f.columns:
+                arms = f.arm[f[key].astype(bool)].tolist()
+                best.append(f"at {self._money(lam)}/QALY: <b>{_e(', '.join(arms))}</b>")
+        body = t.html() + (
+            _p("Optimal by expected net monetary benefit " + "; ".join(best) + ".") if best else ""
+        )
+        return Section("incremental", "Incremental analysis", body, [t])
+
+    def uncertainty(self) -> Section:
+        tables, parts = [], []
+        psa, dsa = self.r.psa, self.r.dsa
+        if psa is None and dsa is None and not self.r.thresholds:
+            body = _p(
+                "No uncertainty analysis was found beside these results. "
+                "<code>trdsim psa</code> (into <code>&lt;results&gt;/psa/</code>), "
+                "<code>trdsim dsa</code> (<code>dsa/</code>) and <code>trdsim threshold --out "
+                "&lt;results&gt;/threshold/NAME.json</code> add it to this report."
+            )
+            return Section("uncertainty", "Uncertainty", body)
+        if psa is not None:
+            tables_psa, html_psa = self._psa(psa)
+            tables += tables_psa
+            parts.append(html_psa)
+        if dsa is not None:
+            t = self._tornado(dsa)
+            tables.append(t)
+            from trdsim.analysis import plots as aplots
+
+            parts.append("<h3>One-way sensitivity (tornado)</h3>" + t.html())
+            parts.append(
+                figures.embed(
+                    dsa.folder / "tornado.png",
+                    "Tornado: incremental NMB at each end of each parameter's range",
+                    lambda p: aplots.tornado_figure(dsa.tornado, dsa.info, self.cur, p),
+                    self.r.notices,
+                )
+            )
+            for path in dsa.two_way:
+                parts.append(
+                    figures.embed(
+                        path, f"Two-way sensitivity: {path.stem[7:]}", None, self.r.notices
+                    )
+                )
+        if self.r.thresholds:
+            t = self._threshold_table()
+            tables.append(t)
+            parts.append("<h3>Threshold analysis</h3>" + t.html())
+        return Section("uncertainty", "Uncertainty", "".join(p for p in parts if p), tables)
+
+    def _psa(self, psa) -> tuple[list[Table], str]:
+        s = psa.summary
+        info = psa.info
+
+        def quantity(q: str) -> str:
+            if q.startswith("inc_nmb_"):
+                return f"INMB @{self._money(float(q.removeprefix('inc_nmb_')))}"
+            return {"inc_cost": "Δcost", "inc_qaly": "ΔQALYs"}.get(q, q)
+
+        # money rows (Δcost, INMB) and QALY rows share the value columns
+        row_show = [self._money if q != "inc_qaly" else number("+.3f") for q in s.quantity]
+        cols = [
+            Column(
+                "comparison",
+                "comparison",
+                [f"{a} vs {b}" for a, b in zip(s.arm, s.versus, strict=True)],
+            ),
+            Column("quantity", "quantity", [quantity(q) for q in s.quantity]),
+        ]
+        for name, title in (
+            ("mean", "mean"),
+            ("low_95", "2.5 %"),
+            ("high_95", "97.5 %"),
+            ("mcse", "MC SE"),
+        ):
+            cols.append(Column(name, title, list(s[name]), numeric=True, row_show=row_show))
+        cols.append(Column("p_positive", "P(> 0)", list(s.p_positive), number(".3f"), True))
+        if "noise_share" in s.columns:
+            cols.append(Column("noise_share", "patient noise", list(s.noise_share), _share, True))
+        summary = Table(
+            "psa_summary",
+            f"PSA: {info['draws']:,} draws × {int(psa.manifest['patients']):,} patients per arm",
+            cols,
+            note="Means and 95 % intervals over draws; MC SE of the mean; patient noise: share "
+            "of the spread due to the finite patients per draw (under 10 % is fine).",
+        )
+        e = psa.evpi[psa.evpi.threshold.isin(self.thresholds)]
+        ce = psa.ceac[psa.ceac.on_ceaf.astype(bool) & psa.ceac.threshold.isin(self.thresholds)]
+        p_opt = dict(zip(ce.threshold, ce.p_cost_effective, strict=True))
+        ecols = [
+            Column("threshold", "threshold (per QALY)", list(e.threshold), self._money, True),
+            Column("optimal_arm", "optimal arm", list(e.optimal_arm)),
+            Column(
+                "p_optimal",
+                "P(optimal arm is cost-effective)",
+                [p_opt.get(t) for t in e.threshold],
+                number(".3f"),
+                True,
+            ),
+            Column("evpi", "EVPI per person", list(e.evpi), self._money, True),
+        ]
+        if "population_evpi" in e.columns:
+            ecols.append(
+                Column(
+                    "population_evpi", "population EVPI", list(e.population_evpi), self._money, True
+                )
+            )
+        evpi = Table("evpi", "Decision uncertainty at the thresholds", ecols)
+        tables = [summary, evpi]
+        parts = ["<h3>Probabilistic sensitivity analysis</h3>", summary.html(), evpi.html()]
+        if psa.evppi is not None and len(psa.evppi):
+            v = psa.evppi
+            t = Table(
+                "evppi",
+                "Partial EVPI by parameter group (per person)",
+                [
+                    Column("group", "group", list(v.group)),
+                    Column("threshold", "threshold", list(v.threshold), self._money, True),
+                    Column("parameters", "parameters", list(v.parameters), number("d"), True),
+                    Column("evppi", "EVPPI", list(v.evppi), self._money, True),
+                    Column("se", "± SE", list(v.se), self._money, True),
+                ],
+            )
+            tables.append(t)
+            parts.append(t.html())
+        from trdsim.analysis import plots as aplots
+        from trdsim.analysis.decision import population_factor
+
+        pop = info.get("population")
+        factor = population_factor(pop["per_year"], pop["years"], pop["rate"]) if pop else None
+        draws = psa.folder / "draws.parquet"
+        for name, caption, make in (
+            ("ce_plane.png", "Cost-effectiveness plane (one dot per draw)",
+             figures.from_table(draws, lambda d, p: aplots.ce_plane(d, self.thresholds, self.cur, p))),
+            ("ceac.png", "Cost-effectiveness acceptability curves and frontier (CEAC, CEAF)",
+             lambda p: aplots.ceac_figure(psa.ceac, self.cur, p, marks=self.thresholds)),
+            ("evpi.png", "Expected value of perfect information",
+             lambda p: aplots.evpi_figure(psa.evpi, self.cur, p, factor)),
+        ):  # fmt: skip
+            parts.append(figures.embed(psa.folder / name, caption, make, self.r.notices))
+        for lam in self.thresholds:
+            path = psa.folder / f"evppi_{lam:g}.png"
+            if path.is_file():
+                parts.append(
+                    figures.embed(
+                        path, f"Partial EVPI at {self._money(lam)}/QALY", None, self.r.notices
+                    )
+                )
+        return tables, "".join(p for p in parts if p)
+
+    def _tornado(self, dsa) -> Table:
+        t = dsa.tornado.head(15)
+        info = dsa.info
+        cols = [
+            Column("key", "parameter", list(t.key)),
+            Column("base_value", "base", list(t.base_value), number(".4g"), True),
+            Column("low_value", "low", list(t.low_value), number(".4g"), True),
+            Column("high_value", "high", list(t.high_value), number(".4g"), True),
+            Column("inmb_low", "INMB at low", list(t.inmb_low), self._money, True),
+            Column("inmb_high", "INMB at high", list(t.inmb_high), self._money, True),
+        ]
+        if "optimal_low" in t.columns:
+            cols.append(
+                Column(
+                    "optimal",
+                    "optimal arm low / high",
+                    [f"{a} / {b}" for a, b in zip(t.optimal_low, t.optimal_high, strict=True)],
+                )
+            )
+        return Table(
+            "tornado",
+            f"One-way sensitivity: incremental NMB of {info['arm']} vs {info['versus']} at "
+            f"{self._money(info['threshold'])}/QALY (base {self._money(info['base_inmb'])} ± "
+            f"{self._money(info['base_inmb_se'])}); the {len(t)} widest of {len(dsa.tornado)}",
+            cols,
+            note=f"Ranges: {info.get('level', 0.95):.0%} intervals of each parameter's distribution; "
+            "linked parameters (remission with response, a relapse curve's two points) move together.",
+        )
+
+    def _threshold_table(self) -> Table:
+        rs = self.r.thresholds
+        return Table(
+            "thresholds",
+            "Threshold analysis: the value at which an ICER reaches the target",
+            [
+                Column("parameter", "parameter", [r["parameter"] for r in rs]),
+                Column("base_value", "base", [r["base_value"] for r in rs], number(".4g"), True),
+                Column("value", "threshold value", [r["value"] for r in rs], number(".4g"), True),
+                Column("comparison", "ICER of", [f"{r['arm']} vs {r['versus']}" for r in rs]),
+                Column("target_icer", "target", [r["target_icer"] for r in rs], self._money, True),
+                Column("quadrant", "there", [r["quadrant"] for r in rs]),
+            ],
+        )
+
+    def validation(self) -> Section:
+        v = self.r.validation
+        if v is None:
+            body = _p(
+                "No validation was found beside these results: <code>trdsim validate "
+                f"{_e(self.m['scenario'])} --out &lt;results&gt;/validation</code> adds it."
+            )
+            return Section("validation", "Validation", body)
+        agrees = v.agrees.astype(bool)
+        t = Table(
+            "validation",
+            f"External validation: {int(agrees.sum())} of {len(v)} published targets agree "
+            f"({int(self.r.validation_manifest['patients']):,} simulated patients per target)",
+            [
+                Column("id", "target", list(v.id)),
+                Column("description", "what", list(v.description)),
+                Column("model", "model", list(v.model), number(".3f"), True),
+                Column("target", "published", list(v.target), number(".3f"), True),
+                Column(
+                    "interval",
+                    "agreement interval",
+                    [f"{a:.3f}–{b:.3f}" for a, b in zip(v.low, v.high, strict=True)],
+                ),
+                Column("agrees", "agrees", ["yes" if a else "NO" for a in agrees]),
+                Column("source", "source", list(v.source)),
+            ],
+            note="Each target is simulated in its own setting (the published trial's steps and "
+            "follow-up) with this scenario's parameters; targets are not tuned to agree.",
+        )
+        from trdsim.analysis import plots as aplots
+
+        fig = figures.embed(
+            self.r.folder / "validation" / "validation.png",
+            "Model against each target's interval of agreement",
+            lambda p: aplots.validation_overview(v, p),
+            self.r.notices,
+        )
+        return Section("validation", "Validation", t.html() + (fig or ""), [t])
+
+    def cheers(self, present: set[str], analyses: set[str]) -> Section:
+        items = cheers.checklist(present | {"cheers"}, analyses)
+        titles = {
+            "notices": "Read first",
+            "scenario": "Scenario",
+            "population": "Study population",
+            "comparators": "Comparators",
+            "model": "Model and methods",
+            "parameters": "Parameters",
+            "results": "Results per arm",
+            "incremental": "Incremental analysis",
+            "uncertainty": "Uncertainty",
+            "validation": "Validation",
+        }
+        t = Table(
+            "cheers",
+            "CHEERS 2022 checklist: where this report answers each item",
+            [
+                Column("item", "item", [i.number for i in items], number("d"), True),
+                Column("section", "section", [i.section for i in items]),
+                Column("topic", "topic", [i.topic for i in items]),
+                Column("status", "status", [FILL_WORDS[i.fill] for i in items]),
+                Column(
+                    "reported_in",
+                    "reported in",
+                    ["; ".join(titles[s] for s in i.sections) for i in items],
+                ),
+                Column("author_adds", "the author adds", [i.author for i in items]),
+            ],
+            note="Husereau et al. CHEERS 2022 statement, BMJ 2022;376:e067975. 'Reported in' "
+            "names this report's sections; a manuscript cites its own.",
+        )
+        # the HTML version links each section it names
+        links = {
+            i.number: ", ".join(f'<a href="#{s}">{_e(titles[s])}</a>' for s in i.sections)
+            for i in items
+        }
+        rows = "".join(
+            f'<tr class="fill-{i.fill}"><td class=num>{i.number}</td><td>{_e(i.topic)}'
+            f'<div class="guidance">{_e(i.guidance)}</div></td><td>{_e(FILL_WORDS[i.fill])}</td>'
+            f"<td>{links[i.number]}</td><td>{_e(i.author)}</td></tr>"
+            for i in items
+        )
+        only = [i for i in items if i.fill == "author"]
+        body = (
+            _p(
+                f"Of the 28 items, this report answers {sum(i.fill == 'report' for i in items)}, "
+                f"gives the facts for {sum(i.fill == 'partly' for i in items)} (the author adds "
+                f"the reasons), and leaves {len(only)} to the author."
+            )
+            + f'<div class="table-wrap"><table id="table-cheers" data-table="cheers"><caption>'
+            f"{_e(t.caption)}</caption><thead><tr><th class=num>item</th><th>topic</th>"
+            f"<th>status</th><th>reported in</th><th>the author adds</th></tr></thead><tbody>"
+            f"{rows}</tbody></table></div>"
+            + f'<p class="note">{_e(t.note)}</p>'
+            + "<h3>Items only the author can fill</h3><ul>"
+            + "".join(f"<li>{i.number}. {_e(i.topic)}: {_e(i.author)}</li>" for i in only)
+            + "</ul>"
+        )
+        return Section("cheers", "CHEERS 2022", body, [t])

@@ -1,0 +1,339 @@
+"""`trdsim report`: a self-contained page with the right numbers, the CHEERS 2022 map,
+Markdown/CSV exports, and one clear message for a folder it cannot report."""
+
+import base64
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from trdsim.cli import main
+from trdsim.report import write_report
+from trdsim.report.cheers import checklist, load_items
+from trdsim.report.diagram import pathway_svg
+from trdsim.report.folder import format_version
+
+SECTIONS = ["scenario", "population", "comparators", "model", "parameters", "results",
+            "incremental", "uncertainty", "validation", "cheers"]  # fmt: skip
+AUTHOR_ONLY = {1, 2, 3, 4, 19, 21, 25, 27, 28}
+
+
+class Page(HTMLParser):
+    """What a reader gets from the page: the cell texts of each table (by id), every
+    image, every element id, every link and source address."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.images: list[dict] = []
+        self.ids: set[str] = set()
+        self.addresses: list[str] = []
+        self._table = self._row = self._cell = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        for key in ("src", "href"):
+            if key in a:
+                self.addresses.append(a[key])
+        if tag == "table":
+            self._table = a.get("id")
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag == "img":
+            self.images.append(a)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def rows(self, table: str) -> dict[str, list[str]]:
+        """Body rows of a table keyed by their first cell."""
+        return {r[0]: r for r in self.tables[f"table-{table}"][1:]}
+
+
+def pounds(x: float) -> str:
+    """Independent of the report's formatter: whole pounds with thousands separators."""
+    return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+
+
+@pytest.fixture(scope="module")
+def report(report_results, tmp_path_factory):
+    out = tmp_path_factory.mktemp("page") / "report.html"
+    r = write_report(report_results, out)
+    return r, Page(out.read_text(encoding="utf-8")), out.read_text(encoding="utf-8")
+
+
+def test_page_is_complete_and_needs_no_other_file(report, report_results):
+    r, page, text = report
+    assert [s for s in r.sections if s != "notices"] == SECTIONS
+    assert not [n for n in r.notices if "not included" in n], r.notices
+    assert "<script" not in text and "@import" not in text and "url(http" not in text
+    # every address on the page is data or an anchor on it: nothing to fetch
+    assert page.addresses and all(a.startswith(("data:", "#")) for a in page.addresses)
+    for anchor in (a for a in page.addresses if a.startswith("#")):
+        assert anchor[1:] in page.ids, anchor
+    files = {img["data-file"] for img in page.images}
+    assert files == {"trace.png", "ever_remitted.png", "relapse_free.png", "ce_plane.png",
+                     "ceac.png", "evpi.png", "evppi_20000.png", "evppi_30000.png",
+                     "tornado.png", "validation.png"}  # fmt: skip
+    for img in page.images:
+        head, data = img["src"].split(",", 1)
+        assert head == "data:image/png;base64"
+        assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+    # both pathways drawn, every step of each named in its diagram
+    m = json.loads((report_results / "manifest.json").read_text())
+    assert text.count('<svg class="pathway"') == 2
+    words = re.sub(r"<[^>]+>", "", re.sub(r"</tspan><tspan[^>]*>", " ", text))  # wrapped lines
+    for arm in m["arms"]:
+        for step in m["pathways"][arm]["steps"]:
+            assert m["text_parameters"][f"treatments.{step}.label"] in words
+
+
+def test_results_and_incremental_tables_show_the_results(report, report_results):
+    _, page, _ = report
+    summary = pd.read_csv(report_results / "summary.csv")
+    rows = page.rows("results")
+    assert list(rows) == list(summary.arm)
+    header = page.tables["table-results"][0]
+    for _, s in summary.iterrows():
+        row = dict(zip(header, rows[s.arm], strict=True))
+        assert row["cost (GBP)"] == pounds(s.cost)
+        assert row["QALYs"] == f"{s.qaly:.3f}"
+        assert row["life-years"] == f"{s.life_years:.2f}"
+    inc = pd.read_csv(report_results / "incremental.csv")
+    header = page.tables["table-incremental"][0]
+    for _, s in inc.iterrows():
+        row = dict(zip(header, page.rows("incremental")[s.arm], strict=True))
+        assert row["status"].startswith(s.status)
+        key = "INMB vs sequential @£20,000"
+        assert row[key] == pounds(s.inc_nmb_20000_vs_sequential)
+        assert (row["optimal @£20,000"] == "yes") == bool(s.optimal_at_20000)
+
+
+def test_parameter_table_has_every_input_with_its_source(report, report_results):
+    _, page, _ = report
+    params = pd.read_csv(report_results / "parameters.csv")
+    rows = page.rows("parameters")
+    assert len(rows) == len(params) > 100
+    for _, p in params.iterrows():
+        key, value, dist, certainty, source = rows[p.key]
+        assert float(value) == pytest.approx(p.value, rel=1e-5)
+        assert dist == p.distribution
+        assert certainty.removeprefix("⚠ ") == p.verified
+        assert source == (p.source if isinstance(p.source, str) else "")
+    assert rows["treatments.ssri.response"][1] == "0.47"
+
+
+def test_uncertainty_and_validation_tables(report, report_results):
+    _, page, _ = report
+    psa = pd.read_csv(report_results / "psa" / "psa_summary.csv")
+    rows = page.tables["table-psa_summary"][1:]
+    assert len(rows) == len(psa)
+    cost = psa[psa.quantity == "inc_cost"].iloc[0]
+    assert [r for r in rows if r[1] == "Δcost"][0][2] == pounds(cost["mean"])
+    tornado = pd.read_csv(report_results / "dsa" / "tornado.csv")
+    assert list(page.rows("tornado")) == list(tornado.key)
+    th = json.loads((report_results / "threshold" / "esketamine.json").read_text())
+    assert page.rows("thresholds")["unit_costs.esketamine_session"][2] == f"{th['value']:.4g}"
+    v = pd.read_csv(report_results / "validation" / "validation.csv")
+    rows = page.rows("validation")
+    assert list(rows) == list(v.id)
+    for _, t in v.iterrows():
+        assert rows[t.id][2] == f"{t.model:.3f}"
+        assert rows[t.id][5] == ("yes" if t.agrees else "NO")
+
+
+def test_cheers_map(report):
+    r, page, _ = report
+    items = load_items()
+    assert [i["number"] for i in items] == list(range(1, 29))
+    assert {i["number"] for i in items if i["fill"] == "author"} == AUTHOR_ONLY
+    rows = page.tables["table-cheers"][1:]
+    assert [int(row[0]) for row in rows] == list(range(1, 29))
+    status = {int(row[0]): row[2] for row in rows}
+    assert {n for n, s in status.items() if s == "author only"} == AUTHOR_ONLY
+    assert status[20] == "in this report" and status[22] == "in this report"
+    # without the analyses, the items that need them say which command adds them
+    without = {i.number: i for i in checklist(set(SECTIONS), set())}
+    assert without[20].fill == "partly" and "trdsim psa" in without[20].author
+    assert without[17].fill == "partly" and "trdsim validate" in without[17].author
+
+
+def test_exports_hold_the_same_tables(report, report_results):
+    r, page, _ = report
+    folder = r.html.parent / "report_tables"
+    table_ids = {t.removeprefix("table-") for t in page.tables}
+    for name in table_ids:
+        assert (folder / f"{name}.csv").is_file() and (folder / f"{name}.md").is_file(), name
+    results = pd.read_csv(folder / "results.csv")
+    summary = pd.read_csv(report_results / "summary.csv")
+    assert results.cost.tolist() == pytest.approx(summary.cost.tolist())
+    assert results.qaly.tolist() == pytest.approx(summary.qaly.tolist())
+    md = (folder / "results.md").read_text().splitlines()
+    table_lines = [line for line in md if line.startswith("|")]
+    assert len(table_lines) == 2 + len(summary)  # header, alignment, one per arm
+    assert re.fullmatch(r"\|(:---|---:)(\|(:---|---:))*\|", table_lines[1])
+    for arm_row in page.rows("results").values():
+        assert "| " + " | ".join(arm_row) + " |" in md
+    everything = (folder / "all.md").read_text()
+    assert everything.count("**") // 2 == len(table_ids)
+
+
+def test_compare_report_without_figures_or_analyses(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert (
+        main(["compare", "--patients", "300", "--out", str(out), "--no-figures", "--report"]) == 0
+    )
+    assert "Wrote the report" in capsys.readouterr().out
+    page = Page((out / "report.html").read_text(encoding="utf-8"))
+    # the figures are drawn afresh from the tables
+    assert {i["data-file"] for i in page.images} == {
+        "trace.png",
+        "ever_remitted.png",
+        "relapse_free.png",
+    }
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert "No uncertainty analysis was found" in text and "trdsim validate" in text
+    status = {int(row[0]): row[2] for row in page.tables["table-cheers"][1:]}
+    assert status[20] == "partly: author adds"
+
+
+def test_psa_report_alone_and_beside_its_results(tmp_path, report_results):
+    out = tmp_path / "psa"
+    assert main(["psa", "--draws", "12", "--patients", "100", "--out", str(out),
+                 "--no-evppi", "--report"]) == 0  # fmt: skip
+    page = Page((out / "report.html").read_text(encoding="utf-8"))
+    frontier = pd.read_csv(out / "frontier.csv")
+    rows = page.rows("results")
+    for _, f in frontier.iterrows():
+        assert rows[f.arm][1] == pounds(f.cost)
+    # a PSA folder inside matching compare results reports both, whatever its name
+    r = write_report(report_results / "psa", tmp_path / "both.html")
+    assert r.results.summary is not None and r.results.psa is not None
+    other = tmp_path / "uk_nhs"
+    shutil.copytree(report_results, other)
+    shutil.copytree(other / "psa", other / "psa_large")
+    r = write_report(other / "psa_large", tmp_path / "large.html")
+    assert r.results.summary is not None and r.results.psa.folder == other / "psa_large"
+
+
+def test_analysis_of_another_scenario_is_left_out(tmp_path, report_results):
+    copy = tmp_path / "uk_nhs"
+    shutil.copytree(report_results, copy)
+    path = copy / "psa" / "manifest.json"
+    m = json.loads(path.read_text())
+    path.write_text(json.dumps({**m, "scenario_hash": "0" * 64}))
+    r = write_report(copy)
+    assert r.results.psa is None
+    assert any("different scenario" in n for n in r.notices)
+    text = r.html.read_text(encoding="utf-8")
+    assert 'id="table-psa_summary"' not in text and "different scenario" in text
+
+
+def _without_column(folder):
+    s = pd.read_csv(folder / "summary.csv")
+    s.drop(columns="qaly").to_csv(folder / "summary.csv", index=False)
+
+
+def _manifest_edit(**change):
+    def edit(folder):
+        path = folder / "manifest.json"
+        m = json.loads(path.read_text())
+        for k, v in change.items():
+            if v is None:
+                m.pop(k)
+            else:
+                m[k] = v
+        path.write_text(json.dumps(m))
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "no such folder"),
+        ("empty", "is empty"),
+        ("file", "is a file"),
+        ("no manifest", "no manifest.json"),
+        ("bad json", "cannot read"),
+        ("old version", "made by trdsim 0.0.3"),
+        ("new version", "made by trdsim 1.0.0"),
+        ("no version", "unknown version"),
+        ("no column", "has no column qaly"),
+    ],
+)
+def test_a_folder_it_cannot_report_is_one_message_and_exit_2(
+    tmp_path, capsys, report_results, case, message
+):
+    folder = tmp_path / "results"
+    if case == "empty":
+        folder.mkdir()
+    elif case == "file":
+        folder.write_text("x")
+    elif case != "missing":
+        shutil.copytree(report_results, folder)
+        {
+            "no manifest": lambda f: (f / "manifest.json").unlink(),
+            "bad json": lambda f: (f / "manifest.json").write_text("{not json"),
+            "old version": _manifest_edit(trdsim_version="0.0.3"),
+            "new version": _manifest_edit(trdsim_version="1.0.0"),
+            "no version": _manifest_edit(trdsim_version=None),
+            "no column": _without_column,
+        }[case](folder)
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("trdsim: ") and message in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (folder / "report.html").exists() if folder.is_dir() else True
+
+
+@pytest.mark.parametrize("out", ["here", "report.txt"])
+def test_bad_report_destination(tmp_path, capsys, report_results, out):
+    target = tmp_path / out
+    if out == "here":
+        target.mkdir()
+    assert main(["report", str(report_results), "--out", str(target)]) == 2
+    assert capsys.readouterr().err.startswith("trdsim: --out")
+
+
+def test_pathway_diagram():
+    pathway = {
+        "label": "test",
+        "steps": ["a", "b", "c"],
+        "maintenance": {"default": ["m1"], "c": ["m1", "m2"]},
+        "on_relapse": "retreat",
+        "on_exhausted": "restart",
+    }
+    labels = {"a": "Drug A", "b": "Therapy B", "c": "Device C", "m1": "Pills", "m2": "App"}
+    svg = pathway_svg("x", pathway, labels, {"a": 8, "b": 12, "c": 6}, entry_step=1)
+    assert svg.count('class="step done"') == 1 and svg.count('class="step"') == 2
+    assert svg.count("cohort enters here") == 1 and svg.count('class="maint"') == 2
+    assert "2. Therapy B" in svg and "course 12 weeks" in svg and "• App" in svg
+    assert "re-treat with the step that worked" in svg and "back to the entry step" in svg
+    assert svg.index("cohort enters here") < svg.index("2. Therapy B")
+
+
+def test_format_version():
+    assert format_version("0.1.0") == format_version("0.1.7+local") == (0, 1)
+    assert format_version("0.2.0") != format_version("0.1.0")
+    assert format_version("unknown") == ()

@@ -1,0 +1,146 @@
+"""The report in a real browser: headless Debian Chromium driven by selenium through its
+ChromeDriver. The page must load with no console errors and no request beyond itself,
+render every image and diagram, and show the right numbers. The page and screenshots are
+left in test-artifacts/ (or $TRDSIM_TEST_ARTIFACTS) for a person to look at.
+
+This test never skips: without a browser it fails and says how to install one
+(`bash tools/setup.sh test`, which `.ci/run` runs, installs it).
+"""
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from trdsim.report import write_report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+ARTIFACTS = Path(
+    os.environ.get("TRDSIM_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts")
+)
+# Chromium flags for a closed network: no background connections, a fresh profile.
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-default-apps", "--hide-scrollbars", "--window-size=1400,1000"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and DRIVER):
+        pytest.fail(
+            "the browser test needs chromium and chromedriver on PATH: `bash tools/setup.sh "
+            "test` installs them (Debian packages chromium and chromium-driver)"
+        )
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not try to fetch a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="trdsim-chromium-")
+    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def opened(browser, report_results):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    report = write_report(report_results, ARTIFACTS / "report.html")
+    browser.get_log("performance")  # drop the start-up page's requests
+    browser.get_log("browser")
+    url = report.html.resolve().as_uri()
+    browser.get(url)  # returns once the page has loaded
+    return browser, url
+
+
+def test_loads_without_console_errors_or_network(opened):
+    browser, url = opened
+    assert browser.execute_script("return document.readyState") == "complete"
+    problems = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    assert problems == []
+    events = [json.loads(e["message"])["message"] for e in browser.get_log("performance")]
+    requested = [  # by the report (not the browser's own start page)
+        e["params"]["request"]["url"]
+        for e in events
+        if e["method"] == "Network.requestWillBeSent" and e["params"].get("documentURL") == url
+    ]
+    assert url in requested
+    assert all(u == url or u.startswith("data:") for u in requested), requested
+    assert not [e for e in events if e["method"] == "Network.loadingFailed"]
+
+
+def test_every_image_and_diagram_renders(opened):
+    browser, _ = opened
+    images = browser.execute_script(
+        "return [...document.images].map(i => [i.dataset.file, i.complete, i.naturalWidth,"
+        " i.getBoundingClientRect().width])"
+    )
+    assert len(images) == 10
+    for name, complete, natural, shown in images:
+        assert complete and natural > 0 and shown > 0, name
+    boxes = browser.execute_script(
+        "return [...document.querySelectorAll('svg.pathway')].map(s => {"
+        " const r = s.getBoundingClientRect(); return [r.width, r.height,"
+        " s.querySelectorAll('rect.step').length]; })"
+    )
+    assert len(boxes) == 2
+    for width, height, steps in boxes:
+        assert width > 300 and height > 300 and steps == 7
+
+
+def test_tables_show_the_results_and_parameters(opened, report_results):
+    browser, _ = opened
+
+    def cells(table_id):
+        return browser.execute_script(
+            f"return [...document.querySelectorAll('#{table_id} tbody tr')]"
+            ".map(r => [...r.cells].map(c => c.innerText.trim()))"
+        )
+
+    summary = pd.read_csv(report_results / "summary.csv")
+    rows = {r[0]: r for r in cells("table-results")}
+    for _, s in summary.iterrows():
+        assert rows[s.arm][1] == f"£{s.cost:,.0f}" and rows[s.arm][3] == f"{s.qaly:.3f}"
+    params = pd.read_csv(report_results / "parameters.csv")
+    rows = {r[0]: r for r in cells("table-parameters")}
+    assert len(rows) == len(params)
+    assert rows["treatments.ssri.response"][1] == "0.47"
+    assert (
+        rows["utilities.remission"][1]
+        == f"{params.set_index('key').value['utilities.remission']:g}"
+    )
+    assert len(cells("table-cheers")) == 28
+
+
+def test_navigation_and_screenshots(opened):
+    browser, _ = opened
+    browser.find_element("css selector", 'nav a[href="#cheers"]').click()
+    top = browser.execute_script(
+        "return document.getElementById('cheers').getBoundingClientRect().top"
+    )
+    assert 0 <= top < 120  # the section is at the top of the window, below the sticky bar
+    browser.execute_script("window.scrollTo(0, 0)")
+    shot = ARTIFACTS / "report.png"
+    assert browser.save_screenshot(str(shot))
+    width, height = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    full = browser.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {"format": "png", "captureBeyondViewport": True,
+         "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 0.5}},
+    )  # fmt: skip
+    (ARTIFACTS / "report_full.png").write_bytes(base64.b64decode(full["data"]))
+    for path in (shot, ARTIFACTS / "report_full.png"):
+        assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and path.stat().st_size > 20_000
