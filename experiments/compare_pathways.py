@@ -1,4 +1,5 @@
-"""Sequential vs integrated care on every bundled scenario; writes results/<scenario>/.
+"""Sequential vs integrated care on every bundled scenario; writes results/<scenario>/
+with its report.html (which includes any PSA, DSA and validation already there).
 
 Run: .venv/bin/python experiments/compare_pathways.py [--patients N]
 The tables, manifests and figures it writes are kept in git (the parquet files are not).
@@ -18,7 +19,7 @@ def main() -> None:
     ap.add_argument("--patients", type=int, help="patients per arm (default: each scenario's)")
     args = ap.parse_args()
     for path in sorted(bundled_scenarios().glob("*.toml")):
-        argv = ["compare", str(path), "--out", str(ROOT / "results" / path.stem)]
+        argv = ["compare", str(path), "--out", str(ROOT / "results" / path.stem), "--report"]
         if args.patients:
             argv += ["--patients", str(args.patients)]
         if trdsim_main(argv) != 0:

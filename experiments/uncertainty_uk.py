@@ -1,4 +1,5 @@
-"""Decision uncertainty on the default UK scenario; writes results/uk_nhs/{psa,dsa}/.
+"""Decision uncertainty on the default UK scenario; writes results/uk_nhs/{psa,dsa,threshold}/
+and rewrites results/uk_nhs/report.html with them.
 
 Run: .venv/bin/python experiments/uncertainty_uk.py [--draws 1000] [--patients 2000]
 
@@ -41,6 +42,7 @@ def main() -> None:
     ):  # fmt: skip
         run(["threshold", "uk_nhs", "--param", param, "--target", "30000", *extra,
              "--out", str(OUT / "threshold" / f"{name}.json")])  # fmt: skip
+    run(["report", str(OUT)])
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 
 Run: .venv/bin/python experiments/validate_and_calibrate.py
 
-1. `trdsim validate uk_nhs` -> results/validation/ (table, one figure per target).
+1. `trdsim validate uk_nhs` -> results/uk_nhs/validation/ (table, one figure per target).
 2. `trdsim calibrate` fits the two inputs behind the targets the library's values miss
    -- level-2 switch remission (VAST-D 22.3 % vs STAR*D level 2 30.6 %) and
    aripiprazole augmentation remission (VAST-D 28.9 %, giving 25 % after two failures
    vs the review's < 20 %) -- and writes scenarios/uk_nhs_calibrated.toml, a scenario
    built on uk_nhs that `compare` and `psa` accept (results/calibration/ holds the fit).
-3. `trdsim validate uk_nhs_calibrated` -> results/validation_calibrated/.
-4. `trdsim compare uk_nhs_calibrated` -> results/uk_nhs_calibrated/.
+3. `trdsim compare uk_nhs_calibrated` -> results/uk_nhs_calibrated/.
+4. `trdsim validate uk_nhs_calibrated` -> results/uk_nhs_calibrated/validation/.
+5. `trdsim report` for both -> results/{uk_nhs,uk_nhs_calibrated}/report.html.
 The library's defaults are not changed: which evidence to prefer is the user's call.
 """
 
@@ -23,7 +24,7 @@ FRAGMENT = ROOT / "scenarios" / "uk_nhs_calibrated.toml"
 
 
 def main() -> None:
-    run(["validate", "uk_nhs", "--out", str(ROOT / "results" / "validation")])
+    run(["validate", "uk_nhs", "--out", str(ROOT / "results" / "uk_nhs" / "validation")])
     run(["calibrate", "uk_nhs",
          "--target", "stard_level2_remission", "--target", "remission_after_two_failed_steps",
          "--param", "treatments.antidepressant_switch.remission",
@@ -31,8 +32,11 @@ def main() -> None:
          "--patients", "5000", "--seeds", "2",
          "--out", str(ROOT / "results" / "calibration" / "uk_nhs_calibrated.toml")])  # fmt: skip
     shutil.copy(ROOT / "results" / "calibration" / "uk_nhs_calibrated.toml", FRAGMENT)
-    run(["validate", str(FRAGMENT), "--out", str(ROOT / "results" / "validation_calibrated")])
-    run(["compare", str(FRAGMENT), "--out", str(ROOT / "results" / "uk_nhs_calibrated")])
+    calibrated = ROOT / "results" / "uk_nhs_calibrated"
+    run(["compare", str(FRAGMENT), "--out", str(calibrated)])
+    run(["validate", str(FRAGMENT), "--out", str(calibrated / "validation")])
+    for folder in (ROOT / "results" / "uk_nhs", calibrated):
+        run(["report", str(folder)])
 
 
 if __name__ == "__main__":

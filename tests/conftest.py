@@ -29,6 +29,8 @@ def report_results(tmp_path_factory):
          "--group", "cbt=treatments.cbt_augmentation.response,unit_costs.cbt_session"],
         ["dsa", "--patients", "300", "--out", str(out / "dsa"),
          "--param", "unit_costs.cbt_session", "--param", "utilities.depressed"],
+        ["dsa", "--patients", "200", "--out", str(out / "dsa"), "--steps", "2",
+         "--pair", "unit_costs.cbt_session", "utilities.depressed"],
         ["threshold", "--param", "unit_costs.esketamine_session", "--target", "30000",
          "--arm", "sequential", "--versus", "integrated", "--patients", "300",
          "--out", str(out / "threshold" / "esketamine.json")],

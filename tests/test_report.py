@@ -94,7 +94,8 @@ def test_page_is_complete_and_needs_no_other_file(report, report_results):
     files = {img["data-file"] for img in page.images}
     assert files == {"trace.png", "ever_remitted.png", "relapse_free.png", "ce_plane.png",
                      "ceac.png", "evpi.png", "evppi_20000.png", "evppi_30000.png",
-                     "tornado.png", "validation.png"}  # fmt: skip
+                     "tornado.png", "validation.png",
+                     "twoway_unit_costs.cbt_session_x_utilities.depressed.png"}  # fmt: skip
     for img in page.images:
         head, data = img["src"].split(",", 1)
         assert head == "data:image/png;base64"
@@ -242,9 +243,12 @@ def test_analysis_of_another_scenario_is_left_out(tmp_path, report_results):
     path = copy / "psa" / "manifest.json"
     m = json.loads(path.read_text())
     path.write_text(json.dumps({**m, "scenario_hash": "0" * 64}))
+    for own in (copy / "dsa").glob("twoway_*.manifest.json"):
+        own.unlink()
     r = write_report(copy)
-    assert r.results.psa is None
+    assert r.results.psa is None and r.results.dsa.two_way == []
     assert any("different scenario" in n for n in r.notices)
+    assert any(n.startswith("two-way map") and "manifest" in n for n in r.notices)
     text = r.html.read_text(encoding="utf-8")
     assert 'id="table-psa_summary"' not in text and "different scenario" in text
 

@@ -168,9 +168,16 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _write_manifest(out: Path, scenario, seed: int | None, patients: int | None, kind: str) -> None:
-    """manifest.json for an analysis folder: which scenario and trdsim made it (the report
-    includes an analysis only when it matches the results beside it)."""
+def _write_manifest(
+    out: Path,
+    scenario,
+    seed: int | None,
+    patients: int | None,
+    kind: str,
+    name: str = "manifest.json",
+) -> None:
+    """The manifest of an analysis: which scenario and trdsim made it (the report includes
+    an analysis only when it matches the results beside it)."""
     from trdsim.outputs import scenario_manifest
 
     m = scenario_manifest(
@@ -179,7 +186,7 @@ def _write_manifest(out: Path, scenario, seed: int | None, patients: int | None,
         patients or scenario.patients,
     )
     m["analysis"] = kind
-    (out / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
+    (out / name).write_text(json.dumps(m, indent=2, default=str))
 
 
 def cmd_params(args) -> int:
@@ -405,8 +412,10 @@ def cmd_dsa(args) -> int:
                 patients=args.patients, seed=args.seed, progress=bar.update,
             )  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
-        _write_manifest(out, scenario, args.seed, args.patients, kind="dsa two-way")
         name = "twoway_" + "_x_".join(k.split(".")[-2] + "." + k.split(".")[-1] for k in args.pair)
+        _write_manifest(
+            out, scenario, args.seed, args.patients, "dsa two-way", f"{name}.manifest.json"
+        )
         table.to_csv(out / f"{name}.csv", index=False)
         if not args.no_figures:
             plots.two_way_figure(table, info, scenario.currency, out / f"{name}.png")
@@ -430,7 +439,7 @@ def cmd_dsa(args) -> int:
             progress=bar.update,
         )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    _write_manifest(out, scenario, args.seed, info["patients"], kind="dsa one-way")
+    _write_manifest(out, scenario, args.seed, info["patients"], "dsa one-way")
     table.to_csv(out / "tornado.csv", index=False)
     (out / "tornado.json").write_text(json.dumps(info, indent=2))
     if not args.no_figures:
@@ -506,7 +515,7 @@ def cmd_validate(args) -> int:
         outcomes = validate(scenario, targets, args.patients, args.seed, progress=bar.update)
     t = table(outcomes)
     out.mkdir(parents=True, exist_ok=True)
-    _write_manifest(out, scenario, args.seed, args.patients, kind="validation")
+    _write_manifest(out, scenario, args.seed, args.patients, "validation")
     t.to_csv(out / "validation.csv", index=False)
     if not args.no_figures:
         plots.validation_overview(t, out / "validation.png")

@@ -201,15 +201,25 @@ def _psa(folder: Path, manifest: dict) -> Psa:
     )
 
 
-def _dsa(folder: Path, manifest: dict) -> Dsa | None:
-    if not (folder / "tornado.csv").is_file():
-        return None
+def _dsa(folder: Path, manifest: dict, notices: list[str]) -> Dsa:
+    two_way = []
+    for png in sorted(folder.glob("twoway_*.png")):
+        # each two-way map has its own manifest (it may be run apart from the tornado)
+        own = png.with_suffix(".manifest.json")
+        if not own.is_file():
+            notices.append(f"two-way map {png} is not included: it has no {own.name} (rerun it)")
+            continue
+        m = _read_json(own)
+        if m.get("scenario_hash") != manifest["scenario_hash"]:
+            notices.append(f"two-way map {png} is not included: it was run on another scenario")
+            continue
+        two_way.append(png)
     return Dsa(
         folder=folder,
         manifest=manifest,
         tornado=_read_csv(folder / "tornado.csv", TORNADO_COLUMNS),
         info=_read_json(folder / "tornado.json"),
-        two_way=sorted(folder.glob("twoway_*.png")),
+        two_way=two_way,
     )
 
 
@@ -300,7 +310,7 @@ def _with_analyses(r: ResultsFolder) -> ResultsFolder:
     if (sub / "tornado.csv").is_file():
         m = _sub_manifest(sub, r.manifest, "the one-way sensitivity analysis", r.notices)
         if m is not None:
-            r.dsa = _dsa(sub, m)
+            r.dsa = _dsa(sub, m, r.notices)
     sub = r.folder / "threshold"
     if sub.is_dir():
         r.thresholds = _thresholds(sub, r.manifest, r.notices)
