@@ -1,5 +1,7 @@
-"""Sequential vs integrated care on every bundled scenario; writes results/<scenario>/
+"""Sequential vs integrated care in the UK and US scenarios; writes results/<scenario>/
 with its report.html (which includes any PSA, DSA and validation already there).
+(uk_nhs_calibrated is compared by validate_and_calibrate.py; capacity_whatif is a care-
+system scenario, run by capacity_whatif.py.)
 
 Run: .venv/bin/python experiments/compare_pathways.py [--patients N]
 The tables, manifests and figures it writes are kept in git (the parquet files are not).
@@ -12,13 +14,14 @@ from trdsim.cli import main as trdsim_main
 from trdsim.scenario import bundled_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ("uk_nhs", "us_payer")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--patients", type=int, help="patients per arm (default: each scenario's)")
     args = ap.parse_args()
-    for path in sorted(bundled_scenarios().glob("*.toml")):
+    for path in (bundled_scenarios() / f"{name}.toml" for name in SCENARIOS):
         argv = ["compare", str(path), "--out", str(ROOT / "results" / path.stem), "--report"]
         if args.patients:
             argv += ["--patients", str(args.patients)]

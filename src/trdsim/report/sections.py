@@ -622,7 +622,7 @@ class ReportBuilder:
                 Column("value", "threshold value", [r["value"] for r in rs], number(".4g"), True),
                 Column("comparison", "ICER of", [f"{r['arm']} vs {r['versus']}" for r in rs]),
                 Column("target_icer", "target", [r["target_icer"] for r in rs], self._money, True),
-                Column("quadrant", "there", [r["quadrant"] for r in rs]),
+                Column("quadrant", "at the threshold", [r["quadrant"] for r in rs]),
             ],
         )
 
