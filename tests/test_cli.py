@@ -34,6 +34,7 @@ def test_compare_writes_every_output(tmp_path, capsys):
         "trace.png",
         "ever_remitted.png",
         "relapse_free.png",
+        "frontier.png",
     ):
         assert (out / name).stat().st_size > 0, name
     summary = pd.read_csv(out / "summary.csv")

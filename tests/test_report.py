@@ -92,7 +92,7 @@ def test_page_is_complete_and_needs_no_other_file(report, report_results):
     for anchor in (a for a in page.addresses if a.startswith("#")):
         assert anchor[1:] in page.ids, anchor
     files = {img["data-file"] for img in page.images}
-    assert files == {"trace.png", "ever_remitted.png", "relapse_free.png", "ce_plane.png",
+    assert files == {"trace.png", "ever_remitted.png", "relapse_free.png", "frontier.png", "ce_plane.png",
                      "ceac.png", "evpi.png", "evppi_20000.png", "evppi_30000.png",
                      "tornado.png", "validation.png",
                      "twoway_unit_costs.cbt_session_x_utilities.depressed.png"}  # fmt: skip
@@ -211,6 +211,7 @@ def test_compare_report_without_figures_or_analyses(tmp_path, capsys):
         "trace.png",
         "ever_remitted.png",
         "relapse_free.png",
+        "frontier.png",
     }
     text = (out / "report.html").read_text(encoding="utf-8")
     assert "No uncertainty analysis was found" in text and "trdsim validate" in text

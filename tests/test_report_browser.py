@@ -86,7 +86,7 @@ def test_every_image_and_diagram_renders(opened):
         "return [...document.images].map(i => [i.dataset.file, i.complete, i.naturalWidth,"
         " i.getBoundingClientRect().width])"
     )
-    assert len(images) == 11
+    assert len(images) == 12
     for name, complete, natural, shown in images:
         assert complete and natural > 0 and shown > 0, name
     boxes = browser.execute_script(

@@ -10,7 +10,12 @@ import numpy as np
 
 import trdsim
 from trdsim.evidence import flatten, parameter_table
-from trdsim.plots import ever_remitted_figure, relapse_free_figure, trace_figure
+from trdsim.plots import (
+    ever_remitted_figure,
+    frontier_figure,
+    relapse_free_figure,
+    trace_figure,
+)
 from trdsim.scenario import Scenario
 from trdsim.simulate import Result
 
@@ -79,4 +84,5 @@ def write_results(result: Result, out: Path, figures: bool = True) -> list[Path]
         trace_figure(result.trace, target("trace.png"))
         ever_remitted_figure(result.patients, h, target("ever_remitted.png"))
         relapse_free_figure(result.patients, h, target("relapse_free.png"))
+        frontier_figure(result.incremental, result.scenario.currency, target("frontier.png"))
     return written

@@ -84,3 +84,38 @@ def relapse_free_figure(patients: pd.DataFrame, horizon: int, path: Path) -> Non
         "relapse-free",
         "Relapse-free survival of responders",
     )
+
+
+def frontier_figure(incremental: pd.DataFrame, currency: str, path: Path) -> None:
+    """Mean cost against mean QALYs per arm, the efficiency frontier joined, ICERs on it."""
+    symbol = {"GBP": "£", "USD": "$", "EUR": "€"}.get(currency, "")
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    on = incremental[~incremental.status.str.contains("dominated|equivalent")]
+    on = on.sort_values("cost")
+    ax.plot(on.qaly, on.cost, "-", color="#1b7837", lw=1.5, zorder=1, label="efficiency frontier")
+    for _, r in incremental.iterrows():
+        dominated = "dominated" in r.status or r.status == "equivalent"
+        ax.scatter(
+            r.qaly, r.cost, s=60, zorder=2,
+            marker="x" if dominated else "o", color="#888888" if dominated else "#1b7837",
+        )  # fmt: skip
+        ax.annotate(
+            f"{r.arm}: {r.status}", (r.qaly, r.cost), textcoords="offset points",
+            xytext=(8, 4), fontsize=8,
+        )  # fmt: skip
+    for prev, (_, r) in zip(on.itertuples(), list(on.iterrows())[1:], strict=False):
+        if pd.notna(r.icer):
+            ax.annotate(
+                f"ICER {symbol}{r.icer:,.0f}/QALY",
+                ((prev.qaly + r.qaly) / 2, (prev.cost + r.cost) / 2),
+                fontsize=8, color="#1b7837", ha="right",
+            )  # fmt: skip
+    ax.margins(0.25)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{symbol}{v:,.0f}")
+    ax.set_xlabel("QALYs per patient (discounted)")
+    ax.set_ylabel(f"cost per patient ({currency}, discounted)")
+    ax.set_title("Cost-effectiveness plane: arms and efficiency frontier")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

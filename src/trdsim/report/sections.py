@@ -439,6 +439,15 @@ class ReportBuilder:
         body = t.html() + (
             _p("Optimal by expected net monetary benefit " + "; ".join(best) + ".") if best else ""
         )
+        from trdsim.plots import frontier_figure
+
+        folder = self.r.folder if self.r.summary is not None else self.r.psa.folder
+        body += figures.embed(
+            folder / ("frontier.png" if self.r.summary is not None else "frontier_means.png"),
+            "Arms on the cost-effectiveness plane with the efficiency frontier",
+            lambda p: frontier_figure(f, self.cur, p),
+            self.r.notices,
+        )
         return Section("incremental", "Incremental analysis", body, [t])
 
     def uncertainty(self) -> Section:
