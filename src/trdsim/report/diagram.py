@@ -24,12 +24,12 @@ def _lines(s: str, width: int = CHARS) -> list[str]:
     return textwrap.wrap(s, width) or [""]
 
 
-def _text(x: float, y: float, lines: list[str], cls: str, anchor: str = "start") -> str:
+def _text(x: float, y: float, lines: list[str], cls: str) -> str:
     spans = "".join(
         f'<tspan x="{x}" dy="{0 if i == 0 else LINE_H}">{html.escape(t)}</tspan>'
         for i, t in enumerate(lines)
     )
-    return f'<text x="{x}" y="{y}" class="{cls}" text-anchor="{anchor}">{spans}</text>'
+    return f'<text x="{x}" y="{y}" class="{cls}">{spans}</text>'
 
 
 def pathway_svg(

@@ -104,9 +104,6 @@ class ResultsFolder:
     validation_manifest: dict | None = None
     notices: list[str] = field(default_factory=list)
 
-    def file(self, name: str) -> Path:
-        return self.folder / name
-
 
 def _read_json(path: Path) -> dict:
     try:

@@ -84,7 +84,7 @@ class ReportBuilder:
         ]
         notices = self.notices()
         out = ([notices] if notices else []) + built
-        return out + [self.cheers({s.id for s in out}, self.analyses())]
+        return out + [self.cheers({s.id: s.title for s in out}, self.analyses())]
 
     def analyses(self) -> set[str]:
         found = set()
@@ -674,20 +674,9 @@ class ReportBuilder:
         )
         return Section("validation", "Validation", t.html() + (fig or ""), [t])
 
-    def cheers(self, present: set[str], analyses: set[str]) -> Section:
-        items = cheers.checklist(present | {"cheers"}, analyses)
-        titles = {
-            "notices": "Read first",
-            "scenario": "Scenario",
-            "population": "Study population",
-            "comparators": "Comparators",
-            "model": "Model and methods",
-            "parameters": "Parameters",
-            "results": "Results per arm",
-            "incremental": "Incremental analysis",
-            "uncertainty": "Uncertainty",
-            "validation": "Validation",
-        }
+    def cheers(self, titles: dict[str, str], analyses: set[str]) -> Section:
+        """titles: the id and title of every other section of the page."""
+        items = cheers.checklist(set(titles), analyses)
         t = Table(
             "cheers",
             "CHEERS 2022 checklist: where this report answers each item",
