@@ -25,6 +25,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"trdsim: error: {message}\n")
 
 
+def _out_folder(given: str | None, default: Path) -> Path:
+    """The output folder: --out or the default; an existing file there is an error."""
+    out = Path(given) if given else default
+    if out.exists() and not out.is_dir():
+        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    return out
+
+
 def _whole_number(minimum: int, meaning: str):
     """An argparse type: a whole number >= minimum, with a message that says why not."""
 
@@ -123,9 +131,7 @@ def cmd_compare(args) -> int:
             f"{numba.config.NUMBA_NUM_THREADS} (set NUMBA_NUM_THREADS to change it)"
         )
     n = args.patients or scenario.patients
-    out = Path(args.out) if args.out else Path("results") / scenario.name
-    if out.exists() and not out.is_dir():
-        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    out = _out_folder(args.out, Path("results") / scenario.name)
     t0 = time.perf_counter()
     with tqdm(
         total=n * len(scenario.arms),
@@ -280,7 +286,7 @@ def cmd_psa(args) -> int:
     space = ParameterSpace(scenario)
     groups = _parse_groups(args.group, space.keys, space.resolve) or default_groups(space.keys)
     population = _population(args, scenario.discount_costs)
-    out = Path(args.out) if args.out else Path("results") / scenario.name / "psa"
+    out = _out_folder(args.out, Path("results") / scenario.name / "psa")
     seed = scenario.seed if args.seed is None else args.seed
     t0 = time.perf_counter()
     with tqdm(total=args.draws, unit=" draws", desc="PSA", disable=None, file=sys.stderr) as bar:
@@ -372,7 +378,7 @@ def cmd_analyse(args) -> int:
             return k
 
         groups = _parse_groups(args.group, params, resolve) or default_groups(params)
-    out = Path(args.out) if args.out else path.parent
+    out = _out_folder(args.out, path.parent)
     n_groups = len(groups or {}) * len(thresholds)
     with tqdm_bar(n_groups, "EVPPI", " groups") as bar:
         written, info = write_analysis(
@@ -396,9 +402,7 @@ def cmd_dsa(args) -> int:
 
     scenario = load_scenario(args.scenario)
     contrast = Contrast.of(scenario, args.arm, args.versus, args.threshold)
-    out = Path(args.out) if args.out else Path("results") / scenario.name / "dsa"
-    if out.exists() and not out.is_dir():
-        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    out = _out_folder(args.out, Path("results") / scenario.name / "dsa")
     info = {"arm": contrast.arm, "versus": contrast.versus, "threshold": contrast.threshold}
     if args.pair:
         from trdsim.analysis.sampling import ParameterSpace
@@ -508,9 +512,7 @@ def cmd_validate(args) -> int:
 
     scenario = load_scenario(args.scenario)
     targets = load_targets(args.targets, scenario)
-    out = Path(args.out) if args.out else Path("results") / scenario.name / "validation"
-    if out.exists() and not out.is_dir():
-        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    out = _out_folder(args.out, Path("results") / scenario.name / "validation")
     with tqdm_bar(len(targets), "validating", " targets") as bar:
         outcomes = validate(scenario, targets, args.patients, args.seed, progress=bar.update)
     t = table(outcomes)
@@ -601,9 +603,7 @@ def cmd_care(args) -> int:
 
     base = load_scenario(args.scenario or "capacity_whatif")
     sc = base.with_values(_settings(args.set))
-    out = Path(args.out) if args.out else Path("results") / sc.name / "care_system"
-    if out.exists() and not out.is_dir():
-        raise TrdsimError(f"--out {out}: exists and is not a folder")
+    out = _out_folder(args.out, Path("results") / sc.name / "care_system")
     model = CareSystemModel(sc, rng=args.seed)
     t0 = time.perf_counter()
     with tqdm_bar(model.weeks, "care system", " weeks") as bar:
@@ -654,7 +654,7 @@ def cmd_sweep(args) -> int:
 
     scenario = load_scenario(args.scenario)
     grid = parse_grid(args.grid, scenario)
-    out = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
+    out = _out_folder(args.out, Path("results") / scenario.name / "sweep")
     total = args.reps * int(np.prod([len(v) for v in grid.values()]))
     with tqdm_bar(total, "sweep", " runs") as bar:
         try:
