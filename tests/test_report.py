@@ -329,8 +329,9 @@ def test_pathway_diagram():
         "on_relapse": "retreat",
         "on_exhausted": "restart",
     }
-    labels = {"a": "Drug A", "b": "Therapy B", "c": "Device C", "m1": "Pills", "m2": "App"}
-    svg = pathway_svg("x", pathway, labels, {"a": 8, "b": 12, "c": 6}, entry_step=1)
+    labels = {"a": "Drug A", "b": "Therapy B", "c": "Device C"}
+    upkeep = {"m1": "Pills", "m2": "App"}
+    svg = pathway_svg("x", pathway, labels, upkeep, {"a": 8, "b": 12, "c": 6}, entry_step=1)
     assert svg.count('class="step done"') == 1 and svg.count('class="step"') == 2
     assert svg.count("cohort enters here") == 1 and svg.count('class="maint"') == 2
     assert "2. Therapy B" in svg and "course 12 weeks" in svg and "• App" in svg

@@ -36,6 +36,7 @@ def pathway_svg(
     name: str,
     pathway: dict,
     labels: dict[str, str],
+    maintenance_labels: dict[str, str],
     trial_weeks: dict[str, float],
     entry_step: int,
 ) -> str:
@@ -72,7 +73,7 @@ def pathway_svg(
             chosen = maint.get(step, maint["default"])
             m_lines = ["response → maintenance:"]
             for m in chosen:
-                m_lines += _lines("• " + labels.get(m, m), 36)
+                m_lines += _lines("• " + maintenance_labels.get(m, m), 36)
             mh = PAD * 2 + LINE_H * len(m_lines)
             mx, my = BOX_W + GAP_X, y + max(0, (h - mh) / 2)
             parts.append(

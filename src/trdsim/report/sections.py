@@ -65,9 +65,6 @@ class ReportBuilder:
     def _money(self, x: object) -> str:
         return money(x, self.cur)
 
-    def _label(self, section: str, name: str) -> str:
-        return self.text.get(f"{section}.{name}.label", name)
-
     # -- sections -----------------------------------------------------------------------
 
     def sections(self) -> list[Section]:
@@ -228,11 +225,14 @@ class ReportBuilder:
     def comparators(self) -> Section:
         m = self.m
         k = int(m.get("failed_trials_at_entry", 0)) if m.get("cohort_start") == "trd" else 0
-        labels = {
-            name.split(".")[1]: v
-            for name, v in self.text.items()
-            if name.endswith(".label") and name.count(".") == 2
-        }
+
+        def labels(section: str) -> dict[str, str]:
+            return {
+                key.split(".")[1]: v
+                for key, v in self.text.items()
+                if key.startswith(f"{section}.") and key.endswith(".label")
+            }
+
         weeks = {
             key.split(".")[1]: v
             for key, v in self.params.items()
@@ -244,7 +244,12 @@ class ReportBuilder:
             parts.append(
                 f'<div class="arm"><h3>{_e(arm)}</h3><p>{_e(pw.get("label", ""))}</p>'
                 + pathway_svg(
-                    re.sub(r"\W", "-", arm), pw, labels, weeks, min(k, len(pw["steps"]) - 1)
+                    re.sub(r"\W", "-", arm),
+                    pw,
+                    labels("treatments"),
+                    labels("maintenance"),
+                    weeks,
+                    min(k, len(pw["steps"]) - 1),
                 )
                 + "</div>"
             )
