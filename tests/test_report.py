@@ -254,6 +254,22 @@ def test_analysis_of_another_scenario_is_left_out(tmp_path, report_results):
     assert 'id="table-psa_summary"' not in text and "different scenario" in text
 
 
+def test_a_figure_that_cannot_be_had_is_a_notice_not_a_failure(tmp_path, report_results):
+    copy = tmp_path / "uk_nhs"
+    shutil.copytree(report_results, copy)
+    (copy / "trace.png").write_bytes(b"not a png")  # and its table cannot be read either
+    (copy / "trace.parquet").write_bytes(b"not parquet")
+    (copy / "relapse_free.png").unlink()
+    (copy / "patients.parquet").unlink()  # nothing to draw it from
+    r = write_report(copy)
+    page = Page(r.html.read_text(encoding="utf-8"))
+    shown = {i["data-file"] for i in page.images}
+    assert "trace.png" not in shown and "relapse_free.png" not in shown
+    assert "ever_remitted.png" in shown  # its PNG is still there
+    assert any("cohort in each state" in n and "drawing it failed" in n for n in r.notices)
+    assert any("Relapse-free" in n and "missing" in n for n in r.notices)
+
+
 def _without_column(folder):
     s = pd.read_csv(folder / "summary.csv")
     s.drop(columns="qaly").to_csv(folder / "summary.csv", index=False)

@@ -37,7 +37,11 @@ def png_bytes(path: Path, make: Maker | None) -> bytes | None:
 
 def embed(path: Path, caption: str, make: Maker | None, notices: list[str]) -> str:
     """A <figure> with the PNG inline, or "" and a notice when it cannot be had."""
-    data = png_bytes(path, make)
+    try:
+        data = png_bytes(path, make)
+    except Exception as e:  # noqa: BLE001 - a table that cannot be drawn costs one figure, not the report
+        notices.append(f"figure '{caption}' is not included: drawing it failed ({e})")
+        return ""
     if data is None:
         notices.append(f"figure '{caption}' is not included: {path} is missing or not a PNG")
         return ""
