@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trdsim.currency import money as _money
 from trdsim.errors import TrdsimError
 from trdsim.evidence import UNVERIFIED, parameter_table
 from trdsim.scenario import DEFAULT_SCENARIO, load_scenario
@@ -54,11 +55,6 @@ _seed = _whole_number(0, "0 or more")
 
 def _se(x: float, fmt: str) -> str:
     return "n/a" if pd.isna(x) else format(x, fmt)
-
-
-def _money(x: float, currency: str) -> str:
-    symbol = {"GBP": "£", "USD": "$", "EUR": "€"}.get(currency, currency + " ")
-    return f"-{symbol}{-x:,.0f}" if x < 0 else f"{symbol}{x:,.0f}"
 
 
 def _print_summary(result) -> None:

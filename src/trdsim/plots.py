@@ -8,6 +8,7 @@ matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from trdsim.currency import SYMBOLS  # noqa: E402
 from trdsim.engine.layout import TRACE_STATES  # noqa: E402
 from trdsim.survival import ever_remitted, relapse_free  # noqa: E402
 
@@ -88,7 +89,7 @@ def relapse_free_figure(patients: pd.DataFrame, horizon: int, path: Path) -> Non
 
 def frontier_figure(incremental: pd.DataFrame, currency: str, path: Path) -> None:
     """Mean cost against mean QALYs per arm, the efficiency frontier joined, ICERs on it."""
-    symbol = {"GBP": "£", "USD": "$", "EUR": "€"}.get(currency, "")
+    symbol = SYMBOLS.get(currency, "")
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     on = incremental[~incremental.status.str.contains("dominated|equivalent")]
     on = on.sort_values("cost")

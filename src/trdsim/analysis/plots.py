@@ -14,8 +14,8 @@ from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from trdsim.analysis.decision import arms_of  # noqa: E402
+from trdsim.currency import SYMBOLS  # noqa: E402
 
-SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 ARM_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
 plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
 

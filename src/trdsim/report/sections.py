@@ -6,11 +6,12 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from trdsim.currency import money
 from trdsim.evidence import UNVERIFIED
 from trdsim.report import cheers, figures
 from trdsim.report.diagram import pathway_svg
 from trdsim.report.folder import ResultsFolder
-from trdsim.report.tables import Column, Table, money, number
+from trdsim.report.tables import Column, Table, number
 
 PERSPECTIVES = {
     "payer": "health-care payer (costs of care only)",

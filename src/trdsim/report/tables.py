@@ -15,32 +15,19 @@ from pathlib import Path
 
 import pandas as pd
 
-SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
-
-def money(x: float, currency: str) -> str:
-    """£12,424 / -£2,460 (whole units); blank when missing."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    symbol = SYMBOLS.get(currency, currency + " ")
-    return f"-{symbol}{-x:,.0f}" if x < 0 else f"{symbol}{x:,.0f}"
+def missing(x: object) -> bool:
+    """None or NaN: shown as an empty cell."""
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def number(fmt: str) -> Callable[[object], str]:
     """A formatter for format spec `fmt`, blank for missing values."""
-
-    def f(x: object) -> str:
-        if x is None or (isinstance(x, float) and math.isnan(x)):
-            return ""
-        return format(x, fmt)
-
-    return f
+    return lambda x: "" if missing(x) else format(x, fmt)
 
 
 def text(x: object) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return str(x)
+    return "" if missing(x) else str(x)
 
 
 @dataclass(frozen=True)
