@@ -11,6 +11,7 @@ import numpy as np
 
 from trdsim.engine.rng import (
     P_AGE,
+    P_CHRONIC,
     P_FLEXIBILITY,
     P_INFLAMMATION,
     P_MALTREATMENT,
@@ -36,6 +37,7 @@ class Cohort:
     inflammation: np.ndarray  # int8 flag (CRP > 3 mg/L)
     flexibility: np.ndarray  # psychological flexibility, z-score (float32)
     failed_trials: np.ndarray  # failed adequate trials at entry (int8)
+    chronic: np.ndarray  # int8 flag: current episode has lasted 2 years or more
 
     def __len__(self) -> int:
         return self.age.shape[0]
@@ -43,7 +45,7 @@ class Cohort:
 
 @numba.njit(parallel=True, cache=True)
 def _sample(
-    seed, pid0, n, age_mean, age_sd, age_min, age_max, female, sev_mean, sev_sd, p_malt, p_infl
+    seed, pid0, n, age_mean, age_sd, age_min, age_max, female, sev_mean, sev_sd, p_malt, p_infl, p_chronic
 ):
     age = np.empty(n, np.float32)
     sex = np.empty(n, np.int8)
@@ -51,6 +53,7 @@ def _sample(
     malt = np.empty(n, np.int8)
     infl = np.empty(n, np.int8)
     flex = np.empty(n, np.float32)
+    chronic = np.empty(n, np.int8)
     for i in numba.prange(n):
         pid = pid0 + i
         a = min(max(age_mean, age_min), age_max)  # fallback if every attempt is rejected
@@ -65,13 +68,14 @@ def _sample(
         malt[i] = 1 if uniform(seed, pid, -1, P_MALTREATMENT) < p_malt else 0
         infl[i] = 1 if uniform(seed, pid, -1, P_INFLAMMATION) < p_infl else 0
         flex[i] = standard_normal(seed, pid, P_FLEXIBILITY)
-    return age, sex, sev, malt, infl, flex
+        chronic[i] = 1 if uniform(seed, pid, -1, P_CHRONIC) < p_chronic else 0
+    return age, sex, sev, malt, infl, flex, chronic
 
 
 def sample_cohort(scenario: Scenario, n: int, seed: int, pid0: int = 0) -> Cohort:
     """Draw patients pid0 .. pid0 + n - 1 of the scenario's cohort."""
     c = {k: p["value"] for k, p in scenario.params["cohort"].items()}
-    age, sex, sev, malt, infl, flex = _sample(
+    age, sex, sev, malt, infl, flex, chronic = _sample(
         np.uint64(seed),
         pid0,
         n,
@@ -84,6 +88,7 @@ def sample_cohort(scenario: Scenario, n: int, seed: int, pid0: int = 0) -> Cohor
         float(c["severity_sd"]),
         float(c["maltreatment_share"]),
         float(c["inflammation_share"]),
+        float(c["chronic_share"]),
     )
     fails = np.full(n, scenario.failed_trials, dtype=np.int8)
-    return Cohort(pid0, age, sex, sev, malt, infl, flex, fails)
+    return Cohort(pid0, age, sex, sev, malt, infl, flex, fails, chronic)

@@ -1,21 +1,32 @@
 """Scenario -> the numeric arrays the kernel reads (one-way: nothing flows back).
 
-Two things happen here besides unit conversion:
+What happens here besides unit conversion (see the kernel's docstring for how the
+arrays are used):
 
-* **Individual intercepts from marginal rates.** A trial's response rate is a cohort
-  average. Each patient's response log-odds is alpha + sum(beta * x); alpha is solved
-  (Newton's method in a bracket) so that the mean response probability over the scenario's cohort
-  distribution, with the trial population's number of failed trials, equals the
-  published rate. The mean is an exact expectation, not a sample average: the
-  attributes that enter are two binary flags and two independent normals, so it is a
-  sum over the four flag combinations of Gauss-Hermite quadrature in the normals.
-  alpha therefore does not depend on any sample, seed or run size, and computing it
-  takes microseconds, which a PSA needs (thousands of parameter sets).
-* **Relapse curves as population averages.** Each treatment's relapse curve (Weibull
-  through its published points) describes all its responders. Patients differ by
-  hazard ratios (residual symptoms, maltreatment, flexibility, sudden gains); a
-  multiplier c is solved so that the responder-weighted mean survival at the curve's
-  last published point equals the published value.
+* **Two baselines, declining once with failed trials.** Natural history is a weekly
+  response hazard in usual care; a new course adds a trial-context (nonspecific)
+  response, the response of the comparator arms that effects are measured against.
+  Each comes from one source population; both fall by the same odds ratio per failed
+  trial (and with a chronic episode), applied to them and to nothing else.
+* **Relative effects on the comparator baseline.** A treatment's effect is stored as
+  reported (OR, RR or risk difference against a named comparator, at the course's
+  time point). RR and RD become the odds ratio they imply at the source population's
+  baseline; a single-arm rate (the flagged fallback) becomes the odds ratio of that
+  rate against the baseline of its own source population. The odds ratio then
+  applies to each modelled patient's own baseline.
+* **Individual intercepts from population rates.** Patient attributes act as odds
+  ratios on the baselines, centred on the population the evidence comes from (the
+  library's default cohort): an intercept per number of failed trials makes the mean
+  over that population equal the published rate. The mean is an exact expectation
+  (flag combinations x Gauss-Hermite quadrature in the normal attributes), not a
+  sample average, so it depends on no sample or seed and takes microseconds.
+* **One relapse model.** One baseline relapse curve (Weibull) by weeks since the
+  relapse clock started; each treatment's responders carry a hazard ratio on it,
+  derived from the treatment's own relapse evidence: the ratio that makes the
+  responder-weighted mean survival of its source population, under the maintenance
+  it was measured with, equal the published value at the last published point.
+* **Price years.** Every cost is converted from its own price year to the scenario's
+  with the setting's price index.
 """
 
 from dataclasses import dataclass
@@ -26,8 +37,14 @@ import numpy as np
 
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
-from trdsim.evidence import weekly_mortality_hazard
-from trdsim.pathways import CompiledPathway, compile_pathway
+from trdsim.evidence import load_library, price_factor, weekly_mortality_hazard
+from trdsim.pathways import (
+    USUAL_CARE,
+    CompiledPathway,
+    compile_pathway,
+    maintenance_for,
+    step_key,
+)
 from trdsim.scenario import Scenario
 
 QUADRATURE_NODES = 32  # per normal attribute; exact to ~1e-15 for these integrands
@@ -40,10 +57,10 @@ class ModelInputs:
     treatments: list[str]
     tx: np.ndarray  # (n_treatments, TX_NCOL)
     ef: np.ndarray  # (EF_NCOL,)
+    nhz: np.ndarray  # (NF_MAX + 1,) natural-history log-odds intercept by failed trials
+    ctxz: np.ndarray  # (NF_MAX + 1,) trial-context log-odds intercept by failed trials
     mort_h: np.ndarray  # (2, ages) weekly hazard
-    cum_h: (
-        np.ndarray
-    )  # (n_treatments, horizon + 1) cumulative relapse hazard by weeks since the course
+    cum_h: np.ndarray  # (horizon + 1,) baseline cumulative relapse hazard by week of clock
     disc_q: np.ndarray  # (horizon,) discount factor of week w for QALYs
     qaly_weight: np.ndarray  # (horizon,) disc_q / 52: QALYs of a week at utility 1
     disc_c: np.ndarray  # (horizon,) for costs
@@ -52,6 +69,14 @@ class ModelInputs:
 
 def _v(p: dict) -> float:
     return float(p["value"])
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
+def _logistic(z):
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def weibull_through(
@@ -70,67 +95,87 @@ def weibull_through(
 
 
 def _effects(scenario: Scenario) -> np.ndarray:
-    e = {k: _v(p) for k, p in scenario.params["effects"].items()}
-    u = {k: _v(p) for k, p in scenario.params["utilities"].items()}
+    par = scenario.params
+    e = {k: _v(p) for k, p in par["effects"].items()}
+    u = {k: _v(p) for k, p in par["utilities"].items()}
+    nh = {k: _v(p) for k, p in par["natural_history"].items()}
+    ctx = {k: _v(p) for k, p in par["trial_context"].items()}
+    rb = {k: _v(p) for k, p in par["relapse_baseline"].items()}
     ef = np.zeros(L.EF_NCOL)
-    ef[L.EF_B_FAIL] = np.log(e["response_or_per_prior_failure"])
     ef[L.EF_B_MALT] = np.log(e["response_or_maltreatment"])
     ef[L.EF_B_INFL] = np.log(e["response_or_inflammation_monoaminergic"])
     ef[L.EF_B_SEV] = e["response_logodds_per_severity_point_psychotherapy"]
     ef[L.EF_B_FLEX] = np.log(e["response_or_per_sd_flexibility"])
+    ef[L.EF_B_CHRONIC] = np.log(e["response_or_chronic_episode"])
     ef[L.EF_R_FAIL] = np.log(e["relapse_hr_per_prior_failure"])
     ef[L.EF_R_RESID] = np.log(e["relapse_hr_residual_symptoms"])
     ef[L.EF_R_MALT] = np.log(e["relapse_hr_maltreatment"])
     ef[L.EF_R_FLEX] = np.log(e["relapse_hr_per_sd_flexibility"])
     ef[L.EF_SG_PROB] = e["sudden_gain_probability"]
     ef[L.EF_R_SG] = np.log(e["relapse_hr_sudden_gain"])
-    ef[L.EF_MORT_HR] = _v(scenario.params["mortality"]["depressed_hr"])
+    ef[L.EF_MORT_HR] = _v(par["mortality"]["depressed_hr"])
     ef[L.EF_U_DEP] = u["depressed"]
     ef[L.EF_U_RESP] = u["response"]
     ef[L.EF_U_REM] = u["remission"]
-    ef[L.EF_SEV_MEAN] = _v(scenario.params["cohort"]["severity_mean"])
-    if "productivity" in scenario.params:
-        prod = scenario.params["productivity"]
-        ef[L.EF_PROD_DEP] = _v(prod["depressed_week"])
-        ef[L.EF_PROD_RESP] = _v(prod["response_week"])
-        ef[L.EF_PROD_REM] = _v(prod["remission_week"])
+    ef[L.EF_SEV_MEAN] = _reference_cohort()["severity_mean"]
+    sc = par["state_costs"]
+    for col, key in ((L.EF_C_DEP, "depressed"), (L.EF_C_RESP, "response"), (L.EF_C_REM, "remission")):
+        ef[col] = _cost(scenario, sc[f"{key}_week"])
+        if "productivity" in par:
+            ef[col] += _v(par["productivity"][f"{key}_week"])
+    ef[L.EF_NH_WEEKS] = nh["weeks"]
+    ef[L.EF_NH_REM] = nh["remission_share"]
+    ef[L.EF_DEEP_H] = nh["deepening_weekly_hazard"]
+    ef[L.EF_R_NF0] = rb["source_prior_failures"]
+    ef[L.EF_CTX_FIRST] = ctx["first_week"]
+    ef[L.EF_CTX_LAST] = ctx["last_week"]
     return ef
 
 
-def _weekly_cost(entry: dict, unit: dict, count: float, weeks: float) -> float:
+def _cost(scenario: Scenario, entry: dict) -> float:
+    """A cost entry's value in the scenario's price year."""
+    year = int(entry.get("price_year", scenario.price_year))
+    return _v(entry) * price_factor(scenario.setting, year, scenario.price_year)
+
+
+def _weekly_cost(scenario: Scenario, entry: dict, count: float, weeks: float) -> float:
     """Sessions of the entry's resource spread over `weeks`, plus its weekly drug cost."""
-    c = count * _v(unit[entry["resource"]]) / weeks if "resource" in entry and count else 0.0
-    if "extra_resource" in entry:
-        c += _v(entry["extra_sessions"]) * _v(unit[entry["extra_resource"]]) / weeks
+    unit = scenario.params["unit_costs"]
+    c = count * _cost(scenario, unit[entry["resource"]]) / weeks if "resource" in entry else 0.0
     if "drug_per_week" in entry:
-        c += _v(unit[entry["drug_per_week"]])
+        c += _cost(scenario, unit[entry["drug_per_week"]])
     return c
 
 
 def _maintenance_table(scenario: Scenario, names: list[str]) -> np.ndarray:
-    unit = scenario.params["unit_costs"]
     mx = np.zeros((len(names), L.MX_NCOL))
     for j, name in enumerate(names):
         m = scenario.params["maintenance"][name]
         mx[j, L.MX_HR] = _v(m["relapse_hr"])
         mx[j, L.MX_HR_PARTIAL] = _v(m.get("relapse_hr_partial", m["relapse_hr"]))
         mx[j, L.MX_DURATION] = _v(m["duration_weeks"])
-        mx[j, L.MX_COST_WEEK] = _weekly_cost(m, unit, _v(m["sessions_per_week"]), 1.0)
+        mx[j, L.MX_COST_WEEK] = _weekly_cost(scenario, m, _v(m["sessions_per_week"]), 1.0)
     return mx
+
+
+@cache
+def _reference_cohort() -> dict[str, float]:
+    """The attribute mix of the populations the evidence comes from (library defaults)."""
+    return {k: float(p["value"]) for k, p in load_library()["cohort"].items()}
 
 
 @dataclass(frozen=True)
 class ReferencePopulation:
-    """The cohort distribution as weighted points (flags x quadrature nodes).
+    """A cohort distribution as weighted points (flags x quadrature nodes).
 
     z_sev and z_flex are standard-normal nodes of severity and flexibility; a normal
-    attribute that no active effect uses collapses to one node, so the default model
-    needs 4 x 32 points and the general case 4 x 32 x 32.
+    attribute that no active effect uses collapses to one node.
     """
 
     weight: np.ndarray  # sums to 1
     malt: np.ndarray
     infl: np.ndarray
+    chronic: np.ndarray
     z_sev: np.ndarray
     z_flex: np.ndarray
 
@@ -142,35 +187,32 @@ def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
     return z, w / w.sum()
 
 
-def reference_population(scenario: Scenario, ef: np.ndarray) -> ReferencePopulation:
-    """Weighted points representing the scenario's cohort attributes (see module doc)."""
-    c = {k: _v(p) for k, p in scenario.params["cohort"].items()}
+def reference_population(cohort: dict[str, float], ef: np.ndarray) -> ReferencePopulation:
+    """Weighted points representing a cohort's attributes (see module doc)."""
     one = (np.zeros(1), np.ones(1))
-    sev = _hermite(QUADRATURE_NODES) if ef[L.EF_B_SEV] != 0.0 and c["severity_sd"] > 0 else one
+    uses_sev = ef[L.EF_B_SEV] != 0.0 and cohort["severity_sd"] > 0
+    sev = _hermite(QUADRATURE_NODES) if uses_sev else one
     uses_flex = ef[L.EF_B_FLEX] != 0.0 or ef[L.EF_R_FLEX] != 0.0
     flex = _hermite(QUADRATURE_NODES) if uses_flex else one
-    pm, pi = c["maltreatment_share"], c["inflammation_share"]
-    m, i, zs, zf = np.meshgrid([0.0, 1.0], [0.0, 1.0], sev[0], flex[0], indexing="ij")
-    wm, wi, ws, wf = np.meshgrid([1 - pm, pm], [1 - pi, pi], sev[1], flex[1], indexing="ij")
+    pm, pi, pc = cohort["maltreatment_share"], cohort["inflammation_share"], cohort["chronic_share"]
+    flag = [0.0, 1.0]
+    m, i, ch, zs, zf = np.meshgrid(flag, flag, flag, sev[0], flex[0], indexing="ij")
+    wm, wi, wc, ws, wf = np.meshgrid(
+        [1 - pm, pm], [1 - pi, pi], [1 - pc, pc], sev[1], flex[1], indexing="ij"
+    )
     return ReferencePopulation(
-        weight=(wm * wi * ws * wf).ravel(),
+        weight=(wm * wi * wc * ws * wf).ravel(),
         malt=m.ravel(),
         infl=i.ravel(),
+        chronic=ch.ravel(),
         z_sev=zs.ravel(),
         z_flex=zf.ravel(),
     )
 
 
-def _linear_response(
-    ef: np.ndarray, ref: ReferencePopulation, sev_sd: float, mono: float, psych: float
-) -> np.ndarray:
-    """sum(beta * x) at the reference points, without the failed-trials term."""
-    return (
-        ef[L.EF_B_MALT] * ref.malt
-        + ef[L.EF_B_INFL] * ref.infl * mono
-        + ef[L.EF_B_SEV] * sev_sd * ref.z_sev * psych
-        + ef[L.EF_B_FLEX] * ref.z_flex
-    )
+def _baseline_mods(ef: np.ndarray, ref: ReferencePopulation) -> np.ndarray:
+    """Patient modifiers of the baseline log-odds at the reference points (as the kernel)."""
+    return ef[L.EF_B_MALT] * ref.malt + ef[L.EF_B_FLEX] * ref.z_flex + ef[L.EF_B_CHRONIC] * ref.chronic
 
 
 @numba.njit(inline="always", cache=True)
@@ -219,7 +261,7 @@ def _solve_intercept(p, eta, weight):
 
 @numba.njit(cache=True)
 def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
-    """log c with sum_j w_j sum_k share_k surv**(c exp(lin_j + ln_hr_k)) == surv.
+    """log c with sum_j w_j sum_k share_k exp(log_s c exp(lin_j + ln_hr_k)) == surv.
 
     The left side falls strictly in log c; Newton inside the bracket [-30, 30].
     """
@@ -247,82 +289,173 @@ def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
 
 
 def _solve_relapse_multiplier(
-    surv: float, weights: np.ndarray, lin: np.ndarray, mix: list[tuple[float, float]]
+    surv: float,
+    log_base: float,
+    weights: np.ndarray,
+    lin: np.ndarray,
+    mix: list[tuple[float, float]],
 ) -> float:
-    """c with weighted mean over patients and mixture (share, ln HR) of surv**(c*HR) == surv."""
+    """c with the weighted mean over patients and mixture (share, ln HR) of
+    exp(log_base * c * HR) equal to surv (log_base: log baseline survival at that time)."""
     w = weights / weights.sum()
     shares = np.array([s for s, _ in mix])
     ln_hrs = np.array([h for _, h in mix])
-    return float(np.exp(_solve_log_multiplier(w, lin, shares, ln_hrs, np.log(surv), surv)))
+    return float(np.exp(_solve_log_multiplier(w, lin, shares, ln_hrs, log_base, surv)))
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """Population-mean baselines by failed trials, and the intercepts that realise them."""
+
+    nh_weeks: float
+    ctx_first: float
+    ctx_last: float
+    nh_response: np.ndarray  # (NF_MAX + 1,) natural-history response over nh_weeks
+    context: np.ndarray  # (NF_MAX + 1,) trial-context response of a new course
+    nhz: np.ndarray
+    ctxz: np.ndarray
+
+    def hazard(self, nf: int) -> float:
+        """Population-mean weekly natural-history hazard at nf failed trials."""
+        return -np.log1p(-self.nh_response[min(nf, L.NF_MAX)]) / self.nh_weeks
+
+    def comparator(self, nf: int, weeks: float) -> float:
+        """Response of a course's comparator arm by `weeks` (population mean)."""
+        c = self.context[min(nf, L.NF_MAX)]
+        span = self.ctx_last - self.ctx_first + 1.0
+        f = min(max(weeks - self.ctx_first + 1.0, 0.0) / span, 1.0)
+        return 1.0 - (1.0 - c) ** f * np.exp(-self.hazard(nf) * weeks)
+
+
+def baselines(scenario: Scenario, ef: np.ndarray, ref: ReferencePopulation) -> Baselines:
+    """Natural-history and trial-context baselines by failed trials (module doc)."""
+    par = scenario.params
+    b_fail = np.log(_v(par["effects"]["response_or_per_prior_failure"]))
+    nf = np.arange(L.NF_MAX + 1)
+    nh, ctx = par["natural_history"], par["trial_context"]
+    nh_p = _logistic(
+        _logit(_v(nh["response"])) + b_fail * (nf - _v(nh["source_prior_failures"]))
+    )
+    ctx_p = _logistic(
+        _logit(_v(ctx["response"])) + b_fail * (nf - _v(ctx["source_prior_failures"]))
+    )
+    eta = _baseline_mods(ef, ref)
+    nhz = np.array([_solve_intercept(p, eta, ref.weight) for p in nh_p])
+    ctxz = np.array([_solve_intercept(p, eta, ref.weight) for p in ctx_p])
+    return Baselines(
+        _v(nh["weeks"]), _v(ctx["first_week"]), _v(ctx["last_week"]), nh_p, ctx_p, nhz, ctxz
+    )
+
+
+def response_log_odds_ratio(t: dict, base: Baselines) -> float:
+    """ln OR of a treatment's response against its comparator's baseline.
+
+    A relative effect as reported (OR; RR and RD through the rate they imply at the
+    source population's comparator baseline); a single-arm rate against the comparator
+    baseline of its own source population.
+    """
+    weeks = _v(t["trial_weeks"])
+    p0 = base.comparator(int(_v(t["source_prior_failures"])), weeks)
+    if t["effect"] == "absolute":
+        return _logit(_v(t["response"])) - _logit(p0)
+    value = _v(t["response_effect"])
+    if t["measure"] == "OR":
+        return float(np.log(value))
+    p1 = p0 * value if t["measure"] == "RR" else p0 + value
+    p1 = min(max(p1, 1e-9), 1.0 - 1e-9)
+    return _logit(p1) - _logit(p0)
+
+
+def _used(scenario: Scenario) -> tuple[list[str], list[str]]:
+    """Treatments and maintenance options the scenario's arms use."""
+    used_t = {USUAL_CARE}
+    used_m = {"none"}
+    for a in scenario.arms:
+        p = scenario.pathways[a]
+        for step in p["steps"]:
+            used_t.update(step)
+            used_m.update(maintenance_for(p, step_key(step)))
+        used_m.update(maintenance_for(p, USUAL_CARE))
+    used_m.update(scenario.params["treatments"][t]["relapse_reference"] for t in used_t)
+    return sorted(used_t), sorted(used_m)
 
 
 def compile_inputs(scenario: Scenario) -> ModelInputs:
     """Compile a validated scenario into kernel arrays."""
-    used_t = sorted({t for a in scenario.arms for t in scenario.pathways[a]["steps"]})
-    used_m = sorted(
-        {"none"}
-        | {
-            m
-            for a in scenario.arms
-            for lst in scenario.pathways[a]["maintenance"].values()
-            for m in lst
-        }
-        | {scenario.params["treatments"][t]["relapse_reference"] for t in used_t}
-    )
+    par = scenario.params
+    used_t, used_m = _used(scenario)
     ef = _effects(scenario)
     mx = _maintenance_table(scenario, used_m)
-    unit = scenario.params["unit_costs"]
-    ref = reference_population(scenario, ef)
-    sev_sd = _v(scenario.params["cohort"]["severity_sd"])
+    ref = reference_population(_reference_cohort(), ef)
+    base = baselines(scenario, ef, ref)
+    eta_base = _baseline_mods(ef, ref)
     lin_relapse = ef[L.EF_R_MALT] * ref.malt + ef[L.EF_R_FLEX] * ref.z_flex
+    rb = {k: _v(p) for k, p in par["relapse_baseline"].items()}
+    rb_scale, rb_shape = rb["time_weeks"] / (-np.log1p(-rb["relapse"])) ** (1.0 / rb["shape"]), rb["shape"]
 
     tx = np.zeros((len(used_t), L.TX_NCOL))
     for k, name in enumerate(used_t):
-        t = scenario.params["treatments"][name]
-        v = {f: _v(p) for f, p in t.items() if isinstance(p, dict)}
-        mono, psych = float(t["monoaminergic"]), float(t["psychotherapy"])
-        eta = _linear_response(ef, ref, sev_sd, mono, psych)
-        alpha = _solve_intercept(v["response"], eta, ref.weight)
-        scale, shape = weibull_through(
-            v["relapse_t1"], v["relapse_p1"], v.get("relapse_t2"), v.get("relapse_p2")
-        )
-        rem_share = v["remission"] / v["response"]
-        t_cal = v.get("relapse_t2", v["relapse_t1"])
-        surv = float(np.exp(-((t_cal / scale) ** shape)))
+        t = par["treatments"][name]
+        v = {f: _v(p) for f, p in t.items() if isinstance(p, dict) and "value" in p}
+        ln_or = response_log_odds_ratio(t, base)
+        nf_src = int(v["source_prior_failures"])
+        weeks = v["trial_weeks"]
+        # responders in the treatment's source population, for its relapse hazard ratio
+        h_j = np.log1p(np.exp(base.nhz[nf_src] + eta_base)) / base.nh_weeks
+        c_j = _logistic(base.ctxz[nf_src] + eta_base)
+        span = base.ctx_last - base.ctx_first + 1.0
+        f = min(max(weeks - base.ctx_first + 1.0, 0.0) / span, 1.0)
+        q_j = (1.0 - c_j) ** f * np.exp(-h_j * weeks)
+        responders = ref.weight * _logistic(np.log1p(-q_j) - np.log(q_j) + ln_or)
+        t_last = v.get("relapse_t2", v["relapse_t1"])
+        p_last = v.get("relapse_p2", v["relapse_p1"])
+        log_base = -((t_last / rb_scale) ** rb_shape)
+        rem_share = v["remission_share"]
         mix = [(rem_share, 0.0), (1.0 - rem_share, ef[L.EF_R_RESID])]
-        if psych:
+        if t["psychotherapy"]:
             sg = ef[L.EF_SG_PROB]
             mix = [(s * (1.0 - sg), h) for s, h in mix] + [
                 (s * sg, h + ef[L.EF_R_SG]) for s, h in mix
             ]
-        responders = ref.weight / (1.0 + np.exp(-(alpha + eta)))
-        tx[k, L.TX_ALPHA] = alpha
+        ref_hr = mx[used_m.index(t["relapse_reference"]), L.MX_HR]
+        lin = lin_relapse + ef[L.EF_R_FAIL] * (nf_src - ef[L.EF_R_NF0]) + np.log(ref_hr)
+        tx[k, L.TX_LN_OR] = ln_or
         tx[k, L.TX_REM_SHARE] = rem_share
-        tx[k, L.TX_TRIAL_WEEKS] = v["trial_weeks"]
+        tx[k, L.TX_TRIAL_WEEKS] = weeks
         tx[k, L.TX_ONSET_FIRST] = v["onset_first_week"]
         tx[k, L.TX_ONSET_LAST] = v["onset_last_week"]
-        tx[k, L.TX_DROPOUT] = v["dropout"] / (1.0 - v["response"])
-        tx[k, L.TX_W_SCALE] = scale
-        tx[k, L.TX_W_SHAPE] = shape
-        tx[k, L.TX_REF_HR] = mx[used_m.index(t["relapse_reference"]), L.MX_HR]
-        tx[k, L.TX_REF_FAIL] = v["trial_prior_failures"]
-        tx[k, L.TX_MONO] = mono
-        tx[k, L.TX_PSYCH] = psych
-        tx[k, L.TX_COST_WEEK] = _weekly_cost(t, unit, v["sessions"], v["trial_weeks"])
+        tx[k, L.TX_DROPOUT] = v["dropout"]
+        tx[k, L.TX_RELAPSE_HR] = _solve_relapse_multiplier(
+            1.0 - p_last, log_base, responders, lin, mix
+        )
+        tx[k, L.TX_MONO] = float(t["monoaminergic"])
+        tx[k, L.TX_PSYCH] = float(t["psychotherapy"])
+        tx[k, L.TX_COUNTS] = float(t["counts_as_trial"])
+        tx[k, L.TX_COST_WEEK] = _weekly_cost(scenario, t, v["sessions"], weeks)
         tx[k, L.TX_DISUTILITY] = v["disutility"]
-        tx[k, L.TX_RELAPSE_C] = _solve_relapse_multiplier(surv, responders, lin_relapse, mix)
 
+    interactions = [
+        (
+            frozenset(i["components"]),
+            _v(i["excess_multiplier"]),
+            _v(i["relapse_hr"]),
+        )
+        for i in par["interactions"].values()
+    ]
     h = scenario.horizon_weeks
     pathways = {
-        a: compile_pathway(scenario.pathways[a], used_t, used_m, mx, h) for a in scenario.arms
+        a: compile_pathway(scenario.pathways[a], used_t, tx, used_m, mx, interactions, h)
+        for a in scenario.arms
     }
     weeks = np.arange(h + 1, dtype=np.float64)
-    cum_h = (weeks[None, :] / tx[:, L.TX_W_SCALE, None]) ** tx[:, L.TX_W_SHAPE, None]
+    cum_h = (weeks / rb_scale) ** rb_shape
     disc_q = discount_factors(scenario.discount_qalys, h)
     return ModelInputs(
         treatments=used_t,
         tx=tx,
         ef=ef,
+        nhz=base.nhz,
+        ctxz=base.ctxz,
         mort_h=weekly_mortality_hazard(scenario.life_table),
         cum_h=cum_h,
         disc_q=disc_q,

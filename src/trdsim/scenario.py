@@ -18,9 +18,17 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from trdsim.engine.layout import MAX_MAINTENANCE
+from trdsim.engine.layout import MAX_COMPONENTS, MAX_MAINTENANCE
 from trdsim.errors import MISSING, ScenarioError
-from trdsim.evidence import DISTRIBUTIONS, PARAM_FIELDS, is_param, life_tables, load_library
+from trdsim.pathways import USUAL_CARE, step_key
+from trdsim.evidence import (
+    DISTRIBUTIONS,
+    PARAM_FIELDS,
+    is_param,
+    life_tables,
+    load_library,
+    price_years,
+)
 
 # Kinds of parameter value and what each allows.
 KINDS = {
@@ -40,26 +48,34 @@ KINDS = {
 INTEGER_KINDS = ("weeks", "count")
 
 TREATMENT_PARAMS = {
-    "response": "prob_open",
-    "remission": "prob",
     "trial_weeks": "weeks",
     "onset_first_week": "weeks",
     "onset_last_week": "weeks",
     "dropout": "prob",
+    "remission_share": "prob",
     "relapse_t1": "positive",
     "relapse_p1": "prob_open",
-    "trial_prior_failures": "count",
+    "source_prior_failures": "count",
     "sessions": "nonneg",
     "disutility": "decrement",
 }
 TREATMENT_OPTIONAL_PARAMS = {
+    "response": "prob_open",  # effect = "absolute": single-arm rate in the source population
+    "response_effect": "real",  # effect = "relative": checked against its measure
     "relapse_t2": "positive",
     "relapse_p2": "prob_open",
-    "extra_sessions": "nonneg",
 }
-TREATMENT_TEXT = {"label": str, "resource": str, "relapse_reference": str}
-TREATMENT_OPTIONAL_TEXT = {"drug_per_week": str, "extra_resource": str}
-TREATMENT_FLAGS = ("monoaminergic", "psychotherapy")
+TREATMENT_TEXT = {"label": str, "relapse_reference": str, "effect": str, "outcome": str}
+TREATMENT_OPTIONAL_TEXT = {
+    "resource": str,
+    "drug_per_week": str,
+    "measure": str,
+    "comparator": str,
+    "source_setting": str,
+}
+TREATMENT_FLAGS = ("monoaminergic", "psychotherapy", "counts_as_trial")
+EFFECT_KINDS = ("relative", "absolute")
+MEASURES = ("OR", "RR", "RD")
 
 MAINTENANCE_PARAMS = {
     "relapse_hr": "ratio",
@@ -69,6 +85,10 @@ MAINTENANCE_PARAMS = {
 MAINTENANCE_OPTIONAL_PARAMS = {"relapse_hr_partial": "ratio"}
 MAINTENANCE_TEXT = {"label": str}
 MAINTENANCE_OPTIONAL_TEXT = {"resource": str, "drug_per_week": str}
+
+INTERACTION_PARAMS = {"excess_multiplier": "ratio", "relapse_hr": "ratio"}
+OUTCOME_TEXT = ("label", "kind", "scale", "threshold")
+OUTCOME_KINDS = ("response",)
 
 FIXED_SECTIONS = {
     "cohort": {
@@ -81,9 +101,11 @@ FIXED_SECTIONS = {
         "severity_sd": "nonneg",
         "maltreatment_share": "prob",
         "inflammation_share": "prob",
+        "chronic_share": "prob",
     },
     "effects": {
         "response_or_per_prior_failure": "ratio",
+        "response_or_chronic_episode": "ratio",
         "response_or_maltreatment": "ratio",
         "response_or_inflammation_monoaminergic": "ratio",
         "response_logodds_per_severity_point_psychotherapy": "real",
@@ -95,10 +117,30 @@ FIXED_SECTIONS = {
         "sudden_gain_probability": "prob",
         "relapse_hr_sudden_gain": "ratio",
     },
+    "natural_history": {
+        "response": "prob_open",
+        "weeks": "positive",
+        "source_prior_failures": "count",
+        "remission_share": "prob",
+        "deepening_weekly_hazard": "nonneg",
+    },
+    "trial_context": {
+        "response": "prob_open",
+        "first_week": "weeks",
+        "last_week": "weeks",
+        "source_prior_failures": "count",
+    },
+    "relapse_baseline": {
+        "time_weeks": "positive",
+        "relapse": "prob_open",
+        "shape": "positive",
+        "source_prior_failures": "count",
+    },
     "mortality": {"depressed_hr": "ratio"},
     "utilities": {"depressed": "utility", "response": "utility", "remission": "utility"},
 }
 PRODUCTIVITY = {"depressed_week": "cost", "response_week": "cost", "remission_week": "cost"}
+STATE_COSTS = {"depressed_week": "cost", "response_week": "cost", "remission_week": "cost"}
 
 SCENARIO_KEYS = {
     "base": str,
@@ -122,6 +164,8 @@ PATHWAY_KEYS = {
     "maintenance": dict,
     "on_relapse": str,
     "on_exhausted": str,
+    "start": str,
+    "note": str,
 }
 TOP_LEVEL = (
     "scenario",
@@ -129,10 +173,17 @@ TOP_LEVEL = (
     "pathways",
     "treatments",
     "maintenance",
+    "interactions",
+    "comparators",
+    "outcomes",
     "effects",
+    "natural_history",
+    "trial_context",
+    "relapse_baseline",
     "mortality",
     "utilities",
     "unit_costs",
+    "state_costs",
     "settings",
     "productivity",
     "care_system",
@@ -150,7 +201,8 @@ SERVICE_KEYS = ("label", "units", "patients_per_unit", "treatments")
 QUEUES = ("fifo", "severity")
 PERSPECTIVES = ("payer", "societal")
 ON_RELAPSE = ("advance", "retreat")
-ON_EXHAUSTED = ("none", "repeat_last", "restart")
+ON_EXHAUSTED = ("usual_care", "none", "repeat_last", "restart")
+PATHWAY_STARTS = ("failed_trials", "first")
 STARTS = ("trd", "diagnosis")
 
 
@@ -367,6 +419,7 @@ class _Builder:
                 for args in DISTRIBUTIONS.values():
                     for a in args:
                         p.pop(a, None)
+                p.pop("price_year", None)  # a new price is in the scenario's price year
                 p.update(dist="fixed", source=f"scenario {self.file}", verified="scenario")
                 p.update(node)
         else:
@@ -428,6 +481,7 @@ class _Builder:
             self.fail("scenario.setting", setting, f"must be one of {', '.join(sorted(settings))}")
         for k, typ in (("currency", str), ("price_year", int)):
             self.typed(settings[setting], f"settings.{setting}", k, typ)
+        self.check_price_year(f"settings.{setting}.price_year", settings[setting]["price_year"], setting)
 
         params: dict = {}
         for section, spec in FIXED_SECTIONS.items():
@@ -465,6 +519,29 @@ class _Builder:
             lib_uc, over_uc, f"unit_costs.{setting}", dict.fromkeys({**lib_uc, **over_uc}, "cost")
         )
         resources_known = params["unit_costs"]
+        # weekly background costs by clinical state, per setting
+        sc_raw = self.table(raw.get("state_costs", {}), "state_costs")
+        for name in sc_raw:
+            if name not in settings:
+                self.fail(f"state_costs.{name}", sc_raw[name], _suggest(name, settings))
+        over_sc = self.table(sc_raw.get(setting, {}), f"state_costs.{setting}")
+        self.check_keys(over_sc, f"state_costs.{setting}", STATE_COSTS)
+        lib_sc = lib["state_costs"].get(setting)
+        if lib_sc is None and len(over_sc) < len(STATE_COSTS):
+            self.fail(
+                f"state_costs.{setting}",
+                MISSING,
+                f"the library holds no state costs for setting '{setting}': give {', '.join(STATE_COSTS)}",
+            )
+        params["state_costs"] = self.merge_params(
+            lib_sc or {}, over_sc, f"state_costs.{setting}", STATE_COSTS
+        )
+        for section in ("unit_costs", "state_costs"):
+            for name, entry in params[section].items():
+                if "price_year" in entry:
+                    self.check_price_year(
+                        f"{section}.{setting}.{name}.price_year", entry["price_year"], setting
+                    )
 
         # maintenance first: treatments refer to it
         params["maintenance"] = self.entries(
@@ -499,8 +576,18 @@ class _Builder:
             TREATMENT_OPTIONAL_TEXT,
             TREATMENT_FLAGS,
         )
+        params["comparators"] = self.text_entries(
+            "comparators", lib["comparators"], raw, ("label",), ("note",)
+        )
+        params["outcomes"] = self.text_entries(
+            "outcomes", lib["outcomes"], raw, OUTCOME_TEXT, ("note",)
+        )
+        for name, o in params["outcomes"].items():
+            if o["kind"] not in OUTCOME_KINDS:
+                self.fail(f"outcomes.{name}.kind", o["kind"], f"must be one of {', '.join(OUTCOME_KINDS)}")
         for name, t in params["treatments"].items():
-            self.check_treatment(name, t, params["maintenance"], resources_known, setting)
+            self.check_treatment(name, t, params, resources_known, setting)
+        params["interactions"] = self.interactions(lib.get("interactions", {}), raw, params)
 
         perspective = s.get("perspective", "payer")
         if perspective not in PERSPECTIVES:
@@ -617,13 +704,96 @@ class _Builder:
             out[name] = entry
         return out
 
-    def check_treatment(self, name, t, maintenance, resources_known, setting) -> None:
-        key = f"treatments.{name}"
-        v = {k: p["value"] for k, p in t.items() if isinstance(p, dict)}
-        if v["remission"] > v["response"]:
+    def check_price_year(self, key: str, year: object, setting: str) -> None:
+        """A price year must be a year the setting's price index holds."""
+        years = price_years(setting)
+        if not years:
+            self.fail(key, year, f"setting '{setting}' has no price index (evidence/price_indices.csv)")
+        if not (isinstance(year, int) and not isinstance(year, bool) and year in years):
             self.fail(
-                f"{key}.remission", v["remission"], f"must not exceed response ({v['response']})"
+                key, year, f"must be a year of the {setting} price index, {years[0]}-{years[-1]}"
             )
+
+    def text_entries(self, section, lib_entries, raw, required, optional) -> dict:
+        """A table of named entries holding text fields only (comparators, outcomes)."""
+        over_all = self.table(raw.get(section, {}), section)
+        out = {}
+        for name in {**lib_entries, **over_all}:
+            key = f"{section}.{name}"
+            over = self.table(over_all.get(name, {}), key)
+            self.check_keys(over, key, (*required, *optional))
+            merged = {**lib_entries.get(name, {}), **over}
+            entry = {k: self.typed(merged, key, k, str) for k in required}
+            for k in optional:
+                if k in merged:
+                    entry[k] = self.typed(merged, key, k, str)
+            out[name] = entry
+        return out
+
+    def interactions(self, lib_entries: dict, raw: dict, params: dict) -> dict:
+        """Interactions of components given together: excess multiplier and relapse HR."""
+        over_all = self.table(raw.get("interactions", {}), "interactions")
+        out = {}
+        for name in {**lib_entries, **over_all}:
+            key = f"interactions.{name}"
+            over = self.table(over_all.get(name, {}), key)
+            self.check_keys(over, key, {**INTERACTION_PARAMS, "label": str, "components": list})
+            lib = lib_entries.get(name, {})
+            entry = self.merge_params(lib, over, key, INTERACTION_PARAMS)
+            merged = {**lib, **over}
+            entry["label"] = self.typed(merged, key, "label", str)
+            comps = self.typed(merged, key, "components", list)
+            if not 2 <= len(comps) <= MAX_COMPONENTS or len(set(comps)) != len(comps):
+                self.fail(
+                    f"{key}.components",
+                    comps,
+                    f"must list 2 to {MAX_COMPONENTS} different treatments given together",
+                )
+            for j, c in enumerate(comps):
+                if c not in params["treatments"]:
+                    self.unknown(f"{key}.components[{j}]", c, params["treatments"], "treatment")
+            entry["components"] = list(comps)
+            out[name] = entry
+        return out
+
+    def check_treatment(self, name, t, params, resources_known, setting) -> None:
+        key = f"treatments.{name}"
+        v = {k: p["value"] for k, p in t.items() if isinstance(p, dict) and "value" in p}
+        if t["effect"] not in EFFECT_KINDS:
+            self.fail(f"{key}.effect", t["effect"], f"must be one of {', '.join(EFFECT_KINDS)}")
+        if t["effect"] == "absolute":
+            if "response" not in v:
+                self.fail(
+                    f"{key}.response",
+                    MISSING,
+                    "required with effect = 'absolute': the single-arm response rate at trial_weeks",
+                )
+        else:
+            if "response_effect" not in v:
+                self.fail(
+                    f"{key}.response_effect",
+                    MISSING,
+                    "required with effect = 'relative': the effect as reported (with measure and comparator)",
+                )
+            measure = t.get("measure", MISSING)
+            if measure not in MEASURES:
+                self.fail(f"{key}.measure", measure, f"must be one of {', '.join(MEASURES)}")
+            e = v["response_effect"]
+            if measure in ("OR", "RR") and not e > 0:
+                self.fail(f"{key}.response_effect", e, f"must be a ratio greater than 0 ({measure})")
+            if measure == "RD" and not -1.0 < e < 1.0:
+                self.fail(f"{key}.response_effect", e, "must be a risk difference between -1 and 1")
+            comparator = t.get("comparator", MISSING)
+            if comparator is MISSING:
+                self.fail(
+                    f"{key}.comparator",
+                    MISSING,
+                    f"a relative effect needs its comparator; known: {', '.join(sorted(params['comparators']))}",
+                )
+            if comparator not in params["comparators"]:
+                self.unknown(f"{key}.comparator", comparator, params["comparators"], "comparator")
+        if t["outcome"] not in params["outcomes"]:
+            self.unknown(f"{key}.outcome", t["outcome"], params["outcomes"], "outcome definition")
         if v["onset_first_week"] > v["onset_last_week"]:
             self.fail(
                 f"{key}.onset_first_week",
@@ -635,12 +805,6 @@ class _Builder:
                 f"{key}.onset_last_week",
                 v["onset_last_week"],
                 f"must not exceed trial_weeks ({v['trial_weeks']})",
-            )
-        if v["dropout"] > 1.0 - v["response"]:
-            self.fail(
-                f"{key}.dropout",
-                v["dropout"],
-                f"must not exceed 1 - response ({1.0 - v['response']:.3f}): trial rates count dropouts as non-responders",
             )
         if ("relapse_t2" in v) != ("relapse_p2" in v):
             missing = "relapse_p2" if "relapse_t2" in v else "relapse_t2"
@@ -658,25 +822,21 @@ class _Builder:
                     v["relapse_p2"],
                     f"must be greater than relapse_p1 ({v['relapse_p1']})",
                 )
-        if t["relapse_reference"] not in maintenance:
+        if t["relapse_reference"] not in params["maintenance"]:
             self.fail(
                 f"{key}.relapse_reference",
                 t["relapse_reference"],
-                f"unknown maintenance; known: {', '.join(sorted(maintenance))}",
+                f"unknown maintenance; known: {', '.join(sorted(params['maintenance']))}",
             )
-        for rk in ("resource", "drug_per_week", "extra_resource"):
+        for rk in ("resource", "drug_per_week"):
             if rk in t and t[rk] not in resources_known:
                 self.fail(
                     f"{key}.{rk}",
                     t[rk],
                     f"unknown resource in unit_costs.{setting}; known: {', '.join(sorted(resources_known))}",
                 )
-        if ("extra_resource" in t) != ("extra_sessions" in t):
-            self.fail(
-                f"{key}.extra_resource",
-                t.get("extra_resource", MISSING),
-                "extra_resource and extra_sessions go together",
-            )
+        if v["sessions"] > 0 and "resource" not in t:
+            self.fail(f"{key}.resource", MISSING, "required when sessions > 0")
 
     def pathways(self, defaults: dict, raw: dict, params: dict) -> dict:
         over_all = self.table(raw.get("pathways", {}), "pathways")
@@ -686,21 +846,20 @@ class _Builder:
             over = self.table(over_all.get(name, {}), key)
             self.check_keys(over, key, PATHWAY_KEYS)
             p = {**copy.deepcopy(defaults.get(name, {})), **over}
-            steps = self.typed(p, key, "steps", list)
-            if not steps:
-                self.fail(f"{key}.steps", steps, "must list at least one treatment")
-            for i, st in enumerate(steps):
-                if st not in params["treatments"]:
-                    self.unknown(f"{key}.steps[{i}]", st, params["treatments"], "treatment")
+            steps = self.steps(self.typed(p, key, "steps", list), f"{key}.steps", params)
             label = self.typed(p, key, "label", str, required=False) or name
             rule = p.get("on_relapse", "advance")
             if rule not in ON_RELAPSE:
                 self.fail(f"{key}.on_relapse", rule, f"must be one of {', '.join(ON_RELAPSE)}")
-            ex = p.get("on_exhausted", "none")
+            ex = p.get("on_exhausted", "usual_care")
             if ex not in ON_EXHAUSTED:
                 self.fail(f"{key}.on_exhausted", ex, f"must be one of {', '.join(ON_EXHAUSTED)}")
+            begin = p.get("start", "failed_trials")
+            if begin not in PATHWAY_STARTS:
+                self.fail(f"{key}.start", begin, f"must be one of {', '.join(PATHWAY_STARTS)}")
             maint = self.table(p.get("maintenance", {"default": ["none"]}), f"{key}.maintenance")
-            self.check_keys(maint, f"{key}.maintenance", ["default", *params["treatments"]])
+            keys = ["default", USUAL_CARE, *(step_key(st) for st in steps)]
+            self.check_keys(maint, f"{key}.maintenance", keys)
             for k, lst in maint.items():
                 mk = f"{key}.maintenance.{k}"
                 if not isinstance(lst, list) or not lst or len(lst) > MAX_MAINTENANCE:
@@ -713,11 +872,36 @@ class _Builder:
             maint.setdefault("default", ["none"])
             out[name] = {
                 "label": label,
-                "steps": list(steps),
+                "steps": steps,
                 "maintenance": maint,
                 "on_relapse": rule,
                 "on_exhausted": ex,
+                "start": begin,
             }
+            if "note" in p:
+                out[name]["note"] = self.typed(p, key, "note", str)
+        return out
+
+    def steps(self, steps: list, key: str, params: dict) -> list[list[str]]:
+        """Steps as lists of components: a name is a one-component step."""
+        if not steps:
+            self.fail(key, steps, "must list at least one step")
+        out = []
+        for i, st in enumerate(steps):
+            comps = [st] if isinstance(st, str) else st
+            if not isinstance(comps, list) or not 1 <= len(comps) <= MAX_COMPONENTS:
+                self.fail(
+                    f"{key}[{i}]",
+                    st,
+                    f"must be a treatment or a list of 1 to {MAX_COMPONENTS} treatments given together",
+                )
+            for j, c in enumerate(comps):
+                where = f"{key}[{i}]" if isinstance(st, str) else f"{key}[{i}][{j}]"
+                if not isinstance(c, str) or c not in params["treatments"]:
+                    self.unknown(where, c, params["treatments"], "treatment")
+            if len(set(comps)) != len(comps):
+                self.fail(f"{key}[{i}]", st, "must not name a treatment twice")
+            out.append(list(comps))
         return out
 
     def finish(
@@ -759,11 +943,13 @@ class _Builder:
         if len(set(arms)) != len(arms):
             self.fail("scenario.arms", arms, "must not name a pathway twice")
         for a in arms:
-            if failed >= len(pathways[a]["steps"]):
+            n_steps = len(pathways[a]["steps"])
+            if pathways[a]["start"] == "failed_trials" and n_steps > 1 and failed >= n_steps:
                 self.fail(
                     "cohort.failed_trials",
                     failed,
-                    f"must be fewer than the {len(pathways[a]['steps'])} steps of pathway '{a}'",
+                    f"must be fewer than the {n_steps} steps of pathway '{a}' "
+                    "(or give the pathway start = \"first\")",
                 )
         patients = self.typed(s, "scenario", "patients", int)
         if patients < 1:

@@ -1,4 +1,4 @@
-"""The weekly individual-level kernel.
+"""The weekly individual-level kernel (clinical model v2).
 
 One function, `advance`, moves every patient of one arm from week `w0` to week `w1`.
 The full-horizon run calls it once (w0=0, w1=horizon); the care-system model can call
@@ -6,18 +6,34 @@ it one week at a time. Both give identical results because all state lives in th
 arrays passed in and every random number is a pure function of
 (seed, patient, week, purpose).
 
+Response is one hazard process. Every depressed patient has a natural-history hazard
+`hnh` (usual care; lower with more failed trials, a chronic episode, maltreatment),
+whatever else happens. A running component of a pathway step adds an excess hazard,
+spread evenly over its onset window, whose total over the course is
+X = ln(OR + (1 - OR) exp(-hnh T)): with it, the probability of response by the course's
+end T is the natural-history probability with the component's odds ratio applied.
+Components given together add their excess hazards (independent action: the chances of
+*not* responding multiply). A patient responds when the accumulated hazard passes an
+Exp(1) budget drawn when the depressive episode began -- the same law as weekly
+Bernoulli draws, with one random number per episode. An add-on with OR 1 therefore
+changes nothing, bit for bit.
+
 Order within a week (fixed):
   1. death (background by age and sex; x hazard ratio while depressed);
-  2. acute phase: the step's planned event (response, dropout, or failure at the end
-     of an adequate trial) happens when its week comes; a responder completes the
-     course; a failed step moves the patient to the next step;
-  3. follow-up: relapse hazard by weeks since the course ended (Weibull), times
-     patient modifiers and the active maintenance hazard ratios;
-Death and relapse use exponential budgets: an Exp(1) threshold drawn once (at entry,
-at the end of each course) against the accumulated hazard, which has the same law as
-weekly Bernoulli draws and needs no random number in ordinary weeks.
-  4. on relapse: back to acute care at the step the pathway's rule names;
-  5. costs and QALYs of the week, discounted, for the state after 2-4.
+  2. depressed: the week's response hazard (natural history + running components'
+     excess) against the response budget; on response the component with the largest
+     excess this week is the responsible one (natural history if none adds any), its
+     remission share decides remission; a step whose components have all ended
+     without response has failed -> the next step;
+     responders: a responder not in remission may deepen into remission;
+     the course of the responsible component ends -> the relapse clock starts;
+  3. follow-up: relapse hazard = baseline curve by weeks since the clock started x
+     the responsible component's hazard ratio x patient modifiers x active
+     maintenance hazard ratios;
+  4. on relapse: back to acute care at the step the pathway's rule names (a response
+     natural history produced returns to where the patient was);
+  5. costs (running components, maintenance, usual care, state costs) and QALYs of the
+     week, discounted, for the state after 2-4.
 """
 
 import math
@@ -28,44 +44,80 @@ import numpy as np
 from trdsim.engine import layout as L
 from trdsim.engine.rng import (
     P_DEATH,
+    P_DEEPEN,
     P_DROP_WEEK,
     P_DROPOUT,
-    P_ONSET,
-    P_OUTCOME,
     P_RELAPSE,
     P_REMISSION,
+    P_RESPONSE,
     P_SUDDEN_GAIN,
     uniform,
 )
 
 CHUNK = 2048  # patients per parallel work item; results do not depend on it
 _PER_WEEK = 1.0 / 52.0  # years per week (a multiply in the weekly loop, not a divide)
+K = L.MAX_COMPONENTS
 
 
 @numba.njit(inline="always", cache=True)
-def _response_probability(tx, t, ef, fails, malt, infl, sev, flex):
-    eta = (
-        tx[t, L.TX_ALPHA]
-        + ef[L.EF_B_FAIL] * (fails - tx[t, L.TX_REF_FAIL])
-        + ef[L.EF_B_MALT] * malt
-        + ef[L.EF_B_INFL] * infl * tx[t, L.TX_MONO]
-        + ef[L.EF_B_SEV] * (sev - ef[L.EF_SEV_MEAN]) * tx[t, L.TX_PSYCH]
-        + ef[L.EF_B_FLEX] * flex
-    )
-    return 1.0 / (1.0 + math.exp(-eta))
+def _exp_budget(seed, pid, week, purpose):
+    return -math.log(1.0 - uniform(seed, pid, week, purpose))
 
 
 @numba.njit(inline="always", cache=True)
-def _plan_step(seed, pid, week, tx, t, p):
-    """Draw what will happen on a step that starts in `week`: (event, week of step)."""
-    n_weeks = int(tx[t, L.TX_TRIAL_WEEKS])
-    if uniform(seed, pid, week, P_OUTCOME) < p:
-        first = int(tx[t, L.TX_ONSET_FIRST])
-        span = int(tx[t, L.TX_ONSET_LAST]) - first + 1
-        return L.EV_RESPOND, first + int(uniform(seed, pid, week, P_ONSET) * span)
-    if uniform(seed, pid, week, P_DROPOUT) < tx[t, L.TX_DROPOUT]:
-        return L.EV_DROPOUT, 1 + int(uniform(seed, pid, week, P_DROP_WEEK) * n_weeks)
-    return L.EV_FAIL, n_weeks
+def natural_hazard(nhz, nf, mods, nh_weeks):
+    """Weekly natural-history response hazard for a patient with `nf` failed trials.
+
+    The patient's response probability over `nh_weeks` is logistic(nhz[nf] + mods).
+    """
+    z = nhz[min(nf, nhz.shape[0] - 1)] + mods
+    # -ln(1 - logistic(z)) = ln(1 + e^z), written to stay finite for large z
+    return (z + math.log1p(math.exp(-z)) if z > 0.0 else math.log1p(math.exp(z))) / nh_weeks
+
+
+@numba.njit(inline="always", cache=True)
+def _softplus(z):
+    """ln(1 + e^z), finite for any z (= -ln(1 - logistic(z)))."""
+    return z + math.log1p(math.exp(-z)) if z > 0.0 else math.log1p(math.exp(z))
+
+
+@numba.njit(inline="always", cache=True)
+def _plan_step(seed, pid, key, s, comp, step_xmult, tx, ef, ctxz, nf, mods, h, sev, infl, i, xk, ek):
+    """Excess hazard per onset week and end week of each component of step `s` for patient i.
+
+    Slot MAX_COMPONENTS holds the trial-context (nonspecific) response of a new course,
+    given once per step over the context window: c = logistic(ctxz[nf] + mods). A
+    component's comparator then responds by its week T with p_c = 1 - (1 - c)^f e^{-hT}
+    (f: the share of the context window up to T); the component adds the cumulative
+    hazard that takes p_c to logistic(logit(p_c) + ln OR).
+    """
+    c = 1.0 / (1.0 + math.exp(-(ctxz[min(nf, ctxz.shape[0] - 1)] + mods)))
+    span_ctx = ef[L.EF_CTX_LAST] - ef[L.EF_CTX_FIRST] + 1.0
+    xk[i, K] = -math.log1p(-c) / span_ctx
+    ek[i, K] = int(ef[L.EF_CTX_LAST])
+    for k in range(K):
+        t = comp[s, k]
+        if t < 0:
+            xk[i, k] = 0.0
+            ek[i, k] = 0
+            continue
+        weeks = tx[t, L.TX_TRIAL_WEEKS]
+        ln_or = (
+            tx[t, L.TX_LN_OR]
+            + ef[L.EF_B_SEV] * (sev - ef[L.EF_SEV_MEAN]) * tx[t, L.TX_PSYCH]
+            + ef[L.EF_B_INFL] * infl * tx[t, L.TX_MONO]
+        )
+        # logit of the comparator's response by week T: ln((1 - q) / q), q = (1 - c)^f e^{-hT},
+        # f the share of the context window within the course
+        f = min(max(weeks - ef[L.EF_CTX_FIRST] + 1.0, 0.0) / span_ctx, 1.0)
+        q = (1.0 - c) ** f * math.exp(-h * weeks)
+        lc = math.log1p(-q) - math.log(q)
+        span = tx[t, L.TX_ONSET_LAST] - tx[t, L.TX_ONSET_FIRST] + 1.0
+        xk[i, k] = (_softplus(lc + ln_or) - _softplus(lc)) * step_xmult[s] / span
+        if uniform(seed, pid, key, P_DROPOUT + k) < tx[t, L.TX_DROPOUT]:
+            ek[i, k] = 1 + int(uniform(seed, pid, key, P_DROP_WEEK + k) * weeks)
+        else:
+            ek[i, k] = int(weeks)
 
 
 @numba.njit(inline="always", cache=True)
@@ -76,11 +128,19 @@ def _trace_state(cl, ph):
         return L.T_RESPONSE
     if cl == L.REMISSION:
         return L.T_REMISSION
-    if ph == L.OFF:
+    if ph == L.USUAL:
+        return L.T_USUAL
+    if ph == L.UNTREATED:
         return L.T_UNTREATED
     if ph == L.WAITING:
         return L.T_WAITING
     return L.T_ON_TREATMENT
+
+
+@numba.njit(inline="always", cache=True)
+def baseline_mods(ef, malt, flex, chronic):
+    """Patient modifiers of the natural-history (baseline) log-odds of response."""
+    return ef[L.EF_B_MALT] * malt + ef[L.EF_B_FLEX] * flex + ef[L.EF_B_CHRONIC] * chronic
 
 
 @numba.njit(parallel=True, cache=True)
@@ -96,18 +156,26 @@ def advance(
     malt,
     infl,
     flex,
+    chronic,
     entry_step,
     gate,
     # one arm's pathway
-    steps,
+    comp,
     n_steps,
+    step_xmult,
+    step_rhr,
+    step_counts,
     maint_hr,
     maint_cost,
     on_relapse,
     on_exhausted,
+    usual_cost,
+    usual_disutility,
     # parameters
     tx,
     ef,
+    nhz,
+    ctxz,
     mort_h,
     cum_h,
     qaly_weight,
@@ -117,13 +185,18 @@ def advance(
     phase,
     step,
     wk,
-    ev,
-    ev_wk,
+    cs,
+    rc,
     fails,
     gain,
+    hnh,
+    xk,
+    ek,
     rmult,
     death_budget,
+    resp_budget,
     relapse_budget,
+    deep_budget,
     # per-patient outputs (accumulated)
     cost,
     qaly,
@@ -145,12 +218,14 @@ def advance(
     n_chunks = (n + CHUNK - 1) // CHUNK
     n_tr = trace.shape[1]
     n_ages = mort_h.shape[1]
-    k_max = cum_h.shape[1] - 1
+    k_max = cum_h.shape[0] - 1
     # weekly constants in locals: the compiler cannot tell that `ef` is not written
     # through the output arrays, so it would otherwise reload them every week
     mort_hr = ef[L.EF_MORT_HR]
     u_dep, u_resp, u_rem = ef[L.EF_U_DEP], ef[L.EF_U_RESP], ef[L.EF_U_REM]
-    c_dep, c_resp, c_rem = ef[L.EF_PROD_DEP], ef[L.EF_PROD_RESP], ef[L.EF_PROD_REM]
+    c_dep, c_resp, c_rem = ef[L.EF_C_DEP], ef[L.EF_C_RESP], ef[L.EF_C_REM]
+    nh_weeks, nh_rem, deep_h = ef[L.EF_NH_WEEKS], ef[L.EF_NH_REM], ef[L.EF_DEEP_H]
+    r_resid = math.exp(ef[L.EF_R_RESID])
     part = np.zeros((n_chunks, w1 - w0, n_tr), dtype=np.int64)
     for c in numba.prange(n_chunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -164,20 +239,28 @@ def advance(
             ph = phase[i]
             st = step[i]
             wki = wk[i]
-            evi = ev[i]
-            evw = ev_wk[i]
+            csi = cs[i]
+            rci = rc[i]
             nf = fails[i]
             gn = gain[i]
+            h = hnh[i]
             rm = rmult[i]
             db = death_budget[i]
+            rsb = resp_budget[i]
             rb = relapse_budget[i]
+            dpb = deep_budget[i]
             co = cost[i]
             qa = qaly[i]
             wr = weeks_rem[i]
             fr = first_rem[i]
+            nrel = relapses[i]
+            frel = first_relapse[i]
+            ffu = first_fu[i]
+            mx_st = max_step[i]
             w_end = w1  # first week not lived in this call
             age_i = age[i]
             sex_i = sex[i]
+            mods = baseline_mods(ef, malt[i], flex[i], chronic[i])
             # the trace is kept as changes: +1 for the state held at the start of the
             # call, then -1/+1 in the week the state changes; summed over weeks at the end
             ts = _trace_state(cl, ph)
@@ -188,34 +271,15 @@ def advance(
                 w_end = w0
             for w in range(w0 if cl != L.DEAD else w1, w1):
                 ww = w - w0
-                if ph == L.OFF:
-                    # pathway exhausted: nothing but death can change, so the remaining
-                    # weeks run in a tight loop (same arithmetic, same order as below)
-                    for w2 in range(w, w1):
-                        h = mort_h[
-                            np.uint64(sex_i),
-                            np.uint64(min(int(age_i + w2 * _PER_WEEK), n_ages - 1)),
-                        ]
-                        db -= h * mort_hr
-                        if db <= 0.0:
-                            cl = L.DEAD
-                            death_week[i] = w2
-                            part[c, w2 - w0, ts] -= 1
-                            part[c, w2 - w0, L.T_DEAD] += 1
-                            w_end = w2
-                            break
-                        co += c_dep * disc_c[np.uint64(w2)]
-                        qa += u_dep * qaly_weight[np.uint64(w2)]
-                    break
                 cl_before = cl
                 ph_before = ph
                 # 1. death: the patient dies once the accumulated hazard exceeds an
                 # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
                 # draw with p = 1 - exp(-h), without a random number every week
-                h = mort_h[np.uint64(sex_i), np.uint64(min(int(age_i + w * _PER_WEEK), n_ages - 1))]
+                hd = mort_h[np.uint64(sex_i), np.uint64(min(int(age_i + w * _PER_WEEK), n_ages - 1))]
                 if cl == L.DEPRESSED:
-                    h *= mort_hr
-                db -= h
+                    hd *= mort_hr
+                db -= hd
                 if db <= 0.0:
                     cl = L.DEAD
                     death_week[i] = w
@@ -225,65 +289,125 @@ def advance(
                     break
                 restart = False  # the patient (re)starts a step this week
                 advance_step = False
-                # 2. acute phase and course completion
-                if ph == L.ACUTE or ph == L.COURSE:
-                    t = steps[st]
+                start_fu = False
+                on_step = st < n_steps and (
+                    ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP
+                )
+                if on_step or ph == L.WAITING:
                     wki += 1
-                    if ph == L.ACUTE and wki == evw:
-                        if evi == L.EV_RESPOND:
-                            if uniform(seed, pid, w, P_REMISSION) < tx[t, L.TX_REM_SHARE]:
-                                cl = L.REMISSION
-                            else:
-                                cl = L.RESPONSE
-                            gn = 0
+                # 2. depressed: natural history plus the running components' excess
+                if cl == L.DEPRESSED:
+                    hz = h
+                    best = L.NATURAL
+                    bestx = 0.0
+                    if ph == L.ACUTE:
+                        if ef[L.EF_CTX_FIRST] <= wki <= ef[L.EF_CTX_LAST]:
+                            hz += xk[i, K]
+                        best = 0  # a response on a course is the course's unless a component adds more
+                        for k in range(K):
+                            if comp[st, k] < 0:
+                                break
+                            t = comp[st, k]
                             if (
-                                tx[t, L.TX_PSYCH] > 0.0
-                                and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]
+                                wki <= ek[i, k]
+                                and tx[t, L.TX_ONSET_FIRST] <= wki <= tx[t, L.TX_ONSET_LAST]
                             ):
-                                gn = 1
-                            ph = L.COURSE
+                                hz += xk[i, k]
+                                if xk[i, k] > bestx:
+                                    best = k
+                                    bestx = xk[i, k]
+                    if hz > 0.0:
+                        rsb -= hz
+                    if rsb <= 0.0:
+                        if best == L.NATURAL:
+                            share = nh_rem
+                            psych = 0.0
                         else:
-                            nf += 1
+                            t = comp[st, best]
+                            share = tx[t, L.TX_REM_SHARE]
+                            psych = tx[t, L.TX_PSYCH]
+                        if uniform(seed, pid, w, P_REMISSION) < share:
+                            cl = L.REMISSION
+                        else:
+                            cl = L.RESPONSE
+                            dpb = _exp_budget(seed, pid, w, P_DEEPEN)
+                        gn = 0
+                        if psych > 0.0 and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
+                            gn = 1
+                        rci = best
+                        if best == L.NATURAL or not on_step:
+                            start_fu = True
+                        elif wki >= ek[i, best]:
+                            start_fu = True
+                        else:
+                            ph = L.COURSE
+                            csi = ek[i, best]
+                        if ph == L.WAITING:
+                            # a natural response ends the wait: no step was started
+                            wki = 0
+                    elif ph == L.ACUTE:
+                        end = 0
+                        for k in range(K):
+                            if comp[st, k] < 0:
+                                break
+                            if ek[i, k] > end:
+                                end = ek[i, k]
+                        if wki >= end:
+                            if step_counts[st] > 0:
+                                nf += 1
+                                h = natural_hazard(nhz, nf, mods, nh_weeks)
                             advance_step = True
-                    if ph == L.COURSE and wki >= int(tx[t, L.TX_TRIAL_WEEKS]):
-                        # course complete: relapse clock starts, maintenance begins
-                        ph = L.FOLLOWUP
-                        wki = 0
-                        if first_fu[i] < 0:
-                            first_fu[i] = w
-                        lin = (
-                            ef[L.EF_R_FAIL] * (nf - tx[t, L.TX_REF_FAIL])
-                            + ef[L.EF_R_MALT] * malt[i]
-                            + ef[L.EF_R_FLEX] * flex[i]
-                            + ef[L.EF_R_SG] * gn
-                        )
-                        if cl == L.RESPONSE:
-                            lin += ef[L.EF_R_RESID]
-                        rm = tx[t, L.TX_RELAPSE_C] * math.exp(lin) / tx[t, L.TX_REF_HR]
-                        rb = -math.log(1.0 - uniform(seed, pid, w, P_RELAPSE))
+                    elif ph == L.WAITING:
+                        restart = True  # still wants the step in `st`; the gate decides
+                else:
+                    # responders: a partial response may deepen into remission
+                    if cl == L.RESPONSE:
+                        dpb -= deep_h
+                        if dpb <= 0.0:
+                            cl = L.REMISSION
+                            if ph == L.FOLLOWUP:
+                                rm /= r_resid
+                    if ph == L.COURSE and wki >= csi:
+                        start_fu = True
+                if start_fu:
+                    # the responsible component's course has ended: the relapse clock starts
+                    ph = L.FOLLOWUP
+                    csi = wki
+                    if ffu < 0:
+                        ffu = w
+                    lin = (
+                        ef[L.EF_R_FAIL] * (nf - ef[L.EF_R_NF0])
+                        + ef[L.EF_R_MALT] * malt[i]
+                        + ef[L.EF_R_FLEX] * flex[i]
+                        + ef[L.EF_R_SG] * gn
+                    )
+                    rm = math.exp(lin)
+                    if cl == L.RESPONSE:
+                        rm *= r_resid
+                    if rci != L.NATURAL:
+                        rm *= tx[comp[st, rci], L.TX_RELAPSE_HR] * step_rhr[st]
+                    rb = _exp_budget(seed, pid, w, P_RELAPSE)
                 # 3. relapse in follow-up
                 elif ph == L.FOLLOWUP:
-                    t = steps[st]
-                    wki += 1
-                    # maintenance active this week (tabulated by step and week since the
-                    # course) and this week's Weibull hazard (tabulated cumulative)
-                    k_wk = min(int(wki), k_max)
+                    fw = wki - csi
+                    k_wk = min(fw, k_max)
                     uk = np.uint64(k_wk)
-                    ut = np.uint64(t)
-                    m = rm * maint_hr[np.uint64(st), uk, np.uint64(1 if cl == L.RESPONSE else 0)]
-                    rb -= m * (cum_h[ut, uk] - cum_h[ut, uk - np.uint64(1)])
+                    row = st if (rci != L.NATURAL and st < n_steps) else n_steps
+                    m = rm * maint_hr[np.uint64(row), uk, np.uint64(1 if cl == L.RESPONSE else 0)]
+                    rb -= m * (cum_h[uk] - cum_h[uk - np.uint64(1)])
                     if rb <= 0.0:
                         # 4. relapse: the pathway's rule says where care resumes
                         cl = L.DEPRESSED
-                        relapses[i] += 1
-                        if first_relapse[i] < 0:
-                            first_relapse[i] = w
-                        if on_relapse == L.RELAPSE_ADVANCE:
+                        nrel += 1
+                        if frel < 0:
+                            frel = w
+                        rsb = _exp_budget(seed, pid, w, P_RESPONSE)
+                        if rci == L.NATURAL or st >= n_steps:
+                            restart = True  # back to where the patient was
+                        elif on_relapse == L.RELAPSE_ADVANCE:
                             advance_step = True
                         else:
                             restart = True
-                elif ph == L.WAITING:
-                    restart = True  # still wants the step in `st`; the gate decides
                 if advance_step:
                     st += 1
                     restart = True
@@ -294,18 +418,15 @@ def advance(
                         elif on_exhausted == L.EXHAUSTED_RESTART:
                             st = entry_step[i]
                         else:
-                            st = n_steps - 1
-                            ph = L.OFF
+                            st = n_steps
+                            ph = L.UNTREATED if on_exhausted == L.EXHAUSTED_NONE else L.USUAL
+                            wki = 0
                             restart = False
                     if restart and g == L.GATE_PROBE:
                         # undo the week: the caller decides whether the step can start
                         requested[i] = 1
                         req_step[i] = st
                         part[c, 0, ts0] -= 1
-                        if ph_before == L.FOLLOWUP:
-                            relapses[i] -= 1  # the relapse that led here is redone later
-                            if first_relapse[i] == w:
-                                first_relapse[i] = -1
                         undo = True
                         break
                     if restart and g == L.GATE_WAIT:
@@ -313,15 +434,16 @@ def advance(
                         wki = 0
                         restart = False
                     if restart:
-                        t = steps[st]
-                        p = _response_probability(tx, t, ef, nf, malt[i], infl[i], sev[i], flex[i])
-                        # the entry step's outcome is keyed to week -1, wherever it starts
-                        key = w if max_step[i] > 0 else -1
-                        evi, evw = _plan_step(seed, pid, key, tx, t, p)
+                        # the entry step's plan is keyed to week -1, wherever it starts
+                        key = w if mx_st > 0 else -1
+                        _plan_step(
+                            seed, pid, key, st, comp, step_xmult, tx, ef, ctxz, nf, mods, h,
+                            sev[i], infl[i], i, xk, ek,
+                        )
                         ph = L.ACUTE
                         wki = 0
-                        if st + 1 > max_step[i]:
-                            max_step[i] = st + 1
+                        if st + 1 > mx_st:
+                            mx_st = st + 1
                 # 5. costs and QALYs of the week
                 u = u_dep
                 wc = c_dep
@@ -334,12 +456,20 @@ def advance(
                     wr += 1
                     if fr < 0:
                         fr = w
-                if ph == L.ACUTE or ph == L.COURSE:
-                    ut = np.uint64(steps[np.uint64(st)])
-                    wc += tx[ut, L.TX_COST_WEEK]
-                    u -= tx[ut, L.TX_DISUTILITY]
-                elif ph == L.FOLLOWUP:
-                    wc += maint_cost[np.uint64(st), np.uint64(min(int(wki), k_max))]
+                if st < n_steps and (ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP):
+                    for k in range(K):
+                        t = comp[st, k]
+                        if t < 0:
+                            break
+                        if wki <= ek[i, k]:
+                            wc += tx[t, L.TX_COST_WEEK]
+                            u -= tx[t, L.TX_DISUTILITY]
+                elif ph == L.USUAL or ph == L.WAITING:
+                    wc += usual_cost
+                    u -= usual_disutility
+                if ph == L.FOLLOWUP:
+                    row = st if (rci != L.NATURAL and st < n_steps) else n_steps
+                    wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, k_max))]
                 co += wc * disc_c[np.uint64(w)]
                 qa += u * qaly_weight[np.uint64(w)]
                 if cl != cl_before or ph != ph_before:
@@ -354,18 +484,25 @@ def advance(
             phase[i] = ph
             step[i] = st
             wk[i] = wki
-            ev[i] = evi
-            ev_wk[i] = evw
+            cs[i] = csi
+            rc[i] = rci
             fails[i] = nf
             gain[i] = gn
+            hnh[i] = h
             rmult[i] = rm
             death_budget[i] = db
+            resp_budget[i] = rsb
             relapse_budget[i] = rb
+            deep_budget[i] = dpb
             cost[i] = co
             qaly[i] = qa
             weeks_alive[i] += w_end - w0
             weeks_rem[i] = wr
             first_rem[i] = fr
+            relapses[i] = nrel
+            first_relapse[i] = frel
+            first_fu[i] = ffu
+            max_step[i] = mx_st
     running = np.zeros(n_tr, dtype=np.int64)
     for ww in range(w1 - w0):
         for c in range(n_chunks):
@@ -383,31 +520,43 @@ def start(
     malt,
     infl,
     flex,
+    chronic,
     entry_step,
-    steps,
+    comp,
+    step_xmult,
     tx,
     ef,
+    nhz,
+    ctxz,
     clin,
     phase,
     step,
     wk,
-    ev,
-    ev_wk,
     fails,
+    hnh,
+    xk,
+    ek,
     max_step,
     death_budget,
+    resp_budget,
 ):
-    """Put every patient on their entry step, depressed, with the step's outcome drawn."""
+    """Put every patient on their entry step, depressed, with the step's plan drawn."""
     n = sev.shape[0]
     for i in numba.prange(n):
         pid = pid0 + i
-        t = steps[entry_step[i]]
-        p = _response_probability(tx, t, ef, fails[i], malt[i], infl[i], sev[i], flex[i])
-        ev[i], ev_wk[i] = _plan_step(seed, pid, -1, tx, t, p)
+        s = entry_step[i]
+        mods = baseline_mods(ef, malt[i], flex[i], chronic[i])
+        h = natural_hazard(nhz, fails[i], mods, ef[L.EF_NH_WEEKS])
+        hnh[i] = h
         clin[i] = L.DEPRESSED
+        step[i] = s
         phase[i] = L.ACUTE
-        step[i] = entry_step[i]
+        _plan_step(
+            seed, pid, -1, s, comp, step_xmult, tx, ef, ctxz, fails[i], mods, h, sev[i], infl[i],
+            i, xk, ek,
+        )  # fmt: skip
         # -1: week 0 is the entry step's first week, as the start week is for later steps
         wk[i] = -1
-        max_step[i] = entry_step[i] + 1
-        death_budget[i] = -math.log(1.0 - uniform(seed, pid, -1, P_DEATH))
+        max_step[i] = s + 1
+        death_budget[i] = _exp_budget(seed, pid, -1, P_DEATH)
+        resp_budget[i] = _exp_budget(seed, pid, -1, P_RESPONSE)

@@ -10,11 +10,12 @@ REMISSION = 2
 DEAD = 3
 
 # Treatment phase
-ACUTE = 0  # depressed, on a pathway step
-COURSE = 1  # responded, completing the acute course
-FOLLOWUP = 2  # after the course; maintenance active for its duration
-OFF = 3  # pathway exhausted, no active treatment
+ACUTE = 0  # depressed, on a pathway step whose components are running
+COURSE = 1  # responded; the component that produced the response is still running
+FOLLOWUP = 2  # relapse clock running; maintenance active for its duration
+USUAL = 3  # usual care (a usual-care step, or after the pathway): natural history only
 WAITING = 4  # depressed, waiting for a service to start the step in `step`
+UNTREATED = 5  # after the pathway with on_exhausted = "none": natural history, no care
 
 # Gate: what a one-week call may do for a patient (the care-system model's capacity)
 GATE_SKIP = -1  # not in the system this week (not yet referred): left untouched
@@ -22,44 +23,42 @@ GATE_PROBE = 0  # run the week, but if it would start a step, undo the week and 
 GATE_OPEN = 1  # run the week; steps start when due (the only gate outside capacity)
 GATE_WAIT = 2  # run the week; a step due to start is not started: the patient waits
 
-# Planned outcome of a step (drawn when the step starts)
-EV_RESPOND = 0
-EV_DROPOUT = 1
-EV_FAIL = 2
-
 # Trace states (columns of the week x state count table)
 TRACE_STATES = (
     "on_treatment_depressed",
-    "untreated_depressed",
+    "usual_care_depressed",
     "response",
     "remission",
     "dead",
     "waiting_depressed",
+    "untreated_depressed",
 )
 T_ON_TREATMENT = 0
-T_UNTREATED = 1
+T_USUAL = 1
 T_RESPONSE = 2
 T_REMISSION = 3
 T_DEAD = 4
 T_WAITING = 5
+T_UNTREATED = 6
 
-# Treatment table columns
-TX_ALPHA = 0  # individual-level logit intercept of response (calibrated)
+# Components of one pathway step (treatments given together)
+MAX_COMPONENTS = 3
+NATURAL = -1  # "responsible component" of a response natural history produced off a course
+
+# Treatment table columns (one row per library treatment a scenario uses)
+TX_LN_OR = 0  # ln odds ratio of response vs the usual-care baseline at TX_TRIAL_WEEKS
 TX_REM_SHARE = 1  # remission among responders
-TX_TRIAL_WEEKS = 2
-TX_ONSET_FIRST = 3
+TX_TRIAL_WEEKS = 2  # course length; the effect's time point
+TX_ONSET_FIRST = 3  # window of weeks in which the excess response hazard acts
 TX_ONSET_LAST = 4
-TX_DROPOUT = 5  # over the trial, as a share of all patients
-TX_W_SCALE = 6  # Weibull scale (weeks) of relapse after the course
-TX_W_SHAPE = 7
-TX_REF_HR = 8  # relapse HR of the maintenance the curve was measured under
-TX_REF_FAIL = 9  # failed trials in the source population
-TX_MONO = 10
-TX_PSYCH = 11
-TX_COST_WEEK = 12
-TX_DISUTILITY = 13
-TX_RELAPSE_C = 14  # relapse multiplier that keeps the curve the population average
-TX_NCOL = 15
+TX_DROPOUT = 5  # share of starters who stop the component for intolerance
+TX_RELAPSE_HR = 6  # relapse hazard ratio of its responders vs the baseline curve
+TX_MONO = 7
+TX_PSYCH = 8
+TX_COUNTS = 9  # 1 if failing it counts as a failed adequate trial
+TX_COST_WEEK = 10
+TX_DISUTILITY = 11
+TX_NCOL = 12
 
 # Maintenance table columns
 MX_HR = 0
@@ -70,12 +69,12 @@ MX_NCOL = 4
 MAX_MAINTENANCE = 3  # components per step
 
 # Effects vector
-EF_B_FAIL = 0  # ln OR of response per failed trial
-EF_B_MALT = 1
-EF_B_INFL = 2
-EF_B_SEV = 3  # log-odds per severity point above the cohort mean (psychotherapy)
-EF_B_FLEX = 4
-EF_R_FAIL = 5  # ln HR of relapse per failed trial
+EF_B_MALT = 0  # ln OR of response (baseline) with childhood maltreatment
+EF_B_INFL = 1  # ln OR of a monoaminergic component's effect with raised CRP
+EF_B_SEV = 2  # log-odds per severity point above the reference mean (psychotherapy effect)
+EF_B_FLEX = 3  # ln OR of response (baseline) per SD of psychological flexibility
+EF_B_CHRONIC = 4  # ln OR of response (baseline) with a chronic episode (>= 2 years)
+EF_R_FAIL = 5  # ln HR of relapse per failed trial (vs the baseline curve's population)
 EF_R_RESID = 6
 EF_R_MALT = 7
 EF_R_FLEX = 8
@@ -85,15 +84,24 @@ EF_MORT_HR = 11
 EF_U_DEP = 12
 EF_U_RESP = 13
 EF_U_REM = 14
-EF_SEV_MEAN = 15
-EF_PROD_DEP = 16  # productivity loss per week by state (societal perspective)
-EF_PROD_RESP = 17
-EF_PROD_REM = 18
-EF_NCOL = 19
+EF_SEV_MEAN = 15  # reference severity (effects are centred on the evidence's population)
+EF_C_DEP = 16  # weekly cost by clinical state: health-care state costs (+ productivity)
+EF_C_RESP = 17
+EF_C_REM = 18
+EF_NH_WEEKS = 19  # period of the natural-history response probability
+EF_NH_REM = 20  # remission among natural-history responders
+EF_DEEP_H = 21  # weekly hazard of a responder deepening into remission
+EF_R_NF0 = 22  # failed trials of the baseline relapse curve's population
+EF_CTX_FIRST = 23  # weeks of a course in which the trial-context response arises
+EF_CTX_LAST = 24
+EF_NCOL = 25
+
+NF_MAX = 15  # failed trials beyond this share the last natural-history intercept
 
 # Pathway rules
 RELAPSE_ADVANCE = 0
 RELAPSE_RETREAT = 1
-EXHAUSTED_NONE = 0
-EXHAUSTED_REPEAT_LAST = 1
-EXHAUSTED_RESTART = 2
+EXHAUSTED_USUAL_CARE = 0
+EXHAUSTED_NONE = 1
+EXHAUSTED_REPEAT_LAST = 2
+EXHAUSTED_RESTART = 3

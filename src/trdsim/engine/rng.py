@@ -21,19 +21,20 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 # Purposes: one stream per kind of decision. Never renumber: it changes results.
 P_DEATH = 1
-P_OUTCOME = 2  # responder or not, at step start
-P_ONSET = 3  # week of response within the onset window
-P_DROPOUT = 4  # dropout among non-responders
-P_DROP_WEEK = 5
+P_RESPONSE = 2  # Exp(1) response budget, drawn when a depressive episode starts
 P_REMISSION = 6
 P_SUDDEN_GAIN = 7
 P_RELAPSE = 8
+P_DEEPEN = 9  # Exp(1) budget of a responder deepening into remission
+P_DROPOUT = 10  # + component slot: does the component stop for intolerance
+P_DROP_WEEK = 13  # + component slot: the week it stops
 P_AGE = 20  # cohort attributes; +k for the k-th rejection attempt
 P_SEX = 40
 P_SEVERITY = 41
 P_MALTREATMENT = 43
 P_INFLAMMATION = 44
 P_FLEXIBILITY = 45
+P_CHRONIC = 46
 
 
 @numba.njit(inline="always", cache=True)

@@ -34,14 +34,19 @@ class ArmRun:
     clin: np.ndarray = field(init=False)
     phase: np.ndarray = field(init=False)
     step: np.ndarray = field(init=False)
-    wk: np.ndarray = field(init=False)
-    ev: np.ndarray = field(init=False)
-    ev_wk: np.ndarray = field(init=False)
+    wk: np.ndarray = field(init=False)  # weeks since the step started
+    cs: np.ndarray = field(init=False)  # week of the step at which the relapse clock started
+    rc: np.ndarray = field(init=False)  # component slot that produced the response (-1 natural)
     fails: np.ndarray = field(init=False)
     gain: np.ndarray = field(init=False)
+    hnh: np.ndarray = field(init=False)  # natural-history weekly response hazard
+    xk: np.ndarray = field(init=False)  # (n, components + 1) excess hazard per onset week
+    ek: np.ndarray = field(init=False)  # (n, components + 1) week each component ends
     rmult: np.ndarray = field(init=False)
     death_budget: np.ndarray = field(init=False)
+    resp_budget: np.ndarray = field(init=False)
     relapse_budget: np.ndarray = field(init=False)
+    deep_budget: np.ndarray = field(init=False)
     # outputs
     cost: np.ndarray = field(init=False)
     qaly: np.ndarray = field(init=False)
@@ -61,13 +66,17 @@ class ArmRun:
 
     def __post_init__(self) -> None:
         n = len(self.cohort)
-        last = self.pathway.n_steps - 1
-        self.entry_step = np.minimum(self.cohort.failed_trials, last).astype(np.int8)
+        p = self.pathway
+        self.entry_step = p.entry_steps(self.cohort.failed_trials)
         self.clin, self.phase, self.step = _z(n, np.int8), _z(n, np.int8), _z(n, np.int8)
-        self.wk, self.ev, self.ev_wk = _z(n, np.int16), _z(n, np.int8), _z(n, np.int16)
+        self.wk, self.cs, self.rc = _z(n, np.int16), _z(n, np.int16), _z(n, np.int8, L.NATURAL)
         self.fails = self.cohort.failed_trials.copy()
-        self.gain, self.rmult = _z(n, np.int8), _z(n, np.float64)
-        self.death_budget, self.relapse_budget = _z(n, np.float64), _z(n, np.float64)
+        self.gain, self.rmult, self.hnh = _z(n, np.int8), _z(n, np.float64), _z(n, np.float64)
+        # one slot per component, and one for the course's trial-context response
+        self.xk = np.zeros((n, L.MAX_COMPONENTS + 1), dtype=np.float64)
+        self.ek = np.zeros((n, L.MAX_COMPONENTS + 1), dtype=np.int16)
+        self.death_budget, self.resp_budget = _z(n, np.float64), _z(n, np.float64)
+        self.relapse_budget, self.deep_budget = _z(n, np.float64), _z(n, np.float64)
         self.cost, self.qaly = _z(n, np.float64), _z(n, np.float64)
         self.weeks_alive, self.weeks_remission = _z(n, np.int16), _z(n, np.int16)
         self.first_remission, self.first_followup = _z(n, np.int16, -1), _z(n, np.int16, -1)
@@ -76,18 +85,19 @@ class ArmRun:
         self.trace = np.zeros((len(self.inputs.disc_q), len(L.TRACE_STATES)), dtype=np.int64)
         self.gate = _z(n, np.int8, L.GATE_OPEN)
         self.requested, self.req_step = _z(n, np.int8), _z(n, np.int8, -1)
-        c, p = self.cohort, self.pathway
+        c, x = self.cohort, self.inputs
         kernel.start(
             self.seed, c.pid0, c.severity, c.maltreatment, c.inflammation, c.flexibility,
-            self.entry_step, p.steps, self.inputs.tx, self.inputs.ef,
-            self.clin, self.phase, self.step, self.wk, self.ev, self.ev_wk, self.fails, self.max_step,
-            self.death_budget,
+            c.chronic, self.entry_step, p.comp, p.step_xmult, x.tx, x.ef, x.nhz, x.ctxz,
+            self.clin, self.phase, self.step, self.wk, self.fails, self.hnh, self.xk, self.ek,
+            self.max_step, self.death_budget, self.resp_budget,
         )  # fmt: skip
         if self.queued:
-            # nobody has started: each waits for the entry step, whose outcome is drawn
+            # nobody has started: each waits for the entry step, whose plan is drawn
             # when it starts (keyed as start() keys it, so an open gate changes nothing)
-            self.phase[:] = L.WAITING
-            self.max_step[:] = 0
+            waits = self.phase == L.ACUTE
+            self.phase[waits] = L.WAITING
+            self.max_step[waits] = 0
 
     def advance(self, w0: int, w1: int) -> None:
         """Simulate weeks w0 .. w1 - 1 for every patient, as `gate` allows.
@@ -102,12 +112,15 @@ class ArmRun:
             raise ValueError("a probing gate works one week at a time")
         kernel.advance(
             w0, w1, self.seed, c.pid0,
-            c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, self.entry_step,
-            self.gate,
-            p.steps, p.n_steps, p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted,
-            x.tx, x.ef, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
-            self.clin, self.phase, self.step, self.wk, self.ev, self.ev_wk, self.fails, self.gain, self.rmult,
-            self.death_budget, self.relapse_budget,
+            c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, c.chronic,
+            self.entry_step, self.gate,
+            p.comp, p.n_steps, p.step_xmult, p.step_rhr, p.step_counts,
+            p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted, p.usual_cost,
+            p.usual_disutility,
+            x.tx, x.ef, x.nhz, x.ctxz, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
+            self.clin, self.phase, self.step, self.wk, self.cs, self.rc, self.fails, self.gain,
+            self.hnh, self.xk, self.ek, self.rmult,
+            self.death_budget, self.resp_budget, self.relapse_budget, self.deep_budget,
             self.cost, self.qaly, self.weeks_alive, self.weeks_remission, self.first_remission,
             self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
             self.requested, self.req_step,

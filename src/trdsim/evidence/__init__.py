@@ -16,7 +16,7 @@ DISTRIBUTIONS = {
     "uniform": ("low", "high"),
     "fixed": (),
 }
-PARAM_FIELDS = {"value", "dist", "source", "verified", "note", "ref"} | {
+PARAM_FIELDS = {"value", "dist", "source", "verified", "note", "ref", "price_year"} | {
     f for fields in DISTRIBUTIONS.values() for f in fields
 }
 UNVERIFIED = ("from memory, unverified", "assumption")
@@ -43,6 +43,30 @@ def life_tables() -> pd.DataFrame:
     """Annual probability of death by table, sex and age (see life_tables.md)."""
     with resources.files(__package__).joinpath("life_tables.csv").open("r") as f:
         return pd.read_csv(f)
+
+
+@cache
+def price_indices() -> pd.DataFrame:
+    """Price index by setting and year (see price_indices.md)."""
+    with resources.files(__package__).joinpath("price_indices.csv").open("r") as f:
+        return pd.read_csv(f)
+
+
+@cache
+def price_years(setting: str) -> tuple[int, ...]:
+    """The years the setting's price index holds (empty if it has none)."""
+    t = price_indices()
+    return tuple(int(y) for y in t[t.setting == setting].year)
+
+
+@cache
+def price_factor(setting: str, from_year: int, to_year: int) -> float:
+    """Multiplier taking a price from `from_year` to `to_year` with the setting's index."""
+    if from_year == to_year:
+        return 1.0
+    t = price_indices()
+    t = t[t.setting == setting].set_index("year")["index"]
+    return float(t[to_year] / t[from_year])
 
 
 @cache
