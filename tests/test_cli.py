@@ -50,7 +50,7 @@ def test_compare_writes_every_output(tmp_path, capsys):
     assert len(patients) == 800
     m = json.loads((out / "manifest.json").read_text())
     assert m["seed"] == 3 and m["patients"] == 400 and len(m["scenario_hash"]) == 64
-    assert m["parameters"]["treatments.ssri.response"] == 0.47
+    assert m["parameters"]["treatments.ssri.response_effect"] == 1.37
     assert m["currency"] == "GBP" and m["discount_costs"] == 0.035
 
 
@@ -66,7 +66,7 @@ def test_us_scenario_runs_in_dollars(tmp_path, capsys):
 def test_params_lists_sources_and_flags_unverified(capsys):
     assert main(["params"]) == 0
     out = capsys.readouterr().out
-    assert "treatments.ssri.response" in out and "Trivedi 2006" in out
+    assert "treatments.ssri.response_effect" in out and "Arroll 2005" in out
     assert main(["params", "--unverified"]) == 0
     out = capsys.readouterr().out
-    assert "from memory, unverified" in out and "Trivedi 2006" not in out
+    assert "from memory, unverified" in out and "Arroll 2005" not in out

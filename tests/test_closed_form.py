@@ -37,9 +37,11 @@ def test_constant_weekly_hazard_gives_geometric_survival(uk):
 def test_single_state_discounted_qalys_equal_the_annuity(uk):
     """With one utility everywhere, no deaths and no costs, each patient's QALYs are an annuity."""
     u = 0.8
+    no_decrement = {"disutility": 0.0}
     sc = scenario_with(
         utilities={"depressed": u, "response": u, "remission": u},
         scenario={**uk.raw["scenario"], "horizon_weeks": 520, "discount_qalys": 0.035},
+        treatments={t: no_decrement for t in ("antipsychotic_augmentation", "ect")},
     )
     inputs = compile_inputs(sc)
     inputs = dataclasses.replace(inputs, mort_h=np.zeros_like(inputs.mort_h))
@@ -64,7 +66,8 @@ def test_weibull_passes_through_published_points():
 
 
 def test_constant_relapse_hazard_gives_exponential_relapse_free_survival(uk):
-    """Neutral modifiers, no maintenance, an exponential curve: KM follows exp(-t / scale)."""
+    """Neutral modifiers, no maintenance, an exponential baseline: the relapse-free survival
+    of a treatment's responders follows its published median (esketamine, 39 weeks)."""
     neutral = {
         k: 1.0
         for k in (
@@ -76,11 +79,9 @@ def test_constant_relapse_hazard_gives_exponential_relapse_free_survival(uk):
     }
     sc = scenario_with(
         effects=neutral,
+        relapse_baseline={"shape": 1.0},
         pathways={
-            "only": {
-                "steps": ["ssri", "antidepressant_switch", "esketamine"],
-                "maintenance": {"default": ["none"]},
-            }
+            "only": {"steps": ["esketamine"], "start": "first", "maintenance": {"default": ["none"]}}
         },
         scenario={**uk.raw["scenario"], "arms": ["only"]},
         treatments={"esketamine": {"relapse_reference": "none"}},
@@ -88,7 +89,8 @@ def test_constant_relapse_hazard_gives_exponential_relapse_free_survival(uk):
     inputs = compile_inputs(sc)
     inputs = dataclasses.replace(inputs, mort_h=np.zeros_like(inputs.mort_h))
     run = _run(sc, inputs, n=20_000, arm="only")
-    fu = run.first_followup >= 0
+    # responders of the esketamine course (a response after it is natural history's)
+    fu = (run.first_followup >= 0) & (run.first_response < 4)
     relapsed = run.first_relapse[fu] >= 0
     t = np.where(relapsed, run.first_relapse[fu], sc.horizon_weeks) - run.first_followup[fu]
     km = kaplan_meier(t, relapsed)
@@ -113,8 +115,12 @@ def test_every_failed_course_is_charged_for_exactly_its_trial_weeks(uk):
             "two": {
                 "steps": ["ssri", "antidepressant_switch", "rtms"],
                 "maintenance": {"default": ["none"]},
+                "on_exhausted": "none",
             }
         },
+        natural_history={"response": 1e-12},
+        trial_context={"response": 1e-12},
+        state_costs={"uk": {"depressed_week": 0.0, "response_week": 0.0, "remission_week": 0.0}},
         scenario={
             **uk.raw["scenario"],
             "arms": ["two"],
@@ -122,7 +128,7 @@ def test_every_failed_course_is_charged_for_exactly_its_trial_weeks(uk):
             "horizon_weeks": 60,
         },
         treatments={
-            "rtms": {"response": 1e-9, "remission": 0.0, "dropout": 0.0},
+            "rtms": {"response_effect": 1.0, "dropout": 0.0},
         },
     )
     inputs = compile_inputs(sc)

@@ -42,8 +42,6 @@ def test_ordered_parameters_stay_ordered_in_every_draw(drawn, uk):
         def col(k, p=p):
             return t[p + k] if p + k in t else space.entries[p + k]["value"]
 
-        assert (col("remission") <= col("response")).all(), name
-        assert (col("dropout") <= 1 - col("response")).all(), name
         if p + "relapse_p2" in space.entries:
             assert (col("relapse_p1") < col("relapse_p2")).all(), name
     u = "utilities."
@@ -55,9 +53,8 @@ def test_ordered_parameters_stay_ordered_in_every_draw(drawn, uk):
 
 def test_linked_parameters_move_together(drawn):
     _, t, _ = drawn
-    r = "treatments.esketamine."
-    assert np.corrcoef(t[r + "response"], t[r + "remission"])[0, 1] > 0.95
-    assert np.corrcoef(t[r + "response"], t[r + "dropout"])[0, 1] < -0.95
+    r = "treatments.rtms."
+    assert np.corrcoef(t[r + "relapse_p1"], t[r + "relapse_p2"])[0, 1] > 0.95
 
 
 def test_a_draw_does_not_depend_on_how_many_draws_are_made(uk):
@@ -74,10 +71,10 @@ def test_a_draw_does_not_depend_on_how_many_draws_are_made(uk):
 def test_a_distribution_outside_the_parameters_range_is_refused():
     sc = scenario_with(
         treatments={
-            "ssri": {"response": {"value": 0.47, "dist": "normal", "mean": 0.47, "sd": 0.4}}
+            "ssri": {"remission_share": {"value": 0.7, "dist": "normal", "mean": 0.7, "sd": 0.4}}
         }
     )
-    with pytest.raises(TrdsimError, match="treatments.ssri.response.*normal"):
+    with pytest.raises(TrdsimError, match="treatments.ssri.remission_share.*normal"):
         ParameterSpace(sc).sample(np.arange(200), seed=1)
 
 
@@ -91,6 +88,6 @@ def test_a_whole_number_cannot_be_given_a_distribution():
 
 
 def test_unknown_parameter_key_suggests_the_right_one(uk):
-    with pytest.raises(TrdsimError, match="did you mean 'treatments.esketamine.response'"):
-        ParameterSpace(uk).resolve("treatments.esketamine.respons")
+    with pytest.raises(TrdsimError, match="did you mean 'treatments.esketamine.response_effect'"):
+        ParameterSpace(uk).resolve("treatments.esketamine.response_effec")
     assert ParameterSpace(uk).resolve("unit_costs.uk.cbt_session") == "unit_costs.cbt_session"

@@ -14,6 +14,7 @@ from trdsim.survival import ever_remitted, relapse_free  # noqa: E402
 
 STATE_COLOURS = {
     "on_treatment_depressed": "#d95f02",
+    "usual_care_depressed": "#b35806",
     "untreated_depressed": "#7f3b08",
     "response": "#7fbf7b",
     "remission": "#1b7837",

@@ -5,13 +5,10 @@ Every parameter whose library (or scenario) entry has a distribution other than
 the uniform behind it comes from the counter-based generator, so draw 17 has the same
 values whether 20 or 20,000 draws are made, in whatever chunks and on whatever worker.
 
-Parameters that must stay ordered are drawn from linked uniforms (one trial arm's
-figures move together):
-
-* a treatment's remission uses the same uniform as its response (comonotone);
-* a treatment's dropout uses 1 - that uniform (ITT trials count dropouts as
-  non-responders, so an arm with more dropouts has fewer responders);
-* the second point of a relapse curve uses the same uniform as the first.
+Parameters that must stay ordered are drawn from linked uniforms: the second point of
+a relapse curve uses the same uniform as the first (one arm's curve moves together).
+Since clinical model v2 a treatment's response is an effect against a baseline and its
+remission a share of responders, so neither has to stay below the other.
 
 Linked quantiles keep the order wherever the two distributions do not cross; where
 they do (the far tails), the dependent value is clipped to its bound, and the number
@@ -118,10 +115,6 @@ class ParameterSpace:
         constraints: list[Constraint] = []
         for name in scenario.params["treatments"]:
             t = f"treatments.{name}"
-            links[f"{t}.remission"] = (f"{t}.response", False)
-            links[f"{t}.dropout"] = (f"{t}.response", True)
-            constraints.append(Constraint(f"{t}.remission", f"{t}.response"))
-            constraints.append(Constraint(f"{t}.dropout", f"{t}.response", complement=True))
             if f"{t}.relapse_p2" in self.entries:
                 links[f"{t}.relapse_p2"] = (f"{t}.relapse_p1", False)
                 constraints.append(Constraint(f"{t}.relapse_p1", f"{t}.relapse_p2", strict=True))

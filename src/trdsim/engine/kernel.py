@@ -115,7 +115,8 @@ def _plan_step(seed, pid, key, s, comp, step_xmult, tx, ef, ctxz, nf, mods, h, s
         span = tx[t, L.TX_ONSET_LAST] - tx[t, L.TX_ONSET_FIRST] + 1.0
         xk[i, k] = (_softplus(lc + ln_or) - _softplus(lc)) * step_xmult[s] / span
         if uniform(seed, pid, key, P_DROPOUT + k) < tx[t, L.TX_DROPOUT]:
-            ek[i, k] = 1 + int(uniform(seed, pid, key, P_DROP_WEEK + k) * weeks)
+            # stops in weeks 0 .. T - 1 of the course (0: before the first session)
+            ek[i, k] = int(uniform(seed, pid, key, P_DROP_WEEK + k) * weeks)
         else:
             ek[i, k] = int(weeks)
 
@@ -203,6 +204,7 @@ def advance(
     weeks_alive,
     weeks_rem,
     first_rem,
+    first_resp,
     first_fu,
     first_relapse,
     relapses,
@@ -253,6 +255,7 @@ def advance(
             qa = qaly[i]
             wr = weeks_rem[i]
             fr = first_rem[i]
+            fresp = first_resp[i]
             nrel = relapses[i]
             frel = first_relapse[i]
             ffu = first_fu[i]
@@ -316,7 +319,9 @@ def advance(
                                 if xk[i, k] > bestx:
                                     best = k
                                     bestx = xk[i, k]
-                    if hz > 0.0:
+                    # a course's first week is the week it starts in, processed under the
+                    # step before (or, for the entry step, week 0): T weeks of hazard per course
+                    if hz > 0.0 and (ph != L.ACUTE or wki > 0):
                         rsb -= hz
                     if rsb <= 0.0:
                         if best == L.NATURAL:
@@ -326,6 +331,8 @@ def advance(
                             t = comp[st, best]
                             share = tx[t, L.TX_REM_SHARE]
                             psych = tx[t, L.TX_PSYCH]
+                        if fresp < 0:
+                            fresp = w
                         if uniform(seed, pid, w, P_REMISSION) < share:
                             cl = L.REMISSION
                         else:
@@ -499,6 +506,7 @@ def advance(
             weeks_alive[i] += w_end - w0
             weeks_rem[i] = wr
             first_rem[i] = fr
+            first_resp[i] = fresp
             relapses[i] = nrel
             first_relapse[i] = frel
             first_fu[i] = ffu

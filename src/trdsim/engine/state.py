@@ -53,6 +53,7 @@ class ArmRun:
     weeks_alive: np.ndarray = field(init=False)
     weeks_remission: np.ndarray = field(init=False)
     first_remission: np.ndarray = field(init=False)
+    first_response: np.ndarray = field(init=False)
     first_followup: np.ndarray = field(init=False)
     first_relapse: np.ndarray = field(init=False)
     relapses: np.ndarray = field(init=False)
@@ -80,6 +81,7 @@ class ArmRun:
         self.cost, self.qaly = _z(n, np.float64), _z(n, np.float64)
         self.weeks_alive, self.weeks_remission = _z(n, np.int16), _z(n, np.int16)
         self.first_remission, self.first_followup = _z(n, np.int16, -1), _z(n, np.int16, -1)
+        self.first_response = _z(n, np.int16, -1)
         self.first_relapse, self.death_week = _z(n, np.int16, -1), _z(n, np.int16, -1)
         self.relapses, self.max_step = _z(n, np.int16), _z(n, np.int8)
         self.trace = np.zeros((len(self.inputs.disc_q), len(L.TRACE_STATES)), dtype=np.int64)
@@ -122,7 +124,7 @@ class ArmRun:
             self.hnh, self.xk, self.ek, self.rmult,
             self.death_budget, self.resp_budget, self.relapse_budget, self.deep_budget,
             self.cost, self.qaly, self.weeks_alive, self.weeks_remission, self.first_remission,
-            self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
+            self.first_response, self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
             self.requested, self.req_step,
             self.trace,
         )  # fmt: skip
@@ -137,6 +139,7 @@ class ArmRun:
             "weeks_in_remission": self.weeks_remission.copy(),
             "ever_remitted": self.first_remission >= 0,
             "first_remission_week": self.first_remission.copy(),
+            "first_response_week": self.first_response.copy(),
             "first_followup_week": self.first_followup.copy(),
             "first_relapse_week": self.first_relapse.copy(),
             "relapses": self.relapses.copy(),
