@@ -36,6 +36,32 @@ def _write(path, raw: dict) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+# A complete new treatment, written as a user would (VNS added to usual care)
+VNS = {
+    "label": "Vagus nerve stimulation",
+    "monoaminergic": False,
+    "psychotherapy": False,
+    "counts_as_trial": True,
+    "resource": "vns_programming",
+    "effect": "relative",
+    "measure": "OR",
+    "comparator": "usual_care",
+    "outcome": "madrs_response",
+    "response_effect": 2.0,
+    "remission_share": 0.6,
+    "trial_weeks": 52,
+    "onset_first_week": 4,
+    "onset_last_week": 52,
+    "dropout": 0.05,
+    "relapse_t1": 52,
+    "relapse_p1": 0.4,
+    "relapse_reference": "none",
+    "source_prior_failures": 4,
+    "sessions": 6,
+    "disutility": 0.0,
+}
+VNS_NO_COMPARATOR = {k: v for k, v in VNS.items() if k != "comparator"}
+
 CASES = [
     # (description, edit of the raw scenario, key in message, value in message, allowed text)
     (
@@ -87,7 +113,62 @@ CASES = [
         lambda r: r.setdefault("pathways", {}).update({"integrated": {"steps": []}}),
         "pathways.integrated.steps",
         "[]",
-        "at least one treatment",
+        "at least one step",
+    ),
+    (
+        "unknown component of a step",
+        lambda r: r.setdefault("pathways", {}).update(
+            {"sequential": {"steps": ["ssri", ["antidepressant_switch", "psilocybin"]]}}
+        ),
+        "pathways.sequential.steps[1][1]",
+        "'psilocybin'",
+        "unknown treatment",
+    ),
+    (
+        "too many components",
+        lambda r: r.setdefault("pathways", {}).update(
+            {"sequential": {"steps": [["ssri", "rtms", "cbt_augmentation", "ect"]]}}
+        ),
+        "pathways.sequential.steps[0]",
+        "'ect'",
+        "list of 1 to 3 treatments",
+    ),
+    (
+        "effect without its comparator",
+        lambda r: r.setdefault("treatments", {}).update({"vns": VNS_NO_COMPARATOR}),
+        "treatments.vns.comparator",
+        "(missing)",
+        "needs its comparator",
+    ),
+    (
+        "comparator not in the library",
+        lambda r: r.setdefault("treatments", {}).update({"vns": {**VNS, "comparator": "waitlist"}}),
+        "treatments.vns.comparator",
+        "'waitlist'",
+        "unknown comparator",
+    ),
+    (
+        "outcome definition missing",
+        lambda r: r.setdefault("treatments", {}).update(
+            {"vns": {k: v for k, v in VNS.items() if k != "outcome"}}
+        ),
+        "treatments.vns.outcome",
+        "(missing)",
+        "required",
+    ),
+    (
+        "price year outside the index",
+        lambda r: r.update({"settings": {"uk": {"currency": "GBP", "price_year": 2010}}}),
+        "settings.uk.price_year",
+        "2010",
+        "uk price index, 2014-2024",
+    ),
+    (
+        "state cost below zero",
+        lambda r: r.update({"state_costs": {"uk": {"depressed_week": -1.0}}}),
+        "state_costs.uk.depressed_week",
+        "-1.0",
+        "a cost of 0 or more",
     ),
     (
         "new treatment missing a field",
@@ -104,6 +185,7 @@ def test_bad_input_one_message_exit_2_nothing_written(
     tmp_path, capsys, desc, edit, key, value, allowed
 ):
     raw = default_raw()
+    raw.setdefault("unit_costs", {}).setdefault("uk", {})["vns_programming"] = 100.0
     edit(raw)
     bad = tmp_path / "bad.toml"
     _write(bad, raw)
@@ -146,17 +228,20 @@ def test_a_user_can_add_a_treatment_without_code(tmp_path):
             "label": "Psilocybin-assisted therapy",
             "monoaminergic": False,
             "psychotherapy": True,
+            "counts_as_trial": True,
             "resource": "psilocybin_session",
             "relapse_reference": "none",
+            "effect": "absolute",
+            "outcome": "madrs_response",
             "response": 0.37,
-            "remission": 0.29,
+            "remission_share": 0.78,
             "trial_weeks": 3,
             "onset_first_week": 1,
             "onset_last_week": 3,
             "dropout": 0.05,
             "relapse_t1": 12,
             "relapse_p1": 0.4,
-            "trial_prior_failures": 2,
+            "source_prior_failures": 2,
             "sessions": 2,
             "disutility": 0.0,
         }

@@ -29,7 +29,10 @@ def test_unlimited_capacity_closed_cohort_equals_simulate_bit_for_bit():
 
 
 def test_nobody_appears_or_vanishes_any_week():
-    m = CareSystemModel("capacity_whatif", care_system__leave_per_week=0.05, **SMALL)
+    m = CareSystemModel(
+        "capacity_whatif", care_system__leave_per_week=0.05, care_system__services__cbt__units=2,
+        **SMALL,
+    )  # fmt: skip
     m.run_model()
     w = m.datacollector.get_model_vars_dataframe()
     arrived = np.searchsorted(m.arrival_week, w.week.to_numpy(), side="right")
@@ -49,7 +52,10 @@ def test_zero_capacity_gives_no_starts_and_a_growing_queue():
     assert (np.diff(q.to_numpy()) >= -0).sum() > 0.9 * (len(q) - 1)  # hardly ever shrinks (deaths)
     # nobody ever took a CBT place
     t = m.inputs.treatments.index("cbt_augmentation")
-    on_cbt = (m.pathway.steps[m.run.step] == t) & np.isin(m.run.phase, [L.ACUTE, L.COURSE])
+    last = m.pathway.n_steps - 1
+    has_cbt = (m.pathway.comp[np.minimum(m.run.step, last)] == t).any(axis=1)
+    has_cbt &= m.run.step <= last
+    on_cbt = has_cbt & np.isin(m.run.phase, [L.ACUTE, L.COURSE])
     assert not on_cbt.any()
 
 

@@ -184,6 +184,15 @@ class CareSystemModel(mesa.Model):
             ]
             self.service_of_treatment[ids] = k
             self.services.append(Service(self, name, spec, ids))
+        # service a step needs: that of its first component delivered by a service (a
+        # step's other components are taken as unlimited); the last entry is the end of
+        # the pathway (usual care, no service)
+        self.service_of_step = np.full(self.pathway.n_steps + 1, UNLIMITED, dtype=np.int64)
+        for s, comps in enumerate(self.pathway.comp):
+            limited = [self.service_of_treatment[t] for t in comps if t >= 0]
+            limited = [k for k in limited if k != UNLIMITED]
+            if limited:
+                self.service_of_step[s] = limited[0]
         self.week = 0
         self.arrived = 0
         self.datacollector = mesa.DataCollector(
@@ -192,7 +201,7 @@ class CareSystemModel(mesa.Model):
                 "arrived": "arrived",
                 "waiting": lambda m: m.count(L.WAITING),
                 "in_care": lambda m: m.count_in_care(),
-                "discharged": lambda m: m.count(L.OFF),
+                "discharged": lambda m: m.count(L.USUAL),
                 "dead": lambda m: m.count_dead(),
                 "left_care": lambda m: int(m.left[: m.arrived].sum()),
                 "remission": lambda m: m.count_clinical(L.REMISSION),
@@ -245,13 +254,13 @@ class CareSystemModel(mesa.Model):
         req = here[run.requested[: self.arrived] == 1]
         new = req[self.queued_since[req] < 0]
         self.queued_since[new] = w
-        service = self.service_of_treatment[self.pathway.steps[run.req_step[req]]]
+        service = self.service_of_step[run.req_step[req]]
         # 2. places in use by patients not changing step this week
         ph = run.phase[: self.arrived]
         busy = ((ph == L.ACUTE) | (ph == L.COURSE)) & (run.requested[: self.arrived] == 0)
         busy &= run.clin[: self.arrived] != L.DEAD
         in_use = np.bincount(
-            self.service_of_treatment[self.pathway.steps[run.step[: self.arrived][busy]]] + 1,
+            self.service_of_step[run.step[: self.arrived][busy]] + 1,
             minlength=len(self.services) + 1,
         )[1:]
         granted = [req[service == UNLIMITED]]
@@ -270,7 +279,9 @@ class CareSystemModel(mesa.Model):
         if self.leave_per_week > 0 and len(waiting):
             u = _uniforms(np.uint64(self.seed_value), waiting.astype(np.int64), w, P_LEAVE)
             gone = waiting[u < self.leave_per_week]
-            run.phase[gone] = L.OFF
+            # they leave the pathway for good: usual care, no further step
+            run.phase[gone] = L.USUAL
+            run.step[gone] = self.pathway.n_steps
             self.left[gone] = True
             self.queued_since[gone] = -1
         self.datacollector.collect(self)
@@ -284,7 +295,7 @@ class CareSystemModel(mesa.Model):
         run = self.run
         waiting = (run.phase[:n] == L.WAITING) & (run.clin[:n] != L.DEAD)
         late = waiting & (self.week - self.queued_since[:n] > self.wait_target)
-        wanted = self.service_of_treatment[self.pathway.steps[run.step[:n]]]
+        wanted = self.service_of_step[run.step[:n]]
         return {
             k: int(((late | self.left[:n]) & (wanted == k)).sum())
             for k in range(len(self.services))

@@ -320,8 +320,15 @@ def advance(
                                     best = k
                                     bestx = xk[i, k]
                     # a course's first week is the week it starts in, processed under the
-                    # step before (or, for the entry step, week 0): T weeks of hazard per course
-                    if hz > 0.0 and (ph != L.ACUTE or wki > 0):
+                    # step before (or, for the entry step, week 0): T weeks of hazard per
+                    # course; a waiting patient's week counts only if the wait goes on
+                    if ph == L.ACUTE:
+                        lived = wki > 0
+                    elif ph == L.WAITING:
+                        lived = g == L.GATE_WAIT
+                    else:
+                        lived = True
+                    if hz > 0.0 and lived:
                         rsb -= hz
                     if rsb <= 0.0:
                         if best == L.NATURAL:
@@ -359,7 +366,9 @@ def advance(
                                 break
                             if ek[i, k] > end:
                                 end = ek[i, k]
-                        if wki >= end:
+                        # not in the start week: a course refused at once (end 0) fails a
+                        # week later, wherever it started (entry, or after a wait)
+                        if wki >= end and wki > 0:
                             if step_counts[st] > 0:
                                 nf += 1
                                 h = natural_hazard(nhz, nf, mods, nh_weeks)
