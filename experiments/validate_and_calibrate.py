@@ -3,11 +3,11 @@
 Run: .venv/bin/python experiments/validate_and_calibrate.py
 
 1. `trdsim validate uk_nhs` -> results/uk_nhs/validation/ (table, one figure per target).
-2. `trdsim calibrate` fits the two inputs behind the targets the library's values miss
-   -- level-2 switch remission (VAST-D 22.3 % vs STAR*D level 2 30.6 %) and
-   aripiprazole augmentation remission (VAST-D 28.9 %, giving 25 % after two failures
-   vs the review's < 20 %) -- and writes scenarios/uk_nhs_calibrated.toml, a scenario
-   built on uk_nhs that `compare` and `psa` accept (results/calibration/ holds the fit).
+2. `trdsim calibrate` fits the remission shares of the first two steps (SSRI, switch) to
+   STAR*D levels 1 and 2, the acute targets the library's values miss, and writes
+   scenarios/uk_nhs_calibrated.toml, a scenario built on uk_nhs that `compare` and `psa`
+   accept (results/calibration/ holds the fit). The fitted shares (about 0.9: nearly
+   every responder a remitter) show the miss is in response, not in the share.
 3. `trdsim compare uk_nhs_calibrated` -> results/uk_nhs_calibrated/.
 4. `trdsim validate uk_nhs_calibrated` -> results/uk_nhs_calibrated/validation/.
 5. `trdsim report` for both -> results/{uk_nhs,uk_nhs_calibrated}/report.html.
@@ -26,9 +26,9 @@ FRAGMENT = ROOT / "scenarios" / "uk_nhs_calibrated.toml"
 def main() -> None:
     run(["validate", "uk_nhs", "--out", str(ROOT / "results" / "uk_nhs" / "validation")])
     run(["calibrate", "uk_nhs",
-         "--target", "stard_level2_remission", "--target", "remission_after_two_failed_steps",
-         "--param", "treatments.antidepressant_switch.remission",
-         "--param", "treatments.antipsychotic_augmentation.remission",
+         "--target", "stard_level1_remission", "--target", "stard_level2_remission",
+         "--param", "treatments.ssri.remission_share",
+         "--param", "treatments.antidepressant_switch.remission_share",
          "--patients", "5000", "--seeds", "2",
          "--out", str(ROOT / "results" / "calibration" / "uk_nhs_calibrated.toml")])  # fmt: skip
     shutil.copy(ROOT / "results" / "calibration" / "uk_nhs_calibrated.toml", FRAGMENT)

@@ -32,7 +32,7 @@ class Target:
     cohort: dict = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
     measure: str = ""
-    treatment: str = ""
+    treatment: str | list[str] = ""  # a treatment, or a step of components given together
     maintenance: list[str] | None = None
     versus: list[str] | None = None
     responders: str = "all"
@@ -43,6 +43,11 @@ class Target:
     events: int | None = None
     n: int | None = None
     overdispersion: float | None = None
+
+    @property
+    def components(self) -> list[str]:
+        """The treatment a relapse target follows, as a step's components."""
+        return [self.treatment] if isinstance(self.treatment, str) else list(self.treatment)
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -168,8 +173,17 @@ def _check(p: Path, key: str, t: dict, scenario) -> Target:
             fail("cohort.failed_trials", failed, f"must be a whole number below {len(steps)}")
     else:
         tr = t.get("treatment")
-        if not isinstance(tr, str) or (known_t is not None and tr not in known_t):
-            fail("treatment", tr if tr is not None else MISSING, "a treatment of the scenario")
+        comps = [tr] if isinstance(tr, str) else tr
+        ok = isinstance(comps, list) and comps and all(isinstance(c, str) for c in comps)
+        if not ok or (known_t is not None and not set(comps) <= known_t):
+            fail(
+                "treatment",
+                tr if tr is not None else MISSING,
+                "a treatment of the scenario, or a list of treatments given together",
+            )
+        failed = t.get("cohort", {}).get("failed_trials", 0)
+        if not isinstance(failed, int) or isinstance(failed, bool) or failed < 0:
+            fail("cohort.failed_trials", failed, "must be a whole number, 0 or more")
         week = t.get("week")
         if not isinstance(week, int) or isinstance(week, bool) or week < 1:
             fail("week", week if week is not None else MISSING, "a whole number of weeks >= 1")

@@ -60,23 +60,30 @@ def setting_raw(scenario: Scenario, t: Target) -> dict:
         raw["scenario"]["arms"] = ["target"]
         raw["scenario"]["horizon_weeks"] = sum(_trial_weeks(scenario, s) for s in t.steps) + 1
         return raw
-    tr = scenario.params["treatments"][t.treatment]
-    failed = int(tr["trial_prior_failures"]["value"])
-    steps = [t.treatment] * (failed + 1)  # entered at the last: one course of the treatment
-    maint = t.maintenance or [tr["relapse_reference"]]
+    comps = t.components
+    first = scenario.params["treatments"][comps[0]]
+    # the cohort of the treatment's own source population, on one course of it
+    failed = int(t.cohort.get("failed_trials", first["source_prior_failures"]["value"]))
+    maint = t.maintenance or [first["relapse_reference"]]
     arms = {"target": maint} if t.setting == "relapse" else {"target": maint, "versus": t.versus}
     raw["cohort"] = {"start": "trd", "failed_trials": failed}
     raw["pathways"] = {
-        a: {"steps": steps, "maintenance": {"default": m}, "on_exhausted": "none"}
+        a: {"steps": [comps], "start": "first", "maintenance": {"default": m},
+            "on_exhausted": "none"}
         for a, m in arms.items()
-    }
+    }  # fmt: skip
     raw["scenario"]["arms"] = list(arms)
-    raw["scenario"]["horizon_weeks"] = _trial_weeks(scenario, t.treatment) + t.week + 1
+    raw["scenario"]["horizon_weeks"] = _course_weeks(scenario, comps) + t.week + 1
     return raw
 
 
-def _relapse_curve(d: pd.DataFrame, horizon: int, responders: str) -> pd.DataFrame:
-    r = d[d.first_followup_week >= 0]
+def _course_weeks(scenario: Scenario, comps: list[str]) -> int:
+    return max(_trial_weeks(scenario, c) for c in comps)
+
+
+def _relapse_curve(d: pd.DataFrame, horizon: int, responders: str, course: int) -> pd.DataFrame:
+    # responders of the course (a later response is natural history's, not the treatment's)
+    r = d[(d.first_followup_week >= 0) & (d.first_response_week <= course)]
     if responders == "remitters":
         r = r[r.first_remission_week >= 0]
     elif responders == "partial":
@@ -104,7 +111,8 @@ def measure(t: Target, scenario: Scenario, patients: int, seed: int) -> Outcome:
         )
         value = float(hit.mean()) if len(started) else float("nan")
         return Outcome(t, value, len(started))
-    curves = {a: _relapse_curve(p[p.arm == a], h, t.responders) for a in scenario.arms}
+    course = _course_weeks(scenario, t.components)
+    curves = {a: _relapse_curve(p[p.arm == a], h, t.responders, course) for a in scenario.arms}
     frame = pd.concat([c.assign(arm=a) for a, c in curves.items()], ignore_index=True)
     s = {a: _survival_at(c, t.week) for a, c in curves.items()}
     n = int(curves["target"].responders.iloc[0])
