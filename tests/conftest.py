@@ -26,14 +26,14 @@ def report_results(tmp_path_factory):
     steps = [
         ["compare", "--patients", "600", "--out", str(out)],
         ["psa", "--draws", "40", "--patients", "150", "--out", str(out / "psa"),
-         "--group", "cbt=treatments.cbt_augmentation.response,unit_costs.cbt_session"],
+         "--group", "cbt=treatments.cbt_augmentation.response_effect,unit_costs.cbt_session"],
         ["dsa", "--patients", "300", "--out", str(out / "dsa"),
          "--param", "unit_costs.cbt_session", "--param", "utilities.depressed"],
         ["dsa", "--patients", "200", "--out", str(out / "dsa"), "--steps", "2",
          "--pair", "unit_costs.cbt_session", "utilities.depressed"],
-        ["threshold", "--param", "unit_costs.esketamine_session", "--target", "30000",
-         "--arm", "sequential", "--versus", "integrated", "--patients", "300",
-         "--out", str(out / "threshold" / "esketamine.json")],
+        ["threshold", "--param", "unit_costs.cbt_session", "--target", "30000", "--high", "5000",
+         "--arm", "integrated", "--versus", "sequential", "--patients", "300",
+         "--out", str(out / "threshold" / "cbt_session.json")],
         ["validate", "--patients", "600", "--out", str(out / "validation")],
     ]  # fmt: skip
     for argv in steps:

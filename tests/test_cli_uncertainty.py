@@ -14,7 +14,7 @@ def test_psa_writes_tables_figures_and_a_summary(tmp_path, capsys):
     code = main(
         ["psa", "--draws", "30", "--patients", "100", "--out", str(out), "--seed", "2",
          "--population", "5000", "--years", "5",
-         "--group", "cbt=treatments.cbt_augmentation.response,unit_costs.cbt_session"]
+         "--group", "cbt=treatments.cbt_augmentation.response_effect,unit_costs.cbt_session"]
     )  # fmt: skip
     printed = capsys.readouterr().out
     assert code == 0
@@ -65,16 +65,16 @@ def test_dsa_and_threshold_commands(tmp_path, capsys):
                  "--pair", "unit_costs.cbt_session", "utilities.depressed"]) == 0  # fmt: skip
     assert len(list(out.glob("twoway_*.png"))) == 1
     res = tmp_path / "t.json"
-    assert main(["threshold", "--param", "unit_costs.uk.esketamine_session", "--target", "30000",
-                 "--arm", "sequential", "--versus", "integrated", "--patients", "300",
-                 "--out", str(res)]) == 0  # fmt: skip
+    assert main(["threshold", "--param", "unit_costs.uk.cbt_session", "--target", "30000",
+                 "--arm", "integrated", "--versus", "sequential", "--patients", "300",
+                 "--high", "5000", "--out", str(res)]) == 0  # fmt: skip
     assert json.loads(res.read_text())["icer"] == pytest.approx(30000, rel=1e-6)
 
 
 BAD = [
     (["psa", "--draws", "0"], "must be at least 1"),
     (["psa", "--patients", "0"], "must be at least 1"),
-    (["psa", "--draws", "2", "--group", "g=treatments.nope.response"], "unknown parameter"),
+    (["psa", "--draws", "2", "--group", "g=treatments.nope.response_effect"], "unknown parameter"),
     (["psa", "--draws", "2", "--group", "g=cohort.age_mean"], "no distribution"),
     (["psa", "--draws", "2", "--scheduler", "tcp://127.0.0.1:9"], "cannot connect"),
     (["dsa", "--param", "treatments.ssri.respons"], "did you mean"),

@@ -180,7 +180,7 @@ def test_the_exhausted_go_to_usual_care():
         natural_history={"response": 1e-12},
         trial_context={"response": 1e-12},
         treatments={"rtms": {"response_effect": 1.0, "dropout": 0.0}},
-        state_costs={"uk": {"depressed_week": 10.0}},
+        state_costs={"uk": {"depressed_week": {"value": 10.0, "price_year": 2023}}},
         settings={"discount_costs": 0.0},
     )
     run, x = _run(sc, 300)

@@ -81,7 +81,11 @@ def test_constant_relapse_hazard_gives_exponential_relapse_free_survival(uk):
         effects=neutral,
         relapse_baseline={"shape": 1.0},
         pathways={
-            "only": {"steps": ["esketamine"], "start": "first", "maintenance": {"default": ["none"]}}
+            "only": {
+                "steps": ["esketamine"],
+                "start": "first",
+                "maintenance": {"default": ["none"]},
+            }
         },
         scenario={**uk.raw["scenario"], "arms": ["only"]},
         treatments={"esketamine": {"relapse_reference": "none"}},

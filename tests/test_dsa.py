@@ -12,26 +12,27 @@ N = 1500
 
 def test_threshold_price_resimulated_gives_the_target_icer(uk):
     r = threshold_value(
-        uk, "unit_costs.uk.esketamine_session", 30000.0, arm="sequential",
-        versus="integrated", patients=N,
+        uk, "unit_costs.uk.cbt_session", 30000.0, arm="integrated",
+        versus="sequential", patients=N, low=0.0, high=5000.0,
     )  # fmt: skip
     assert r["quadrant"] == "more costly, more effective"
     # independent check: the full simulation with the price set in the scenario
-    sc = uk.with_value("unit_costs.uk.esketamine_session", r["value"])
+    sc = uk.with_value("unit_costs.uk.cbt_session", r["value"])
     s = trdsim.simulate(sc, patients=N).summary.set_index("arm")
-    icer = (s.loc["sequential", "cost"] - s.loc["integrated", "cost"]) / (
-        s.loc["sequential", "qaly"] - s.loc["integrated", "qaly"]
+    icer = (s.loc["integrated", "cost"] - s.loc["sequential", "cost"]) / (
+        s.loc["integrated", "qaly"] - s.loc["sequential", "qaly"]
     )
     assert icer == approx(30000.0, rel=1e-6)
 
 
 def test_threshold_of_a_clinical_input(uk):
-    """The CBT augmentation response at which integrated care's ICER vs sequential is
-    £30,000 (Brent's method on a step function of the response under CRN)."""
+    """The CBT augmentation odds ratio at which integrated care's ICER vs sequential is
+    £30,000 (Brent's method on a step function of the effect under CRN)."""
     r = threshold_value(
-        uk, "treatments.cbt_augmentation.response", 30000.0, patients=N, low=0.46, high=0.99
-    )
-    assert 0.46 < r["value"] < 0.99
+        uk, "treatments.cbt_augmentation.response_effect", 30000.0, arm="integrated",
+        versus="sequential", patients=N, low=0.2, high=3.26,
+    )  # fmt: skip
+    assert 0.2 < r["value"] < 3.26
     assert r["quadrant"] == "more costly, more effective"
     # a step function of the response: one patient's outcome moves the ICER slightly
     assert r["icer"] == approx(30000.0, rel=0.02)
@@ -45,7 +46,7 @@ def test_threshold_outside_the_bracket_says_so(uk):
 def test_tornado_moves_the_right_way(uk):
     contrast = Contrast.of(uk, None, None, 20000.0)
     table, info = one_way(
-        uk, contrast, keys=["unit_costs.cbt_session", "treatments.cbt_augmentation.response"],
+        uk, contrast, keys=["unit_costs.cbt_session", "treatments.cbt_augmentation.response_effect"],
         patients=N,
     )  # fmt: skip
     t = table.set_index("key")
@@ -53,11 +54,9 @@ def test_tornado_moves_the_right_way(uk):
     assert t.loc["unit_costs.cbt_session", "inmb_high"] < info["base_inmb"]
     assert t.loc["unit_costs.cbt_session", "inmb_low"] > info["base_inmb"]
     assert (
-        t.loc["treatments.cbt_augmentation.response", "inmb_high"]
-        > t.loc["treatments.cbt_augmentation.response", "inmb_low"]
+        t.loc["treatments.cbt_augmentation.response_effect", "inmb_high"]
+        > t.loc["treatments.cbt_augmentation.response_effect", "inmb_low"]
     )
-    # remission moves with its response, as in the PSA
-    assert "remission" in t.loc["treatments.cbt_augmentation.response", "moves_with"]
     assert info["base_inmb_se"] > 0
 
 

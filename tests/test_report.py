@@ -106,7 +106,8 @@ def test_page_is_complete_and_needs_no_other_file(report, report_results):
     words = re.sub(r"<[^>]+>", "", re.sub(r"</tspan><tspan[^>]*>", " ", text))  # wrapped lines
     for arm in m["arms"]:
         for step in m["pathways"][arm]["steps"]:
-            assert m["text_parameters"][f"treatments.{step}.label"] in words
+            for component in step:
+                assert m["text_parameters"][f"treatments.{component}.label"] in words
 
 
 def test_results_and_incremental_tables_show_the_results(report, report_results):
@@ -141,7 +142,7 @@ def test_parameter_table_has_every_input_with_its_source(report, report_results)
         assert dist == p.distribution
         assert certainty.removeprefix("⚠ ") == p.verified
         assert source == (p.source if isinstance(p.source, str) else "")
-    assert rows["treatments.ssri.response"][1] == "0.47"
+    assert rows["treatments.ssri.response_effect"][1] == "1.37"
 
 
 def test_uncertainty_and_validation_tables(report, report_results):
@@ -153,8 +154,8 @@ def test_uncertainty_and_validation_tables(report, report_results):
     assert [r for r in rows if r[1] == "Δcost"][0][2] == pounds(cost["mean"])
     tornado = pd.read_csv(report_results / "dsa" / "tornado.csv")
     assert list(page.rows("tornado")) == list(tornado.key)
-    th = json.loads((report_results / "threshold" / "esketamine.json").read_text())
-    assert page.rows("thresholds")["unit_costs.esketamine_session"][2] == f"{th['value']:.4g}"
+    th = json.loads((report_results / "threshold" / "cbt_session.json").read_text())
+    assert page.rows("thresholds")["unit_costs.cbt_session"][2] == f"{th['value']:.4g}"
     v = pd.read_csv(report_results / "validation" / "validation.csv")
     rows = page.rows("validation")
     assert list(rows) == list(v.id)

@@ -115,7 +115,7 @@ def test_tables_show_the_results_and_parameters(opened, report_results):
     params = pd.read_csv(report_results / "parameters.csv")
     rows = {r[0]: r for r in cells("table-parameters")}
     assert len(rows) == len(params)
-    assert rows["treatments.ssri.response"][1] == "0.47"
+    assert rows["treatments.ssri.response_effect"][1] == "1.37"
     assert (
         rows["utilities.remission"][1]
         == f"{params.set_index('key').value['utilities.remission']:g}"

@@ -137,12 +137,16 @@ def test_a_target_naming_an_unknown_treatment_is_rejected(tmp_path, uk):
 
 def test_bad_calibration_requests_exit_2(tmp_path, capsys):
     f = _write_targets(tmp_path / "t.toml", GOOD + "value = 1.3\ntolerance = 0.05\n")
-    assert main(["calibrate", "--targets", str(f), "--param", "treatments.ssri.remission_share"]) == 2
+    assert (
+        main(["calibrate", "--targets", str(f), "--param", "treatments.ssri.remission_share"]) == 2
+    )
     assert "target[0].value" in capsys.readouterr().err
     assert main(["calibrate", "--param", "treatments.nope.remission_share", "--target",
                  "stard_level1_remission"]) == 2  # fmt: skip
     assert "unknown parameter" in capsys.readouterr().err
-    assert main(["calibrate", "--param", "treatments.ssri.remission_share", "--target", "nope"]) == 2
+    assert (
+        main(["calibrate", "--param", "treatments.ssri.remission_share", "--target", "nope"]) == 2
+    )
     with pytest.raises(TrdsimError):
         calibrate(trdsim.load_scenario(), [], [], patients=10)
 

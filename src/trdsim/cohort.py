@@ -45,7 +45,19 @@ class Cohort:
 
 @numba.njit(parallel=True, cache=True)
 def _sample(
-    seed, pid0, n, age_mean, age_sd, age_min, age_max, female, sev_mean, sev_sd, p_malt, p_infl, p_chronic
+    seed,
+    pid0,
+    n,
+    age_mean,
+    age_sd,
+    age_min,
+    age_max,
+    female,
+    sev_mean,
+    sev_sd,
+    p_malt,
+    p_infl,
+    p_chronic,
 ):
     age = np.empty(n, np.float32)
     sex = np.empty(n, np.int8)

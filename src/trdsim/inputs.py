@@ -119,7 +119,11 @@ def _effects(scenario: Scenario) -> np.ndarray:
     ef[L.EF_U_REM] = u["remission"]
     ef[L.EF_SEV_MEAN] = _reference_cohort()["severity_mean"]
     sc = par["state_costs"]
-    for col, key in ((L.EF_C_DEP, "depressed"), (L.EF_C_RESP, "response"), (L.EF_C_REM, "remission")):
+    for col, key in (
+        (L.EF_C_DEP, "depressed"),
+        (L.EF_C_RESP, "response"),
+        (L.EF_C_REM, "remission"),
+    ):
         ef[col] = _cost(scenario, sc[f"{key}_week"])
         if "productivity" in par:
             ef[col] += _v(par["productivity"][f"{key}_week"])
@@ -212,7 +216,9 @@ def reference_population(cohort: dict[str, float], ef: np.ndarray) -> ReferenceP
 
 def _baseline_mods(ef: np.ndarray, ref: ReferencePopulation) -> np.ndarray:
     """Patient modifiers of the baseline log-odds at the reference points (as the kernel)."""
-    return ef[L.EF_B_MALT] * ref.malt + ef[L.EF_B_FLEX] * ref.z_flex + ef[L.EF_B_CHRONIC] * ref.chronic
+    return (
+        ef[L.EF_B_MALT] * ref.malt + ef[L.EF_B_FLEX] * ref.z_flex + ef[L.EF_B_CHRONIC] * ref.chronic
+    )
 
 
 @numba.njit(inline="always", cache=True)
@@ -333,9 +339,7 @@ def baselines(scenario: Scenario, ef: np.ndarray, ref: ReferencePopulation) -> B
     b_fail = np.log(_v(par["effects"]["response_or_per_prior_failure"]))
     nf = np.arange(L.NF_MAX + 1)
     nh, ctx = par["natural_history"], par["trial_context"]
-    nh_p = _logistic(
-        _logit(_v(nh["response"])) + b_fail * (nf - _v(nh["source_prior_failures"]))
-    )
+    nh_p = _logistic(_logit(_v(nh["response"])) + b_fail * (nf - _v(nh["source_prior_failures"])))
     ctx_p = _logistic(
         _logit(_v(ctx["response"])) + b_fail * (nf - _v(ctx["source_prior_failures"]))
     )
@@ -391,7 +395,10 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
     eta_base = _baseline_mods(ef, ref)
     lin_relapse = ef[L.EF_R_MALT] * ref.malt + ef[L.EF_R_FLEX] * ref.z_flex
     rb = {k: _v(p) for k, p in par["relapse_baseline"].items()}
-    rb_scale, rb_shape = rb["time_weeks"] / (-np.log1p(-rb["relapse"])) ** (1.0 / rb["shape"]), rb["shape"]
+    rb_scale, rb_shape = (
+        rb["time_weeks"] / (-np.log1p(-rb["relapse"])) ** (1.0 / rb["shape"]),
+        rb["shape"],
+    )
 
     tx = np.zeros((len(used_t), L.TX_NCOL))
     for k, name in enumerate(used_t):

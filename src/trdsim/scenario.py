@@ -20,7 +20,6 @@ from pathlib import Path
 
 from trdsim.engine.layout import MAX_COMPONENTS, MAX_MAINTENANCE
 from trdsim.errors import MISSING, ScenarioError
-from trdsim.pathways import USUAL_CARE, step_key
 from trdsim.evidence import (
     DISTRIBUTIONS,
     PARAM_FIELDS,
@@ -29,6 +28,7 @@ from trdsim.evidence import (
     load_library,
     price_years,
 )
+from trdsim.pathways import USUAL_CARE, step_key
 
 # Kinds of parameter value and what each allows.
 KINDS = {
@@ -403,14 +403,15 @@ class _Builder:
 
     def param(self, node: object, key: str, kind: str, base: dict | None) -> dict:
         """Merge a scenario value (number or inline table) over a library entry; check it."""
-        if _is_number(node):
+        if _is_number(node) and base is None:
             p = {
                 "value": node,
                 "dist": "fixed",
                 "source": f"scenario {self.file}",
                 "verified": "scenario",
             }
-        elif isinstance(node, dict) and is_param(node):
+        elif _is_number(node) or (isinstance(node, dict) and is_param(node)):
+            node = {"value": node} if _is_number(node) else node
             self.check_keys(node, key, PARAM_FIELDS)
             p = dict(node)
             if base is not None and node is not base:
@@ -419,7 +420,8 @@ class _Builder:
                 for args in DISTRIBUTIONS.values():
                     for a in args:
                         p.pop(a, None)
-                p.pop("price_year", None)  # a new price is in the scenario's price year
+                # a new value keeps the entry's price year unless it states its own (so a
+                # scenario, `with_value`, the PSA and the DSA all mean the same thing)
                 p.update(dist="fixed", source=f"scenario {self.file}", verified="scenario")
                 p.update(node)
         else:
@@ -481,7 +483,9 @@ class _Builder:
             self.fail("scenario.setting", setting, f"must be one of {', '.join(sorted(settings))}")
         for k, typ in (("currency", str), ("price_year", int)):
             self.typed(settings[setting], f"settings.{setting}", k, typ)
-        self.check_price_year(f"settings.{setting}.price_year", settings[setting]["price_year"], setting)
+        self.check_price_year(
+            f"settings.{setting}.price_year", settings[setting]["price_year"], setting
+        )
 
         params: dict = {}
         for section, spec in FIXED_SECTIONS.items():
@@ -584,7 +588,9 @@ class _Builder:
         )
         for name, o in params["outcomes"].items():
             if o["kind"] not in OUTCOME_KINDS:
-                self.fail(f"outcomes.{name}.kind", o["kind"], f"must be one of {', '.join(OUTCOME_KINDS)}")
+                self.fail(
+                    f"outcomes.{name}.kind", o["kind"], f"must be one of {', '.join(OUTCOME_KINDS)}"
+                )
         for name, t in params["treatments"].items():
             self.check_treatment(name, t, params, resources_known, setting)
         params["interactions"] = self.interactions(lib.get("interactions", {}), raw, params)
@@ -708,7 +714,9 @@ class _Builder:
         """A price year must be a year the setting's price index holds."""
         years = price_years(setting)
         if not years:
-            self.fail(key, year, f"setting '{setting}' has no price index (evidence/price_indices.csv)")
+            self.fail(
+                key, year, f"setting '{setting}' has no price index (evidence/price_indices.csv)"
+            )
         if not (isinstance(year, int) and not isinstance(year, bool) and year in years):
             self.fail(
                 key, year, f"must be a year of the {setting} price index, {years[0]}-{years[-1]}"
@@ -780,7 +788,9 @@ class _Builder:
                 self.fail(f"{key}.measure", measure, f"must be one of {', '.join(MEASURES)}")
             e = v["response_effect"]
             if measure in ("OR", "RR") and not e > 0:
-                self.fail(f"{key}.response_effect", e, f"must be a ratio greater than 0 ({measure})")
+                self.fail(
+                    f"{key}.response_effect", e, f"must be a ratio greater than 0 ({measure})"
+                )
             if measure == "RD" and not -1.0 < e < 1.0:
                 self.fail(f"{key}.response_effect", e, "must be a risk difference between -1 and 1")
             comparator = t.get("comparator", MISSING)
@@ -949,7 +959,7 @@ class _Builder:
                     "cohort.failed_trials",
                     failed,
                     f"must be fewer than the {n_steps} steps of pathway '{a}' "
-                    "(or give the pathway start = \"first\")",
+                    '(or give the pathway start = "first")',
                 )
         patients = self.typed(s, "scenario", "patients", int)
         if patients < 1:

@@ -82,7 +82,9 @@ def _softplus(z):
 
 
 @numba.njit(inline="always", cache=True)
-def _plan_step(seed, pid, key, s, comp, step_xmult, tx, ef, ctxz, nf, mods, h, sev, infl, i, xk, ek):
+def _plan_step(
+    seed, pid, key, s, comp, step_xmult, tx, ef, ctxz, nf, mods, h, sev, infl, i, xk, ek
+):
     """Excess hazard per onset week and end week of each component of step `s` for patient i.
 
     Slot MAX_COMPONENTS holds the trial-context (nonspecific) response of a new course,
@@ -279,7 +281,9 @@ def advance(
                 # 1. death: the patient dies once the accumulated hazard exceeds an
                 # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
                 # draw with p = 1 - exp(-h), without a random number every week
-                hd = mort_h[np.uint64(sex_i), np.uint64(min(int(age_i + w * _PER_WEEK), n_ages - 1))]
+                hd = mort_h[
+                    np.uint64(sex_i), np.uint64(min(int(age_i + w * _PER_WEEK), n_ages - 1))
+                ]
                 if cl == L.DEPRESSED:
                     hd *= mort_hr
                 db -= hd
@@ -293,9 +297,7 @@ def advance(
                 restart = False  # the patient (re)starts a step this week
                 advance_step = False
                 start_fu = False
-                on_step = st < n_steps and (
-                    ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP
-                )
+                on_step = st < n_steps and (ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP)
                 if on_step or ph == L.WAITING:
                     wki += 1
                 # 2. depressed: natural history plus the running components' excess
@@ -306,7 +308,9 @@ def advance(
                     if ph == L.ACUTE:
                         if ef[L.EF_CTX_FIRST] <= wki <= ef[L.EF_CTX_LAST]:
                             hz += xk[i, K]
-                        best = 0  # a response on a course is the course's unless a component adds more
+                        best = (
+                            0  # a response on a course is the course's unless a component adds more
+                        )
                         for k in range(K):
                             if comp[st, k] < 0:
                                 break
@@ -349,9 +353,7 @@ def advance(
                         if psych > 0.0 and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
                             gn = 1
                         rci = best
-                        if best == L.NATURAL or not on_step:
-                            start_fu = True
-                        elif wki >= ek[i, best]:
+                        if best == L.NATURAL or not on_step or wki >= ek[i, best]:
                             start_fu = True
                         else:
                             ph = L.COURSE
@@ -453,8 +455,23 @@ def advance(
                         # the entry step's plan is keyed to week -1, wherever it starts
                         key = w if mx_st > 0 else -1
                         _plan_step(
-                            seed, pid, key, st, comp, step_xmult, tx, ef, ctxz, nf, mods, h,
-                            sev[i], infl[i], i, xk, ek,
+                            seed,
+                            pid,
+                            key,
+                            st,
+                            comp,
+                            step_xmult,
+                            tx,
+                            ef,
+                            ctxz,
+                            nf,
+                            mods,
+                            h,
+                            sev[i],
+                            infl[i],
+                            i,
+                            xk,
+                            ek,
                         )
                         ph = L.ACUTE
                         wki = 0

@@ -5,12 +5,15 @@ from __future__ import annotations
 import html
 import textwrap
 
+from trdsim.pathways import maintenance_for, step_key
+
 RELAPSE_RULE = {
     "advance": "relapse after a response: on to the next step",
     "retreat": "relapse after a response: re-treat with the step that worked",
 }
 EXHAUSTED_RULE = {
-    "none": "after the last step: no further active treatment",
+    "usual_care": "after the last step: usual care (natural history, its costs)",
+    "none": "after the last step: no care (natural history only)",
     "repeat_last": "after the last step: the last step is tried again",
     "restart": "after the last step: back to the entry step",
 }
@@ -46,13 +49,14 @@ def pathway_svg(
     as already failed before entry.
     """
     steps = pathway["steps"]
-    maint = pathway["maintenance"]
     mid = f"arrowhead-{name}"  # marker ids are page-wide: one per diagram
     parts, y = [], 10
     for i, step in enumerate(steps):
+        comps = [step] if isinstance(step, str) else list(step)
         before = i < entry_step
-        head = f"{i + 1}. {labels.get(step, step)}"
-        weeks = trial_weeks.get(step)
+        head = f"{i + 1}. " + " + ".join(labels.get(c, c) for c in comps)
+        known = [trial_weeks[c] for c in comps if c in trial_weeks]
+        weeks = max(known) if known else None
         sub = (
             "failed before entry"
             if before
@@ -70,7 +74,7 @@ def pathway_svg(
         if sub:
             parts.append(_text(PAD + 2, y + PAD + 11 + LINE_H * len(lines), [sub], "sub"))
         if not before:
-            chosen = maint.get(step, maint["default"])
+            chosen = maintenance_for(pathway, step_key(comps))
             m_lines = ["response → maintenance:"]
             for m in chosen:
                 m_lines += _lines("• " + maintenance_labels.get(m, m), 36)
