@@ -1,19 +1,25 @@
 """The trdsim clinical model written the natural mesa way: the speed reference peer.
 
-One `mesa.Agent` per patient with a Python `step()` doing one week, the same rules,
-parameters and counter-based random numbers as the numba kernel -- so on a small cohort
-it must reproduce the kernel's per-patient results, which `bench_core.py` checks.
+One `mesa.Agent` per patient with a Python `step()` doing one week: the weekly rules of
+the kernel's docstring written again, independently, in plain Python, with the same
+parameters and counter-based random numbers. Only arithmetic helpers are shared with
+the kernel (the natural-history hazard and a course's plan), so that floating-point
+results can agree to the last bit. On a small cohort it must reproduce the kernel's
+per-patient results: `tests/test_mesa_reference.py` asserts it, `bench_core.py` times it.
 """
 
 import math
 
 import mesa
+import numpy as np
 
+from trdsim.engine import kernel as K
 from trdsim.engine import layout as L
 from trdsim.engine import rng as R
 
 MASK = (1 << 64) - 1
 GOLDEN, M1, M2, WEEK_MUL = (int(x) for x in (R._GOLDEN, R._M1, R._M2, R._WEEK_MUL))
+SLOTS = L.MAX_COMPONENTS
 
 
 def _mix(z: int) -> int:
@@ -28,132 +34,195 @@ def uniform(seed: int, pid: int, week: int, purpose: int) -> float:
     return float(z >> 11) * (1.0 / 9007199254740992.0)
 
 
+def budget(seed: int, pid: int, week: int, purpose: int) -> float:
+    return -math.log(1.0 - uniform(seed, pid, week, purpose))
+
+
 class Patient(mesa.Agent):
     """One patient; `step` advances one week in the kernel's documented order."""
 
-    def __init__(self, model, pid, age, sex, sev, malt, infl, flex, fails):
+    def __init__(self, model, pid, age, sex, sev, malt, infl, flex, chronic, fails):
         super().__init__(model)
+        m, p, ef = model, model.pathway, model.ef
         self.pid, self.age0, self.sex = pid, float(age), int(sex)
-        self.sev, self.malt, self.infl, self.flex = float(sev), int(malt), int(infl), float(flex)
+        self.sev, self.malt, self.infl = float(sev), int(malt), int(infl)
+        self.flex, self.chronic = float(flex), int(chronic)
         self.fails = int(fails)
-        p = model.pathway
-        self.entry = min(self.fails, p.n_steps - 1)
-        self.step_i, self.wk, self.gain, self.rmult, self.rbudget = self.entry, -1, 0, 0.0, 0.0
+        self.entry = int(p.entry_steps(np.array([self.fails]))[0])
+        self.mods = K.baseline_mods(ef, self.malt, self.flex, self.chronic)
+        self.h = K.natural_hazard(m.nhz, self.fails, self.mods, ef[L.EF_NH_WEEKS])
+        self.xk = np.zeros((1, SLOTS + 1))
+        self.ek = np.zeros((1, SLOTS + 1), dtype=np.int16)
+        self.step_i, self.wk, self.cs, self.rc = self.entry, -1, 0, L.NATURAL
         self.clin, self.phase = L.DEPRESSED, L.ACUTE
+        self.gain, self.rmult = 0, 0.0
         self.cost = self.qaly = 0.0
-        self.weeks_alive = 0
-        self.first_relapse = self.death_week = -1
+        self.first_response = self.first_relapse = self.death_week = -1
         self.relapses = 0
-        self.dbudget = -math.log(1.0 - uniform(model.seed_, pid, -1, R.P_DEATH))
+        self.max_step = self.entry + 1
+        self.dbudget = budget(m.seed_, pid, -1, R.P_DEATH)
+        self.rsbudget = budget(m.seed_, pid, -1, R.P_RESPONSE)
+        self.rbudget = self.dpbudget = 0.0
         self.plan(-1)
 
-    def plan(self, week: int) -> None:
-        tx, ef, t = self.model.tx, self.model.ef, self.model.pathway.steps[self.step_i]
-        eta = (
-            tx[t, L.TX_ALPHA]
-            + ef[L.EF_B_FAIL] * (self.fails - tx[t, L.TX_REF_FAIL])
-            + ef[L.EF_B_MALT] * self.malt
-            + ef[L.EF_B_INFL] * self.infl * tx[t, L.TX_MONO]
-            + ef[L.EF_B_SEV] * (self.sev - ef[L.EF_SEV_MEAN]) * tx[t, L.TX_PSYCH]
-            + ef[L.EF_B_FLEX] * self.flex
+    def plan(self, key: int) -> None:
+        m = self.model
+        K._plan_step(
+            m.seed_, self.pid, key, self.step_i, m.pathway.comp, m.pathway.step_xmult, m.tx,
+            m.ef, m.ctxz, self.fails, self.mods, self.h, self.sev, self.infl, 0, self.xk,
+            self.ek,
+        )  # fmt: skip
+
+    def components(self) -> list[int]:
+        return [int(t) for t in self.model.pathway.comp[self.step_i] if t >= 0]
+
+    def start_followup(self, w: int) -> None:
+        m, ef, p = self.model, self.model.ef, self.model.pathway
+        self.phase, self.cs = L.FOLLOWUP, self.wk
+        lin = (
+            ef[L.EF_R_FAIL] * (self.fails - ef[L.EF_R_NF0])
+            + ef[L.EF_R_MALT] * self.malt
+            + ef[L.EF_R_FLEX] * self.flex
+            + ef[L.EF_R_SG] * self.gain
         )
-        p = 1.0 / (1.0 + math.exp(-eta))
-        s = self.model.seed_
-        n_weeks = int(tx[t, L.TX_TRIAL_WEEKS])
-        if uniform(s, self.pid, week, R.P_OUTCOME) < p:
-            first = int(tx[t, L.TX_ONSET_FIRST])
-            span = int(tx[t, L.TX_ONSET_LAST]) - first + 1
-            self.ev = L.EV_RESPOND
-            self.ev_wk = first + int(uniform(s, self.pid, week, R.P_ONSET) * span)
-        elif uniform(s, self.pid, week, R.P_DROPOUT) < tx[t, L.TX_DROPOUT]:
-            self.ev = L.EV_DROPOUT
-            self.ev_wk = 1 + int(uniform(s, self.pid, week, R.P_DROP_WEEK) * n_weeks)
-        else:
-            self.ev, self.ev_wk = L.EV_FAIL, n_weeks
+        self.rmult = math.exp(lin)
+        if self.clin == L.RESPONSE:
+            self.rmult *= math.exp(ef[L.EF_R_RESID])
+        if self.rc != L.NATURAL:
+            t = p.comp[self.step_i, self.rc]
+            self.rmult *= m.tx[t, L.TX_RELAPSE_HR] * p.step_rhr[self.step_i]
+        self.rbudget = budget(m.seed_, self.pid, w, R.P_RELAPSE)
 
     def step(self) -> None:
         m, w = self.model, self.model.week
         tx, ef, p = m.tx, m.ef, m.pathway
+        n = p.n_steps
         if self.clin == L.DEAD:
             return
-        h = m.mort_h[self.sex, min(int(self.age0 + w * (1.0 / 52.0)), m.mort_h.shape[1] - 1)]
+        # 1. death
+        hd = m.mort_h[self.sex, min(int(self.age0 + w * (1.0 / 52.0)), m.mort_h.shape[1] - 1)]
         if self.clin == L.DEPRESSED:
-            h *= ef[L.EF_MORT_HR]
-        self.dbudget -= h
+            hd *= ef[L.EF_MORT_HR]
+        self.dbudget -= hd
         if self.dbudget <= 0.0:
             self.clin, self.death_week = L.DEAD, w
             return
-        restart = advance_step = False
-        if self.phase in (L.ACUTE, L.COURSE):
-            t = p.steps[self.step_i]
+        if self.phase in (L.ACUTE, L.COURSE, L.FOLLOWUP):
             self.wk += 1
-            if self.phase == L.ACUTE and self.wk == self.ev_wk:
-                if self.ev == L.EV_RESPOND:
-                    rem = uniform(m.seed_, self.pid, w, R.P_REMISSION) < tx[t, L.TX_REM_SHARE]
-                    self.clin = L.REMISSION if rem else L.RESPONSE
-                    self.gain = int(
-                        tx[t, L.TX_PSYCH] > 0.0
-                        and uniform(m.seed_, self.pid, w, R.P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]
-                    )
-                    self.phase = L.COURSE
+        restart = advance = start_fu = False
+        if self.clin == L.DEPRESSED:
+            # 2. response: natural history plus the running components' excess
+            hz, best, bestx = self.h, L.NATURAL, 0.0
+            if self.phase == L.ACUTE:
+                if ef[L.EF_CTX_FIRST] <= self.wk <= ef[L.EF_CTX_LAST]:
+                    hz += self.xk[0, SLOTS]
+                best = 0
+                for k, t in enumerate(self.components()):
+                    window = tx[t, L.TX_ONSET_FIRST] <= self.wk <= tx[t, L.TX_ONSET_LAST]
+                    if self.wk <= self.ek[0, k] and window:
+                        hz += self.xk[0, k]
+                        if self.xk[0, k] > bestx:
+                            best, bestx = k, self.xk[0, k]
+            lived = self.wk > 0 if self.phase == L.ACUTE else True
+            if hz > 0.0 and lived:
+                self.rsbudget -= hz
+            if self.rsbudget <= 0.0:
+                if self.first_response < 0:
+                    self.first_response = w
+                if best == L.NATURAL:
+                    share, psych = ef[L.EF_NH_REM], 0.0
                 else:
-                    self.fails += 1
-                    advance_step = True
-            if self.phase == L.COURSE and self.wk >= int(tx[t, L.TX_TRIAL_WEEKS]):
-                self.phase, self.wk = L.FOLLOWUP, 0
-                lin = (
-                    ef[L.EF_R_FAIL] * (self.fails - tx[t, L.TX_REF_FAIL])
-                    + ef[L.EF_R_MALT] * self.malt
-                    + ef[L.EF_R_FLEX] * self.flex
-                    + ef[L.EF_R_SG] * self.gain
+                    t = p.comp[self.step_i, best]
+                    share, psych = tx[t, L.TX_REM_SHARE], tx[t, L.TX_PSYCH]
+                if uniform(m.seed_, self.pid, w, R.P_REMISSION) < share:
+                    self.clin = L.REMISSION
+                else:
+                    self.clin = L.RESPONSE
+                    self.dpbudget = budget(m.seed_, self.pid, w, R.P_DEEPEN)
+                self.gain = int(
+                    psych > 0.0
+                    and uniform(m.seed_, self.pid, w, R.P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]
                 )
-                if self.clin == L.RESPONSE:
-                    lin += ef[L.EF_R_RESID]
-                self.rmult = tx[t, L.TX_RELAPSE_C] * math.exp(lin) / tx[t, L.TX_REF_HR]
-                self.rbudget = -math.log(1.0 - uniform(m.seed_, self.pid, w, R.P_RELAPSE))
+                self.rc = best
+                if best == L.NATURAL or self.wk >= self.ek[0, best]:
+                    start_fu = True
+                else:
+                    self.phase, self.cs = L.COURSE, int(self.ek[0, best])
+            elif self.phase == L.ACUTE:
+                end = max(int(self.ek[0, k]) for k in range(len(self.components())))
+                if self.wk >= end and self.wk > 0:
+                    if p.step_counts[self.step_i] > 0:
+                        self.fails += 1
+                        self.h = K.natural_hazard(m.nhz, self.fails, self.mods, ef[L.EF_NH_WEEKS])
+                    advance = True
+        else:
+            if self.clin == L.RESPONSE:  # a partial response may deepen into remission
+                self.dpbudget -= ef[L.EF_DEEP_H]
+                if self.dpbudget <= 0.0:
+                    self.clin = L.REMISSION
+                    if self.phase == L.FOLLOWUP:
+                        self.rmult /= math.exp(ef[L.EF_R_RESID])
+            if self.phase == L.COURSE and self.wk >= self.cs:
+                start_fu = True
+        if start_fu:
+            self.start_followup(w)
         elif self.phase == L.FOLLOWUP:
-            t = p.steps[self.step_i]
-            self.wk += 1
-            k = min(self.wk, m.cum_h.shape[1] - 1)
-            mult = self.rmult * p.maint_hr[self.step_i, k, 1 if self.clin == L.RESPONSE else 0]
-            self.rbudget -= mult * (m.cum_h[t, k] - m.cum_h[t, k - 1])
+            # 3. relapse by weeks since the clock started
+            k = min(max(self.wk - self.cs, 1), m.cum_h.shape[0] - 1)
+            row = self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n
+            hr = p.maint_hr[row, k, 1 if self.clin == L.RESPONSE else 0]
+            self.rbudget -= self.rmult * hr * (m.cum_h[k] - m.cum_h[k - 1])
             if self.rbudget <= 0.0:
+                # 4. where care resumes
                 self.clin = L.DEPRESSED
                 self.relapses += 1
                 if self.first_relapse < 0:
                     self.first_relapse = w
-                if p.on_relapse == L.RELAPSE_ADVANCE:
-                    advance_step = True
+                self.rsbudget = budget(m.seed_, self.pid, w, R.P_RESPONSE)
+                natural = self.rc == L.NATURAL or self.step_i >= n
+                if not natural and p.on_relapse == L.RELAPSE_ADVANCE:
+                    advance = True
                 else:
                     restart = True
-        if advance_step:
+        if advance:
             self.step_i += 1
             restart = True
         if restart:
-            if self.step_i >= p.n_steps:
+            if self.step_i >= n:
                 if p.on_exhausted == L.EXHAUSTED_REPEAT_LAST:
-                    self.step_i = p.n_steps - 1
+                    self.step_i = n - 1
                 elif p.on_exhausted == L.EXHAUSTED_RESTART:
                     self.step_i = self.entry
                 else:
-                    self.step_i, self.phase, restart = p.n_steps - 1, L.OFF, False
+                    self.step_i = n
+                    self.phase = L.UNTREATED if p.on_exhausted == L.EXHAUSTED_NONE else L.USUAL
+                    self.wk = 0
+                    restart = False
             if restart:
-                self.plan(w)
+                self.plan(w if self.max_step > 0 else -1)
                 self.phase, self.wk = L.ACUTE, 0
-        u, wc = ef[L.EF_U_DEP], ef[L.EF_PROD_DEP]
+                self.max_step = max(self.max_step, self.step_i + 1)
+        # 5. costs and QALYs
+        u, wc = ef[L.EF_U_DEP], ef[L.EF_C_DEP]
         if self.clin == L.RESPONSE:
-            u, wc = ef[L.EF_U_RESP], ef[L.EF_PROD_RESP]
+            u, wc = ef[L.EF_U_RESP], ef[L.EF_C_RESP]
         elif self.clin == L.REMISSION:
-            u, wc = ef[L.EF_U_REM], ef[L.EF_PROD_REM]
-        if self.phase in (L.ACUTE, L.COURSE):
-            t = p.steps[self.step_i]
-            wc += tx[t, L.TX_COST_WEEK]
-            u -= tx[t, L.TX_DISUTILITY]
-        elif self.phase == L.FOLLOWUP:
-            wc += p.maint_cost[self.step_i, min(self.wk, m.cum_h.shape[1] - 1)]
+            u, wc = ef[L.EF_U_REM], ef[L.EF_C_REM]
+        course = self.phase in (L.ACUTE, L.COURSE)
+        after = self.phase == L.FOLLOWUP and self.rc != L.NATURAL
+        if self.step_i < n and (course or after):
+            for k, t in enumerate(self.components()):
+                if self.wk <= self.ek[0, k]:
+                    wc += tx[t, L.TX_COST_WEEK]
+                    u -= tx[t, L.TX_DISUTILITY]
+        elif self.phase == L.USUAL:
+            wc += p.usual_cost
+            u -= p.usual_disutility
+        if self.phase == L.FOLLOWUP:
+            row = self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n
+            wc += p.maint_cost[row, min(self.wk - self.cs, m.cum_h.shape[0] - 1)]
         self.cost += wc * m.disc_c[w]
         self.qaly += u * m.qaly_weight[w]
-        self.weeks_alive += 1
 
 
 class MesaCohortModel(mesa.Model):
@@ -162,7 +231,7 @@ class MesaCohortModel(mesa.Model):
     def __init__(self, cohort, inputs, pathway, seed: int):
         super().__init__(rng=seed)
         self.seed_ = seed
-        self.tx, self.ef = inputs.tx, inputs.ef
+        self.tx, self.ef, self.nhz, self.ctxz = inputs.tx, inputs.ef, inputs.nhz, inputs.ctxz
         self.mort_h, self.cum_h = inputs.mort_h, inputs.cum_h
         self.qaly_weight, self.disc_c = inputs.qaly_weight, inputs.disc_c
         self.pathway = pathway
@@ -171,7 +240,7 @@ class MesaCohortModel(mesa.Model):
             Patient(
                 self, cohort.pid0 + i, cohort.age[i], cohort.sex[i], cohort.severity[i],
                 cohort.maltreatment[i], cohort.inflammation[i], cohort.flexibility[i],
-                cohort.failed_trials[i],
+                cohort.chronic[i], cohort.failed_trials[i],
             )  # fmt: skip
 
     def step(self) -> None:

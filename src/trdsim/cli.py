@@ -191,8 +191,35 @@ def _write_manifest(
     (out / name).write_text(json.dumps(m, indent=2, default=str))
 
 
+def _print_table(table: pd.DataFrame) -> None:
+    shown = table.astype(str)
+    widths = [max(len(c), shown[c].str.len().max()) for c in shown.columns]
+    print("  ".join(c.ljust(w) for c, w in zip(shown.columns, widths, strict=True)))
+    for row in shown.itertuples(index=False):
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
 def cmd_params(args) -> int:
+    from trdsim.effective import effective_table, effects_table
+
     scenario = load_scenario(args.scenario)
+    if args.effective:
+        table = effective_table(scenario)
+        if args.csv:
+            table.to_csv(args.csv, index=False)
+            print(f"Wrote {len(table)} steps to {args.csv}")
+            return 0
+        shown = table.assign(
+            response=table.response.map("{:.1%}".format),
+            remission=table.remission.map("{:.1%}".format),
+        )
+        print(
+            f"{scenario.name}: response and remission by the end of each step's course, for a "
+            "patient who reaches it\n(the cohort's failed trials plus one for each earlier step "
+            "that counts as a trial; cohort average, no dropout)\n"
+        )
+        _print_table(shown)
+        return 0
     table = parameter_table(scenario.params)
     if args.unverified:
         table = table[table.verified.isin(UNVERIFIED)]
@@ -208,6 +235,17 @@ def cmd_params(args) -> int:
     print(
         f"\n{len(table)} parameters; setting '{scenario.setting}' ({scenario.currency} {scenario.price_year})."
     )
+    effects = effects_table(scenario)
+    print(
+        "\nHow each treatment's effect is stored (relative effects apply to the modelled baseline):"
+    )
+    _print_table(effects.assign(flag=effects.flag.map(lambda f: f"⚠ {f}" if f else "")))
+    single = int((effects.flag != "").sum())
+    if single:
+        print(
+            f"\n⚠ {single} treatment(s) use a single-arm response rate: the rate carries its "
+            "trial's population, context and outcome definition (no comparative evidence used)."
+        )
     return 0
 
 
@@ -704,6 +742,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--unverified", action="store_true", help="only inputs from memory or assumptions"
     )
     q.add_argument("--csv", help="write the table to this CSV file instead")
+    q.add_argument(
+        "--effective",
+        action="store_true",
+        help="each arm's effective response and remission by step, in the scenario's cohort",
+    )
     q.set_defaults(func=cmd_params)
 
     scen_help = f"scenario file or bundled name (default {DEFAULT_SCENARIO})"

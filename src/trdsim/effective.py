@@ -96,3 +96,32 @@ def effective_table(scenario: Scenario, inputs: ModelInputs | None = None) -> pd
             )
             nf += int(p.step_counts[s])
     return pd.DataFrame(rows)
+
+
+def effects_table(scenario: Scenario) -> pd.DataFrame:
+    """One row per treatment: how its effect is stored (relative or single-arm) and on what.
+
+    A single-arm rate is the flagged fallback: it carries its trial's own population,
+    comparator context and outcome definition into the model.
+    """
+    par = scenario.params
+    rows = []
+    for name, t in sorted(par["treatments"].items()):
+        relative = t["effect"] == "relative"
+        value = t["response_effect"]["value"] if relative else t["response"]["value"]
+        rows.append(
+            {
+                "treatment": name,
+                "effect": f"{t['measure']} {value:g}" if relative else f"response {value:g}",
+                "against": (
+                    par["comparators"][t["comparator"]]["label"]
+                    if relative
+                    else "nothing (single-arm rate)"
+                ),
+                "outcome": par["outcomes"][t["outcome"]]["label"],
+                "weeks": int(t["trial_weeks"]["value"]),
+                "source_failed_trials": int(t["source_prior_failures"]["value"]),
+                "flag": "" if relative else "single-arm",
+            }
+        )
+    return pd.DataFrame(rows)

@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 import trdsim
+from trdsim.effective import effective_table, effects_table
 from trdsim.evidence import flatten, parameter_table
 from trdsim.plots import (
     ever_remitted_figure,
@@ -78,6 +79,8 @@ def write_results(result: Result, out: Path, figures: bool = True) -> list[Path]
     result.trace.to_parquet(target("trace.parquet"), index=False)
     result.patients.to_parquet(target("patients.parquet"), index=False)
     parameter_table(result.scenario.params).to_csv(target("parameters.csv"), index=False)
+    effective_table(result.scenario, result.inputs).to_csv(target("effective.csv"), index=False)
+    effects_table(result.scenario).to_csv(target("effects.csv"), index=False)
     target("manifest.json").write_text(json.dumps(manifest(result), indent=2, default=str))
     if figures:
         h = result.scenario.horizon_weeks

@@ -297,8 +297,8 @@ def advance(
                 restart = False  # the patient (re)starts a step this week
                 advance_step = False
                 start_fu = False
-                on_step = st < n_steps and (ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP)
-                if on_step or ph == L.WAITING:
+                # weeks since the step started (or the wait, or a natural response began)
+                if ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP or ph == L.WAITING:
                     wki += 1
                 # 2. depressed: natural history plus the running components' excess
                 if cl == L.DEPRESSED:
@@ -353,7 +353,7 @@ def advance(
                         if psych > 0.0 and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
                             gn = 1
                         rci = best
-                        if best == L.NATURAL or not on_step or wki >= ek[i, best]:
+                        if best == L.NATURAL or wki >= ek[i, best]:
                             start_fu = True
                         else:
                             ph = L.COURSE
@@ -407,8 +407,8 @@ def advance(
                     rb = _exp_budget(seed, pid, w, P_RELAPSE)
                 # 3. relapse in follow-up
                 elif ph == L.FOLLOWUP:
-                    fw = wki - csi
-                    k_wk = min(fw, k_max)
+                    fw = wki - csi  # >= 1: the clock started in an earlier week
+                    k_wk = min(max(fw, 1), k_max)
                     uk = np.uint64(k_wk)
                     row = st if (rci != L.NATURAL and st < n_steps) else n_steps
                     m = rm * maint_hr[np.uint64(row), uk, np.uint64(1 if cl == L.RESPONSE else 0)]
@@ -489,7 +489,10 @@ def advance(
                     wr += 1
                     if fr < 0:
                         fr = w
-                if st < n_steps and (ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP):
+                # the step's components run on a course, and on after a response the course
+                # produced (a natural response, while waiting or after the pathway, has none)
+                on_course = ph == L.ACUTE or ph == L.COURSE
+                if st < n_steps and (on_course or (ph == L.FOLLOWUP and rci != L.NATURAL)):
                     for k in range(K):
                         t = comp[st, k]
                         if t < 0:

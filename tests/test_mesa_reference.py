@@ -1,0 +1,38 @@
+"""The kernel against the same model written as one mesa.Agent per patient (the speed
+reference in benchmarks/): the same per-patient results, to the last bit."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trdsim.cohort import sample_cohort
+from trdsim.engine.state import ArmRun
+from trdsim.inputs import compile_inputs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from mesa_reference import MesaCohortModel  # noqa: E402
+
+
+@pytest.mark.parametrize("arm", ["sequential", "integrated"])
+def test_mesa_reference_reproduces_the_kernel(uk, arm):
+    x = compile_inputs(uk)
+    cohort = sample_cohort(uk, 300, 2026)
+    model = MesaCohortModel(cohort, x, x.pathways[arm], 2026)
+    weeks = uk.horizon_weeks
+    for _ in range(weeks):
+        model.step()
+    ref = ArmRun(cohort, x.pathways[arm], x, 2026)
+    ref.advance(0, weeks)
+    agents = sorted(model.agents, key=lambda g: g.pid)
+    for name, ours in (
+        ("cost", ref.cost),
+        ("qaly", ref.qaly),
+        ("relapses", ref.relapses),
+        ("first_response", ref.first_response),
+        ("death_week", ref.death_week),
+    ):
+        theirs = np.array([getattr(g, name) for g in agents])
+        assert np.array_equal(theirs, ours), (name, np.nonzero(theirs != ours)[0][:5])
+    assert (ref.relapses > 0).any() and (ref.first_response >= 0).any()
