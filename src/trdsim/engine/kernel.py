@@ -124,6 +124,42 @@ def _plan_step(
 
 
 @numba.njit(inline="always", cache=True)
+def _step_locals(comp, tx, xk, ek, st, n_steps, i):
+    """The running step's per-component numbers, to keep in registers for the weekly loop:
+    (components, end week, excess per onset week, onset first, onset last, weekly cost,
+    disutility) for each of the three slots, and the context's excess per week."""
+    nc = 0
+    if st < n_steps:
+        for k in range(K):
+            if comp[st, k] >= 0:
+                nc += 1
+    e = (ek[i, 0], ek[i, 1], ek[i, 2])
+    x = (xk[i, 0], xk[i, 1], xk[i, 2])
+    f0 = f1 = f2 = l0 = l1 = l2 = c0 = c1 = c2 = d0 = d1 = d2 = 0.0
+    if nc > 0:
+        t = comp[st, 0]
+        f0, l0, c0, d0 = (
+            tx[t, L.TX_ONSET_FIRST], tx[t, L.TX_ONSET_LAST], tx[t, L.TX_COST_WEEK],
+            tx[t, L.TX_DISUTILITY],
+        )  # fmt: skip
+    if nc > 1:
+        t = comp[st, 1]
+        f1, l1, c1, d1 = (
+            tx[t, L.TX_ONSET_FIRST], tx[t, L.TX_ONSET_LAST], tx[t, L.TX_COST_WEEK],
+            tx[t, L.TX_DISUTILITY],
+        )  # fmt: skip
+    if nc > 2:
+        t = comp[st, 2]
+        f2, l2, c2, d2 = (
+            tx[t, L.TX_ONSET_FIRST], tx[t, L.TX_ONSET_LAST], tx[t, L.TX_COST_WEEK],
+            tx[t, L.TX_DISUTILITY],
+        )  # fmt: skip
+    end = max(e[0] if nc > 0 else 0, e[1] if nc > 1 else 0, e[2] if nc > 2 else 0)
+    return (nc, end, e[0], e[1], e[2], x[0], x[1], x[2], f0, f1, f2, l0, l1, l2, c0, c1, c2,
+            d0, d1, d2, xk[i, K])  # fmt: skip
+
+
+@numba.njit(inline="always", cache=True)
 def _trace_state(cl, ph):
     if cl == L.DEAD:
         return L.T_DEAD
@@ -230,6 +266,7 @@ def advance(
     c_dep, c_resp, c_rem = ef[L.EF_C_DEP], ef[L.EF_C_RESP], ef[L.EF_C_REM]
     nh_weeks, nh_rem, deep_h = ef[L.EF_NH_WEEKS], ef[L.EF_NH_REM], ef[L.EF_DEEP_H]
     r_resid = math.exp(ef[L.EF_R_RESID])
+    ctx_first, ctx_last = ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST]
     part = np.zeros((n_chunks, w1 - w0, n_tr), dtype=np.int64)
     for c in numba.prange(n_chunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
@@ -265,7 +302,11 @@ def advance(
             w_end = w1  # first week not lived in this call
             age_i = age[i]
             sex_i = sex[i]
+            next_age_w = w0  # first week at which the background hazard is looked up again
+            hb = 0.0
             mods = baseline_mods(ef, malt[i], flex[i], chronic[i])
+            (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2,
+             xc) = _step_locals(comp, tx, xk, ek, st, n_steps, i)  # fmt: skip
             # the trace is kept as changes: +1 for the state held at the start of the
             # call, then -1/+1 in the week the state changes; summed over weeks at the end
             ts = _trace_state(cl, ph)
@@ -276,14 +317,118 @@ def advance(
                 w_end = w0
             for w in range(w0 if cl != L.DEAD else w1, w1):
                 ww = w - w0
+                # Fast path: most weeks nothing can happen (no death, response, end of a
+                # course, deepening or relapse). Such a week is committed here with the very
+                # same arithmetic, in the same order, as the general code below, which runs
+                # every week in which something may happen (and every waiting week).
+                if w >= next_age_w:
+                    # the background hazard changes once a year of age: look it up then
+                    a_idx = min(int(age_i + w * _PER_WEEK), n_ages - 1)
+                    hb = mort_h[np.uint64(sex_i), np.uint64(a_idx)]
+                    next_age_w = w + 1
+                    while (
+                        next_age_w < w1
+                        and min(int(age_i + next_age_w * _PER_WEEK), n_ages - 1) == a_idx
+                    ):
+                        next_age_w += 1
+                hd = hb
+                if ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP:
+                    nw = wki + 1
+                    if cl == L.DEPRESSED:  # on a course: response, the course's end or death?
+                        hdd = hb * mort_hr
+                        hz = h
+                        if ctx_first <= nw <= ctx_last:
+                            hz += xc
+                        if nc > 0 and nw <= e0 and f0 <= nw <= l0:
+                            hz += x0
+                        if nc > 1 and nw <= e1 and f1 <= nw <= l1:
+                            hz += x1
+                        if nc > 2 and nw <= e2 and f2 <= nw <= l2:
+                            hz += x2
+                        left = rsb - hz if (hz > 0.0 and nw > 0) else rsb
+                        if db - hdd > 0.0 and left > 0.0 and not (nw >= cend and nw > 0):
+                            db -= hdd
+                            wki = nw
+                            rsb = left
+                            u = u_dep
+                            wc = c_dep
+                            if nc > 0 and wki <= e0:
+                                wc += c0
+                                u -= d0
+                            if nc > 1 and wki <= e1:
+                                wc += c1
+                                u -= d1
+                            if nc > 2 and wki <= e2:
+                                wc += c2
+                                u -= d2
+                            co += wc * disc_c[np.uint64(w)]
+                            qa += u * qaly_weight[np.uint64(w)]
+                            continue
+                    else:  # a responder: death, deepening, the course's end or relapse?
+                        quiet = db - hb > 0.0
+                        if cl == L.RESPONSE and dpb - deep_h <= 0.0:
+                            quiet = False
+                        rel = 0.0
+                        row = st if (rci != L.NATURAL and st < n_steps) else n_steps
+                        if ph == L.COURSE:
+                            if nw >= csi:
+                                quiet = False
+                        else:
+                            uk = np.uint64(min(max(nw - csi, 1), k_max))
+                            partial = np.uint64(1 if cl == L.RESPONSE else 0)
+                            rel = rm * maint_hr[np.uint64(row), uk, partial]
+                            rel = rel * (cum_h[uk] - cum_h[uk - np.uint64(1)])
+                            if rb - rel <= 0.0:
+                                quiet = False
+                        if quiet:
+                            db -= hb
+                            wki = nw
+                            if cl == L.RESPONSE:
+                                dpb -= deep_h
+                                u = u_resp
+                                wc = c_resp
+                            else:
+                                u = u_rem
+                                wc = c_rem
+                                wr += 1
+                                if fr < 0:
+                                    fr = w
+                            if st < n_steps and (ph == L.COURSE or rci != L.NATURAL):
+                                if nc > 0 and wki <= e0:
+                                    wc += c0
+                                    u -= d0
+                                if nc > 1 and wki <= e1:
+                                    wc += c1
+                                    u -= d1
+                                if nc > 2 and wki <= e2:
+                                    wc += c2
+                                    u -= d2
+                            if ph == L.FOLLOWUP:
+                                rb -= rel
+                                wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, k_max))]
+                            co += wc * disc_c[np.uint64(w)]
+                            qa += u * qaly_weight[np.uint64(w)]
+                            continue
+                elif cl == L.DEPRESSED and (ph == L.USUAL or ph == L.UNTREATED):
+                    hdd = hb * mort_hr
+                    if db - hdd > 0.0 and not (h > 0.0 and rsb - h <= 0.0):
+                        db -= hdd
+                        if h > 0.0:
+                            rsb -= h
+                        u = u_dep
+                        wc = c_dep
+                        if ph == L.USUAL:
+                            wc += usual_cost
+                            u -= usual_disutility
+                        co += wc * disc_c[np.uint64(w)]
+                        qa += u * qaly_weight[np.uint64(w)]
+                        continue
                 cl_before = cl
                 ph_before = ph
                 # 1. death: the patient dies once the accumulated hazard exceeds an
                 # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
                 # draw with p = 1 - exp(-h), without a random number every week
-                hd = mort_h[
-                    np.uint64(sex_i), np.uint64(min(int(age_i + w * _PER_WEEK), n_ages - 1))
-                ]
+                hd = hb  # this week's background hazard, looked up above
                 if cl == L.DEPRESSED:
                     hd *= mort_hr
                 db -= hd
@@ -306,23 +451,26 @@ def advance(
                     best = L.NATURAL
                     bestx = 0.0
                     if ph == L.ACUTE:
-                        if ef[L.EF_CTX_FIRST] <= wki <= ef[L.EF_CTX_LAST]:
-                            hz += xk[i, K]
+                        if ctx_first <= wki <= ctx_last:
+                            hz += xc
                         best = (
                             0  # a response on a course is the course's unless a component adds more
                         )
-                        for k in range(K):
-                            if comp[st, k] < 0:
-                                break
-                            t = comp[st, k]
-                            if (
-                                wki <= ek[i, k]
-                                and tx[t, L.TX_ONSET_FIRST] <= wki <= tx[t, L.TX_ONSET_LAST]
-                            ):
-                                hz += xk[i, k]
-                                if xk[i, k] > bestx:
-                                    best = k
-                                    bestx = xk[i, k]
+                        if nc > 0 and wki <= e0 and f0 <= wki <= l0:
+                            hz += x0
+                            if x0 > bestx:
+                                best = 0
+                                bestx = x0
+                        if nc > 1 and wki <= e1 and f1 <= wki <= l1:
+                            hz += x1
+                            if x1 > bestx:
+                                best = 1
+                                bestx = x1
+                        if nc > 2 and wki <= e2 and f2 <= wki <= l2:
+                            hz += x2
+                            if x2 > bestx:
+                                best = 2
+                                bestx = x2
                     # a course's first week is the week it starts in, processed under the
                     # step before (or, for the entry step, week 0): T weeks of hazard per
                     # course; a waiting patient's week counts only if the wait goes on
@@ -362,12 +510,7 @@ def advance(
                             # a natural response ends the wait: no step was started
                             wki = 0
                     elif ph == L.ACUTE:
-                        end = 0
-                        for k in range(K):
-                            if comp[st, k] < 0:
-                                break
-                            if ek[i, k] > end:
-                                end = ek[i, k]
+                        end = cend
                         # not in the start week: a course refused at once (end 0) fails a
                         # week later, wherever it started (entry, or after a wait)
                         if wki >= end and wki > 0:
@@ -473,6 +616,8 @@ def advance(
                             xk,
                             ek,
                         )
+                        (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2,
+                         d0, d1, d2, xc) = _step_locals(comp, tx, xk, ek, st, n_steps, i)  # fmt: skip
                         ph = L.ACUTE
                         wki = 0
                         if st + 1 > mx_st:
@@ -493,13 +638,15 @@ def advance(
                 # produced (a natural response, while waiting or after the pathway, has none)
                 on_course = ph == L.ACUTE or ph == L.COURSE
                 if st < n_steps and (on_course or (ph == L.FOLLOWUP and rci != L.NATURAL)):
-                    for k in range(K):
-                        t = comp[st, k]
-                        if t < 0:
-                            break
-                        if wki <= ek[i, k]:
-                            wc += tx[t, L.TX_COST_WEEK]
-                            u -= tx[t, L.TX_DISUTILITY]
+                    if nc > 0 and wki <= e0:
+                        wc += c0
+                        u -= d0
+                    if nc > 1 and wki <= e1:
+                        wc += c1
+                        u -= d1
+                    if nc > 2 and wki <= e2:
+                        wc += c2
+                        u -= d2
                 elif ph == L.USUAL or ph == L.WAITING:
                     wc += usual_cost
                     u -= usual_disutility
