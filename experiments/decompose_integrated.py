@@ -1,8 +1,8 @@
 """Why does integrated care come out as it does? Swap one component at a time.
 
 Starting from the default UK scenario, each variant changes one thing about a pathway
-(relapse rule, maintenance, the first TRD step, what happens when the pathway is
-exhausted) and all variants are simulated on the same patients (common random numbers).
+(CBT combined with the drug and ketamine steps, the relapse rule, maintenance, care after
+the pathway) and all variants are simulated on the same patients (common random numbers).
 Writes results/decomposition/decomposition.csv.
 
 Run: .venv/bin/python experiments/decompose_integrated.py [--patients N]
@@ -18,31 +18,43 @@ from trdsim.scenario import from_dict
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _plain(step: list[str]) -> list[str]:
+    """A step without its CBT component (drug or device alone)."""
+    rest = [c for c in step if c != "cbt_augmentation"]
+    return rest or step
+
+
 def variants(sc: trdsim.Scenario) -> dict[str, dict]:
+    """Each variant changes one thing about one default pathway (same patients)."""
     seq, integ = sc.pathways["sequential"], sc.pathways["integrated"]
-    integ_maintenance_on_seq_steps = {
-        k: v for k, v in integ["maintenance"].items() if k == "default" or k in seq["steps"]
+    no_cbt_steps = [_plain(st) for st in integ["steps"]]
+    # the same maintenance after each step, now that its key has lost "+cbt_augmentation"
+    no_cbt_maintenance = {
+        ("+".join(_plain(k.split("+"))) if k not in ("default", "usual_care") else k): v
+        for k, v in integ["maintenance"].items()
     }
-    aripiprazole_first = [
-        "ssri",
-        "antidepressant_switch",
-        "antipsychotic_augmentation",
-        "ketamine_cbt",
-        "rtms",
-        "cbt_augmentation",
-        "ect",
+    seq_with_cbt = [
+        ["antipsychotic_augmentation", "cbt_augmentation"]
+        if st == ["antipsychotic_augmentation"]
+        else st
+        for st in seq["steps"]
     ]
     return {
+        "integrated, no CBT with the drug and ketamine steps": {
+            **integ,
+            "steps": no_cbt_steps,
+            "maintenance": no_cbt_maintenance,
+        },
         "integrated, relapse -> next step": {**integ, "on_relapse": "advance"},
         "integrated, sequential maintenance": {**integ, "maintenance": seq["maintenance"]},
-        "integrated, aripiprazole before CBT": {**integ, "steps": aripiprazole_first},
+        "integrated, no care after the pathway": {**integ, "on_exhausted": "none"},
+        "sequential, CBT with aripiprazole": {**seq, "steps": seq_with_cbt},
         "sequential, relapse -> re-treat": {**seq, "on_relapse": "retreat"},
-        "sequential, integrated maintenance": {
+        "sequential, maintenance CBT after every response": {
             **seq,
-            "maintenance": integ_maintenance_on_seq_steps,
+            "maintenance": {"default": ["continuation_ad", "maintenance_cbt"]},
         },
-        "sequential, restart when exhausted": {**seq, "on_exhausted": "restart"},
-        "integrated, restart when exhausted": {**integ, "on_exhausted": "restart"},
+        "sequential, no care after the pathway": {**seq, "on_exhausted": "none"},
     }
 
 

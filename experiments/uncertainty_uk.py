@@ -7,10 +7,10 @@ Run: .venv/bin/python experiments/uncertainty_uk.py [--draws 1000] [--patients 2
 * DSA: tornado of integrated vs sequential care's incremental NMB at £20,000/QALY
   (the scenario's 20,000 patients, common random numbers), and a two-way map of the
   two inputs at the top of the tornado;
-* threshold analyses: the CBT augmentation response at which integrated care's ICER
-  against sequential care reaches £30,000/QALY, and the esketamine session price at
-  which sequential care's ICER against integrated reaches it. (No CBT session price
-  does it: at a price of 0 integrated care still has fewer QALYs.)
+* threshold analyses: the CBT augmentation odds ratio and the CBT session price at
+  which integrated care's ICER against sequential care reaches £30,000/QALY. (No
+  natural-history response between 5 % and 95 % over 5 years does it: INMB at £20,000
+  stays between £4,622 and £7,947.)
 The tables, manifests and figures are kept in git (draws.parquet is not).
 """
 
@@ -36,9 +36,10 @@ def main() -> None:
     run(["dsa", "uk_nhs", "--out", str(OUT / "dsa"), "--patients", "5000",
          "--pair", "unit_costs.cbt_session", "utilities.depressed"])  # fmt: skip
     for name, param, extra in (
-        ("cbt_response", "treatments.cbt_augmentation.response", ["--low", "0.46", "--high", "0.99"]),
-        ("esketamine_session_price", "unit_costs.esketamine_session",
-         ["--arm", "sequential", "--versus", "integrated"]),
+        ("cbt_effect", "treatments.cbt_augmentation.response_effect",
+         ["--arm", "integrated", "--versus", "sequential", "--low", "0.2", "--high", "3.26"]),
+        ("cbt_session_price", "unit_costs.cbt_session",
+         ["--arm", "integrated", "--versus", "sequential", "--low", "0", "--high", "5000"]),
     ):  # fmt: skip
         run(["threshold", "uk_nhs", "--param", param, "--target", "30000", *extra,
              "--out", str(OUT / "threshold" / f"{name}.json")])  # fmt: skip
