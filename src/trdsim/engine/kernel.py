@@ -124,6 +124,24 @@ def _plan_step(
 
 
 @numba.njit(inline="always", cache=True)
+def _background(mort_h, sex, age, w, w1):
+    """Background weekly death hazard at week w, and the first later week at which the
+    patient's age in whole years (as the weekly formula computes it) changes."""
+    n_ages = mort_h.shape[1]
+    a_idx = min(int(age + w * _PER_WEEK), n_ages - 1)
+    hb = mort_h[np.uint64(sex), np.uint64(a_idx)]
+    if a_idx == n_ages - 1:
+        return hb, w1
+    # an estimate of the boundary, corrected by the formula itself (exact, not approximate)
+    nxt = max(int((a_idx + 1 - age) * 52.0), w + 1)
+    while nxt > w + 1 and min(int(age + (nxt - 1) * _PER_WEEK), n_ages - 1) != a_idx:
+        nxt -= 1
+    while nxt < w1 and min(int(age + nxt * _PER_WEEK), n_ages - 1) == a_idx:
+        nxt += 1
+    return hb, nxt
+
+
+@numba.njit(inline="always", cache=True)
 def _step_locals(comp, tx, xk, ek, st, n_steps, i):
     """The running step's per-component numbers, to keep in registers for the weekly loop:
     (components, end week, excess per onset week, onset first, onset last, weekly cost,
@@ -257,7 +275,6 @@ def advance(
     n = age.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     n_tr = trace.shape[1]
-    n_ages = mort_h.shape[1]
     k_max = cum_h.shape[0] - 1
     # weekly constants in locals: the compiler cannot tell that `ef` is not written
     # through the output arrays, so it would otherwise reload them every week
@@ -315,23 +332,70 @@ def advance(
             undo = False  # a probing call found a step start: leave the week undone
             if cl == L.DEAD:
                 w_end = w0
-            for w in range(w0 if cl != L.DEAD else w1, w1):
+            w = w0 if cl != L.DEAD else w1
+            while w < w1:
+                # Tight loops for the two commonest stretches of weeks, with few live
+                # variables: a depressed patient in usual care (or none), and a responder
+                # in follow-up with no course component running. Each commits weeks in
+                # which nothing can happen (no death, response, deepening or relapse) with
+                # the very same arithmetic, in the same order, as the general code below,
+                # and stops at the first week in which something may happen.
+                if cl == L.DEPRESSED and (ph == L.USUAL or ph == L.UNTREATED):
+                    wcw = c_dep + (usual_cost if ph == L.USUAL else 0.0)
+                    uw = u_dep - (usual_disutility if ph == L.USUAL else 0.0)
+                    while w < w1:
+                        if w >= next_age_w:
+                            hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                        hdd = hb * mort_hr
+                        if db - hdd <= 0.0 or (h > 0.0 and rsb - h <= 0.0):
+                            break
+                        db -= hdd
+                        if h > 0.0:
+                            rsb -= h
+                        co += wcw * disc_c[np.uint64(w)]
+                        qa += uw * qaly_weight[np.uint64(w)]
+                        w += 1
+                    if w >= w1:
+                        break
+                elif (
+                    ph == L.FOLLOWUP
+                    and cl != L.DEPRESSED
+                    and (rci == L.NATURAL or st >= n_steps or wki + 1 > cend)
+                ):
+                    resp = cl == L.RESPONSE
+                    row_f = np.uint64(st if (rci != L.NATURAL and st < n_steps) else n_steps)
+                    partial_f = np.uint64(1 if resp else 0)
+                    wcb = c_resp if resp else c_rem
+                    ub = u_resp if resp else u_rem
+                    while w < w1:
+                        if w >= next_age_w:
+                            hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                        nw = wki + 1
+                        uk = np.uint64(min(max(nw - csi, 1), k_max))
+                        rel = rm * maint_hr[row_f, uk, partial_f]
+                        rel = rel * (cum_h[uk] - cum_h[uk - np.uint64(1)])
+                        if db - hb <= 0.0 or rb - rel <= 0.0 or (resp and dpb - deep_h <= 0.0):
+                            break
+                        db -= hb
+                        wki = nw
+                        if resp:
+                            dpb -= deep_h
+                        else:
+                            wr += 1
+                            if fr < 0:
+                                fr = w
+                        rb -= rel
+                        wc = wcb + maint_cost[row_f, np.uint64(min(wki - csi, k_max))]
+                        co += wc * disc_c[np.uint64(w)]
+                        qa += ub * qaly_weight[np.uint64(w)]
+                        w += 1
+                    if w >= w1:
+                        break
                 ww = w - w0
-                # Fast path: most weeks nothing can happen (no death, response, end of a
-                # course, deepening or relapse). Such a week is committed here with the very
-                # same arithmetic, in the same order, as the general code below, which runs
-                # every week in which something may happen (and every waiting week).
+                # Fast path for one week on a course or in follow-up while a component
+                # runs: committed as the general code would, if nothing can happen.
                 if w >= next_age_w:
-                    # the background hazard changes once a year of age: look it up then
-                    a_idx = min(int(age_i + w * _PER_WEEK), n_ages - 1)
-                    hb = mort_h[np.uint64(sex_i), np.uint64(a_idx)]
-                    next_age_w = w + 1
-                    while (
-                        next_age_w < w1
-                        and min(int(age_i + next_age_w * _PER_WEEK), n_ages - 1) == a_idx
-                    ):
-                        next_age_w += 1
-                hd = hb
+                    hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
                 if ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP:
                     nw = wki + 1
                     if cl == L.DEPRESSED:  # on a course: response, the course's end or death?
@@ -363,6 +427,7 @@ def advance(
                                 u -= d2
                             co += wc * disc_c[np.uint64(w)]
                             qa += u * qaly_weight[np.uint64(w)]
+                            w += 1
                             continue
                     else:  # a responder: death, deepening, the course's end or relapse?
                         quiet = db - hb > 0.0
@@ -408,21 +473,8 @@ def advance(
                                 wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, k_max))]
                             co += wc * disc_c[np.uint64(w)]
                             qa += u * qaly_weight[np.uint64(w)]
+                            w += 1
                             continue
-                elif cl == L.DEPRESSED and (ph == L.USUAL or ph == L.UNTREATED):
-                    hdd = hb * mort_hr
-                    if db - hdd > 0.0 and not (h > 0.0 and rsb - h <= 0.0):
-                        db -= hdd
-                        if h > 0.0:
-                            rsb -= h
-                        u = u_dep
-                        wc = c_dep
-                        if ph == L.USUAL:
-                            wc += usual_cost
-                            u -= usual_disutility
-                        co += wc * disc_c[np.uint64(w)]
-                        qa += u * qaly_weight[np.uint64(w)]
-                        continue
                 cl_before = cl
                 ph_before = ph
                 # 1. death: the patient dies once the accumulated hazard exceeds an
@@ -661,6 +713,7 @@ def advance(
                         part[c, ww, ts] -= 1
                         part[c, ww, nts] += 1
                         ts = nts
+                w += 1
             if undo:
                 continue
             clin[i] = cl
