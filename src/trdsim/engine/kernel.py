@@ -391,74 +391,32 @@ def advance(
                         w += 1
                     if w >= w1:
                         break
-                ww = w - w0
-                # Fast path for one week on a course or in follow-up while a component
-                # runs: committed as the general code would, if nothing can happen.
-                if w >= next_age_w:
-                    hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                # Tight loops for weeks on a course, and for a responder while a component
+                # of the step still runs: as above, committed as the general code would
+                # while nothing can happen.
                 if ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP:
-                    nw = wki + 1
                     if cl == L.DEPRESSED:  # on a course: response, the course's end or death?
-                        hdd = hb * mort_hr
-                        hz = h
-                        if ctx_first <= nw <= ctx_last:
-                            hz += xc
-                        if nc > 0 and nw <= e0 and f0 <= nw <= l0:
-                            hz += x0
-                        if nc > 1 and nw <= e1 and f1 <= nw <= l1:
-                            hz += x1
-                        if nc > 2 and nw <= e2 and f2 <= nw <= l2:
-                            hz += x2
-                        left = rsb - hz if (hz > 0.0 and nw > 0) else rsb
-                        if db - hdd > 0.0 and left > 0.0 and not (nw >= cend and nw > 0):
-                            db -= hdd
-                            wki = nw
-                            rsb = left
-                            u = u_dep
-                            wc = c_dep
-                            if nc > 0 and wki <= e0:
-                                wc += c0
-                                u -= d0
-                            if nc > 1 and wki <= e1:
-                                wc += c1
-                                u -= d1
-                            if nc > 2 and wki <= e2:
-                                wc += c2
-                                u -= d2
-                            co += wc * disc_c[np.uint64(w)]
-                            qa += u * qaly_weight[np.uint64(w)]
-                            w += 1
-                            continue
-                    else:  # a responder: death, deepening, the course's end or relapse?
-                        quiet = db - hb > 0.0
-                        if cl == L.RESPONSE and dpb - deep_h <= 0.0:
-                            quiet = False
-                        rel = 0.0
-                        row = st if (rci != L.NATURAL and st < n_steps) else n_steps
-                        if ph == L.COURSE:
-                            if nw >= csi:
-                                quiet = False
-                        else:
-                            uk = np.uint64(min(max(nw - csi, 1), k_max))
-                            partial = np.uint64(1 if cl == L.RESPONSE else 0)
-                            rel = rm * maint_hr[np.uint64(row), uk, partial]
-                            rel = rel * (cum_h[uk] - cum_h[uk - np.uint64(1)])
-                            if rb - rel <= 0.0:
-                                quiet = False
-                        if quiet:
-                            db -= hb
-                            wki = nw
-                            if cl == L.RESPONSE:
-                                dpb -= deep_h
-                                u = u_resp
-                                wc = c_resp
-                            else:
-                                u = u_rem
-                                wc = c_rem
-                                wr += 1
-                                if fr < 0:
-                                    fr = w
-                            if st < n_steps and (ph == L.COURSE or rci != L.NATURAL):
+                        while w < w1:
+                            if w >= next_age_w:
+                                hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                            nw = wki + 1
+                            hdd = hb * mort_hr
+                            hz = h
+                            if ctx_first <= nw <= ctx_last:
+                                hz += xc
+                            if nc > 0 and nw <= e0 and f0 <= nw <= l0:
+                                hz += x0
+                            if nc > 1 and nw <= e1 and f1 <= nw <= l1:
+                                hz += x1
+                            if nc > 2 and nw <= e2 and f2 <= nw <= l2:
+                                hz += x2
+                            left = rsb - hz if (hz > 0.0 and nw > 0) else rsb
+                            if db - hdd > 0.0 and left > 0.0 and not (nw >= cend and nw > 0):
+                                db -= hdd
+                                wki = nw
+                                rsb = left
+                                u = u_dep
+                                wc = c_dep
                                 if nc > 0 and wki <= e0:
                                     wc += c0
                                     u -= d0
@@ -468,13 +426,69 @@ def advance(
                                 if nc > 2 and wki <= e2:
                                     wc += c2
                                     u -= d2
-                            if ph == L.FOLLOWUP:
-                                rb -= rel
-                                wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, k_max))]
-                            co += wc * disc_c[np.uint64(w)]
-                            qa += u * qaly_weight[np.uint64(w)]
-                            w += 1
-                            continue
+                                co += wc * disc_c[np.uint64(w)]
+                                qa += u * qaly_weight[np.uint64(w)]
+                                w += 1
+                                continue
+                            break
+                    else:  # a responder: death, deepening, the course's end or relapse?
+                        while w < w1:
+                            if w >= next_age_w:
+                                hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                            nw = wki + 1
+                            quiet = db - hb > 0.0
+                            if cl == L.RESPONSE and dpb - deep_h <= 0.0:
+                                quiet = False
+                            rel = 0.0
+                            row = st if (rci != L.NATURAL and st < n_steps) else n_steps
+                            if ph == L.COURSE:
+                                if nw >= csi:
+                                    quiet = False
+                            else:
+                                uk = np.uint64(min(max(nw - csi, 1), k_max))
+                                partial = np.uint64(1 if cl == L.RESPONSE else 0)
+                                rel = rm * maint_hr[np.uint64(row), uk, partial]
+                                rel = rel * (cum_h[uk] - cum_h[uk - np.uint64(1)])
+                                if rb - rel <= 0.0:
+                                    quiet = False
+                            if quiet:
+                                db -= hb
+                                wki = nw
+                                if cl == L.RESPONSE:
+                                    dpb -= deep_h
+                                    u = u_resp
+                                    wc = c_resp
+                                else:
+                                    u = u_rem
+                                    wc = c_rem
+                                    wr += 1
+                                    if fr < 0:
+                                        fr = w
+                                if st < n_steps and (ph == L.COURSE or rci != L.NATURAL):
+                                    if nc > 0 and wki <= e0:
+                                        wc += c0
+                                        u -= d0
+                                    if nc > 1 and wki <= e1:
+                                        wc += c1
+                                        u -= d1
+                                    if nc > 2 and wki <= e2:
+                                        wc += c2
+                                        u -= d2
+                                if ph == L.FOLLOWUP:
+                                    rb -= rel
+                                    wc += maint_cost[
+                                        np.uint64(row), np.uint64(min(wki - csi, k_max))
+                                    ]
+                                co += wc * disc_c[np.uint64(w)]
+                                qa += u * qaly_weight[np.uint64(w)]
+                                w += 1
+                                continue
+                            break
+                    if w >= w1:
+                        break
+                ww = w - w0
+                if w >= next_age_w:
+                    hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
                 cl_before = cl
                 ph_before = ph
                 # 1. death: the patient dies once the accumulated hazard exceeds an
