@@ -215,9 +215,10 @@ class ReportBuilder:
         body = (
             t.html()
             + _p(
-                "Each patient's response odds and relapse hazard depend on these attributes; "
-                "each treatment's published response rate and relapse curve are reproduced "
-                "on average over the cohort."
+                "Each patient's baseline response odds, treatment effects and relapse hazard "
+                "depend on these attributes, centred on the population the evidence comes "
+                "from (the library's default cohort): a cohort with a different mix has "
+                "different outcomes."
             )
             + mods.html()
         )
@@ -271,18 +272,27 @@ class ReportBuilder:
         m = self.m
         paras = [
             "trdsim is a weekly, individual-level (microsimulation) model. Each patient has "
-            "an age, sex, baseline severity, number of failed adequate trials, childhood "
-            "maltreatment, inflammatory subtype and psychological flexibility, and moves week "
-            "by week between depressed, response, remission and death, on a treatment step, "
-            "completing a course, in follow-up with maintenance, or off treatment.",
+            "an age, sex, baseline severity, number of failed adequate trials, a chronic "
+            "episode or not, childhood maltreatment, inflammatory subtype and psychological "
+            "flexibility, and moves week by week between depressed, response, remission and "
+            "death: on a pathway step (one or more treatments given together), completing a "
+            "course, in follow-up with maintenance, or in usual care after the pathway.",
+            "Response is one weekly hazard: every depressed patient has a natural-history "
+            "(usual-care) hazard; a new course adds the trial-context response of the "
+            "comparator arms, and each component adds the excess that applies its published "
+            "effect (odds ratio, risk ratio or risk difference against a named comparator) "
+            "to the patient's own baseline at the component's time point; components given "
+            "together add their excess hazards. Both baselines fall with failed trials; the "
+            "effects do not.",
             "Each week: death from the life table "
             f"({_e(m.get('life_table', ''))}) by age and sex, times a hazard ratio while "
-            "depressed; the outcome of a step (response at a week within the treatment's "
-            "onset window, drop-out, or failure at the end of an adequate trial); relapse "
-            "after a response, by a Weibull curve through each treatment's published relapse "
-            "points, times patient and maintenance hazard ratios; then the week's costs and "
-            "QALYs.",
-            "Outcomes: costs (treatment sessions and medication at unit costs, maintenance), "
+            "depressed; response (or the end of a course without it, or drop-out of a "
+            "component); relapse after a response, by one baseline curve times the "
+            "responsible treatment's hazard ratio, patient hazard ratios and maintenance; "
+            "then the week's costs (treatments, usual care, maintenance, background "
+            "health-care costs by clinical state) and QALYs.",
+            "Outcomes: costs (treatment sessions and medication at unit costs, usual care, "
+            "maintenance, state costs; every cost indexed to the scenario's price year), "
             "QALYs (utility by clinical state minus any treatment disutility), life-years, "
             "weeks in remission, remission, relapses and deaths. Week w is valued at its "
             f"start and discounted by (1 + r)^(−w/52): r = {m['discount_costs']:.1%} for "
