@@ -142,6 +142,33 @@ def _background(mort_h, sex, age, w, w1):
 
 
 @numba.njit(inline="always", cache=True)
+def _slot(comp, tx, st, k, nc):
+    """(onset first, onset last, weekly cost, disutility) of component slot k, or zeros."""
+    if k >= nc:
+        return 0.0, 0.0, 0.0, 0.0
+    t = comp[st, k]
+    return (
+        tx[t, L.TX_ONSET_FIRST], tx[t, L.TX_ONSET_LAST], tx[t, L.TX_COST_WEEK],
+        tx[t, L.TX_DISUTILITY],
+    )  # fmt: skip
+
+
+@numba.njit(inline="always", cache=True)
+def _running(wk, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u):
+    """Add the week's cost and disutility of the components still running at week wk."""
+    if nc > 0 and wk <= e0:
+        wc += c0
+        u -= d0
+    if nc > 1 and wk <= e1:
+        wc += c1
+        u -= d1
+    if nc > 2 and wk <= e2:
+        wc += c2
+        u -= d2
+    return wc, u
+
+
+@numba.njit(inline="always", cache=True)
 def _step_locals(comp, tx, xk, ek, st, n_steps, i):
     """The running step's per-component numbers, to keep in registers for the weekly loop:
     (components, end week, excess per onset week, onset first, onset last, weekly cost,
@@ -153,25 +180,9 @@ def _step_locals(comp, tx, xk, ek, st, n_steps, i):
                 nc += 1
     e = (ek[i, 0], ek[i, 1], ek[i, 2])
     x = (xk[i, 0], xk[i, 1], xk[i, 2])
-    f0 = f1 = f2 = l0 = l1 = l2 = c0 = c1 = c2 = d0 = d1 = d2 = 0.0
-    if nc > 0:
-        t = comp[st, 0]
-        f0, l0, c0, d0 = (
-            tx[t, L.TX_ONSET_FIRST], tx[t, L.TX_ONSET_LAST], tx[t, L.TX_COST_WEEK],
-            tx[t, L.TX_DISUTILITY],
-        )  # fmt: skip
-    if nc > 1:
-        t = comp[st, 1]
-        f1, l1, c1, d1 = (
-            tx[t, L.TX_ONSET_FIRST], tx[t, L.TX_ONSET_LAST], tx[t, L.TX_COST_WEEK],
-            tx[t, L.TX_DISUTILITY],
-        )  # fmt: skip
-    if nc > 2:
-        t = comp[st, 2]
-        f2, l2, c2, d2 = (
-            tx[t, L.TX_ONSET_FIRST], tx[t, L.TX_ONSET_LAST], tx[t, L.TX_COST_WEEK],
-            tx[t, L.TX_DISUTILITY],
-        )  # fmt: skip
+    f0, l0, c0, d0 = _slot(comp, tx, st, 0, nc)
+    f1, l1, c1, d1 = _slot(comp, tx, st, 1, nc)
+    f2, l2, c2, d2 = _slot(comp, tx, st, 2, nc)
     end = max(e[0] if nc > 0 else 0, e[1] if nc > 1 else 0, e[2] if nc > 2 else 0)
     return (nc, end, e[0], e[1], e[2], x[0], x[1], x[2], f0, f1, f2, l0, l1, l2, c0, c1, c2,
             d0, d1, d2, xk[i, K])  # fmt: skip
@@ -417,15 +428,7 @@ def advance(
                                 rsb = left
                                 u = u_dep
                                 wc = c_dep
-                                if nc > 0 and wki <= e0:
-                                    wc += c0
-                                    u -= d0
-                                if nc > 1 and wki <= e1:
-                                    wc += c1
-                                    u -= d1
-                                if nc > 2 and wki <= e2:
-                                    wc += c2
-                                    u -= d2
+                                wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
                                 co += wc * disc_c[np.uint64(w)]
                                 qa += u * qaly_weight[np.uint64(w)]
                                 w += 1
@@ -465,15 +468,9 @@ def advance(
                                     if fr < 0:
                                         fr = w
                                 if st < n_steps and (ph == L.COURSE or rci != L.NATURAL):
-                                    if nc > 0 and wki <= e0:
-                                        wc += c0
-                                        u -= d0
-                                    if nc > 1 and wki <= e1:
-                                        wc += c1
-                                        u -= d1
-                                    if nc > 2 and wki <= e2:
-                                        wc += c2
-                                        u -= d2
+                                    wc, u = _running(
+                                        wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u
+                                    )
                                 if ph == L.FOLLOWUP:
                                     rb -= rel
                                     wc += maint_cost[
@@ -704,15 +701,7 @@ def advance(
                 # produced (a natural response, while waiting or after the pathway, has none)
                 on_course = ph == L.ACUTE or ph == L.COURSE
                 if st < n_steps and (on_course or (ph == L.FOLLOWUP and rci != L.NATURAL)):
-                    if nc > 0 and wki <= e0:
-                        wc += c0
-                        u -= d0
-                    if nc > 1 and wki <= e1:
-                        wc += c1
-                        u -= d1
-                    if nc > 2 and wki <= e2:
-                        wc += c2
-                        u -= d2
+                    wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
                 elif ph == L.USUAL or ph == L.WAITING:
                     wc += usual_cost
                     u -= usual_disutility
