@@ -200,3 +200,25 @@ def test_care_command_writes_tables_and_figures(tmp_path, capsys):
     for name in ("weekly.csv", "services.csv", "summary.json", "queues.png", "waits.png",
                  "utilisation.png"):  # fmt: skip
         assert (out / name).stat().st_size > 0, name
+
+
+def test_a_combined_step_needs_a_place_in_every_service_it_uses():
+    """rTMS with CBT needs a chair and a therapist's place: with no chairs nobody starts
+    it, however many therapists there are; with both it starts and uses both."""
+    combined = {
+        "care_system__arm": "combined",
+        "pathways__combined__steps": [["rtms", "cbt_augmentation"]],
+        "pathways__combined__start": "first",
+        "care_system__services__cbt__units": 100,
+    }
+    none = CareSystemModel("capacity_whatif", care_system__services__rtms__units=0,
+                           **combined, **SMALL)  # fmt: skip
+    none.run_model()
+    cbt, rtms = none.services
+    assert rtms.total_starts == 0 and cbt.total_starts == 0
+    assert cbt.queue_length > 0  # waiting for the chair, though therapists are free
+    some = CareSystemModel("capacity_whatif", care_system__services__rtms__units=2,
+                           **combined, **SMALL)  # fmt: skip
+    some.run_model()
+    cbt, rtms = some.services
+    assert rtms.total_starts == cbt.total_starts > 0

@@ -4,23 +4,25 @@
 same seed gives the same referrals); every referral follows the scenario's
 `care_system.arm` pathway. Services are mesa agents with a capacity in concurrent
 patients (units x patients_per_unit: therapists x caseload, chairs x sessions a day,
-clinic sessions, ECT list places); a treatment a service delivers occupies one place
-from the start of its course to its end. Treatments no service delivers are not
-limited.
+clinic sessions, ECT list places); a step occupies one place in every service that
+delivers one of its components (rTMS with CBT: a chair and a therapist's place), from
+the start of its course to its end. Treatments no service delivers are not limited.
 
 Each week the numba kernel runs twice over everybody referred, one week at a time
 (mesa stays out of the per-patient loop):
 
 1. a probing call runs the week; a patient who would start a step has that week
    undone and is flagged (with the step wanted);
-2. each service agent grants its free places to the flagged patients in queue order
-   (FIFO by the week they joined, or by severity), and the kernel reruns the week for
-   the flagged: granted patients start, the rest wait (depressed, no treatment cost).
+2. the flagged patients are taken in queue order (FIFO by the week they joined, or by
+   severity); one starts if every service its step needs has a free place (a later
+   patient may take what is left), and the kernel reruns the week for the flagged:
+   granted patients start, the rest wait (depressed, in usual care, natural history
+   acting; a natural response ends the wait).
 
 With unlimited capacity every flagged patient is granted and reruns exactly the week
 the plain simulation runs, so a closed cohort gives `trdsim.simulate`'s per-patient
 results bit for bit (tested). Waiting patients may leave care (leave_per_week), after
-which they are untreated.
+which they are in usual care for good.
 """
 
 from __future__ import annotations
@@ -59,6 +61,25 @@ def referral_weeks(rate_per_year: float, weeks: int, seed: int) -> np.ndarray:
     return np.repeat(np.arange(weeks), counts)
 
 
+@numba.njit(cache=True)
+def _grant_in_order(wants: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Requesters (rows, in queue order) granted: each takes a place in every service it
+    wants if all of them have one free; a later requester may fill what is left."""
+    ok = np.zeros(wants.shape[0], dtype=np.bool_)
+    for j in range(wants.shape[0]):
+        fits = True
+        for k in range(free.shape[0]):
+            if wants[j, k] and free[k] <= 0:
+                fits = False
+                break
+        if fits:
+            ok[j] = True
+            for k in range(free.shape[0]):
+                if wants[j, k]:
+                    free[k] -= 1
+    return ok
+
+
 class Service(mesa.Agent):
     """A service with a capacity in concurrent patients and a queue."""
 
@@ -77,25 +98,18 @@ class Service(mesa.Agent):
         self.all_waits: list[np.ndarray] = []  # weeks waited, every start
         self.last_granted = self.last_waiting = np.empty(0, dtype=np.int64)
 
-    def grant(self, requesters: np.ndarray) -> np.ndarray:
-        """Places for the requesters of this week, in queue order; returns those granted."""
+    def record(self, requesters: np.ndarray, granted: np.ndarray) -> None:
+        """This week's requesters of a place here, in queue order, and those granted one."""
         m = self.model
-        free = max(self.capacity - self.in_use, 0)
-        since = m.queued_since[requesters]
-        if m.queue_rule == "severity":
-            order = np.lexsort((requesters, since, -m.run.cohort.severity[requesters]))
-        else:
-            order = np.lexsort((requesters, since))
-        granted = requesters[order[:free]]
-        self.last_granted, self.last_waiting = granted, requesters[order[free:]]
-        self.queue_length = len(requesters) - len(granted)
+        self.last_granted = granted
+        self.last_waiting = requesters[~np.isin(requesters, granted)]
+        self.queue_length = len(self.last_waiting)
         self.starts = len(granted)
         self.waits = m.week - m.queued_since[granted]
         self.all_waits.append(self.waits)
         self.total_starts += len(granted)
         self.within_target += int((self.waits <= m.wait_target).sum())
         self.in_use += len(granted)
-        return granted
 
     @property
     def utilisation(self) -> float:
@@ -184,15 +198,13 @@ class CareSystemModel(mesa.Model):
             ]
             self.service_of_treatment[ids] = k
             self.services.append(Service(self, name, spec, ids))
-        # service a step needs: that of its first component delivered by a service (a
-        # step's other components are taken as unlimited); the last entry is the end of
-        # the pathway (usual care, no service)
-        self.service_of_step = np.full(self.pathway.n_steps + 1, UNLIMITED, dtype=np.int64)
+        # services a step needs: a place in each service that delivers one of its
+        # components (the last row is the end of the pathway: usual care, no service)
+        self.needs = np.zeros((self.pathway.n_steps + 1, len(self.services)), dtype=np.bool_)
         for s, comps in enumerate(self.pathway.comp):
-            limited = [self.service_of_treatment[t] for t in comps if t >= 0]
-            limited = [k for k in limited if k != UNLIMITED]
-            if limited:
-                self.service_of_step[s] = limited[0]
+            for t in comps[comps >= 0]:
+                if self.service_of_treatment[t] != UNLIMITED:
+                    self.needs[s, self.service_of_treatment[t]] = True
         self.week = 0
         self.arrived = 0
         self.datacollector = mesa.DataCollector(
@@ -254,20 +266,26 @@ class CareSystemModel(mesa.Model):
         req = here[run.requested[: self.arrived] == 1]
         new = req[self.queued_since[req] < 0]
         self.queued_since[new] = w
-        service = self.service_of_step[run.req_step[req]]
         # 2. places in use by patients not changing step this week
         ph = run.phase[: self.arrived]
         busy = ((ph == L.ACUTE) | (ph == L.COURSE)) & (run.requested[: self.arrived] == 0)
         busy &= run.clin[: self.arrived] != L.DEAD
-        in_use = np.bincount(
-            self.service_of_step[run.step[: self.arrived][busy]] + 1,
-            minlength=len(self.services) + 1,
-        )[1:]
-        granted = [req[service == UNLIMITED]]
+        in_use = self.needs[run.step[: self.arrived][busy]].sum(axis=0)
+        # requesters in queue order; each is granted if every service its step needs has
+        # a free place (a step that needs none starts at once)
+        since = self.queued_since[req]
+        if self.queue_rule == "severity":
+            order = np.lexsort((req, since, -run.cohort.severity[req]))
+        else:
+            order = np.lexsort((req, since))
+        queue = req[order]
+        wants = self.needs[run.req_step[queue]]
+        free = np.array([sv.capacity for sv in self.services], dtype=np.int64) - in_use
+        granted = queue[_grant_in_order(wants, np.maximum(free, 0))]
         for k, sv in enumerate(self.services):
             sv.in_use = int(in_use[k])
-            granted.append(sv.grant(req[service == k]))
-        granted = np.concatenate(granted)
+            mine = wants[:, k]
+            sv.record(queue[mine], granted[self.needs[run.req_step[granted], k]])
         # 3. rerun the week for the flagged: granted start, the others wait
         run.gate[:] = L.GATE_SKIP
         run.gate[req] = L.GATE_WAIT
@@ -295,10 +313,9 @@ class CareSystemModel(mesa.Model):
         run = self.run
         waiting = (run.phase[:n] == L.WAITING) & (run.clin[:n] != L.DEAD)
         late = waiting & (self.week - self.queued_since[:n] > self.wait_target)
-        wanted = self.service_of_step[run.step[:n]]
+        wanted = self.needs[run.step[:n]]
         return {
-            k: int(((late | self.left[:n]) & (wanted == k)).sum())
-            for k in range(len(self.services))
+            k: int(((late | self.left[:n]) & wanted[:, k]).sum()) for k in range(len(self.services))
         }
 
     def run_model(self) -> None:
