@@ -61,8 +61,8 @@ def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int)
         )
         f = min(max(weeks - ef[L.EF_CTX_FIRST] + 1.0, 0.0) / span_ctx, 1.0)
         q = (1.0 - c) ** f * np.exp(-h * weeks)
-        lc = np.log1p(-q) - np.log(q)
-        xk = (_softplus(lc + ln_or) - _softplus(lc)) * p.step_xmult[s]
+        odds_ratio = np.exp(ln_or)
+        xk = np.log(odds_ratio - (odds_ratio - 1.0) * q) * p.step_xmult[s]  # as the kernel
         cum = cum + xk
         rem = rem + xk * tx[t, L.TX_REM_SHARE]
     resp = 1.0 - np.exp(-cum)

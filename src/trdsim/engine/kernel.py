@@ -76,12 +76,6 @@ def natural_hazard(nhz, nf, mods, nh_weeks):
 
 
 @numba.njit(inline="always", cache=True)
-def _softplus(z):
-    """ln(1 + e^z), finite for any z (= -ln(1 - logistic(z)))."""
-    return z + math.log1p(math.exp(-z)) if z > 0.0 else math.log1p(math.exp(z))
-
-
-@numba.njit(inline="always", cache=True)
 def _plan_step(
     seed, pid, key, s, comp, step_xmult, tx, ef, ctxz, nf, mods, h, sev, infl, i, xk, ek
 ):
@@ -95,7 +89,8 @@ def _plan_step(
     """
     c = 1.0 / (1.0 + math.exp(-(ctxz[min(nf, ctxz.shape[0] - 1)] + mods)))
     span_ctx = ef[L.EF_CTX_LAST] - ef[L.EF_CTX_FIRST] + 1.0
-    xk[i, K] = -math.log1p(-c) / span_ctx
+    log_nc = math.log1p(-c)  # ln(1 - c): the context's share of no response
+    xk[i, K] = -log_nc / span_ctx
     ek[i, K] = int(ef[L.EF_CTX_LAST])
     for k in range(K):
         t = comp[s, k]
@@ -109,13 +104,15 @@ def _plan_step(
             + ef[L.EF_B_SEV] * (sev - ef[L.EF_SEV_MEAN]) * tx[t, L.TX_PSYCH]
             + ef[L.EF_B_INFL] * infl * tx[t, L.TX_MONO]
         )
-        # logit of the comparator's response by week T: ln((1 - q) / q), q = (1 - c)^f e^{-hT},
-        # f the share of the context window within the course
+        # the comparator's chance of no response by week T: q = (1 - c)^f e^{-hT} (f the
+        # share of the context window within the course); the odds ratio makes it
+        # q / (q + OR (1 - q)), a cumulative hazard of ln(q + OR (1 - q)) - ln q, of which
+        # the comparator's own is -ln q: the component adds X = ln(OR - (OR - 1) q)
         f = min(max(weeks - ef[L.EF_CTX_FIRST] + 1.0, 0.0) / span_ctx, 1.0)
-        q = (1.0 - c) ** f * math.exp(-h * weeks)
-        lc = math.log1p(-q) - math.log(q)
+        q = math.exp(f * log_nc - h * weeks)
+        odds_ratio = math.exp(ln_or)
         span = tx[t, L.TX_ONSET_LAST] - tx[t, L.TX_ONSET_FIRST] + 1.0
-        xk[i, k] = (_softplus(lc + ln_or) - _softplus(lc)) * step_xmult[s] / span
+        xk[i, k] = math.log(odds_ratio - (odds_ratio - 1.0) * q) * step_xmult[s] / span
         if uniform(seed, pid, key, P_DROPOUT + k) < tx[t, L.TX_DROPOUT]:
             # stops in weeks 0 .. T - 1 of the course (0: before the first session)
             ek[i, k] = int(uniform(seed, pid, key, P_DROP_WEEK + k) * weeks)
