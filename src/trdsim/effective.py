@@ -19,15 +19,13 @@ from trdsim.inputs import (
     ModelInputs,
     _baseline_mods,
     _logistic,
+    comparator_no_response,
     compile_inputs,
+    natural_hazard,
     reference_population,
 )
 from trdsim.pathways import step_key
 from trdsim.scenario import Scenario
-
-
-def _softplus(z: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, z)
 
 
 def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int) -> tuple:
@@ -39,15 +37,13 @@ def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int)
     mods = _baseline_mods(ef, ref)
     sev = ref.z_sev * cohort["severity_sd"] + cohort["severity_mean"]
     nfi = min(nf, L.NF_MAX)
-    h = _softplus(x.nhz[nfi] + mods) / ef[L.EF_NH_WEEKS]
+    h = natural_hazard(x.nhz[nfi] + mods, ef[L.EF_NH_WEEKS])
     c = _logistic(x.ctxz[nfi] + mods)
-    span_ctx = ef[L.EF_CTX_LAST] - ef[L.EF_CTX_FIRST] + 1.0
     comps = [int(t) for t in p.comp[s] if t >= 0]
     end = max(tx[t, L.TX_TRIAL_WEEKS] for t in comps)
-    f_end = min(max(end - ef[L.EF_CTX_FIRST] + 1.0, 0.0) / span_ctx, 1.0)
     # the kernel's hazard starts in the step's first week, so a course of T weeks sees T
-    # weeks of natural history; the context and each component add their full excess
-    cum = h * end - np.log1p(-c) * f_end
+    # weeks of natural history and the context; each component adds its full excess
+    cum = -np.log(comparator_no_response(c, h, end, ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST]))
     # remission: each part of the cumulative hazard carries the remission share of the
     # component the kernel credits with it -- a component its own excess, the first
     # component the baseline's part (an approximation of the kernel's weekly rule)
@@ -59,8 +55,7 @@ def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int)
             + ef[L.EF_B_SEV] * (sev - ef[L.EF_SEV_MEAN]) * tx[t, L.TX_PSYCH]
             + ef[L.EF_B_INFL] * ref.infl * tx[t, L.TX_MONO]
         )
-        f = min(max(weeks - ef[L.EF_CTX_FIRST] + 1.0, 0.0) / span_ctx, 1.0)
-        q = (1.0 - c) ** f * np.exp(-h * weeks)
+        q = comparator_no_response(c, h, weeks, ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST])
         odds_ratio = np.exp(ln_or)
         xk = np.log(odds_ratio - (odds_ratio - 1.0) * q) * p.step_xmult[s]  # as the kernel
         cum = cum + xk

@@ -309,6 +309,20 @@ def _solve_relapse_multiplier(
     return float(np.exp(_solve_log_multiplier(w, lin, shares, ln_hrs, log_base, surv)))
 
 
+def natural_hazard(z: np.ndarray | float, weeks: float) -> np.ndarray | float:
+    """Weekly natural-history hazard from the log-odds z of response over `weeks`
+    (-ln(1 - logistic(z)) / weeks, as the kernel's natural_hazard)."""
+    return np.log1p(np.exp(z)) / weeks
+
+
+def comparator_no_response(c, h, weeks: float, ctx_first: float, ctx_last: float):
+    """The comparator arm's chance of no response by `weeks` (the kernel's q): the
+    trial context c over the share f of its window within the course, and natural
+    history h every week: (1 - c)^f exp(-h weeks)."""
+    f = min(max(weeks - ctx_first + 1.0, 0.0) / (ctx_last - ctx_first + 1.0), 1.0)
+    return (1.0 - c) ** f * np.exp(-h * weeks)
+
+
 @dataclass(frozen=True)
 class Baselines:
     """Population-mean baselines by failed trials, and the intercepts that realise them."""
@@ -328,9 +342,8 @@ class Baselines:
     def comparator(self, nf: int, weeks: float) -> float:
         """Response of a course's comparator arm by `weeks` (population mean)."""
         c = self.context[min(nf, L.NF_MAX)]
-        span = self.ctx_last - self.ctx_first + 1.0
-        f = min(max(weeks - self.ctx_first + 1.0, 0.0) / span, 1.0)
-        return 1.0 - (1.0 - c) ** f * np.exp(-self.hazard(nf) * weeks)
+        q = comparator_no_response(c, self.hazard(nf), weeks, self.ctx_first, self.ctx_last)
+        return 1.0 - q
 
 
 def baselines(scenario: Scenario, ef: np.ndarray, ref: ReferencePopulation) -> Baselines:
@@ -408,11 +421,9 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         nf_src = int(v["source_prior_failures"])
         weeks = v["trial_weeks"]
         # responders in the treatment's source population, for its relapse hazard ratio
-        h_j = np.log1p(np.exp(base.nhz[nf_src] + eta_base)) / base.nh_weeks
+        h_j = natural_hazard(base.nhz[nf_src] + eta_base, base.nh_weeks)
         c_j = _logistic(base.ctxz[nf_src] + eta_base)
-        span = base.ctx_last - base.ctx_first + 1.0
-        f = min(max(weeks - base.ctx_first + 1.0, 0.0) / span, 1.0)
-        q_j = (1.0 - c_j) ** f * np.exp(-h_j * weeks)
+        q_j = comparator_no_response(c_j, h_j, weeks, base.ctx_first, base.ctx_last)
         responders = ref.weight * _logistic(np.log1p(-q_j) - np.log(q_j) + ln_or)
         t_last = v.get("relapse_t2", v["relapse_t1"])
         p_last = v.get("relapse_p2", v["relapse_p1"])
