@@ -192,11 +192,18 @@ def _write_manifest(
 
 
 def _print_table(table: pd.DataFrame) -> None:
+    """Columns padded to their widths; the last one (often long text) is not padded."""
     shown = table.astype(str)
-    widths = [max(len(c), shown[c].str.len().max()) for c in shown.columns]
-    print("  ".join(c.ljust(w) for c, w in zip(shown.columns, widths, strict=True)))
+    widths = [max(len(c), shown[c].str.len().max()) for c in shown.columns[:-1]]
+
+    def line(cells) -> str:
+        return "  ".join(
+            [*(v.ljust(w) for v, w in zip(cells[:-1], widths, strict=True)), cells[-1]]
+        )
+
+    print(line(list(shown.columns)))
     for row in shown.itertuples(index=False):
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        print(line(list(row)))
 
 
 def cmd_params(args) -> int:
@@ -227,11 +234,7 @@ def cmd_params(args) -> int:
         table.to_csv(args.csv, index=False)
         print(f"Wrote {len(table)} parameters to {args.csv}")
         return 0
-    shown = table[["key", "value", "distribution", "verified"]].astype(str)
-    widths = [max(len(c), shown[c].str.len().max()) for c in shown.columns]
-    print("  ".join(c.ljust(w) for c, w in zip(shown.columns, widths, strict=True)) + "  source")
-    for row, source in zip(shown.itertuples(index=False), table.source, strict=True):
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + "  " + source)
+    _print_table(table[["key", "value", "distribution", "verified", "source"]])
     print(
         f"\n{len(table)} parameters; setting '{scenario.setting}' ({scenario.currency} {scenario.price_year})."
     )
