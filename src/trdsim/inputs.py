@@ -29,6 +29,7 @@ arrays are used):
   with the setting's price index.
 """
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -438,6 +439,8 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         ref_hr = mx[used_m.index(t["relapse_reference"]), L.MX_HR]
         lin = lin_relapse + ef[L.EF_R_FAIL] * (nf_src - ef[L.EF_R_NF0]) + np.log(ref_hr)
         tx[k, L.TX_LN_OR] = ln_or
+        # math.exp, as the kernel computes it for a patient whose attributes modify it
+        tx[k, L.TX_OR] = math.exp(ln_or)
         tx[k, L.TX_REM_SHARE] = rem_share
         tx[k, L.TX_TRIAL_WEEKS] = weeks
         tx[k, L.TX_ONSET_FIRST] = v["onset_first_week"]

@@ -99,18 +99,18 @@ def _plan_step(
             ek[i, k] = 0
             continue
         weeks = tx[t, L.TX_TRIAL_WEEKS]
-        ln_or = (
-            tx[t, L.TX_LN_OR]
-            + ef[L.EF_B_SEV] * (sev - ef[L.EF_SEV_MEAN]) * tx[t, L.TX_PSYCH]
-            + ef[L.EF_B_INFL] * infl * tx[t, L.TX_MONO]
-        )
+        m_sev = ef[L.EF_B_SEV] * (sev - ef[L.EF_SEV_MEAN]) * tx[t, L.TX_PSYCH]
+        m_infl = ef[L.EF_B_INFL] * infl * tx[t, L.TX_MONO]
         # the comparator's chance of no response by week T: q = (1 - c)^f e^{-hT} (f the
         # share of the context window within the course); the odds ratio makes it
         # q / (q + OR (1 - q)), a cumulative hazard of ln(q + OR (1 - q)) - ln q, of which
         # the comparator's own is -ln q: the component adds X = ln(OR - (OR - 1) q)
         f = min(max(weeks - ef[L.EF_CTX_FIRST] + 1.0, 0.0) / span_ctx, 1.0)
         q = math.exp(f * log_nc - h * weeks)
-        odds_ratio = math.exp(ln_or)
+        if m_sev == 0.0 and m_infl == 0.0:
+            odds_ratio = tx[t, L.TX_OR]  # the same number, without an exp per plan
+        else:
+            odds_ratio = math.exp(tx[t, L.TX_LN_OR] + m_sev + m_infl)
         span = tx[t, L.TX_ONSET_LAST] - tx[t, L.TX_ONSET_FIRST] + 1.0
         xk[i, k] = math.log(odds_ratio - (odds_ratio - 1.0) * q) * step_xmult[s] / span
         if uniform(seed, pid, key, P_DROPOUT + k) < tx[t, L.TX_DROPOUT]:
@@ -163,6 +163,46 @@ def _running(wk, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u):
         wc += c2
         u -= d2
     return wc, u
+
+
+@numba.njit(inline="always", cache=True)
+def _after(nxt, nw, b):
+    """The earlier of `nxt` and week b, if b comes after week nw."""
+    return b if nw < b < nxt else nxt
+
+
+@numba.njit(inline="always", cache=True)
+def _course_week(
+    nw, h, ctx_first, ctx_last, xc, nc, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2,
+    c0, c1, c2, d0, d1, d2, wbase, ubase,
+):  # fmt: skip
+    """Week nw of a course: the response hazard, the weekly cost and utility from the
+    state's (wbase, ubase) -- the same sums, in the same order, as the general code -- and
+    the first later week at which any of them, or the hazard's counting (from week 1),
+    can change. The weeks in between repeat the same three numbers."""
+    hz = h
+    if ctx_first <= nw <= ctx_last:
+        hz += xc
+    if nc > 0 and nw <= e0 and f0 <= nw <= l0:
+        hz += x0
+    if nc > 1 and nw <= e1 and f1 <= nw <= l1:
+        hz += x1
+    if nc > 2 and nw <= e2 and f2 <= nw <= l2:
+        hz += x2
+    wc, u = _running(nw, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wbase, ubase)
+    nxt = _after(np.int64(1) << 40, nw, 1)
+    nxt = _after(nxt, nw, math.ceil(ctx_first))
+    nxt = _after(nxt, nw, math.floor(ctx_last) + 1)
+    if nc > 0:
+        nxt = _after(_after(nxt, nw, math.ceil(f0)), nw, math.floor(l0) + 1)
+        nxt = _after(nxt, nw, e0 + 1)
+    if nc > 1:
+        nxt = _after(_after(nxt, nw, math.ceil(f1)), nw, math.floor(l1) + 1)
+        nxt = _after(nxt, nw, e1 + 1)
+    if nc > 2:
+        nxt = _after(_after(nxt, nw, math.ceil(f2)), nw, math.floor(l2) + 1)
+        nxt = _after(nxt, nw, e2 + 1)
+    return hz, wc, u, nxt
 
 
 @numba.njit(inline="always", cache=True)
@@ -293,6 +333,11 @@ def advance(
     r_resid = math.exp(ef[L.EF_R_RESID])
     ctx_first, ctx_last = ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST]
     part = np.zeros((n_chunks, w1 - w0, n_tr), dtype=np.int64)
+    # the baseline relapse hazard of each week of the clock (the same subtraction the
+    # general code makes, done once)
+    dcum_h = np.zeros(k_max + 1)
+    for k in range(1, k_max + 1):
+        dcum_h[k] = cum_h[k] - cum_h[k - 1]
     for c in numba.prange(n_chunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             g = gate[i]
@@ -342,144 +387,118 @@ def advance(
                 w_end = w0
             w = w0 if cl != L.DEAD else w1
             while w < w1:
-                # Tight loops for the two commonest stretches of weeks, with few live
-                # variables: a depressed patient in usual care (or none), and a responder
-                # in follow-up with no course component running. Each commits weeks in
-                # which nothing can happen (no death, response, deepening or relapse) with
+                # Tight loops for stretches of weeks in one state, each with its
+                # loop-invariant choices made once: a depressed patient in usual care (or
+                # none), a depressed patient on a course, a responder whose course still
+                # runs, and a responder in follow-up. Each commits weeks in which nothing
+                # can happen (no death, response, course end, deepening or relapse) with
                 # the very same arithmetic, in the same order, as the general code below,
                 # and stops at the first week in which something may happen.
-                if cl == L.DEPRESSED and (ph == L.USUAL or ph == L.UNTREATED):
-                    wcw = c_dep + (usual_cost if ph == L.USUAL else 0.0)
-                    uw = u_dep - (usual_disutility if ph == L.USUAL else 0.0)
-                    while w < w1:
-                        if w >= next_age_w:
-                            hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                        hdd = hb * mort_hr
-                        if db - hdd <= 0.0 or (h > 0.0 and rsb - h <= 0.0):
-                            break
-                        db -= hdd
-                        if h > 0.0:
-                            rsb -= h
-                        co += wcw * disc_c[np.uint64(w)]
-                        qa += uw * qaly_weight[np.uint64(w)]
-                        w += 1
-                    if w >= w1:
-                        break
-                elif (
-                    ph == L.FOLLOWUP
-                    and cl != L.DEPRESSED
-                    and (rci == L.NATURAL or st >= n_steps or wki + 1 > cend)
-                ):
-                    resp = cl == L.RESPONSE
-                    row_f = np.uint64(st if (rci != L.NATURAL and st < n_steps) else n_steps)
-                    partial_f = np.uint64(1 if resp else 0)
-                    wcb = c_resp if resp else c_rem
-                    ub = u_resp if resp else u_rem
-                    while w < w1:
-                        if w >= next_age_w:
-                            hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                        nw = wki + 1
-                        uk = np.uint64(min(max(nw - csi, 1), k_max))
-                        rel = rm * maint_hr[row_f, uk, partial_f]
-                        rel = rel * (cum_h[uk] - cum_h[uk - np.uint64(1)])
-                        if db - hb <= 0.0 or rb - rel <= 0.0 or (resp and dpb - deep_h <= 0.0):
-                            break
-                        db -= hb
-                        wki = nw
-                        if resp:
-                            dpb -= deep_h
-                        else:
-                            wr += 1
-                            if fr < 0:
-                                fr = w
-                        rb -= rel
-                        wc = wcb + maint_cost[row_f, np.uint64(min(wki - csi, k_max))]
-                        co += wc * disc_c[np.uint64(w)]
-                        qa += ub * qaly_weight[np.uint64(w)]
-                        w += 1
-                    if w >= w1:
-                        break
-                # Tight loops for weeks on a course, and for a responder while a component
-                # of the step still runs: as above, committed as the general code would
-                # while nothing can happen.
-                if ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP:
-                    if cl == L.DEPRESSED:  # on a course: response, the course's end or death?
+                if cl == L.DEPRESSED:
+                    if ph == L.USUAL or ph == L.UNTREATED:
+                        wcw = c_dep + (usual_cost if ph == L.USUAL else 0.0)
+                        uw = u_dep - (usual_disutility if ph == L.USUAL else 0.0)
                         while w < w1:
                             if w >= next_age_w:
                                 hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                            nw = wki + 1
                             hdd = hb * mort_hr
-                            hz = h
-                            if ctx_first <= nw <= ctx_last:
-                                hz += xc
-                            if nc > 0 and nw <= e0 and f0 <= nw <= l0:
-                                hz += x0
-                            if nc > 1 and nw <= e1 and f1 <= nw <= l1:
-                                hz += x1
-                            if nc > 2 and nw <= e2 and f2 <= nw <= l2:
-                                hz += x2
-                            left = rsb - hz if (hz > 0.0 and nw > 0) else rsb
-                            if db - hdd > 0.0 and left > 0.0 and not (nw >= cend and nw > 0):
+                            if db - hdd <= 0.0 or (h > 0.0 and rsb - h <= 0.0):
+                                break
+                            db -= hdd
+                            if h > 0.0:
+                                rsb -= h
+                            co += wcw * disc_c[np.uint64(w)]
+                            qa += uw * qaly_weight[np.uint64(w)]
+                            w += 1
+                    elif ph == L.ACUTE:  # on a course: response, the course's end or death?
+                        # segments of weeks with the same hazard, cost and utility
+                        stop = False
+                        last = max(cend, 1)  # the course's last week (not the start week)
+                        while w < w1 and not stop:
+                            hz, wc, u, seg = _course_week(
+                                wki + 1, h, ctx_first, ctx_last, xc, nc, e0, e1, e2, x0, x1,
+                                x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2, c_dep, u_dep,
+                            )  # fmt: skip
+                            counts = hz > 0.0 and wki + 1 > 0
+                            w_seg = min(w1, w + seg - (wki + 1))
+                            while w < w_seg:
+                                if w >= next_age_w:
+                                    hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                                nw = wki + 1
+                                hdd = hb * mort_hr
+                                left = rsb - hz if counts else rsb
+                                if db - hdd <= 0.0 or left <= 0.0 or nw >= last:
+                                    stop = True
+                                    break
                                 db -= hdd
                                 wki = nw
                                 rsb = left
-                                u = u_dep
-                                wc = c_dep
-                                wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
                                 co += wc * disc_c[np.uint64(w)]
                                 qa += u * qaly_weight[np.uint64(w)]
                                 w += 1
-                                continue
-                            break
-                    else:  # a responder: death, deepening, the course's end or relapse?
+                elif ph == L.COURSE or ph == L.FOLLOWUP:
+                    # a responder: death, deepening, the course's end or relapse?
+                    resp = cl == L.RESPONSE
+                    wcb = c_resp if resp else c_rem
+                    ub = u_resp if resp else u_rem
+                    # the step's components run on after a response the course produced
+                    comps = st < n_steps and (ph == L.COURSE or rci != L.NATURAL)
+                    if ph == L.COURSE:
                         while w < w1:
                             if w >= next_age_w:
                                 hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
                             nw = wki + 1
-                            quiet = db - hb > 0.0
-                            if cl == L.RESPONSE and dpb - deep_h <= 0.0:
-                                quiet = False
-                            rel = 0.0
-                            row = st if (rci != L.NATURAL and st < n_steps) else n_steps
-                            if ph == L.COURSE:
-                                if nw >= csi:
-                                    quiet = False
+                            if db - hb <= 0.0 or nw >= csi or (resp and dpb - deep_h <= 0.0):
+                                break
+                            db -= hb
+                            wki = nw
+                            if resp:
+                                dpb -= deep_h
                             else:
-                                uk = np.uint64(min(max(nw - csi, 1), k_max))
-                                partial = np.uint64(1 if cl == L.RESPONSE else 0)
-                                rel = rm * maint_hr[np.uint64(row), uk, partial]
-                                rel = rel * (cum_h[uk] - cum_h[uk - np.uint64(1)])
-                                if rb - rel <= 0.0:
-                                    quiet = False
-                            if quiet:
-                                db -= hb
-                                wki = nw
-                                if cl == L.RESPONSE:
-                                    dpb -= deep_h
-                                    u = u_resp
-                                    wc = c_resp
-                                else:
-                                    u = u_rem
-                                    wc = c_rem
-                                    wr += 1
-                                    if fr < 0:
-                                        fr = w
-                                if st < n_steps and (ph == L.COURSE or rci != L.NATURAL):
-                                    wc, u = _running(
-                                        wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u
-                                    )
-                                if ph == L.FOLLOWUP:
-                                    rb -= rel
-                                    wc += maint_cost[
-                                        np.uint64(row), np.uint64(min(wki - csi, k_max))
-                                    ]
-                                co += wc * disc_c[np.uint64(w)]
-                                qa += u * qaly_weight[np.uint64(w)]
-                                w += 1
-                                continue
-                            break
-                    if w >= w1:
-                        break
+                                wr += 1
+                                if fr < 0:
+                                    fr = w
+                            wc = wcb
+                            u = ub
+                            if comps:
+                                wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
+                            co += wc * disc_c[np.uint64(w)]
+                            qa += u * qaly_weight[np.uint64(w)]
+                            w += 1
+                    else:
+                        row_f = np.uint64(st if (rci != L.NATURAL and st < n_steps) else n_steps)
+                        # this row's maintenance hazard ratios and costs by week of the clock
+                        partial_f = np.uint64(1 if resp else 0)
+                        while w < w1:
+                            if w >= next_age_w:
+                                hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                            nw = wki + 1
+                            # weeks since the clock started: >= 1 (it started in an
+                            # earlier week), the curve's last week from then on
+                            uk = np.uint64(min(nw - csi, k_max))
+                            rel = rm * maint_hr[row_f, uk, partial_f]
+                            rel = rel * dcum_h[uk]
+                            if db - hb <= 0.0 or rb - rel <= 0.0 or (resp and dpb - deep_h <= 0.0):
+                                break
+                            db -= hb
+                            wki = nw
+                            if resp:
+                                dpb -= deep_h
+                            else:
+                                wr += 1
+                                if fr < 0:
+                                    fr = w
+                            wc = wcb
+                            u = ub
+                            if comps:
+                                wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
+                            rb -= rel
+                            wc += maint_cost[row_f, uk]
+                            co += wc * disc_c[np.uint64(w)]
+                            qa += u * qaly_weight[np.uint64(w)]
+                            w += 1
+                if w >= w1:
+                    break
                 ww = w - w0
                 if w >= next_age_w:
                     hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)

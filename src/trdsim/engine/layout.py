@@ -58,7 +58,8 @@ TX_PSYCH = 8
 TX_COUNTS = 9  # 1 if failing it counts as a failed adequate trial
 TX_COST_WEEK = 10
 TX_DISUTILITY = 11
-TX_NCOL = 12
+TX_OR = 12  # exp(TX_LN_OR), for components no patient attribute modifies
+TX_NCOL = 13
 
 # Maintenance table columns
 MX_HR = 0
