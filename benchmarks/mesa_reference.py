@@ -41,13 +41,15 @@ def budget(seed: int, pid: int, week: int, purpose: int) -> float:
 class Patient(mesa.Agent):
     """One patient; `step` advances one week in the kernel's documented order."""
 
-    def __init__(self, model, pid, age, sex, sev, malt, infl, flex, chronic, fails):
+    def __init__(self, model, pid, age, sex, sev, malt, infl, flex, chronic, fails, variant):
         super().__init__(model)
         m, p, ef = model, model.pathway, model.ef
         self.pid, self.age0, self.sex = pid, float(age), int(sex)
         self.sev, self.malt, self.infl = float(sev), int(malt), int(infl)
         self.flex, self.chronic = float(flex), int(chronic)
         self.fails = int(fails)
+        # the patient's block of rows in the pathway tables (personalised pathways)
+        self.vb, self.mb = int(variant) * p.n_steps, int(variant) * (p.n_steps + 1)
         self.entry = int(p.entry_steps(np.array([self.fails]))[0])
         self.mods = K.baseline_mods(ef, self.malt, self.flex, self.chronic)
         self.h = K.natural_hazard(m.nhz, self.fails, self.mods, ef[L.EF_NH_WEEKS])
@@ -68,13 +70,13 @@ class Patient(mesa.Agent):
     def plan(self, key: int) -> None:
         m = self.model
         K._plan_step(
-            m.seed_, self.pid, key, self.step_i, m.pathway.comp, m.pathway.step_xmult, m.tx,
+            m.seed_, self.pid, key, self.vb + self.step_i, m.pathway.comp, m.pathway.step_xmult, m.tx,
             m.ef, m.ctxz, self.fails, self.mods, self.h, self.sev, self.infl, 0, self.xk,
             self.ek,
         )  # fmt: skip
 
     def components(self) -> list[int]:
-        return [int(t) for t in self.model.pathway.comp[self.step_i] if t >= 0]
+        return [int(t) for t in self.model.pathway.comp[self.vb + self.step_i] if t >= 0]
 
     def start_followup(self, w: int) -> None:
         m, ef, p = self.model, self.model.ef, self.model.pathway
@@ -89,8 +91,8 @@ class Patient(mesa.Agent):
         if self.clin == L.RESPONSE:
             self.rmult *= math.exp(ef[L.EF_R_RESID])
         if self.rc != L.NATURAL:
-            t = p.comp[self.step_i, self.rc]
-            self.rmult *= m.tx[t, L.TX_RELAPSE_HR] * p.step_rhr[self.step_i]
+            t = p.comp[self.vb + self.step_i, self.rc]
+            self.rmult *= m.tx[t, L.TX_RELAPSE_HR] * p.step_rhr[self.vb + self.step_i]
         self.rbudget = budget(m.seed_, self.pid, w, R.P_RELAPSE)
 
     def step(self) -> None:
@@ -132,7 +134,7 @@ class Patient(mesa.Agent):
                 if best == L.NATURAL:
                     share, psych = ef[L.EF_NH_REM], 0.0
                 else:
-                    t = p.comp[self.step_i, best]
+                    t = p.comp[self.vb + self.step_i, best]
                     share, psych = tx[t, L.TX_REM_SHARE], tx[t, L.TX_PSYCH]
                 if uniform(m.seed_, self.pid, w, R.P_REMISSION) < share:
                     self.clin = L.REMISSION
@@ -151,7 +153,7 @@ class Patient(mesa.Agent):
             elif self.phase == L.ACUTE:
                 end = max(int(self.ek[0, k]) for k in range(len(self.components())))
                 if self.wk >= end and self.wk > 0:
-                    if p.step_counts[self.step_i] > 0:
+                    if p.step_counts[self.vb + self.step_i] > 0:
                         self.fails += 1
                         self.h = K.natural_hazard(m.nhz, self.fails, self.mods, ef[L.EF_NH_WEEKS])
                     advance = True
@@ -169,7 +171,7 @@ class Patient(mesa.Agent):
         elif self.phase == L.FOLLOWUP:
             # 3. relapse by weeks since the clock started
             k = min(max(self.wk - self.cs, 1), m.cum_h.shape[0] - 1)
-            row = self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n
+            row = self.mb + (self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n)
             hr = p.maint_hr[row, k, 1 if self.clin == L.RESPONSE else 0]
             self.rbudget -= self.rmult * hr * (m.cum_h[k] - m.cum_h[k - 1])
             if self.rbudget <= 0.0:
@@ -219,7 +221,7 @@ class Patient(mesa.Agent):
             wc += p.usual_cost
             u -= p.usual_disutility
         if self.phase == L.FOLLOWUP:
-            row = self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n
+            row = self.mb + (self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n)
             wc += p.maint_cost[row, min(self.wk - self.cs, m.cum_h.shape[0] - 1)]
         self.cost += wc * m.disc_c[w]
         self.qaly += u * m.qaly_weight[w]
@@ -236,11 +238,12 @@ class MesaCohortModel(mesa.Model):
         self.qaly_weight, self.disc_c = inputs.qaly_weight, inputs.disc_c
         self.pathway = pathway
         self.week = 0
+        variant = pathway.variants_of(cohort.attributes())
         for i in range(len(cohort)):
             Patient(
                 self, cohort.pid0 + i, cohort.age[i], cohort.sex[i], cohort.severity[i],
                 cohort.maltreatment[i], cohort.inflammation[i], cohort.flexibility[i],
-                cohort.chronic[i], cohort.failed_trials[i],
+                cohort.chronic[i], cohort.failed_trials[i], variant[i],
             )  # fmt: skip
 
     def step(self) -> None:

@@ -17,6 +17,8 @@ def _toml(value) -> str:
         return f'"{value}"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):  # inline table (e.g. a personalised rule)
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
     return repr(value)
 
 
@@ -171,6 +173,24 @@ CASES = [
         "a cost of 0 or more",
     ),
     (
+        "personalised rule on an unknown attribute",
+        lambda r: r.setdefault("pathways", {}).update(
+            {"integrated": {"rules": [{"step": 3, "when": "crp > 3", "components": ["ect"]}]}}
+        ),
+        "pathways.integrated.rules[0].when",
+        "'crp > 3'",
+        "unknown attribute 'crp'",
+    ),
+    (
+        "personalised rule that selects no component",
+        lambda r: r.setdefault("pathways", {}).update(
+            {"integrated": {"rules": [{"step": 3, "when": "severity >= 25", "components": []}]}}
+        ),
+        "pathways.integrated.rules[0].components",
+        "[]",
+        "selects no component",
+    ),
+    (
         "new treatment missing a field",
         lambda r: r.setdefault("treatments", {}).update({"vns": {"label": "VNS", "response": 0.3}}),
         "treatments.vns",
@@ -209,6 +229,21 @@ def test_unreadable_toml_is_reported(tmp_path, capsys):
 def test_missing_file_names_the_bundled_scenarios(capsys):
     assert main(["compare", "no_such_scenario"]) == 2
     assert re.search(r"bundled scenarios: .*uk_nhs", capsys.readouterr().err)
+
+
+def test_by_an_unknown_attribute_names_the_file_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["compare", "uk_nhs", "--patients", "10", "--out", str(out), "--by", "colour"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and not out.exists() and len(err.splitlines()) == 1, err
+    assert "uk_nhs.toml" in err and "--by" in err and "'colour'" in err and "allowed:" in err
+
+
+def test_by_a_treatment_outcome_is_refused_with_the_reason(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["compare", "uk_nhs", "--patients", "10", "--out", str(out), "--by", "sudden_gain"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and not out.exists() and "outcome of treatment" in err, err
 
 
 def test_bad_command_line_value_exits_2():

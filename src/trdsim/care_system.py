@@ -199,12 +199,16 @@ class CareSystemModel(mesa.Model):
             self.service_of_treatment[ids] = k
             self.services.append(Service(self, name, spec, ids))
         # services a step needs: a place in each service that delivers one of its
-        # components (the last row is the end of the pathway: usual care, no service)
-        self.needs = np.zeros((self.pathway.n_steps + 1, len(self.services)), dtype=np.bool_)
-        for s, comps in enumerate(self.pathway.comp):
+        # components, by variant of a personalised pathway and step (the last step is the
+        # end of the pathway: usual care, no service)
+        n_steps = self.pathway.n_steps
+        self.needs = np.zeros(
+            (self.pathway.n_variants, n_steps + 1, len(self.services)), dtype=np.bool_
+        )
+        for row, comps in enumerate(self.pathway.comp):
             for t in comps[comps >= 0]:
                 if self.service_of_treatment[t] != UNLIMITED:
-                    self.needs[s, self.service_of_treatment[t]] = True
+                    self.needs[row // n_steps, row % n_steps, self.service_of_treatment[t]] = True
         self.week = 0
         self.arrived = 0
         self.datacollector = mesa.DataCollector(
@@ -270,7 +274,8 @@ class CareSystemModel(mesa.Model):
         ph = run.phase[: self.arrived]
         busy = ((ph == L.ACUTE) | (ph == L.COURSE)) & (run.requested[: self.arrived] == 0)
         busy &= run.clin[: self.arrived] != L.DEAD
-        in_use = self.needs[run.step[: self.arrived][busy]].sum(axis=0)
+        in_use = self.needs[run.variant[: self.arrived][busy], run.step[: self.arrived][busy]]
+        in_use = in_use.sum(axis=0)
         # requesters in queue order; each is granted if every service its step needs has
         # a free place (a step that needs none starts at once)
         since = self.queued_since[req]
@@ -279,13 +284,15 @@ class CareSystemModel(mesa.Model):
         else:
             order = np.lexsort((req, since))
         queue = req[order]
-        wants = self.needs[run.req_step[queue]]
+        wants = self.needs[run.variant[queue], run.req_step[queue]]
         free = np.array([sv.capacity for sv in self.services], dtype=np.int64) - in_use
         granted = queue[_grant_in_order(wants, np.maximum(free, 0))]
         for k, sv in enumerate(self.services):
             sv.in_use = int(in_use[k])
             mine = wants[:, k]
-            sv.record(queue[mine], granted[self.needs[run.req_step[granted], k]])
+            sv.record(
+                queue[mine], granted[self.needs[run.variant[granted], run.req_step[granted], k]]
+            )
         # 3. rerun the week for the flagged: granted start, the others wait
         run.gate[:] = L.GATE_SKIP
         run.gate[req] = L.GATE_WAIT
@@ -313,7 +320,7 @@ class CareSystemModel(mesa.Model):
         run = self.run
         waiting = (run.phase[:n] == L.WAITING) & (run.clin[:n] != L.DEAD)
         late = waiting & (self.week - self.queued_since[:n] > self.wait_target)
-        wanted = self.needs[run.step[:n]]
+        wanted = self.needs[run.variant[:n], run.step[:n]]
         return {
             k: int(((late | self.left[:n]) & wanted[:, k]).sum()) for k in range(len(self.services))
         }

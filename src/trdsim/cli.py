@@ -117,6 +117,7 @@ def cmd_compare(args) -> int:
     import numba
     from tqdm import tqdm
 
+    from trdsim.analysis.subgroups import parse_by, subgroup_analysis
     from trdsim.outputs import write_results
     from trdsim.simulate import simulate
 
@@ -127,6 +128,12 @@ def cmd_compare(args) -> int:
             f"{numba.config.NUMBA_NUM_THREADS} (set NUMBA_NUM_THREADS to change it)"
         )
     n = args.patients or scenario.patients
+    by = []
+    for spec in args.by or []:
+        try:
+            by.append(parse_by(spec))
+        except ValueError as e:
+            raise TrdsimError(f"{scenario.source}: --by = {spec!r}: {e}") from None
     out = _out_folder(args.out, Path("results") / scenario.name)
     t0 = time.perf_counter()
     with tqdm(
@@ -142,7 +149,10 @@ def cmd_compare(args) -> int:
         )
     elapsed = time.perf_counter() - t0
     _print_summary(result)
-    written = write_results(result, out, figures=not args.no_figures)
+    groups = None
+    if by:
+        groups = subgroup_analysis(result.patients, scenario.arms, scenario.thresholds, by)
+    written = write_results(result, out, figures=not args.no_figures, subgroups=groups)
     flagged = parameter_table(scenario.params).verified.isin(UNVERIFIED).sum()
     print(
         f"\nSimulated in {elapsed:.1f} s. Wrote {len(written)} files to {out}/"
@@ -736,6 +746,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     c.add_argument("--report", action="store_true", help="also write OUT/report.html")
+    c.add_argument(
+        "--by",
+        action="append",
+        metavar="ATTRIBUTE",
+        help="also write subgroups.csv: results per subgroup of ATTRIBUTE (age, sex, severity, "
+        "failed_trials, maltreatment, inflammation, flexibility, chronic; continuous ones in "
+        "thirds, or with cut-offs as severity:17,24); repeatable",
+    )
     c.set_defaults(func=cmd_compare)
     q = sub.add_parser("params", help="print every parameter with its source")
     q.add_argument(

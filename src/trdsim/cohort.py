@@ -42,6 +42,19 @@ class Cohort:
     def __len__(self) -> int:
         return self.age.shape[0]
 
+    def attributes(self) -> dict[str, np.ndarray]:
+        """Attributes at entry by name (what personalised rules and subgroups use)."""
+        return {
+            "age": self.age,
+            "sex": self.sex,
+            "severity": self.severity,
+            "failed_trials": self.failed_trials,
+            "maltreatment": self.maltreatment,
+            "inflammation": self.inflammation,
+            "flexibility": self.flexibility,
+            "chronic": self.chronic,
+        }
+
 
 @numba.njit(parallel=True, cache=True)
 def _sample(

@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 import trdsim
+from trdsim.analysis.subgroups import SubgroupResult
 from trdsim.effective import effective_table, effects_table
 from trdsim.evidence import flatten, parameter_table
 from trdsim.plots import (
@@ -64,8 +65,11 @@ def scenario_manifest(sc: Scenario, seed: int, patients: int) -> dict:
     }
 
 
-def write_results(result: Result, out: Path, figures: bool = True) -> list[Path]:
-    """Write every output file of `result` into `out`; returns the paths written."""
+def write_results(
+    result: Result, out: Path, figures: bool = True, subgroups: SubgroupResult | None = None
+) -> list[Path]:
+    """Write every output file of `result` into `out` (and `subgroups.csv` if given);
+    returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
 
@@ -81,6 +85,8 @@ def write_results(result: Result, out: Path, figures: bool = True) -> list[Path]
     parameter_table(result.scenario.params).to_csv(target("parameters.csv"), index=False)
     effective_table(result.scenario, result.inputs).to_csv(target("effective.csv"), index=False)
     effects_table(result.scenario).to_csv(target("effects.csv"), index=False)
+    if subgroups is not None:
+        subgroups.to_csv(target("subgroups.csv"))
     target("manifest.json").write_text(json.dumps(manifest(result), indent=2, default=str))
     if figures:
         h = result.scenario.horizon_weeks

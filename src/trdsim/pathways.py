@@ -7,8 +7,15 @@ step the patient is in usual care (natural history, usual care's weekly cost) fo
 step is looked up in the pathway's maintenance table by the step's key (the component
 names joined by "+", e.g. "iv_ketamine+cbt_augmentation"), then "default"; a response
 that natural history produced is followed by the "usual_care" entry, then "default".
+
+A personalised pathway adds rules: for patients whose attributes satisfy a rule's
+condition, the rule's components replace those of its step (the first matching rule of
+a step wins). Each combination of rule choices is a *variant*: the compiled arrays hold
+one block of steps per variant, and each patient is given the index of their variant.
 """
 
+import itertools
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +30,40 @@ _EXHAUSTED = {
     "restart": L.EXHAUSTED_RESTART,
 }
 USUAL_CARE = "usual_care"  # the library treatment that is the comparator of add-ons
+# patient attributes a rule may select on (known at entry; sudden gains come later)
+RULE_ATTRIBUTES = (
+    "age",
+    "sex",
+    "severity",
+    "failed_trials",
+    "maltreatment",
+    "inflammation",
+    "flexibility",
+    "chronic",
+)
+RULE_OPERATORS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+}
+MAX_VARIANTS = 64  # combinations of rule choices in one pathway
+
+
+def parse_condition(text: str) -> tuple[str, str, float]:
+    """'severity >= 25' -> ('severity', '>=', 25.0); ValueError if malformed."""
+    parts = text.split()
+    if len(parts) != 3 or parts[1] not in RULE_OPERATORS:
+        raise ValueError("must read '<attribute> <operator> <number>', e.g. 'severity >= 25'")
+    attr, op, value = parts
+    if attr not in RULE_ATTRIBUTES:
+        raise ValueError(f"unknown attribute '{attr}'; known: {', '.join(RULE_ATTRIBUTES)}")
+    try:
+        return attr, op, float(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a number") from None
 
 
 def step_key(components: list[str]) -> str:
@@ -37,18 +78,22 @@ def maintenance_for(p: dict, key: str) -> list[str]:
 
 @dataclass(frozen=True)
 class CompiledPathway:
-    """One arm: component table per step, tabulated maintenance, rule codes."""
+    """One arm: component table per step (one block of steps per variant), tabulated
+    maintenance, rule codes. Without rules there is one variant."""
 
     label: str
-    step_names: list[list[str]]
-    comp: np.ndarray  # (n_steps, MAX_COMPONENTS) int64 treatment index, -1 padding
-    step_xmult: np.ndarray  # (n_steps,) multiplier of the combined excess (interaction)
-    step_rhr: np.ndarray  # (n_steps,) relapse HR of the step's responders (interaction)
-    step_counts: np.ndarray  # (n_steps,) int8: failing the step counts as a failed trial
-    # (n_steps + 1, horizon + 1, 2) product of active relapse HRs [remitted, partial];
-    # the last row follows a response that natural history produced
+    step_names: list[list[str]]  # the unpersonalised steps
+    variant_steps: list[list[list[str]]]  # the steps of each variant (0: unpersonalised)
+    variant_choice: list[tuple[int, ...]]  # per variant, the rule chosen at each step (-1)
+    rules: list[dict]  # validated rules: step (0-based), attribute, op, value, components
+    comp: np.ndarray  # (variants x n_steps, MAX_COMPONENTS) int64 treatment index, -1 pad
+    step_xmult: np.ndarray  # (variants x n_steps,) multiplier of the combined excess
+    step_rhr: np.ndarray  # (variants x n_steps,) relapse HR of the step's responders
+    step_counts: np.ndarray  # (variants x n_steps,) int8: failing it counts as a failure
+    # (variants x (n_steps + 1), horizon + 1, 2) product of active relapse HRs
+    # [remitted, partial]; each block's last row follows a natural-history response
     maint_hr: np.ndarray
-    # (n_steps + 1, horizon + 1) weekly cost of active maintenance
+    # (variants x (n_steps + 1), horizon + 1) weekly cost of active maintenance
     maint_cost: np.ndarray
     on_relapse: int
     on_exhausted: int
@@ -58,7 +103,27 @@ class CompiledPathway:
 
     @property
     def n_steps(self) -> int:
-        return int(self.comp.shape[0])
+        return len(self.step_names)
+
+    @property
+    def n_variants(self) -> int:
+        return len(self.variant_steps)
+
+    def variants_of(self, attributes: dict[str, np.ndarray]) -> np.ndarray:
+        """Each patient's variant index (int8) from their attributes (RULE_ATTRIBUTES)."""
+        n = len(next(iter(attributes.values())))
+        if not self.rules:
+            return np.zeros(n, dtype=np.int8)
+        choice = np.full((n, self.n_steps), -1, dtype=np.int64)
+        for r_i, r in enumerate(self.rules):
+            hit = RULE_OPERATORS[r["op"]](np.asarray(attributes[r["attribute"]]), r["value"])
+            col = choice[:, r["step"]]
+            col[(col < 0) & hit] = r_i  # the first matching rule of a step wins
+        index = {c: v for v, c in enumerate(self.variant_choice)}
+        out = np.empty(n, dtype=np.int8)
+        for row in np.unique(choice, axis=0):
+            out[(choice == row).all(axis=1)] = index[tuple(int(x) for x in row)]
+        return out
 
     def entry_steps(self, failed_trials: np.ndarray) -> np.ndarray:
         """Entry step of each patient: by failed trials, or the first step."""
@@ -86,33 +151,48 @@ def compile_pathway(
     """
     steps = p["steps"]
     n = len(steps)
-    comp = np.full((n, L.MAX_COMPONENTS), -1, dtype=np.int64)
-    step_xmult = np.ones(n)
-    step_rhr = np.ones(n)
-    step_counts = np.zeros(n, dtype=np.int8)
-    for i, names in enumerate(steps):
-        idx = [treatments.index(s) for s in names]
-        comp[i, : len(idx)] = idx
-        step_counts[i] = int(any(tx[j, L.TX_COUNTS] > 0 for j in idx))
-        for members, xmult, rhr in interactions:
-            if members <= set(names):
-                step_xmult[i] *= xmult
-                step_rhr[i] *= rhr
-    keys = [step_key(s) for s in steps] + [USUAL_CARE]
+    rules = p.get("rules", [])
+    # every combination of rule choices (-1: the step as written), the unpersonalised first
+    options = [[-1] + [r_i for r_i, r in enumerate(rules) if r["step"] == s] for s in range(n)]
+    choices = list(itertools.product(*options))
+    variant_steps = [
+        [list(rules[c]["components"]) if c >= 0 else list(steps[s]) for s, c in enumerate(ch)]
+        for ch in choices
+    ]
+    v_n = len(choices)
+    comp = np.full((v_n * n, L.MAX_COMPONENTS), -1, dtype=np.int64)
+    step_xmult = np.ones(v_n * n)
+    step_rhr = np.ones(v_n * n)
+    step_counts = np.zeros(v_n * n, dtype=np.int8)
     weeks = np.arange(horizon + 1)
-    maint_hr = np.ones((n + 1, horizon + 1, 2))
-    maint_cost = np.zeros((n + 1, horizon + 1))
-    for i, key in enumerate(keys):
-        for m in maintenance_for(p, key):
-            j = maintenance.index(m)
-            active = weeks <= mx[j, L.MX_DURATION]
-            maint_hr[i, active, 0] *= mx[j, L.MX_HR]
-            maint_hr[i, active, 1] *= mx[j, L.MX_HR_PARTIAL]
-            maint_cost[i, active] += mx[j, L.MX_COST_WEEK]
+    maint_hr = np.ones((v_n * (n + 1), horizon + 1, 2))
+    maint_cost = np.zeros((v_n * (n + 1), horizon + 1))
+    for v, v_steps in enumerate(variant_steps):
+        for s, names in enumerate(v_steps):
+            i = v * n + s
+            idx = [treatments.index(t) for t in names]
+            comp[i, : len(idx)] = idx
+            step_counts[i] = int(any(tx[j, L.TX_COUNTS] > 0 for j in idx))
+            for members, xmult, rhr in interactions:
+                if members <= set(names):
+                    step_xmult[i] *= xmult
+                    step_rhr[i] *= rhr
+        keys = [step_key(st) for st in v_steps] + [USUAL_CARE]
+        for s, key in enumerate(keys):
+            i = v * (n + 1) + s
+            for m in maintenance_for(p, key):
+                j = maintenance.index(m)
+                active = weeks <= mx[j, L.MX_DURATION]
+                maint_hr[i, active, 0] *= mx[j, L.MX_HR]
+                maint_hr[i, active, 1] *= mx[j, L.MX_HR_PARTIAL]
+                maint_cost[i, active] += mx[j, L.MX_COST_WEEK]
     uc = treatments.index(USUAL_CARE)
     return CompiledPathway(
         label=p["label"],
         step_names=[list(s) for s in steps],
+        variant_steps=variant_steps,
+        variant_choice=[tuple(c) for c in choices],
+        rules=list(rules),
         comp=comp,
         step_xmult=step_xmult,
         step_rhr=step_rhr,

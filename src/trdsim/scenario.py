@@ -28,7 +28,7 @@ from trdsim.evidence import (
     load_library,
     price_years,
 )
-from trdsim.pathways import USUAL_CARE, step_key
+from trdsim.pathways import MAX_VARIANTS, USUAL_CARE, parse_condition, step_key
 
 # Kinds of parameter value and what each allows.
 KINDS = {
@@ -166,7 +166,9 @@ PATHWAY_KEYS = {
     "on_exhausted": str,
     "start": str,
     "note": str,
+    "rules": list,
 }
+RULE_KEYS = ("step", "when", "components", "why")
 TOP_LEVEL = (
     "scenario",
     "cohort",
@@ -867,8 +869,10 @@ class _Builder:
             begin = p.get("start", "failed_trials")
             if begin not in PATHWAY_STARTS:
                 self.fail(f"{key}.start", begin, f"must be one of {', '.join(PATHWAY_STARTS)}")
+            rules = self.rules(p.get("rules", []), f"{key}.rules", steps, params)
             maint = self.table(p.get("maintenance", {"default": ["none"]}), f"{key}.maintenance")
             keys = ["default", USUAL_CARE, *(step_key(st) for st in steps)]
+            keys += [step_key(r["components"]) for r in rules]
             self.check_keys(maint, f"{key}.maintenance", keys)
             for k, lst in maint.items():
                 mk = f"{key}.maintenance.{k}"
@@ -888,31 +892,77 @@ class _Builder:
                 "on_exhausted": ex,
                 "start": begin,
             }
+            if rules:
+                out[name]["rules"] = rules
             if "note" in p:
                 out[name]["note"] = self.typed(p, key, "note", str)
+        return out
+
+    def rules(self, raw: object, key: str, steps: list, params: dict) -> list[dict]:
+        """Personalised rules: for patients whose attribute satisfies `when`, `components`
+        replace those of step `step` (1-based, as a reader counts the steps)."""
+        if not isinstance(raw, list):
+            self.fail(key, raw, "must be a list of rules ([[pathways.NAME.rules]] tables)")
+        out = []
+        for j, r in enumerate(raw):
+            rk = f"{key}[{j}]"
+            r = self.table(r, rk)
+            self.check_keys(r, rk, RULE_KEYS)
+            step = self.typed(r, rk, "step", int)
+            if not 1 <= step <= len(steps):
+                self.fail(f"{rk}.step", step, f"must be a step number from 1 to {len(steps)}")
+            when = self.typed(r, rk, "when", str)
+            try:
+                attr, op, value = parse_condition(when)
+            except ValueError as e:
+                self.fail(f"{rk}.when", when, str(e))
+            comps = r.get("components", MISSING)
+            if comps is MISSING or comps == [] or comps == "":
+                self.fail(
+                    f"{rk}.components",
+                    comps,
+                    f"must select 1 to {MAX_COMPONENTS} treatments (a rule that selects no "
+                    "component gives nobody a treatment)",
+                )
+            comps = self.components(comps, f"{rk}.components", params)
+            rule = {"step": step - 1, "attribute": attr, "op": op, "value": value}
+            rule |= {"when": when, "components": comps}
+            if "why" in r:
+                rule["why"] = self.typed(r, rk, "why", str)
+            out.append(rule)
+        combos = 1
+        for s in range(len(steps)):
+            combos *= 1 + sum(r["step"] == s for r in out)
+        if combos > MAX_VARIANTS:
+            self.fail(
+                key,
+                f"{len(out)} rules",
+                f"must give at most {MAX_VARIANTS} combinations of rule choices (these give {combos})",
+            )
         return out
 
     def steps(self, steps: list, key: str, params: dict) -> list[list[str]]:
         """Steps as lists of components: a name is a one-component step."""
         if not steps:
             self.fail(key, steps, "must list at least one step")
-        out = []
-        for i, st in enumerate(steps):
-            comps = [st] if isinstance(st, str) else st
-            if not isinstance(comps, list) or not 1 <= len(comps) <= MAX_COMPONENTS:
-                self.fail(
-                    f"{key}[{i}]",
-                    st,
-                    f"must be a treatment or a list of 1 to {MAX_COMPONENTS} treatments given together",
-                )
-            for j, c in enumerate(comps):
-                where = f"{key}[{i}]" if isinstance(st, str) else f"{key}[{i}][{j}]"
-                if not isinstance(c, str) or c not in params["treatments"]:
-                    self.unknown(where, c, params["treatments"], "treatment")
-            if len(set(comps)) != len(comps):
-                self.fail(f"{key}[{i}]", st, "must not name a treatment twice")
-            out.append(list(comps))
-        return out
+        return [self.components(st, f"{key}[{i}]", params) for i, st in enumerate(steps)]
+
+    def components(self, st: object, key: str, params: dict) -> list[str]:
+        """One step: a treatment name, or a list of treatments given together."""
+        comps = [st] if isinstance(st, str) else st
+        if not isinstance(comps, list) or not 1 <= len(comps) <= MAX_COMPONENTS:
+            self.fail(
+                key,
+                st,
+                f"must be a treatment or a list of 1 to {MAX_COMPONENTS} treatments given together",
+            )
+        for j, c in enumerate(comps):
+            where = key if isinstance(st, str) else f"{key}[{j}]"
+            if not isinstance(c, str) or c not in params["treatments"]:
+                self.unknown(where, c, params["treatments"], "treatment")
+        if len(set(comps)) != len(comps):
+            self.fail(key, st, "must not name a treatment twice")
+        return list(comps)
 
     def finish(
         self, s, raw, settings, setting, perspective, start, failed, params, pathways

@@ -8,6 +8,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.subgroups import SubgroupResult, arm_summary, parse_by, subgroup_analysis
 from trdsim.cohort import sample_cohort
 from trdsim.economics import incremental_analysis
 from trdsim.engine import layout as L
@@ -29,39 +30,13 @@ class Result:
     summary: pd.DataFrame  # one row per arm
     incremental: pd.DataFrame  # frontier, dominance, ICERs, NMB
     trace: pd.DataFrame  # week x arm x state counts (long)
-    patients: pd.DataFrame  # one row per arm x patient
+    patients: pd.DataFrame  # one row per arm x patient: outcomes, then entry attributes
 
-
-def _summary(pat: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
-    rows = []
-    base = pat[pat.arm == arms[0]].reset_index(drop=True)
-    n = len(base)
-    for a in arms:
-        d = pat[pat.arm == a].reset_index(drop=True)
-        # paired differences: every arm meets the same patients and random numbers
-        dc = d.cost - base.cost
-        dq = d.qaly - base.qaly
-        rows.append(
-            {
-                "arm": a,
-                "patients": n,
-                "cost": d.cost.mean(),
-                "cost_se": d.cost.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
-                "qaly": d.qaly.mean(),
-                "qaly_se": d.qaly.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
-                "life_years": d.life_years.mean(),
-                "weeks_in_remission": d.weeks_in_remission.mean(),
-                "ever_remitted": d.ever_remitted.mean(),
-                "relapses": d.relapses.mean(),
-                "steps_used": d.steps_used.mean(),
-                "died": (d.death_week >= 0).mean(),
-                f"cost_vs_{arms[0]}": dc.mean(),
-                f"cost_vs_{arms[0]}_se": dc.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
-                f"qaly_vs_{arms[0]}": dq.mean(),
-                f"qaly_vs_{arms[0]}_se": dq.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
+    def subgroups(self, *by: str) -> SubgroupResult:
+        """Costs, QALYs and the incremental analysis per subgroup of each attribute in
+        `by` ('severity', or 'severity:17,24' for cut-offs); ValueError if unknown."""
+        specs = [parse_by(b) for b in by]
+        return subgroup_analysis(self.patients, self.scenario.arms, self.scenario.thresholds, specs)
 
 
 def simulate(
@@ -94,7 +69,8 @@ def simulate(
             run = ArmRun(cohort, inputs.pathways[a], inputs, s)
             run.advance(0, h)
             trace[a] += run.trace
-            frames[a].append(pd.DataFrame(run.outputs()))
+            # each patient's outcomes, then their attributes at entry (for subgroups)
+            frames[a].append(pd.DataFrame(run.outputs() | cohort.attributes()))
             if progress is not None:
                 progress(len(cohort))
     pat = pd.concat(
@@ -102,7 +78,7 @@ def simulate(
         ignore_index=True,
     )
     pat.insert(0, "arm", pat.pop("arm"))
-    summary = _summary(pat, scenario.arms)
+    summary = arm_summary(pat, scenario.arms)
     incremental = incremental_analysis(summary, scenario.thresholds)
     weeks = np.arange(h)
     tr = pd.concat(

@@ -79,7 +79,8 @@ def natural_hazard(nhz, nf, mods, nh_weeks):
 def _plan_step(
     seed, pid, key, s, comp, step_xmult, tx, ef, ctxz, nf, mods, h, sev, infl, i, xk, ek
 ):
-    """Excess hazard per onset week and end week of each component of step `s` for patient i.
+    """Excess hazard per onset week and end week of each component of step row `s` (the
+    patient's variant block + the step) for patient i.
 
     Slot MAX_COMPONENTS holds the trial-context (nonspecific) response of a new course,
     given once per step over the context window: c = logistic(ctxz[nf] + mods). A
@@ -206,20 +207,20 @@ def _course_week(
 
 
 @numba.njit(inline="always", cache=True)
-def _step_locals(comp, tx, xk, ek, st, n_steps, i):
+def _step_locals(comp, tx, xk, ek, st, n_steps, vb, i):
     """The running step's per-component numbers, to keep in registers for the weekly loop:
     (components, end week, excess per onset week, onset first, onset last, weekly cost,
     disutility) for each of the three slots, and the context's excess per week."""
     nc = 0
     if st < n_steps:
         for k in range(K):
-            if comp[st, k] >= 0:
+            if comp[vb + st, k] >= 0:
                 nc += 1
     e = (ek[i, 0], ek[i, 1], ek[i, 2])
     x = (xk[i, 0], xk[i, 1], xk[i, 2])
-    f0, l0, c0, d0 = _slot(comp, tx, st, 0, nc)
-    f1, l1, c1, d1 = _slot(comp, tx, st, 1, nc)
-    f2, l2, c2, d2 = _slot(comp, tx, st, 2, nc)
+    f0, l0, c0, d0 = _slot(comp, tx, vb + st, 0, nc)
+    f1, l1, c1, d1 = _slot(comp, tx, vb + st, 1, nc)
+    f2, l2, c2, d2 = _slot(comp, tx, vb + st, 2, nc)
     end = max(e[0] if nc > 0 else 0, e[1] if nc > 1 else 0, e[2] if nc > 2 else 0)
     return (nc, end, e[0], e[1], e[2], x[0], x[1], x[2], f0, f1, f2, l0, l1, l2, c0, c1, c2,
             d0, d1, d2, xk[i, K])  # fmt: skip
@@ -264,6 +265,7 @@ def advance(
     chronic,
     entry_step,
     gate,
+    variant,
     # one arm's pathway
     comp,
     n_steps,
@@ -314,6 +316,7 @@ def advance(
     relapses,
     max_step,
     death_week,
+    sudden_gains,
     # step starts a probing call found (GATE_PROBE): flag and the step wanted
     requested,
     req_step,
@@ -369,14 +372,19 @@ def advance(
             frel = first_relapse[i]
             ffu = first_fu[i]
             mx_st = max_step[i]
+            nsg = sudden_gains[i]
             w_end = w1  # first week not lived in this call
             age_i = age[i]
             sex_i = sex[i]
             next_age_w = w0  # first week at which the background hazard is looked up again
             hb = 0.0
             mods = baseline_mods(ef, malt[i], flex[i], chronic[i])
+            # the patient's rows of the pathway tables (personalised pathways have one
+            # block of steps per variant; others have one block)
+            vb = variant[i] * n_steps
+            mb = variant[i] * (n_steps + 1)
             (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2,
-             xc) = _step_locals(comp, tx, xk, ek, st, n_steps, i)  # fmt: skip
+             xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
             # the trace is kept as changes: +1 for the state held at the start of the
             # call, then -1/+1 in the week the state changes; summed over weeks at the end
             ts = _trace_state(cl, ph)
@@ -466,7 +474,9 @@ def advance(
                             qa += u * qaly_weight[np.uint64(w)]
                             w += 1
                     else:
-                        row_f = np.uint64(st if (rci != L.NATURAL and st < n_steps) else n_steps)
+                        row_f = np.uint64(
+                            mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
+                        )
                         # this row's maintenance hazard ratios and costs by week of the clock
                         partial_f = np.uint64(1 if resp else 0)
                         while w < w1:
@@ -566,7 +576,7 @@ def advance(
                             share = nh_rem
                             psych = 0.0
                         else:
-                            t = comp[st, best]
+                            t = comp[vb + st, best]
                             share = tx[t, L.TX_REM_SHARE]
                             psych = tx[t, L.TX_PSYCH]
                         if fresp < 0:
@@ -579,6 +589,7 @@ def advance(
                         gn = 0
                         if psych > 0.0 and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
                             gn = 1
+                            nsg += 1
                         rci = best
                         if best == L.NATURAL or wki >= ek[i, best]:
                             start_fu = True
@@ -593,7 +604,7 @@ def advance(
                         # not in the start week: a course refused at once (end 0) fails a
                         # week later, wherever it started (entry, or after a wait)
                         if wki >= end and wki > 0:
-                            if step_counts[st] > 0:
+                            if step_counts[vb + st] > 0:
                                 nf += 1
                                 h = natural_hazard(nhz, nf, mods, nh_weeks)
                             advance_step = True
@@ -625,14 +636,14 @@ def advance(
                     if cl == L.RESPONSE:
                         rm *= r_resid
                     if rci != L.NATURAL:
-                        rm *= tx[comp[st, rci], L.TX_RELAPSE_HR] * step_rhr[st]
+                        rm *= tx[comp[vb + st, rci], L.TX_RELAPSE_HR] * step_rhr[vb + st]
                     rb = _exp_budget(seed, pid, w, P_RELAPSE)
                 # 3. relapse in follow-up
                 elif ph == L.FOLLOWUP:
                     fw = wki - csi  # >= 1: the clock started in an earlier week
                     k_wk = min(max(fw, 1), k_max)
                     uk = np.uint64(k_wk)
-                    row = st if (rci != L.NATURAL and st < n_steps) else n_steps
+                    row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
                     m = rm * maint_hr[np.uint64(row), uk, np.uint64(1 if cl == L.RESPONSE else 0)]
                     rb -= m * (cum_h[uk] - cum_h[uk - np.uint64(1)])
                     if rb <= 0.0:
@@ -680,7 +691,7 @@ def advance(
                             seed,
                             pid,
                             key,
-                            st,
+                            vb + st,
                             comp,
                             step_xmult,
                             tx,
@@ -696,7 +707,7 @@ def advance(
                             ek,
                         )
                         (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2,
-                         d0, d1, d2, xc) = _step_locals(comp, tx, xk, ek, st, n_steps, i)  # fmt: skip
+                         d0, d1, d2, xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
                         ph = L.ACUTE
                         wki = 0
                         if st + 1 > mx_st:
@@ -722,7 +733,7 @@ def advance(
                     wc += usual_cost
                     u -= usual_disutility
                 if ph == L.FOLLOWUP:
-                    row = st if (rci != L.NATURAL and st < n_steps) else n_steps
+                    row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
                     wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, k_max))]
                 co += wc * disc_c[np.uint64(w)]
                 qa += u * qaly_weight[np.uint64(w)]
@@ -759,6 +770,7 @@ def advance(
             first_relapse[i] = frel
             first_fu[i] = ffu
             max_step[i] = mx_st
+            sudden_gains[i] = nsg
     running = np.zeros(n_tr, dtype=np.int64)
     for ww in range(w1 - w0):
         for c in range(n_chunks):
@@ -778,7 +790,9 @@ def start(
     flex,
     chronic,
     entry_step,
+    variant,
     comp,
+    n_steps,
     step_xmult,
     tx,
     ef,
@@ -808,7 +822,8 @@ def start(
         step[i] = s
         phase[i] = L.ACUTE
         _plan_step(
-            seed, pid, -1, s, comp, step_xmult, tx, ef, ctxz, fails[i], mods, h, sev[i], infl[i],
+            seed, pid, -1, variant[i] * n_steps + s, comp, step_xmult, tx, ef, ctxz, fails[i], mods,
+            h, sev[i], infl[i],
             i, xk, ek,
         )  # fmt: skip
         # -1: week 0 is the entry step's first week, as the start week is for later steps

@@ -30,6 +30,7 @@ class ArmRun:
     seed: int
     queued: bool = False  # patients wait for their entry step (the care-system model)
     entry_step: np.ndarray = field(init=False)
+    variant: np.ndarray = field(init=False)  # the patient's variant of a personalised pathway
     # state
     clin: np.ndarray = field(init=False)
     phase: np.ndarray = field(init=False)
@@ -59,6 +60,7 @@ class ArmRun:
     relapses: np.ndarray = field(init=False)
     max_step: np.ndarray = field(init=False)
     death_week: np.ndarray = field(init=False)
+    sudden_gains: np.ndarray = field(init=False)  # sudden gains on psychotherapy courses
     trace: np.ndarray = field(init=False)
     # gate per patient for the next call, and what a probing call found
     gate: np.ndarray = field(init=False)
@@ -69,6 +71,7 @@ class ArmRun:
         n = len(self.cohort)
         p = self.pathway
         self.entry_step = p.entry_steps(self.cohort.failed_trials)
+        self.variant = p.variants_of(self.cohort.attributes())
         self.clin, self.phase, self.step = _z(n, np.int8), _z(n, np.int8), _z(n, np.int8)
         self.wk, self.cs, self.rc = _z(n, np.int16), _z(n, np.int16), _z(n, np.int8, L.NATURAL)
         self.fails = self.cohort.failed_trials.copy()
@@ -84,13 +87,15 @@ class ArmRun:
         self.first_response = _z(n, np.int16, -1)
         self.first_relapse, self.death_week = _z(n, np.int16, -1), _z(n, np.int16, -1)
         self.relapses, self.max_step = _z(n, np.int16), _z(n, np.int8)
+        self.sudden_gains = _z(n, np.int8)
         self.trace = np.zeros((len(self.inputs.disc_q), len(L.TRACE_STATES)), dtype=np.int64)
         self.gate = _z(n, np.int8, L.GATE_OPEN)
         self.requested, self.req_step = _z(n, np.int8), _z(n, np.int8, -1)
         c, x = self.cohort, self.inputs
         kernel.start(
             self.seed, c.pid0, c.severity, c.maltreatment, c.inflammation, c.flexibility,
-            c.chronic, self.entry_step, p.comp, p.step_xmult, x.tx, x.ef, x.nhz, x.ctxz,
+            c.chronic, self.entry_step, self.variant, p.comp, p.n_steps, p.step_xmult, x.tx, x.ef,
+            x.nhz, x.ctxz,
             self.clin, self.phase, self.step, self.wk, self.fails, self.hnh, self.xk, self.ek,
             self.max_step, self.death_budget, self.resp_budget,
         )  # fmt: skip
@@ -115,7 +120,7 @@ class ArmRun:
         kernel.advance(
             w0, w1, self.seed, c.pid0,
             c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, c.chronic,
-            self.entry_step, self.gate,
+            self.entry_step, self.gate, self.variant,
             p.comp, p.n_steps, p.step_xmult, p.step_rhr, p.step_counts,
             p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted, p.usual_cost,
             p.usual_disutility,
@@ -125,6 +130,7 @@ class ArmRun:
             self.death_budget, self.resp_budget, self.relapse_budget, self.deep_budget,
             self.cost, self.qaly, self.weeks_alive, self.weeks_remission, self.first_remission,
             self.first_response, self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
+            self.sudden_gains,
             self.requested, self.req_step,
             self.trace,
         )  # fmt: skip
@@ -145,4 +151,5 @@ class ArmRun:
             "relapses": self.relapses.copy(),
             "steps_used": np.maximum(self.max_step - self.entry_step, 0).astype(np.int8),
             "death_week": self.death_week.copy(),
+            "sudden_gain": self.sudden_gains > 0,
         }

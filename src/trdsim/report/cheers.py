@@ -12,6 +12,7 @@ HOW_TO_ADD = {
     "psa": "`trdsim psa` (writes <results>/psa/) and `trdsim dsa` (<results>/dsa/)",
     "dsa": "`trdsim dsa` (writes <results>/dsa/)",
     "validation": "`trdsim validate SCENARIO --out <results>/validation`",
+    "subgroups": "`trdsim compare --by ATTRIBUTE` (writes <results>/subgroups.csv)",
 }
 
 
@@ -44,7 +45,7 @@ def load_items() -> list[dict]:
 
 def checklist(present: set[str], analyses: set[str]) -> list[Item]:
     """Each item's status in a report that has the sections `present` and the analyses
-    `analyses` (of "psa", "dsa", "validation")."""
+    `analyses` (of "psa", "dsa", "validation", "subgroups")."""
     out = []
     for i in load_items():
         fill, author = i["fill"], i.get("author", "")

@@ -32,6 +32,7 @@ PSA_COLUMNS = ("arm", "versus", "quantity", "mean", "low_95", "high_95", "mcse",
 CEAC_COLUMNS = ("threshold", "arm", "p_cost_effective", "on_ceaf")
 EVPI_COLUMNS = ("threshold", "optimal_arm", "evpi")
 TORNADO_COLUMNS = ("key", "base_value", "low_value", "high_value", "inmb_low", "inmb_high")
+SUBGROUP_COLUMNS = ("attribute", "subgroup", "share", "arm", "patients", "cost", "qaly", "status")
 VALIDATION_COLUMNS = ("id", "description", "model", "target", "low", "high", "agrees", "source")
 MANIFEST_KEYS = (
     "scenario",
@@ -102,6 +103,7 @@ class ResultsFolder:
     thresholds: list[dict] = field(default_factory=list)
     validation: pd.DataFrame | None = None
     validation_manifest: dict | None = None
+    subgroups: pd.DataFrame | None = None  # subgroups.csv of `compare --by`, if written
     notices: list[str] = field(default_factory=list)
 
 
@@ -298,6 +300,8 @@ def load_results(path: str | Path) -> ResultsFolder:
 
 def _with_analyses(r: ResultsFolder) -> ResultsFolder:
     """Attach the PSA, DSA, threshold and validation results found in the folder."""
+    if (r.folder / "subgroups.csv").is_file():
+        r.subgroups = _read_csv(r.folder / "subgroups.csv", SUBGROUP_COLUMNS)
     sub = r.folder / "psa"
     if (sub / "psa_summary.csv").is_file():
         m = _sub_manifest(sub, r.manifest, "the PSA", r.notices)

@@ -77,6 +77,7 @@ class ReportBuilder:
             self.parameters(),
             self.results(),
             self.incremental(),
+            self.subgroups(),
             self.uncertainty(),
             self.validation(),
         ]
@@ -92,6 +93,8 @@ class ReportBuilder:
             found.add("dsa")
         if self.r.validation is not None:
             found.add("validation")
+        if self.r.subgroups is not None:
+            found.add("subgroups")
         return found
 
     def notices(self) -> Section | None:
@@ -465,6 +468,51 @@ class ReportBuilder:
             self.r.notices,
         )
         return Section("incremental", "Incremental analysis", body, [t])
+
+    def subgroups(self) -> Section:
+        g = self.r.subgroups
+        if g is None:
+            return Section(
+                "subgroups",
+                "Subgroups",
+                _p(
+                    "No subgroup analysis in this folder: <code>trdsim compare --by "
+                    "ATTRIBUTE</code> (e.g. <code>--by severity --by inflammation</code>) "
+                    "writes <code>subgroups.csv</code>, shown here."
+                ),
+                [],
+            )
+        base = self.base
+        dc, dq = f"cost_vs_{base}", f"qaly_vs_{base}"
+        status = [
+            st + (f" by {cw}" if isinstance(cw, str) and "dominated" in st else "")
+            for st, cw in zip(g.status, g.get("compared_with", [""] * len(g)), strict=True)
+        ]
+        cols = [
+            Column("attribute", "attribute", list(g.attribute)),
+            Column("subgroup", "subgroup", list(g.subgroup)),
+            Column("share", "share of cohort", list(g.share), _share),
+            Column("arm", "arm", list(g.arm)),
+            Column("cost", "cost", list(g.cost), self._money, True),
+            Column("qaly", "QALYs", list(g.qaly), number(".3f"), True),
+        ]
+        if dc in g.columns:
+            cols.append(Column(dc, f"Δcost vs {base}", list(g[dc]), self._money, True))
+            cols.append(Column(dq, f"ΔQALYs vs {base}", list(g[dq]), number("+.3f"), True))
+        cols.append(Column("status", "status", status))
+        if "icer" in g.columns:
+            cols.append(Column("icer", f"ICER ({self.cur}/QALY)", list(g.icer), self._money, True))
+        t = Table(
+            "subgroups",
+            "Results by subgroup of patients (attributes at entry)",
+            cols,
+            note="Each subgroup holds the same patients in every arm (common random numbers), "
+            "so differences are paired; the subgroup's own incremental analysis gives the "
+            "status and ICER. Continuous attributes are split into thirds of the cohort "
+            "unless cut-offs were given. Subgroups recombine to the whole cohort, weighted "
+            "by their shares. Subgroup results are exploratory: no test of interaction.",
+        )
+        return Section("subgroups", "Subgroups", t.html(), [t])
 
     def uncertainty(self) -> Section:
         tables, parts = [], []
