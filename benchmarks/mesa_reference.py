@@ -61,6 +61,7 @@ class Patient(mesa.Agent):
         self.cost = self.qaly = 0.0
         self.first_response = self.first_relapse = self.death_week = -1
         self.relapses = 0
+        self.suicide = False
         self.max_step = self.entry + 1
         self.dbudget = budget(m.seed_, pid, -1, R.P_DEATH)
         self.rsbudget = budget(m.seed_, pid, -1, R.P_RESPONSE)
@@ -104,9 +105,14 @@ class Patient(mesa.Agent):
         # 1. death
         hd = m.mort_h[self.sex, min(int(self.age0 + w * (1.0 / 52.0)), m.mort_h.shape[1] - 1)]
         if self.clin == L.DEPRESSED:
-            hd *= ef[L.EF_MORT_HR]
+            hd = hd * ef[L.EF_MORT_HR] + ef[L.EF_SUICIDE_H]
         self.dbudget -= hd
         if self.dbudget <= 0.0:
+            self.suicide = (
+                self.clin == L.DEPRESSED
+                and ef[L.EF_SUICIDE_H] > 0.0
+                and uniform(m.seed_, self.pid, w, R.P_DEATH_CAUSE) * hd < ef[L.EF_SUICIDE_H]
+            )
             self.clin, self.death_week = L.DEAD, w
             return
         if self.phase in (L.ACUTE, L.COURSE, L.FOLLOWUP):

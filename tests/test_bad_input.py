@@ -137,24 +137,26 @@ CASES = [
     ),
     (
         "effect without its comparator",
-        lambda r: r.setdefault("treatments", {}).update({"vns": VNS_NO_COMPARATOR}),
-        "treatments.vns.comparator",
+        lambda r: r.setdefault("treatments", {}).update({"tvns": VNS_NO_COMPARATOR}),
+        "treatments.tvns.comparator",
         "(missing)",
         "needs its comparator",
     ),
     (
         "comparator not in the library",
-        lambda r: r.setdefault("treatments", {}).update({"vns": {**VNS, "comparator": "waitlist"}}),
-        "treatments.vns.comparator",
+        lambda r: r.setdefault("treatments", {}).update(
+            {"tvns": {**VNS, "comparator": "waitlist"}}
+        ),
+        "treatments.tvns.comparator",
         "'waitlist'",
         "unknown comparator",
     ),
     (
         "outcome definition missing",
         lambda r: r.setdefault("treatments", {}).update(
-            {"vns": {k: v for k, v in VNS.items() if k != "outcome"}}
+            {"tvns": {k: v for k, v in VNS.items() if k != "outcome"}}
         ),
-        "treatments.vns.outcome",
+        "treatments.tvns.outcome",
         "(missing)",
         "required",
     ),
@@ -192,8 +194,10 @@ CASES = [
     ),
     (
         "new treatment missing a field",
-        lambda r: r.setdefault("treatments", {}).update({"vns": {"label": "VNS", "response": 0.3}}),
-        "treatments.vns",
+        lambda r: r.setdefault("treatments", {}).update(
+            {"tvns": {"label": "VNS", "response": 0.3}}
+        ),
+        "treatments.tvns",
         "(missing)",
         "required",
     ),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from trdsim.cohort import sample_cohort
+from trdsim.engine import layout as L
 from trdsim.engine.state import ArmRun
 from trdsim.inputs import compile_inputs
 
@@ -32,6 +33,7 @@ def test_mesa_reference_reproduces_the_kernel(uk, arm):
         ("relapses", ref.relapses),
         ("first_response", ref.first_response),
         ("death_week", ref.death_week),
+        ("suicide", ref.death_cause == L.CAUSE_SUICIDE),
     ):
         theirs = np.array([getattr(g, name) for g in agents])
         assert np.array_equal(theirs, ours), (name, np.nonzero(theirs != ours)[0][:5])

@@ -253,11 +253,17 @@ def cmd_params(args) -> int:
         "\nHow each treatment's effect is stored (relative effects apply to the modelled baseline):"
     )
     _print_table(effects.assign(flag=effects.flag.map(lambda f: f"⚠ {f}" if f else "")))
-    single = int((effects.flag != "").sum())
+    single = int(effects.flag.str.contains("single-arm").sum())
     if single:
         print(
             f"\n⚠ {single} treatment(s) use a single-arm response rate: the rate carries its "
             "trial's population, context and outcome definition (no comparative evidence used)."
+        )
+    weak = effects.treatment[effects.flag.str.contains("flagged|insufficient")].tolist()
+    if weak:
+        print(
+            f"⚠ {len(weak)} treatment(s) lack the evidence for default pathways and are there "
+            f"for scenarios to explore (see each entry's evidence_verdict): {', '.join(weak)}."
         )
     return 0
 

@@ -104,6 +104,8 @@ def effects_table(scenario: Scenario) -> pd.DataFrame:
     for name, t in sorted(par["treatments"].items()):
         relative = t["effect"] == "relative"
         value = t["response_effect"]["value"] if relative else t["response"]["value"]
+        status = t.get("evidence_status", "sufficient")
+        status = "" if status == "sufficient" else status
         rows.append(
             {
                 "treatment": name,
@@ -116,7 +118,7 @@ def effects_table(scenario: Scenario) -> pd.DataFrame:
                 "outcome": par["outcomes"][t["outcome"]]["label"],
                 "weeks": int(t["trial_weeks"]["value"]),
                 "source_failed_trials": int(t["source_prior_failures"]["value"]),
-                "flag": "" if relative else "single-arm",
+                "flag": ", ".join(f for f in ("" if relative else "single-arm", status) if f),
             }
         )
     return pd.DataFrame(rows)

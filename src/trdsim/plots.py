@@ -19,6 +19,7 @@ STATE_COLOURS = {
     "response": "#7fbf7b",
     "remission": "#1b7837",
     "dead": "#636363",
+    "dead_suicide": "#252525",
     "waiting_depressed": "#fdb863",
 }
 

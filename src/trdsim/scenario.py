@@ -64,6 +64,9 @@ TREATMENT_OPTIONAL_PARAMS = {
     "response_effect": "real",  # effect = "relative": checked against its measure
     "relapse_t2": "positive",
     "relapse_p2": "prob_open",
+    # failed adequate trials a patient must have before the treatment (e.g. lithium
+    # augmentation follows a failed antidepressant): a pathway giving it earlier is refused
+    "requires_failed_trials": "count",
 }
 TREATMENT_TEXT = {"label": str, "relapse_reference": str, "effect": str, "outcome": str}
 TREATMENT_OPTIONAL_TEXT = {
@@ -72,7 +75,12 @@ TREATMENT_OPTIONAL_TEXT = {
     "measure": str,
     "comparator": str,
     "source_setting": str,
+    # how far the evidence carries the treatment: "sufficient" (defaults may use it),
+    # "flagged" or "insufficient" (available to scenarios, flagged in params and report)
+    "evidence_status": str,
+    "evidence_verdict": str,
 }
+EVIDENCE_STATUS = ("sufficient", "flagged", "insufficient")
 TREATMENT_FLAGS = ("monoaminergic", "psychotherapy", "counts_as_trial")
 EFFECT_KINDS = ("relative", "absolute")
 MEASURES = ("OR", "RR", "RD")
@@ -804,6 +812,11 @@ class _Builder:
                 )
             if comparator not in params["comparators"]:
                 self.unknown(f"{key}.comparator", comparator, params["comparators"], "comparator")
+        status = t.get("evidence_status", "sufficient")
+        if status not in EVIDENCE_STATUS:
+            self.fail(
+                f"{key}.evidence_status", status, f"must be one of {', '.join(EVIDENCE_STATUS)}"
+            )
         if t["outcome"] not in params["outcomes"]:
             self.unknown(f"{key}.outcome", t["outcome"], params["outcomes"], "outcome definition")
         if v["onset_first_week"] > v["onset_last_week"]:
@@ -897,6 +910,41 @@ class _Builder:
             if "note" in p:
                 out[name]["note"] = self.typed(p, key, "note", str)
         return out
+
+    def check_prerequisites(self, name: str, p: dict, failed: int, params: dict) -> None:
+        """Refuse a step whose treatment needs more failed trials than every patient
+        reaching it has had: the cohort's failures at entry plus the earlier steps (from
+        the entry step) that count as trials, for the steps as written and as each rule
+        makes them."""
+        steps = p["steps"]
+        entry = 0 if p["start"] == "first" else min(failed, len(steps) - 1)
+        treatments = params["treatments"]
+
+        def needs(t: str) -> int:
+            return int(treatments[t].get("requires_failed_trials", {}).get("value", 0))
+
+        def counts(comps: list[str]) -> bool:
+            return any(treatments[t]["counts_as_trial"] for t in comps)
+
+        variants = [(f"pathways.{name}.steps", {})] + [
+            (f"pathways.{name}.rules[{j}].components", {r["step"]: r["components"]})
+            for j, r in enumerate(p.get("rules", []))
+        ]
+        for where, swap in variants:
+            had = failed
+            for s in range(entry, len(steps)):
+                comps = swap.get(s, steps[s])
+                for t in comps:
+                    if needs(t) > had:
+                        key = where if swap else f"{where}[{s}]"
+                        self.fail(
+                            key,
+                            t,
+                            f"needs {needs(t)} failed adequate trial(s) before it; a patient "
+                            f"reaches step {s + 1} after {had} (cohort.failed_trials = {failed} "
+                            "plus the earlier steps that count as trials)",
+                        )
+                had += counts(comps)
 
     def rules(self, raw: object, key: str, steps: list, params: dict) -> list[dict]:
         """Personalised rules: for patients whose attribute satisfies `when`, `components`
@@ -1011,6 +1059,8 @@ class _Builder:
                     f"must be fewer than the {n_steps} steps of pathway '{a}' "
                     '(or give the pathway start = "first")',
                 )
+        for a in arms:
+            self.check_prerequisites(a, pathways[a], failed, params)
         patients = self.typed(s, "scenario", "patients", int)
         if patients < 1:
             self.fail("scenario.patients", patients, "must be at least 1")

@@ -44,6 +44,7 @@ import numpy as np
 from trdsim.engine import layout as L
 from trdsim.engine.rng import (
     P_DEATH,
+    P_DEATH_CAUSE,
     P_DEEPEN,
     P_DROP_WEEK,
     P_DROPOUT,
@@ -316,6 +317,7 @@ def advance(
     relapses,
     max_step,
     death_week,
+    death_cause,
     sudden_gains,
     # step starts a probing call found (GATE_PROBE): flag and the step wanted
     requested,
@@ -330,6 +332,7 @@ def advance(
     # weekly constants in locals: the compiler cannot tell that `ef` is not written
     # through the output arrays, so it would otherwise reload them every week
     mort_hr = ef[L.EF_MORT_HR]
+    sui_h = ef[L.EF_SUICIDE_H]
     u_dep, u_resp, u_rem = ef[L.EF_U_DEP], ef[L.EF_U_RESP], ef[L.EF_U_REM]
     c_dep, c_resp, c_rem = ef[L.EF_C_DEP], ef[L.EF_C_RESP], ef[L.EF_C_REM]
     nh_weeks, nh_rem, deep_h = ef[L.EF_NH_WEEKS], ef[L.EF_NH_REM], ef[L.EF_DEEP_H]
@@ -388,6 +391,8 @@ def advance(
             # the trace is kept as changes: +1 for the state held at the start of the
             # call, then -1/+1 in the week the state changes; summed over weeks at the end
             ts = _trace_state(cl, ph)
+            if cl == L.DEAD and death_cause[i] == L.CAUSE_SUICIDE:
+                ts = L.T_DEAD_SUICIDE
             ts0 = ts
             part[c, 0, ts] += 1
             undo = False  # a probing call found a step start: leave the week undone
@@ -409,7 +414,7 @@ def advance(
                         while w < w1:
                             if w >= next_age_w:
                                 hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                            hdd = hb * mort_hr
+                            hdd = hb * mort_hr + sui_h
                             if db - hdd <= 0.0 or (h > 0.0 and rsb - h <= 0.0):
                                 break
                             db -= hdd
@@ -433,7 +438,7 @@ def advance(
                                 if w >= next_age_w:
                                     hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
                                 nw = wki + 1
-                                hdd = hb * mort_hr
+                                hdd = hb * mort_hr + sui_h
                                 left = rsb - hz if counts else rsb
                                 if db - hdd <= 0.0 or left <= 0.0 or nw >= last:
                                     stop = True
@@ -517,15 +522,23 @@ def advance(
                 # 1. death: the patient dies once the accumulated hazard exceeds an
                 # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
                 # draw with p = 1 - exp(-h), without a random number every week
+                # while depressed: other causes at the depressed hazard ratio, and
+                # suicide as a cause of its own
                 hd = hb  # this week's background hazard, looked up above
                 if cl == L.DEPRESSED:
-                    hd *= mort_hr
+                    hd = hd * mort_hr + sui_h
                 db -= hd
                 if db <= 0.0:
+                    # the cause: suicide with its share of the week's hazard
+                    cause = L.CAUSE_OTHER
+                    draw = uniform(seed, pid, w, P_DEATH_CAUSE) if sui_h > 0.0 else 1.0
+                    if cl == L.DEPRESSED and draw * hd < sui_h:
+                        cause = L.CAUSE_SUICIDE
                     cl = L.DEAD
                     death_week[i] = w
+                    death_cause[i] = cause
                     part[c, ww, ts] -= 1
-                    part[c, ww, L.T_DEAD] += 1
+                    part[c, ww, L.T_DEAD_SUICIDE if cause == L.CAUSE_SUICIDE else L.T_DEAD] += 1
                     w_end = w
                     break
                 restart = False  # the patient (re)starts a step this week

@@ -32,6 +32,7 @@ TRACE_STATES = (
     "dead",
     "waiting_depressed",
     "untreated_depressed",
+    "dead_suicide",
 )
 T_ON_TREATMENT = 0
 T_USUAL = 1
@@ -40,6 +41,12 @@ T_REMISSION = 3
 T_DEAD = 4
 T_WAITING = 5
 T_UNTREATED = 6
+T_DEAD_SUICIDE = 7  # deaths from suicide (T_DEAD: every other cause)
+
+# Causes of death (per-patient output)
+CAUSE_NONE = 0
+CAUSE_OTHER = 1
+CAUSE_SUICIDE = 2
 
 # Components of one pathway step (treatments given together)
 MAX_COMPONENTS = 3
@@ -95,7 +102,8 @@ EF_DEEP_H = 21  # weekly hazard of a responder deepening into remission
 EF_R_NF0 = 22  # failed trials of the baseline relapse curve's population
 EF_CTX_FIRST = 23  # weeks of a course in which the trial-context response arises
 EF_CTX_LAST = 24
-EF_NCOL = 25
+EF_SUICIDE_H = 25  # weekly suicide hazard while depressed (a cause of its own)
+EF_NCOL = 26
 
 NF_MAX = 15  # failed trials beyond this share the last natural-history intercept
 

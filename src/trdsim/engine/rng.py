@@ -28,6 +28,7 @@ P_RELAPSE = 8
 P_DEEPEN = 9  # Exp(1) budget of a responder deepening into remission
 P_DROPOUT = 10  # + component slot: does the component stop for intolerance
 P_DROP_WEEK = 13  # + component slot: the week it stops
+P_DEATH_CAUSE = 16  # at death while depressed: suicide or another cause
 P_AGE = 20  # cohort attributes; +k for the k-th rejection attempt
 P_SEX = 40
 P_SEVERITY = 41

@@ -60,6 +60,7 @@ class ArmRun:
     relapses: np.ndarray = field(init=False)
     max_step: np.ndarray = field(init=False)
     death_week: np.ndarray = field(init=False)
+    death_cause: np.ndarray = field(init=False)  # L.CAUSE_*
     sudden_gains: np.ndarray = field(init=False)  # sudden gains on psychotherapy courses
     trace: np.ndarray = field(init=False)
     # gate per patient for the next call, and what a probing call found
@@ -87,7 +88,7 @@ class ArmRun:
         self.first_response = _z(n, np.int16, -1)
         self.first_relapse, self.death_week = _z(n, np.int16, -1), _z(n, np.int16, -1)
         self.relapses, self.max_step = _z(n, np.int16), _z(n, np.int8)
-        self.sudden_gains = _z(n, np.int8)
+        self.sudden_gains, self.death_cause = _z(n, np.int8), _z(n, np.int8)
         self.trace = np.zeros((len(self.inputs.disc_q), len(L.TRACE_STATES)), dtype=np.int64)
         self.gate = _z(n, np.int8, L.GATE_OPEN)
         self.requested, self.req_step = _z(n, np.int8), _z(n, np.int8, -1)
@@ -130,7 +131,7 @@ class ArmRun:
             self.death_budget, self.resp_budget, self.relapse_budget, self.deep_budget,
             self.cost, self.qaly, self.weeks_alive, self.weeks_remission, self.first_remission,
             self.first_response, self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
-            self.sudden_gains,
+            self.death_cause, self.sudden_gains,
             self.requested, self.req_step,
             self.trace,
         )  # fmt: skip
@@ -151,5 +152,6 @@ class ArmRun:
             "relapses": self.relapses.copy(),
             "steps_used": np.maximum(self.max_step - self.entry_step, 0).astype(np.int8),
             "death_week": self.death_week.copy(),
+            "suicide": self.death_cause == L.CAUSE_SUICIDE,
             "sudden_gain": self.sudden_gains > 0,
         }
