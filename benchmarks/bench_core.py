@@ -73,12 +73,12 @@ def kernel_bytes_per_patient(scenario, inputs, cohort) -> tuple[float, float]:
         "failed_trials",
         "chronic",
     )
-    state = ("entry_step", "clin", "phase", "step", "wk", "cs", "rc", "fails", "gain", "hnh",
+    state = ("entry_step", "variant", "clin", "phase", "step", "wk", "cs", "rc", "fails", "gain", "hnh",
              "xk", "ek", "rmult", "death_budget", "resp_budget", "relapse_budget",
              "deep_budget")  # fmt: skip
     outputs = ("cost", "qaly", "weeks_alive", "weeks_remission", "first_remission",
                "first_response", "first_followup", "first_relapse", "relapses", "max_step",
-               "death_week")  # fmt: skip
+               "death_week", "death_cause", "sudden_gains")  # fmt: skip
     held = sum(getattr(cohort, a).nbytes for a in attrs) + sum(
         getattr(run, s).nbytes for s in state
     )

@@ -168,6 +168,19 @@ def _running(wk, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u):
 
 
 @numba.njit(inline="always", cache=True)
+def _quiet_responder_week(resp, w, dpb, deep_h, wr, fr):
+    """A responder's week without an event: the deepening budget is spent (response), or
+    the week counts in remission."""
+    if resp:
+        dpb -= deep_h
+    else:
+        wr += 1
+        if fr < 0:
+            fr = w
+    return dpb, wr, fr
+
+
+@numba.njit(inline="always", cache=True)
 def _after(nxt, nw, b):
     """The earlier of `nxt` and week b, if b comes after week nw."""
     return b if nw < b < nxt else nxt
@@ -465,12 +478,7 @@ def advance(
                                 break
                             db -= hb
                             wki = nw
-                            if resp:
-                                dpb -= deep_h
-                            else:
-                                wr += 1
-                                if fr < 0:
-                                    fr = w
+                            dpb, wr, fr = _quiet_responder_week(resp, w, dpb, deep_h, wr, fr)
                             wc = wcb
                             u = ub
                             if comps:
@@ -497,12 +505,7 @@ def advance(
                                 break
                             db -= hb
                             wki = nw
-                            if resp:
-                                dpb -= deep_h
-                            else:
-                                wr += 1
-                                if fr < 0:
-                                    fr = w
+                            dpb, wr, fr = _quiet_responder_week(resp, w, dpb, deep_h, wr, fr)
                             wc = wcb
                             u = ub
                             if comps:
