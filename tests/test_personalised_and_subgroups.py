@@ -90,3 +90,15 @@ def test_subgroup_incremental_analysis_is_the_subgroup_own(personalised):
 def test_unknown_subgroup_attribute_is_a_value_error(personalised):
     with pytest.raises(ValueError, match="unknown attribute 'colour'"):
         personalised.subgroups("colour")
+
+
+def test_a_treatment_given_only_by_a_rule_is_compiled():
+    """mbct_acute appears in no step: the rule alone brings it (and its maintenance) in."""
+    base = dict(trdsim.load_scenario("uk_nhs").pathways["integrated"])
+    base.pop("label")
+    rule = {"step": 3, "when": "flexibility <= -1", "components": ["mbct_acute"]}
+    r = trdsim.simulate(_with_arms({"flex": {**base, "rules": [rule]}}), patients=500, seed=2)
+    p = r.patients
+    low = p[(p.arm == "flex")].flexibility.to_numpy() <= -1
+    a, b = _arm(r, "integrated"), _arm(r, "flex")
+    assert low.any() and not np.array_equal(a[low].cost.to_numpy(), b[low].cost.to_numpy())

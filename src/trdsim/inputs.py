@@ -390,7 +390,8 @@ def _used(scenario: Scenario) -> tuple[list[str], list[str]]:
     used_m = {"none"}
     for a in scenario.arms:
         p = scenario.pathways[a]
-        for step in p["steps"]:
+        # the steps as written and as personalised rules make them
+        for step in [*p["steps"], *(r["components"] for r in p.get("rules", []))]:
             used_t.update(step)
             used_m.update(maintenance_for(p, step_key(step)))
         used_m.update(maintenance_for(p, USUAL_CARE))
