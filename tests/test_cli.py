@@ -39,7 +39,7 @@ def test_compare_writes_every_output(tmp_path, capsys):
         assert (out / name).stat().st_size > 0, name
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary.columns) >= SUMMARY_COLUMNS
-    assert list(summary.arm) == ["sequential", "integrated"]
+    assert list(summary.arm) == ["sequential", "integrated", "personalised"]
     inc = pd.read_csv(out / "incremental.csv")
     assert {"status", "icer", "inc_nmb_20000_vs_sequential", "inc_nmb_30000_vs_sequential"} <= set(
         inc.columns
@@ -47,7 +47,7 @@ def test_compare_writes_every_output(tmp_path, capsys):
     trace = pd.read_parquet(out / "trace.parquet")
     assert set(trace.columns) == {"week", "arm", "state", "count"}
     patients = pd.read_parquet(out / "patients.parquet")
-    assert len(patients) == 800
+    assert len(patients) == 1200
     m = json.loads((out / "manifest.json").read_text())
     assert m["seed"] == 3 and m["patients"] == 400 and len(m["scenario_hash"]) == 64
     assert m["parameters"]["treatments.ssri.response_effect"] == 1.37

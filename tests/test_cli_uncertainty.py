@@ -25,7 +25,7 @@ def test_psa_writes_tables_figures_and_a_summary(tmp_path, capsys):
         assert (out / name).stat().st_size > 0, name
     assert not (out / "chunks").exists()
     draws = pd.read_parquet(out / "draws.parquet")
-    assert len(draws) == 60 and {"draw", "arm", "cost", "qaly"} <= set(draws.columns)
+    assert len(draws) == 90 and {"draw", "arm", "cost", "qaly"} <= set(draws.columns)
     evppi = pd.read_csv(out / "evppi.csv")
     assert list(evppi.group.unique()) == ["cbt"]
     info = json.loads((out / "psa_summary.json").read_text())

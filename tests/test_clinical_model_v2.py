@@ -12,7 +12,7 @@ from trdsim.effective import effective_table
 from trdsim.engine import layout as L
 from trdsim.engine.state import ArmRun
 from trdsim.evidence import price_factor
-from trdsim.inputs import compile_inputs
+from trdsim.inputs import compile_inputs, self_harm_cost_week
 
 # Patient attributes without effect: every patient has the population's baseline, so the
 # closed forms below hold per patient, not only on average.
@@ -186,8 +186,9 @@ def test_the_exhausted_go_to_usual_care():
     run, x = _run(sc, 300)
     uc = x.tx[x.treatments.index("usual_care"), L.TX_COST_WEEK]
     rtms = x.tx[x.treatments.index("rtms"), L.TX_COST_WEEK]
+    dep = 10.0 + self_harm_cost_week(sc)  # the state cost plus expected self-harm episodes
     assert (run.trace[5, L.T_ON_TREATMENT] == 300) and (run.trace[6, L.T_USUAL] == 300)
-    np.testing.assert_allclose(run.cost, 6 * (rtms + 10.0) + 6 * (uc + 10.0), rtol=1e-12)
+    np.testing.assert_allclose(run.cost, 6 * (rtms + dep) + 6 * (uc + dep), rtol=1e-12)
 
 
 def test_on_exhausted_none_still_lets_natural_history_act():

@@ -23,6 +23,7 @@ def test_constant_weekly_hazard_gives_geometric_survival(uk):
     h = 0.004
     ef = compile_inputs(uk).ef.copy()
     ef[L.EF_MORT_HR] = 1.0
+    ef[L.EF_SUICIDE_H] = 0.0  # the one hazard is h
     inputs = dataclasses.replace(compile_inputs(uk), ef=ef)
     inputs = dataclasses.replace(inputs, mort_h=np.full_like(inputs.mort_h, h))
     n = 20_000
@@ -40,6 +41,7 @@ def test_single_state_discounted_qalys_equal_the_annuity(uk):
     no_decrement = {"disutility": 0.0}
     sc = scenario_with(
         utilities={"depressed": u, "response": u, "remission": u},
+        mortality={"suicide_weekly_hazard_depressed": 0.0},
         scenario={**uk.raw["scenario"], "horizon_weeks": 520, "discount_qalys": 0.035},
         treatments={t: no_decrement for t in ("antipsychotic_augmentation", "ect")},
     )
@@ -125,6 +127,8 @@ def test_every_failed_course_is_charged_for_exactly_its_trial_weeks(uk):
         natural_history={"response": 1e-12},
         trial_context={"response": 1e-12},
         state_costs={"uk": {"depressed_week": 0.0, "response_week": 0.0, "remission_week": 0.0}},
+        self_harm={"weekly_hazard_depressed": 0.0},
+        mortality={"suicide_weekly_hazard_depressed": 0.0},
         scenario={
             **uk.raw["scenario"],
             "arms": ["two"],

@@ -18,7 +18,9 @@ from mesa_reference import MesaCohortModel  # noqa: E402
 
 @pytest.mark.parametrize("arm", ["sequential", "integrated"])
 def test_mesa_reference_reproduces_the_kernel(uk, arm):
-    x = compile_inputs(uk)
+    # suicide raised tenfold so that 300 patients exercise the cause-of-death draw
+    h = uk.params["mortality"]["suicide_weekly_hazard_depressed"]["value"] * 10
+    x = compile_inputs(uk.with_value("mortality.suicide_weekly_hazard_depressed", h))
     cohort = sample_cohort(uk, 300, 2026)
     model = MesaCohortModel(cohort, x, x.pathways[arm], 2026)
     weeks = uk.horizon_weeks
@@ -38,3 +40,4 @@ def test_mesa_reference_reproduces_the_kernel(uk, arm):
         theirs = np.array([getattr(g, name) for g in agents])
         assert np.array_equal(theirs, ours), (name, np.nonzero(theirs != ours)[0][:5])
     assert (ref.relapses > 0).any() and (ref.first_response >= 0).any()
+    assert (ref.death_cause == L.CAUSE_SUICIDE).any()

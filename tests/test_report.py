@@ -102,7 +102,7 @@ def test_page_is_complete_and_needs_no_other_file(report, report_results):
         assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
     # both pathways drawn, every step of each named in its diagram
     m = json.loads((report_results / "manifest.json").read_text())
-    assert text.count('<svg class="pathway"') == 2
+    assert text.count('<svg class="pathway"') == 3
     words = re.sub(r"<[^>]+>", "", re.sub(r"</tspan><tspan[^>]*>", " ", text))  # wrapped lines
     for arm in m["arms"]:
         for step in m["pathways"][arm]["steps"]:

@@ -46,7 +46,7 @@ from trdsim.pathways import (
     maintenance_for,
     step_key,
 )
-from trdsim.scenario import Scenario
+from trdsim.scenario import SELF_HARM_COST, Scenario
 
 QUADRATURE_NODES = 32  # per normal attribute; exact to ~1e-15 for these integrands
 
@@ -114,7 +114,8 @@ def _effects(scenario: Scenario) -> np.ndarray:
     ef[L.EF_R_FLEX] = np.log(e["relapse_hr_per_sd_flexibility"])
     ef[L.EF_SG_PROB] = e["sudden_gain_probability"]
     ef[L.EF_R_SG] = np.log(e["relapse_hr_sudden_gain"])
-    ef[L.EF_MORT_HR] = _v(par["mortality"]["depressed_hr"])
+    ef[L.EF_MORT_HR] = _v(par["mortality"]["nonsuicide_depressed_hr"])
+    ef[L.EF_SUICIDE_H] = _v(par["mortality"]["suicide_weekly_hazard_depressed"])
     ef[L.EF_U_DEP] = u["depressed"]
     ef[L.EF_U_RESP] = u["response"]
     ef[L.EF_U_REM] = u["remission"]
@@ -126,6 +127,8 @@ def _effects(scenario: Scenario) -> np.ndarray:
         (L.EF_C_REM, "remission"),
     ):
         ef[col] = _cost(scenario, sc[f"{key}_week"])
+        if key == "depressed":
+            ef[col] += self_harm_cost_week(scenario)
         if "productivity" in par:
             ef[col] += _v(par["productivity"][f"{key}_week"])
     ef[L.EF_NH_WEEKS] = nh["weeks"]
@@ -135,6 +138,18 @@ def _effects(scenario: Scenario) -> np.ndarray:
     ef[L.EF_CTX_FIRST] = ctx["first_week"]
     ef[L.EF_CTX_LAST] = ctx["last_week"]
     return ef
+
+
+def self_harm_cost_week(scenario: Scenario) -> float:
+    """Expected cost of non-fatal self-harm per depressed week (hazard x episode cost).
+
+    Episodes change nothing else in the model, so their expected cost is exact for
+    means and avoids a random draw per depressed week.
+    """
+    h = _v(scenario.params["self_harm"]["weekly_hazard_depressed"])
+    if h == 0.0:
+        return 0.0
+    return h * _cost(scenario, scenario.params["unit_costs"][SELF_HARM_COST])
 
 
 def _cost(scenario: Scenario, entry: dict) -> float:

@@ -12,6 +12,7 @@ import trdsim
 from trdsim.analysis.subgroups import SubgroupResult
 from trdsim.effective import effective_table, effects_table
 from trdsim.evidence import flatten, parameter_table
+from trdsim.pathways import rule_moderation
 from trdsim.plots import (
     ever_remitted_figure,
     frontier_figure,
@@ -25,6 +26,16 @@ from trdsim.simulate import Result
 def manifest(result: Result) -> dict:
     """What produced the result: enough to repeat it exactly."""
     return scenario_manifest(result.scenario, result.seed, result.patients_n)
+
+
+def _with_moderation(pathway: dict, params: dict) -> dict:
+    """The pathway, each rule carrying what the library says its attribute does."""
+    if "rules" not in pathway:
+        return pathway
+    rules = [
+        r | {"moderation": rule_moderation(r, pathway["steps"], params)} for r in pathway["rules"]
+    ]
+    return pathway | {"rules": rules}
 
 
 def scenario_manifest(sc: Scenario, seed: int, patients: int) -> dict:
@@ -53,7 +64,7 @@ def scenario_manifest(sc: Scenario, seed: int, patients: int) -> dict:
         "cohort_start": sc.start,
         "failed_trials_at_entry": sc.failed_trials,
         "arms": sc.arms,
-        "pathways": {a: sc.pathways[a] for a in sc.arms},
+        "pathways": {a: _with_moderation(sc.pathways[a], sc.params) for a in sc.arms},
         "parameters": {k: p["value"] for k, p in flatten(sc.params).items()},
         "text_parameters": {
             f"{section}.{name}.{k}": v

@@ -205,3 +205,44 @@ def compile_pathway(
         usual_disutility=float(tx[uc, L.TX_DISUTILITY]),
         start=p["start"],
     )
+
+
+# Attributes that modify a treatment's own effect in the kernel, with the parameter that
+# does it, the treatment flag it acts on, and its neutral value (no moderation). Every
+# other attribute acts on the baselines, alike for every treatment.
+TREATMENT_MODERATORS = {
+    "severity": ("response_logodds_per_severity_point_psychotherapy", "psychotherapy", 0.0),
+    "inflammation": ("response_or_inflammation_monoaminergic", "monoaminergic", 1.0),
+}
+
+
+def rule_moderation(rule: dict, steps: list[list[str]], params: dict) -> str:
+    """What the evidence library says a rule's attribute does to the treatments it swaps:
+    the sourced moderator if there is one, else that there is none (never invented)."""
+    attr = rule["attribute"]
+    swapped = sorted(set(rule["components"]) | set(steps[rule["step"]]))
+    if attr not in TREATMENT_MODERATORS:
+        return (
+            f"No sourced moderator: the library has no effect of {attr} on one treatment "
+            "relative to another, so the rule changes which treatment is given, not its "
+            "effect."
+        )
+    key, flag, neutral = TREATMENT_MODERATORS[attr]
+    p = params["effects"][key]
+    where = f"effects.{key} = {p['value']:g} ({p.get('verified', '')})"
+    if p["value"] == neutral:
+        return (
+            f"No sourced moderator: {where} means no effect, so the rule changes which "
+            "treatment is given, not its effect."
+        )
+    acted = [t for t in swapped if params["treatments"][t].get(flag)]
+    if not acted:
+        return (
+            f"The sourced moderator {where} acts on {flag} treatments only, none of which "
+            "this rule gives or replaces: the rule changes which treatment is given, not "
+            "its effect."
+        )
+    return (
+        f"Sourced moderator: {where} ({p['source']}) acts on the {flag} component(s) "
+        f"{', '.join(acted)}."
+    )

@@ -144,10 +144,12 @@ FIXED_SECTIONS = {
         "shape": "positive",
         "source_prior_failures": "count",
     },
-    "mortality": {"depressed_hr": "ratio"},
+    "mortality": {"nonsuicide_depressed_hr": "ratio", "suicide_weekly_hazard_depressed": "nonneg"},
+    "self_harm": {"weekly_hazard_depressed": "nonneg"},
     "utilities": {"depressed": "utility", "response": "utility", "remission": "utility"},
 }
 PRODUCTIVITY = {"depressed_week": "cost", "response_week": "cost", "remission_week": "cost"}
+SELF_HARM_COST = "self_harm_episode"  # unit cost of one non-fatal self-harm episode
 STATE_COSTS = {"depressed_week": "cost", "response_week": "cost", "remission_week": "cost"}
 
 SCENARIO_KEYS = {
@@ -175,7 +177,9 @@ PATHWAY_KEYS = {
     "start": str,
     "note": str,
     "rules": list,
+    "citations": dict,
 }
+CITED_FIELDS = {"steps", "rules", "maintenance", "on_relapse", "on_exhausted", "start"}
 RULE_KEYS = ("step", "when", "components", "why")
 TOP_LEVEL = (
     "scenario",
@@ -191,6 +195,7 @@ TOP_LEVEL = (
     "trial_context",
     "relapse_baseline",
     "mortality",
+    "self_harm",
     "utilities",
     "unit_costs",
     "state_costs",
@@ -320,6 +325,16 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     """
     p = resolve_path(path)
     return from_dict(_read_with_base(p, ()), str(p))
+
+
+DEFAULT_PATHWAYS = "default_pathways"  # package folder: common.toml and <setting>.toml
+
+
+def default_pathway_files(setting: str) -> list[Path]:
+    """The default pathway files of a setting: the common one, then the setting's own
+    (whose pathways replace common ones of the same name)."""
+    folder = Path(str(resources.files("trdsim").joinpath(DEFAULT_PATHWAYS)))
+    return [f for f in (folder / "common.toml", folder / f"{setting}.toml") if f.is_file()]
 
 
 def _read_toml(p: Path) -> dict:
@@ -477,9 +492,6 @@ class _Builder:
         raw = self.table(self.raw, "(file)")
         self.check_keys(raw, "", TOP_LEVEL)
         lib = load_library()
-        pathways_default = tomllib.loads(
-            resources.files("trdsim").joinpath("pathways.toml").read_text(encoding="utf-8")
-        )
         s = self.table(raw.get("scenario", MISSING), "scenario")
         self.check_keys(s, "scenario", SCENARIO_KEYS)
 
@@ -550,6 +562,16 @@ class _Builder:
         params["state_costs"] = self.merge_params(
             lib_sc or {}, over_sc, f"state_costs.{setting}", STATE_COSTS
         )
+        if (
+            params["self_harm"]["weekly_hazard_depressed"]["value"] > 0
+            and SELF_HARM_COST not in params["unit_costs"]
+        ):
+            self.fail(
+                f"unit_costs.{setting}.{SELF_HARM_COST}",
+                MISSING,
+                "self-harm episodes need a cost per episode in this setting "
+                "(or set self_harm.weekly_hazard_depressed = 0)",
+            )
         for section in ("unit_costs", "state_costs"):
             for name, entry in params[section].items():
                 if "price_year" in entry:
@@ -621,6 +643,12 @@ class _Builder:
                 )
             params["productivity"] = self.merge_params({}, prod, "productivity", PRODUCTIVITY)
 
+        self.default_origin: dict[str, str] = {}
+        pathways_default = {}
+        for f in default_pathway_files(setting):
+            for name, p in _read_toml(f).items():
+                pathways_default[name] = p
+                self.default_origin[name] = str(f)
         pathways = self.pathways(pathways_default, raw, params)
         sc = self.finish(s, raw, settings, setting, perspective, start, failed, params, pathways)
         if "care_system" in raw:
@@ -867,49 +895,79 @@ class _Builder:
         over_all = self.table(raw.get("pathways", {}), "pathways")
         out = {}
         for name in {**defaults, **over_all}:
-            key = f"pathways.{name}"
-            over = self.table(over_all.get(name, {}), key)
-            self.check_keys(over, key, PATHWAY_KEYS)
-            p = {**copy.deepcopy(defaults.get(name, {})), **over}
-            steps = self.steps(self.typed(p, key, "steps", list), f"{key}.steps", params)
-            label = self.typed(p, key, "label", str, required=False) or name
-            rule = p.get("on_relapse", "advance")
-            if rule not in ON_RELAPSE:
-                self.fail(f"{key}.on_relapse", rule, f"must be one of {', '.join(ON_RELAPSE)}")
-            ex = p.get("on_exhausted", "usual_care")
-            if ex not in ON_EXHAUSTED:
-                self.fail(f"{key}.on_exhausted", ex, f"must be one of {', '.join(ON_EXHAUSTED)}")
-            begin = p.get("start", "failed_trials")
-            if begin not in PATHWAY_STARTS:
-                self.fail(f"{key}.start", begin, f"must be one of {', '.join(PATHWAY_STARTS)}")
-            rules = self.rules(p.get("rules", []), f"{key}.rules", steps, params)
-            maint = self.table(p.get("maintenance", {"default": ["none"]}), f"{key}.maintenance")
-            keys = ["default", USUAL_CARE, *(step_key(st) for st in steps)]
-            keys += [step_key(r["components"]) for r in rules]
-            self.check_keys(maint, f"{key}.maintenance", keys)
-            for k, lst in maint.items():
-                mk = f"{key}.maintenance.{k}"
-                if not isinstance(lst, list) or not lst or len(lst) > MAX_MAINTENANCE:
-                    self.fail(
-                        mk, lst, f"must be a list of 1 to {MAX_MAINTENANCE} maintenance options"
-                    )
-                for j, m in enumerate(lst):
-                    if m not in params["maintenance"]:
-                        self.unknown(f"{mk}[{j}]", m, params["maintenance"], "maintenance")
-            maint.setdefault("default", ["none"])
-            out[name] = {
-                "label": label,
-                "steps": steps,
-                "maintenance": maint,
-                "on_relapse": rule,
-                "on_exhausted": ex,
-                "start": begin,
-            }
-            if rules:
-                out[name]["rules"] = rules
-            if "note" in p:
-                out[name]["note"] = self.typed(p, key, "note", str)
+            # a default pathway the scenario leaves alone is checked against its own file
+            # (a guideline step naming an unknown treatment names that file)
+            own_file = self.file
+            if name not in over_all:
+                self.file = self.default_origin.get(name, own_file)
+            try:
+                out[name] = self.pathway(name, defaults, over_all, params)
+            finally:
+                self.file = own_file
         return out
+
+    def pathway(self, name: str, defaults: dict, over_all: dict, params: dict) -> dict:
+        """One pathway: its defaults (if any) with the scenario's fields over them."""
+        key = f"pathways.{name}"
+        over = self.table(over_all.get(name, {}), key)
+        self.check_keys(over, key, PATHWAY_KEYS)
+        p = {**copy.deepcopy(defaults.get(name, {})), **over}
+        if "citations" not in over and over.keys() & CITED_FIELDS:
+            # the defaults' citations no longer describe a pathway the scenario changed
+            p.pop("citations", None)
+        steps = self.steps(self.typed(p, key, "steps", list), f"{key}.steps", params)
+        label = self.typed(p, key, "label", str, required=False) or name
+        rule = p.get("on_relapse", "advance")
+        if rule not in ON_RELAPSE:
+            self.fail(f"{key}.on_relapse", rule, f"must be one of {', '.join(ON_RELAPSE)}")
+        ex = p.get("on_exhausted", "usual_care")
+        if ex not in ON_EXHAUSTED:
+            self.fail(f"{key}.on_exhausted", ex, f"must be one of {', '.join(ON_EXHAUSTED)}")
+        begin = p.get("start", "failed_trials")
+        if begin not in PATHWAY_STARTS:
+            self.fail(f"{key}.start", begin, f"must be one of {', '.join(PATHWAY_STARTS)}")
+        rules = self.rules(p.get("rules", []), f"{key}.rules", steps, params)
+        maint = self.table(p.get("maintenance", {"default": ["none"]}), f"{key}.maintenance")
+        keys = ["default", USUAL_CARE, *(step_key(st) for st in steps)]
+        keys += [step_key(r["components"]) for r in rules]
+        if "maintenance" not in over:
+            # default maintenance for a step the scenario's own steps no longer have
+            # applies to nothing: drop it rather than refuse the scenario
+            maint = {k: v for k, v in maint.items() if k in keys}
+        self.check_keys(maint, f"{key}.maintenance", keys)
+        for k, lst in maint.items():
+            mk = f"{key}.maintenance.{k}"
+            if not isinstance(lst, list) or not lst or len(lst) > MAX_MAINTENANCE:
+                self.fail(mk, lst, f"must be a list of 1 to {MAX_MAINTENANCE} maintenance options")
+            for j, m in enumerate(lst):
+                if m not in params["maintenance"]:
+                    self.unknown(f"{mk}[{j}]", m, params["maintenance"], "maintenance")
+        maint.setdefault("default", ["none"])
+        out = {
+            "label": label,
+            "steps": steps,
+            "maintenance": maint,
+            "on_relapse": rule,
+            "on_exhausted": ex,
+            "start": begin,
+        }
+        if rules:
+            out["rules"] = rules
+        if "note" in p:
+            out["note"] = self.typed(p, key, "note", str)
+        if "citations" in p:
+            out["citations"] = self.citations(p["citations"], f"{key}.citations", out)
+        return out
+
+    def citations(self, node: object, key: str, p: dict) -> dict[str, str]:
+        """Where each step, maintenance entry, rule and policy comes from (text)."""
+        cites = self.table(node, key)
+        allowed = [f"step{i + 1}" for i in range(len(p["steps"]))]
+        allowed += [f"maintenance.{k}" for k in p["maintenance"]]
+        allowed += [f"rule{j + 1}" for j in range(len(p.get("rules", [])))]
+        allowed += ["on_relapse", "on_exhausted", "start"]
+        self.check_keys(cites, key, allowed)
+        return {k: self.typed(cites, key, k, str) for k in cites}
 
     def check_prerequisites(self, name: str, p: dict, failed: int, params: dict) -> None:
         """Refuse a step whose treatment needs more failed trials than every patient

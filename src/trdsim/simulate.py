@@ -79,6 +79,15 @@ def simulate(
     )
     pat.insert(0, "arm", pat.pop("arm"))
     summary = arm_summary(pat, scenario.arms)
+    # self-harm episodes are not drawn (see inputs.self_harm_cost_week): their
+    # expected number per patient is the hazard times the depressed weeks lived
+    h_sh = float(scenario.params["self_harm"]["weekly_hazard_depressed"]["value"])
+    depressed = [L.TRACE_STATES.index(k) for k in L.DEPRESSED_TRACE_STATES]
+    summary.insert(
+        summary.columns.get_loc("suicides") + 1,
+        "self_harm_events",
+        [h_sh * trace[a][:, depressed].sum() / n for a in scenario.arms],
+    )
     incremental = incremental_analysis(summary, scenario.thresholds)
     weeks = np.arange(h)
     tr = pd.concat(

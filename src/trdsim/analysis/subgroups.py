@@ -119,6 +119,7 @@ def arm_summary(pat: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
                 "relapses": d.relapses.mean(),
                 "steps_used": d.steps_used.mean(),
                 "died": (d.death_week >= 0).mean(),
+                "suicides": d.suicide.mean() if "suicide" in d else np.nan,
                 f"cost_vs_{arms[0]}": dc.mean(),
                 f"cost_vs_{arms[0]}_se": se(dc),
                 f"qaly_vs_{arms[0]}": dq.mean(),

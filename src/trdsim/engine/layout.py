@@ -34,6 +34,12 @@ TRACE_STATES = (
     "untreated_depressed",
     "dead_suicide",
 )
+DEPRESSED_TRACE_STATES = (
+    "on_treatment_depressed",
+    "usual_care_depressed",
+    "waiting_depressed",
+    "untreated_depressed",
+)
 T_ON_TREATMENT = 0
 T_USUAL = 1
 T_RESPONSE = 2

@@ -38,6 +38,38 @@ def _p(s: str) -> str:
     return f"<p>{s}</p>"
 
 
+def _pathway_details(pw: dict, names: dict[str, str]) -> str:
+    """A pathway's note, its personalised rules (with what the evidence says each
+    attribute does) and where each step comes from."""
+    out = _p(_e(pw["note"])) if pw.get("note") else ""
+    rules = pw.get("rules", [])
+    if rules:
+        items = []
+        for j, r in enumerate(rules):
+            given = " + ".join(names.get(c, c) for c in r["components"])
+            replaced = " + ".join(names.get(c, c) for c in pw["steps"][r["step"]])
+            items.append(
+                f"<li><b>Rule {j + 1}</b>, step {r['step'] + 1}: if {_e(r['when'])}, "
+                f"{_e(given)} instead of {_e(replaced)}. "
+                f"<i>{_e(r.get('moderation', ''))}</i></li>"
+            )
+        out += (
+            _p("Personalised rules (the first rule that matches a step wins):")
+            + f'<ul class="rules">{"".join(items)}</ul>'
+        )
+    cites = pw.get("citations", {})
+    if cites or rules:
+        rows = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in cites.items()) + "".join(
+            f"<li><b>rule{j + 1}</b>: {_e(r['why'])}</li>"
+            for j, r in enumerate(rules)
+            if "why" in r and f"rule{j + 1}" not in cites
+        )
+        out += f"<details><summary>Sources of each step</summary><ul>{rows}</ul></details>"
+    else:
+        out += _p("<i>No sources given for this pathway's steps.</i>")
+    return out
+
+
 def _e(x: object) -> str:
     return html.escape(str(x))
 
@@ -256,6 +288,7 @@ class ReportBuilder:
                     weeks,
                     min(k, len(pw["steps"]) - 1),
                 )
+                + _pathway_details(pw, labels("treatments"))
                 + "</div>"
             )
         body = (
@@ -377,6 +410,8 @@ class ReportBuilder:
             ("ever_remitted", "ever remitted", _share),
             ("relapses", "relapses", number(".2f")),
             ("died", "died", _share),
+            ("suicides", "of which suicide", _share),
+            ("self_harm_events", "self-harm episodes", number(".2f")),
         ):
             if name in s.columns:
                 cols.append(Column(name, title, list(s[name]), fmt, True))
@@ -394,8 +429,8 @@ class ReportBuilder:
             f"({int(self.m['patients']):,} patients per arm)",
             cols,
             note="± SE: Monte Carlo standard error. Δ: paired differences (every arm meets the "
-            "same patients). Life-years, weeks in remission, remission, relapses and deaths "
-            "are undiscounted.",
+            "same patients). Life-years, weeks in remission, remission, relapses, deaths and "
+            "self-harm episodes (expected number per patient) are undiscounted.",
         )
         tables.append(t)
         folder = self.r.folder
