@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python experiments/validate_and_calibrate.py
 
-1. `trdsim validate uk_nhs` -> results/uk_nhs/validation/ (table, one figure per target).
+1. `trdsim validate uk_nhs` and `us_payer` -> results/<scenario>/validation/ (table, one
+   figure per target).
 2. `trdsim calibrate` fits the remission shares of the first two steps (SSRI, switch) to
    STAR*D levels 1 and 2, the acute targets the library's values miss, and writes
    scenarios/uk_nhs_calibrated.toml, a scenario built on uk_nhs that `compare` and `psa`
@@ -10,7 +11,7 @@ Run: .venv/bin/python experiments/validate_and_calibrate.py
    every responder a remitter) show the miss is in response, not in the share.
 3. `trdsim compare uk_nhs_calibrated` -> results/uk_nhs_calibrated/.
 4. `trdsim validate uk_nhs_calibrated` -> results/uk_nhs_calibrated/validation/.
-5. `trdsim report` for both -> results/{uk_nhs,uk_nhs_calibrated}/report.html.
+5. `trdsim report` for each -> results/{uk_nhs,us_payer,uk_nhs_calibrated}/report.html.
 The library's defaults are not changed: which evidence to prefer is the user's call.
 """
 
@@ -24,7 +25,9 @@ FRAGMENT = ROOT / "scenarios" / "uk_nhs_calibrated.toml"
 
 
 def main() -> None:
-    run(["validate", "uk_nhs", "--out", str(ROOT / "results" / "uk_nhs" / "validation")])
+    for name in ("uk_nhs", "us_payer"):
+        shutil.rmtree(ROOT / "results" / name / "validation", ignore_errors=True)
+        run(["validate", name, "--out", str(ROOT / "results" / name / "validation")])
     run(["calibrate", "uk_nhs",
          "--target", "stard_level1_remission", "--target", "stard_level2_remission",
          "--param", "treatments.ssri.remission_share",
@@ -35,7 +38,7 @@ def main() -> None:
     calibrated = ROOT / "results" / "uk_nhs_calibrated"
     run(["compare", str(FRAGMENT), "--out", str(calibrated)])
     run(["validate", str(FRAGMENT), "--out", str(calibrated / "validation")])
-    for folder in (ROOT / "results" / "uk_nhs", calibrated):
+    for folder in (ROOT / "results" / "uk_nhs", ROOT / "results" / "us_payer", calibrated):
         run(["report", str(folder)])
 
 

@@ -104,3 +104,22 @@ def test_noise_split_matches_a_run_without_parameter_uncertainty(uk, tmp_path):
     table, _ = summarise(t, [20000.0], patients=100)
     row = table[table.quantity == "inc_nmb_20000"].iloc[0]
     assert 0.6 < row.noise_share < 1.6  # ratio of two variance estimates from 60 draws
+
+
+def test_only_parameters_some_arm_uses_are_uncertain(uk):
+    """A parameter no arm can feel (a treatment, maintenance or resource outside every
+    pathway, or a step before the cohort enters) is not sampled: it would only add noise
+    to EVPPI."""
+    keys = set(ParameterSpace(uk).keys)
+    assert "treatments.cbt_augmentation.response_effect" in keys
+    assert "unit_costs.cbt_session" in keys and "unit_costs.self_harm_episode" in keys
+    assert "interactions.ketamine_cbt.relapse_hr" in keys
+    for unused in ("treatments.dbs.response_effect", "treatments.behavioural_activation.dropout",
+                   "treatments.antidepressant_switch.response_effect",  # before TRD entry
+                   "unit_costs.dbs_implantation", "treatments.esketamine.response_effect",
+                   "maintenance.esketamine_maintenance.relapse_hr"):  # fmt: skip
+        assert unused not in keys, unused
+    # an arm that uses DBS makes its parameters uncertain again
+    steps = ["ssri", "antidepressant_switch", "antipsychotic_augmentation", "ect", "dbs"]
+    sc = uk.with_values({"pathways.sequential.steps": steps})
+    assert "treatments.dbs.response_effect" in ParameterSpace(sc).keys

@@ -279,8 +279,8 @@ def _parse_groups(specs: list[str] | None, space_keys: list[str], resolve) -> di
         fixed = [k for k in resolved if k not in space_keys]
         if fixed:
             raise TrdsimError(
-                f"--group {name}: {', '.join(fixed)} has no distribution in this run, so it "
-                "carries no decision uncertainty"
+                f"--group {name}: {', '.join(fixed)} has no distribution in this run or is "
+                "used by no arm, so it carries no decision uncertainty"
             )
         groups[name.strip()] = resolved
     return groups

@@ -399,19 +399,54 @@ def response_log_odds_ratio(t: dict, base: Baselines) -> float:
     return _logit(p1) - _logit(p0)
 
 
-def _used(scenario: Scenario) -> tuple[list[str], list[str]]:
-    """Treatments and maintenance options the scenario's arms use."""
+def _reachable_steps(scenario: Scenario, arm: str, reachable_only: bool = True) -> list[list[str]]:
+    """An arm's steps as written and as personalised rules make them; with
+    `reachable_only`, only those at or after the step the cohort enters at (nothing
+    sends a patient back before it)."""
+    p = scenario.pathways[arm]
+    entry = 0 if p["start"] == "first" else min(scenario.failed_trials, len(p["steps"]) - 1)
+    first = entry if reachable_only else 0
+    rules = [r["components"] for r in p.get("rules", []) if r["step"] >= first]
+    return [*p["steps"][first:], *rules]
+
+
+def _used(scenario: Scenario, reachable_only: bool = False) -> tuple[list[str], list[str]]:
+    """Treatments and maintenance options the scenario's arms use (all written, for the
+    compiled arrays; or only those a patient can reach)."""
     used_t = {USUAL_CARE}
     used_m = {"none"}
     for a in scenario.arms:
         p = scenario.pathways[a]
-        # the steps as written and as personalised rules make them
-        for step in [*p["steps"], *(r["components"] for r in p.get("rules", []))]:
+        for step in _reachable_steps(scenario, a, reachable_only):
             used_t.update(step)
             used_m.update(maintenance_for(p, step_key(step)))
         used_m.update(maintenance_for(p, USUAL_CARE))
     used_m.update(scenario.params["treatments"][t]["relapse_reference"] for t in used_t)
     return sorted(used_t), sorted(used_m)
+
+
+def used_parameter(scenario: Scenario, key: str) -> bool:
+    """Whether a flattened parameter key (e.g. treatments.dbs.response_effect) can change
+    any arm's results: parameters of treatments, maintenance, resources and interactions
+    no arm uses cannot (a PSA that sampled them would only add noise)."""
+    used_t, used_m = _used(scenario, reachable_only=True)
+    parts = key.split(".")
+    section, name = parts[0], parts[1] if len(parts) > 1 else ""
+    par = scenario.params
+    if section == "treatments":
+        return name in used_t
+    if section == "maintenance":
+        return name in used_m
+    if section == "interactions":
+        comps = set(par["interactions"][name]["components"])
+        return any(
+            comps <= set(step) for a in scenario.arms for step in _reachable_steps(scenario, a)
+        )
+    if section == "unit_costs":
+        entries = [par["treatments"][t] for t in used_t] + [par["maintenance"][m] for m in used_m]
+        resources = {e.get(f) for e in entries for f in ("resource", "drug_per_week")}
+        return name in resources or name == SELF_HARM_COST
+    return True
 
 
 def compile_inputs(scenario: Scenario) -> ModelInputs:
