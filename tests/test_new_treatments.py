@@ -11,7 +11,7 @@ from trdsim.errors import ScenarioError
 from trdsim.scenario import from_dict
 
 NEW = ["lithium_augmentation", "dbs", "vns", "psilocybin_therapy", "behavioural_activation",
-       "mbct_acute"]  # fmt: skip
+       "mbct_acute", "antidepressant_combination"]  # fmt: skip
 N = 20_000
 
 
