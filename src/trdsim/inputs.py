@@ -30,6 +30,7 @@ arrays are used):
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -43,6 +44,7 @@ from trdsim.pathways import (
     USUAL_CARE,
     CompiledPathway,
     compile_pathway,
+    entry_step,
     maintenance_for,
     step_key,
 )
@@ -401,11 +403,9 @@ def response_log_odds_ratio(t: dict, base: Baselines) -> float:
 
 def _reachable_steps(scenario: Scenario, arm: str, reachable_only: bool = True) -> list[list[str]]:
     """An arm's steps as written and as personalised rules make them; with
-    `reachable_only`, only those at or after the step the cohort enters at (nothing
-    sends a patient back before it)."""
+    `reachable_only`, only those from the step the cohort enters at."""
     p = scenario.pathways[arm]
-    entry = 0 if p["start"] == "first" else min(scenario.failed_trials, len(p["steps"]) - 1)
-    first = entry if reachable_only else 0
+    first = entry_step(p, scenario.failed_trials) if reachable_only else 0
     rules = [r["components"] for r in p.get("rules", []) if r["step"] >= first]
     return [*p["steps"][first:], *rules]
 
@@ -425,28 +425,32 @@ def _used(scenario: Scenario, reachable_only: bool = False) -> tuple[list[str], 
     return sorted(used_t), sorted(used_m)
 
 
-def used_parameter(scenario: Scenario, key: str) -> bool:
-    """Whether a flattened parameter key (e.g. treatments.dbs.response_effect) can change
-    any arm's results: parameters of treatments, maintenance, resources and interactions
-    no arm uses cannot (a PSA that sampled them would only add noise)."""
-    used_t, used_m = _used(scenario, reachable_only=True)
-    parts = key.split(".")
-    section, name = parts[0], parts[1] if len(parts) > 1 else ""
+def used_parameters(scenario: Scenario) -> Callable[[str], bool]:
+    """A test of whether a flattened parameter key (e.g. treatments.dbs.response_effect)
+    can change any arm's results: parameters of treatments, maintenance, resources and
+    interactions no reachable step uses cannot (a PSA that sampled them would only add
+    noise). What is reachable is worked out once, here."""
     par = scenario.params
-    if section == "treatments":
-        return name in used_t
-    if section == "maintenance":
-        return name in used_m
-    if section == "interactions":
-        comps = set(par["interactions"][name]["components"])
-        return any(
-            comps <= set(step) for a in scenario.arms for step in _reachable_steps(scenario, a)
-        )
-    if section == "unit_costs":
-        entries = [par["treatments"][t] for t in used_t] + [par["maintenance"][m] for m in used_m]
-        resources = {e.get(f) for e in entries for f in ("resource", "drug_per_week")}
-        return name in resources or name == SELF_HARM_COST
-    return True
+    used_t, used_m = _used(scenario, reachable_only=True)
+    steps = [set(st) for a in scenario.arms for st in _reachable_steps(scenario, a)]
+    entries = [par["treatments"][t] for t in used_t] + [par["maintenance"][m] for m in used_m]
+    names = {
+        "treatments": set(used_t),
+        "maintenance": set(used_m),
+        "interactions": {
+            name
+            for name, i in par["interactions"].items()
+            if any(set(i["components"]) <= st for st in steps)
+        },
+        "unit_costs": {e.get(f) for e in entries for f in ("resource", "drug_per_week")}
+        | {SELF_HARM_COST},
+    }
+
+    def used(key: str) -> bool:
+        section, _, rest = key.partition(".")
+        return section not in names or rest.split(".")[0] in names[section]
+
+    return used
 
 
 def compile_inputs(scenario: Scenario) -> ModelInputs:

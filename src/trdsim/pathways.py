@@ -132,6 +132,13 @@ class CompiledPathway:
         return np.minimum(failed_trials, self.n_steps - 1).astype(np.int8)
 
 
+def entry_step(p: dict, failed_trials: int) -> int:
+    """The step (0-based) a cohort with `failed_trials` enters a validated pathway at: by
+    its failed trials, or the first step (start = "first"). Nothing sends a patient back
+    before it."""
+    return 0 if p["start"] == "first" else min(failed_trials, len(p["steps"]) - 1)
+
+
 def compile_pathway(
     p: dict,
     treatments: list[str],

@@ -28,7 +28,7 @@ from trdsim.evidence import (
     load_library,
     price_years,
 )
-from trdsim.pathways import MAX_VARIANTS, USUAL_CARE, parse_condition, step_key
+from trdsim.pathways import MAX_VARIANTS, USUAL_CARE, entry_step, parse_condition, step_key
 
 # Kinds of parameter value and what each allows.
 KINDS = {
@@ -975,7 +975,7 @@ class _Builder:
         the entry step) that count as trials, for the steps as written and as each rule
         makes them."""
         steps = p["steps"]
-        entry = 0 if p["start"] == "first" else min(failed, len(steps) - 1)
+        entry = entry_step(p, failed)
         treatments = params["treatments"]
 
         def needs(t: str) -> int:

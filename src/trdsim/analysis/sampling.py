@@ -32,7 +32,7 @@ from scipy import stats
 from trdsim.engine.rng import uniform
 from trdsim.errors import TrdsimError
 from trdsim.evidence import flatten
-from trdsim.inputs import used_parameter
+from trdsim.inputs import used_parameters
 from trdsim.scenario import KINDS, Scenario
 
 P_PSA = 60  # rng purpose of parameter draws (patients use < 60)
@@ -111,11 +111,10 @@ class ParameterSpace:
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
         self.entries = flatten(scenario.params)
-        # uncertain and able to change some arm's results (see inputs.used_parameter)
+        # uncertain and able to change some arm's results (see inputs.used_parameters)
+        used = used_parameters(scenario)
         self.keys = sorted(
-            k
-            for k, p in self.entries.items()
-            if p.get("dist", "fixed") != "fixed" and used_parameter(scenario, k)
+            k for k, p in self.entries.items() if p.get("dist", "fixed") != "fixed" and used(k)
         )
         links: dict[str, tuple[str, bool]] = {}  # dependent -> (driver, antithetic)
         constraints: list[Constraint] = []
