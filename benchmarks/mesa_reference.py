@@ -3,8 +3,10 @@
 One `mesa.Agent` per patient with a Python `step()` doing one week: the weekly rules of
 the kernel's docstring written again, independently, in plain Python, with the same
 parameters and counter-based random numbers. Only arithmetic helpers are shared with
-the kernel (the natural-history hazard and a course's plan), so that floating-point
-results can agree to the last bit. On a small cohort it must reproduce the kernel's
+the kernel (the natural-history hazard, a course's plan, the fixed-point hazard units
+and the cumulative relapse curves), so that floating-point results can agree to the
+last bit. It lives every week one at a time; the kernel skips quiet weeks in bulk, so
+agreeing with it also checks that skipping. On a small cohort it must reproduce the kernel's
 per-patient results: `tests/test_mesa_reference.py` asserts it, `bench_core.py` times it.
 """
 
@@ -38,6 +40,16 @@ def budget(seed: int, pid: int, week: int, purpose: int) -> float:
     return -math.log(1.0 - uniform(seed, pid, week, purpose))
 
 
+def int_budget(seed: int, pid: int, week: int, purpose: int) -> int:
+    """An Exp(1) budget in the kernel's fixed-point hazard units (at least one)."""
+    return max(q(budget(seed, pid, week, purpose)), 1)
+
+
+def q(hazard: float) -> int:
+    """A week's hazard in fixed-point units, as the kernel counts it."""
+    return int(min(hazard, K.HCAP) * K.HSCALE)
+
+
 class Patient(mesa.Agent):
     """One patient; `step` advances one week in the kernel's documented order."""
 
@@ -58,14 +70,17 @@ class Patient(mesa.Agent):
         self.step_i, self.wk, self.cs, self.rc = self.entry, -1, 0, L.NATURAL
         self.clin, self.phase = L.DEPRESSED, L.ACUTE
         self.gain, self.rmult = 0, 0.0
-        self.cost = self.qaly = 0.0
+        # costs and QALYs by segments of weeks with one weekly cost and utility
+        self.cost_closed = self.qaly_closed = 0.0
+        self.seg_a, self.seg_c, self.seg_u = 0, 0.0, 0.0
         self.first_response = self.first_relapse = self.death_week = -1
         self.relapses = 0
         self.suicide = False
         self.max_step = self.entry + 1
-        self.dbudget = budget(m.seed_, pid, -1, R.P_DEATH)
-        self.rsbudget = budget(m.seed_, pid, -1, R.P_RESPONSE)
-        self.rbudget = self.dpbudget = 0.0
+        self.dbudget = int_budget(m.seed_, pid, -1, R.P_DEATH)
+        self.rsbudget = int_budget(m.seed_, pid, -1, R.P_RESPONSE)
+        self.dpbudget = 0
+        self.relapse_at = 0.0  # threshold on the follow-up row's cumulative relapse curve
         self.plan(-1)
 
     def plan(self, key: int) -> None:
@@ -94,7 +109,30 @@ class Patient(mesa.Agent):
         if self.rc != L.NATURAL:
             t = p.comp[self.vb + self.step_i, self.rc]
             self.rmult *= m.tx[t, L.TX_RELAPSE_HR] * p.step_rhr[self.vb + self.step_i]
-        self.rbudget = budget(m.seed_, self.pid, w, R.P_RELAPSE)
+        b = budget(m.seed_, self.pid, w, R.P_RELAPSE)
+        self.relapse_at = b / self.rmult if self.rmult > 0.0 else math.inf
+
+    def followup_row(self) -> int:
+        n = self.model.pathway.n_steps
+        return self.mb + (self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n)
+
+    def close_segment(self, w: int, wc: float, u: float) -> None:
+        """Week w costs wc at utility u: a new segment when either differs."""
+        if wc != self.seg_c or u != self.seg_u:
+            cc, cq = self.model.cum_dc, self.model.cum_qw
+            self.cost_closed += self.seg_c * (cc[w] - cc[self.seg_a])
+            self.qaly_closed += self.seg_u * (cq[w] - cq[self.seg_a])
+            self.seg_a, self.seg_c, self.seg_u = w, wc, u
+
+    @property
+    def cost(self) -> float:
+        cc = self.model.cum_dc
+        return self.cost_closed + self.seg_c * (cc[self.model.week] - cc[self.seg_a])
+
+    @property
+    def qaly(self) -> float:
+        cq = self.model.cum_qw
+        return self.qaly_closed + self.seg_u * (cq[self.model.week] - cq[self.seg_a])
 
     def step(self) -> None:
         m, w = self.model, self.model.week
@@ -106,14 +144,15 @@ class Patient(mesa.Agent):
         hd = m.mort_h[self.sex, min(int(self.age0 + w * (1.0 / 52.0)), m.mort_h.shape[1] - 1)]
         if self.clin == L.DEPRESSED:
             hd = hd * ef[L.EF_MORT_HR] + ef[L.EF_SUICIDE_H]
-        self.dbudget -= hd
-        if self.dbudget <= 0.0:
+        self.dbudget -= q(hd)
+        if self.dbudget <= 0:
             self.suicide = (
                 self.clin == L.DEPRESSED
                 and ef[L.EF_SUICIDE_H] > 0.0
                 and uniform(m.seed_, self.pid, w, R.P_DEATH_CAUSE) * hd < ef[L.EF_SUICIDE_H]
             )
             self.clin, self.death_week = L.DEAD, w
+            self.close_segment(w, 0.0, 0.0)
             return
         if self.phase in (L.ACUTE, L.COURSE, L.FOLLOWUP):
             self.wk += 1
@@ -133,8 +172,8 @@ class Patient(mesa.Agent):
                             best, bestx = k, self.xk[0, k]
             lived = self.wk > 0 if self.phase == L.ACUTE else True
             if hz > 0.0 and lived:
-                self.rsbudget -= hz
-            if self.rsbudget <= 0.0:
+                self.rsbudget -= q(hz)
+            if self.rsbudget <= 0:
                 if self.first_response < 0:
                     self.first_response = w
                 if best == L.NATURAL:
@@ -146,7 +185,7 @@ class Patient(mesa.Agent):
                     self.clin = L.REMISSION
                 else:
                     self.clin = L.RESPONSE
-                    self.dpbudget = budget(m.seed_, self.pid, w, R.P_DEEPEN)
+                    self.dpbudget = int_budget(m.seed_, self.pid, w, R.P_DEEPEN)
                 self.gain = int(
                     psych > 0.0
                     and uniform(m.seed_, self.pid, w, R.P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]
@@ -165,28 +204,34 @@ class Patient(mesa.Agent):
                     advance = True
         else:
             if self.clin == L.RESPONSE:  # a partial response may deepen into remission
-                self.dpbudget -= ef[L.EF_DEEP_H]
-                if self.dpbudget <= 0.0:
+                self.dpbudget -= q(ef[L.EF_DEEP_H])
+                if self.dpbudget <= 0:
                     self.clin = L.REMISSION
                     if self.phase == L.FOLLOWUP:
-                        self.rmult /= math.exp(ef[L.EF_R_RESID])
+                        # the hazard left before relapse, carried to the full-remission curve
+                        r = math.exp(ef[L.EF_R_RESID])
+                        self.rmult /= r
+                        f, row = min(self.wk - self.cs - 1, m.weeks), self.followup_row()
+                        self.relapse_at = m.rel[row, 0, f] + r * (
+                            self.relapse_at - m.rel[row, 1, f]
+                        )
             if self.phase == L.COURSE and self.wk >= self.cs:
                 start_fu = True
         if start_fu:
             self.start_followup(w)
         elif self.phase == L.FOLLOWUP:
             # 3. relapse by weeks since the clock started
-            k = min(max(self.wk - self.cs, 1), m.cum_h.shape[0] - 1)
-            row = self.mb + (self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n)
-            hr = p.maint_hr[row, k, 1 if self.clin == L.RESPONSE else 0]
-            self.rbudget -= self.rmult * hr * (m.cum_h[k] - m.cum_h[k - 1])
-            if self.rbudget <= 0.0:
+            k = min(self.wk - self.cs, m.weeks)
+            if (
+                m.rel[self.followup_row(), 1 if self.clin == L.RESPONSE else 0, k]
+                >= self.relapse_at
+            ):
                 # 4. where care resumes
                 self.clin = L.DEPRESSED
                 self.relapses += 1
                 if self.first_relapse < 0:
                     self.first_relapse = w
-                self.rsbudget = budget(m.seed_, self.pid, w, R.P_RESPONSE)
+                self.rsbudget = int_budget(m.seed_, self.pid, w, R.P_RESPONSE)
                 natural = self.rc == L.NATURAL or self.step_i >= n
                 if not natural and p.on_relapse == L.RELAPSE_ADVANCE:
                     advance = True
@@ -229,8 +274,7 @@ class Patient(mesa.Agent):
         if self.phase == L.FOLLOWUP:
             row = self.mb + (self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n)
             wc += p.maint_cost[row, min(self.wk - self.cs, m.cum_h.shape[0] - 1)]
-        self.cost += wc * m.disc_c[w]
-        self.qaly += u * m.qaly_weight[w]
+        self.close_segment(w, wc, u)
 
 
 class MesaCohortModel(mesa.Model):
@@ -241,7 +285,9 @@ class MesaCohortModel(mesa.Model):
         self.seed_ = seed
         self.tx, self.ef, self.nhz, self.ctxz = inputs.tx, inputs.ef, inputs.nhz, inputs.ctxz
         self.mort_h, self.cum_h = inputs.mort_h, inputs.cum_h
-        self.qaly_weight, self.disc_c = inputs.qaly_weight, inputs.disc_c
+        self.cum_qw, self.cum_dc = inputs.cum_qaly_weight, inputs.cum_disc_c
+        self.weeks = len(inputs.disc_c)
+        self.rel = K.relapse_table(pathway.maint_hr, inputs.cum_h, self.weeks)
         self.pathway = pathway
         self.week = 0
         variant = pathway.variants_of(cohort.attributes())

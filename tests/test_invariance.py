@@ -3,6 +3,7 @@
 import numba
 import numpy as np
 import pandas as pd
+import pytest
 from helpers import scenario_with
 
 import trdsim
@@ -25,17 +26,34 @@ def test_any_chunking_gives_identical_bits(uk, uk_small):
     pd.testing.assert_frame_equal(uk_small.trace, blocked.trace, check_exact=True)
 
 
-def test_week_by_week_equals_full_horizon(uk):
+@pytest.mark.parametrize("arm", ["sequential", "integrated", "personalised"])
+def test_week_by_week_and_any_call_split_equal_full_horizon(uk, arm):
+    """The kernel commits quiet weeks in bulk; one-week calls, irregular calls and one
+    full-horizon call must still agree to the last bit, also when read part-way."""
     inputs = compile_inputs(uk)
     cohort = sample_cohort(uk, 2000, 5)
-    full = ArmRun(cohort, inputs.pathways["integrated"], inputs, 5)
+    full = ArmRun(cohort, inputs.pathways[arm], inputs, 5)
     full.advance(0, uk.horizon_weeks)
-    weekly = ArmRun(cohort, inputs.pathways["integrated"], inputs, 5)
+    weekly = ArmRun(cohort, inputs.pathways[arm], inputs, 5)
     for w in range(uk.horizon_weeks):
         weekly.advance(w, w + 1)
     for key, value in full.outputs().items():
         np.testing.assert_array_equal(value, weekly.outputs()[key], err_msg=key)
     np.testing.assert_array_equal(full.trace, weekly.trace)
+    # irregular calls (lengths 1..40), read part-way against a run that stops there
+    rng = np.random.default_rng(0)
+    cuts = np.unique(np.r_[0, np.cumsum(rng.integers(1, 41, 40)), uk.horizon_weeks])
+    cuts = cuts[cuts <= uk.horizon_weeks]
+    split = ArmRun(cohort, inputs.pathways[arm], inputs, 5)
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        split.advance(int(a), int(b))
+        if b == cuts[len(cuts) // 2]:
+            upto = ArmRun(cohort, inputs.pathways[arm], inputs, 5)
+            upto.advance(0, int(b))
+            np.testing.assert_array_equal(split.cost, upto.cost)
+            np.testing.assert_array_equal(split.qaly, upto.qaly)
+    for key, value in full.outputs().items():
+        np.testing.assert_array_equal(value, split.outputs()[key], err_msg=key)
 
 
 def test_arm_against_its_exact_copy_gives_zero_increments(uk):

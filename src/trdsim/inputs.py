@@ -32,7 +32,7 @@ arrays are used):
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numba
 import numpy as np
@@ -68,6 +68,17 @@ class ModelInputs:
     qaly_weight: np.ndarray  # (horizon,) disc_q / 52: QALYs of a week at utility 1
     disc_c: np.ndarray  # (horizon,) for costs
     pathways: dict[str, CompiledPathway]
+
+    @cached_property
+    def cum_disc_c(self) -> np.ndarray:
+        """(horizon + 1,) discounted cost-weeks before each week: a segment of weeks
+        a .. b - 1 at one weekly cost c costs c x (cum[b] - cum[a])."""
+        return np.concatenate(([0.0], np.cumsum(self.disc_c)))
+
+    @cached_property
+    def cum_qaly_weight(self) -> np.ndarray:
+        """(horizon + 1,) QALYs at utility 1 before each week (as `cum_disc_c`)."""
+        return np.concatenate(([0.0], np.cumsum(self.qaly_weight)))
 
 
 def _v(p: dict) -> float:

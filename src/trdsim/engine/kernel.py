@@ -18,6 +18,19 @@ Exp(1) budget drawn when the depressive episode began -- the same law as weekly
 Bernoulli draws, with one random number per episode. An add-on with OR 1 therefore
 changes nothing, bit for bit.
 
+Exact arithmetic, so that quiet weeks are skipped in bulk. Nothing happens in most
+weeks, and a call may commit a stretch of k such weeks at once -- with the same result,
+to the last bit, as k one-week calls:
+  * death, response and deepening budgets are fixed-point integers (units of 2^-52 of
+    cumulative hazard; `quantise`): k weeks of a constant hazard H spend k * H exactly;
+  * relapse is a threshold on the follow-up row's cumulative relapse curve
+    (`relapse_table`): the patient relapses in the first clock week whose cumulative
+    hazard reaches it, found by bisection over a stretch;
+  * costs and QALYs accrue by segments of weeks with the same weekly cost and utility:
+    a segment is closed (cost rate x discounted weeks, from cumulative discount tables)
+    when the weekly numbers change, so call boundaries do not change the arithmetic; the
+    open segment is carried in the state and added on reading (`ArmRun.cost`).
+
 Order within a week (fixed):
   1. death (background by age and sex; x hazard ratio while depressed);
   2. depressed: the week's response hazard (natural history + running components'
@@ -56,6 +69,11 @@ from trdsim.engine.rng import (
 )
 
 CHUNK = 2048  # patients per parallel work item; results do not depend on it
+HSCALE = float(2**52)  # fixed-point units per unit of cumulative hazard
+# a week's hazard above this is certain death / response for any budget (an Exp(1) draw
+# from 53-bit uniforms is below 37), and capping it keeps k x hazard within int64
+HCAP = 1024.0
+NEVER = np.int64(1) << 40  # "no change before the horizon" for week counts
 _PER_WEEK = 1.0 / 52.0  # years per week (a multiply in the weekly loop, not a divide)
 K = L.MAX_COMPONENTS
 
@@ -63,6 +81,99 @@ K = L.MAX_COMPONENTS
 @numba.njit(inline="always", cache=True)
 def _exp_budget(seed, pid, week, purpose):
     return -math.log(1.0 - uniform(seed, pid, week, purpose))
+
+
+@numba.njit(inline="always", cache=True)
+def quantise(hazard):
+    """A week's cumulative hazard in fixed-point units (truncated; exact to add up)."""
+    return np.int64(min(hazard, HCAP) * HSCALE)
+
+
+@numba.njit(inline="always", cache=True)
+def int_budget(seed, pid, week, purpose):
+    """An Exp(1) budget in fixed-point units, at least one unit (so a budget is spent
+    only by a positive hazard)."""
+    return max(quantise(_exp_budget(seed, pid, week, purpose)), np.int64(1))
+
+
+@numba.njit(inline="always", cache=True)
+def _quiet(b, hz, lim):
+    """Weeks (at most lim) in which a budget b > 0 outlasts a weekly spend hz."""
+    if hz <= 0:
+        return lim
+    return min(lim, (b - 1) // hz)
+
+
+@numba.njit(inline="always", cache=True)
+def _seg(w, wc, u, sa, sc, su, co, qa, cdc, cqw):
+    """Week w costs wc and is lived at utility u: extend the open segment if its numbers
+    are the same, else close it (weeks sa .. w - 1) and open one at w."""
+    if wc != sc or u != su:
+        co += sc * (cdc[np.uint64(w)] - cdc[np.uint64(sa)])
+        qa += su * (cqw[np.uint64(w)] - cqw[np.uint64(sa)])
+        return w, wc, u, co, qa
+    return sa, sc, su, co, qa
+
+
+@numba.njit(cache=True)
+def relapse_table(maint_hr, cum_h, weeks):
+    """Cumulative relapse hazard by week of the clock (0 .. weeks) for each follow-up
+    row and response depth (full, partial): the baseline curve's weekly increments (its
+    last one held beyond its end) times the row's maintenance hazard ratios. A patient's
+    own multiplier scales the whole curve, so it goes into the threshold instead."""
+    rows = maint_hr.shape[0]
+    k_max = cum_h.shape[0] - 1
+    out = np.zeros((rows, 2, weeks + 1))
+    for r in range(rows):
+        for p in range(2):
+            for k in range(1, weeks + 1):
+                kk = min(k, k_max)
+                out[r, p, k] = out[r, p, k - 1] + maint_hr[r, kk, p] * (cum_h[kk] - cum_h[kk - 1])
+    return out
+
+
+@numba.njit(cache=True)
+def _next_change(maint_cost, weeks):
+    """For each follow-up row and week of the clock, the first later week whose
+    maintenance cost differs (weeks + 1 if none)."""
+    rows = maint_cost.shape[0]
+    k_max = maint_cost.shape[1] - 1
+    out = np.empty((rows, weeks + 1), dtype=np.int64)
+    for r in range(rows):
+        out[r, weeks] = weeks + 1
+        for k in range(weeks - 1, -1, -1):
+            same = maint_cost[r, min(k + 1, k_max)] == maint_cost[r, min(k, k_max)]
+            out[r, k] = out[r, k + 1] if same else k + 1
+    return out
+
+
+@numba.njit(inline="always", cache=True)
+def _before_relapse(curve, row, pf, fk, k, thr):
+    """Weeks (at most k) from clock week fk before the cumulative curve reaches thr."""
+    top = curve.shape[2] - 1
+    if k <= 0 or curve[row, pf, min(fk + k - 1, top)] < thr:
+        return k
+    lo, hi = fk, fk + k - 1  # the first week reaching thr is in lo .. hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if curve[row, pf, min(mid, top)] >= thr:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo - fk
+
+
+@numba.njit(inline="always", cache=True)
+def _run_len(nw, nc, e0, e1, e2):
+    """Weeks from week nw of a step in which the same components are running."""
+    weeks = NEVER
+    if nc > 0 and nw <= e0:
+        weeks = min(weeks, e0 + 1 - nw)
+    if nc > 1 and nw <= e1:
+        weeks = min(weeks, e1 + 1 - nw)
+    if nc > 2 and nw <= e2:
+        weeks = min(weeks, e2 + 1 - nw)
+    return weeks
 
 
 @numba.njit(inline="always", cache=True)
@@ -165,19 +276,6 @@ def _running(wk, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u):
         wc += c2
         u -= d2
     return wc, u
-
-
-@numba.njit(inline="always", cache=True)
-def _quiet_responder_week(resp, w, dpb, deep_h, wr, fr):
-    """A responder's week without an event: the deepening budget is spent (response), or
-    the week counts in remission."""
-    if resp:
-        dpb -= deep_h
-    else:
-        wr += 1
-        if fr < 0:
-            fr = w
-    return dpb, wr, fr
 
 
 @numba.njit(inline="always", cache=True)
@@ -301,6 +399,8 @@ def advance(
     cum_h,
     qaly_weight,
     disc_c,
+    cum_qw,
+    cum_dc,
     # state (modified)
     clin,
     phase,
@@ -316,9 +416,12 @@ def advance(
     rmult,
     death_budget,
     resp_budget,
-    relapse_budget,
+    relapse_at,
     deep_budget,
-    # per-patient outputs (accumulated)
+    seg_a,
+    seg_c,
+    seg_u,
+    # per-patient outputs (accumulated; cost and QALYs of closed segments)
     cost,
     qaly,
     weeks_alive,
@@ -341,22 +444,21 @@ def advance(
     n = age.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     n_tr = trace.shape[1]
-    k_max = cum_h.shape[0] - 1
+    horizon = disc_c.shape[0]
+    mc_max = maint_cost.shape[1] - 1
     # weekly constants in locals: the compiler cannot tell that `ef` is not written
     # through the output arrays, so it would otherwise reload them every week
     mort_hr = ef[L.EF_MORT_HR]
     sui_h = ef[L.EF_SUICIDE_H]
     u_dep, u_resp, u_rem = ef[L.EF_U_DEP], ef[L.EF_U_RESP], ef[L.EF_U_REM]
     c_dep, c_resp, c_rem = ef[L.EF_C_DEP], ef[L.EF_C_RESP], ef[L.EF_C_REM]
-    nh_weeks, nh_rem, deep_h = ef[L.EF_NH_WEEKS], ef[L.EF_NH_REM], ef[L.EF_DEEP_H]
+    nh_weeks, nh_rem = ef[L.EF_NH_WEEKS], ef[L.EF_NH_REM]
+    q_deep = quantise(ef[L.EF_DEEP_H])
     r_resid = math.exp(ef[L.EF_R_RESID])
     ctx_first, ctx_last = ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST]
     part = np.zeros((n_chunks, w1 - w0, n_tr), dtype=np.int64)
-    # the baseline relapse hazard of each week of the clock (the same subtraction the
-    # general code makes, done once)
-    dcum_h = np.zeros(k_max + 1)
-    for k in range(1, k_max + 1):
-        dcum_h[k] = cum_h[k] - cum_h[k - 1]
+    rel_tab = relapse_table(maint_hr, cum_h, horizon)
+    mc_next = _next_change(maint_cost, horizon)
     for c in numba.prange(n_chunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             g = gate[i]
@@ -377,8 +479,11 @@ def advance(
             rm = rmult[i]
             db = death_budget[i]
             rsb = resp_budget[i]
-            rb = relapse_budget[i]
+            thr = relapse_at[i]
             dpb = deep_budget[i]
+            sa = np.int64(seg_a[i])
+            sc = seg_c[i]
+            su = seg_u[i]
             co = cost[i]
             qa = qaly[i]
             wr = weeks_rem[i]
@@ -413,55 +518,65 @@ def advance(
                 w_end = w0
             w = w0 if cl != L.DEAD else w1
             while w < w1:
-                # Tight loops for stretches of weeks in one state, each with its
-                # loop-invariant choices made once: a depressed patient in usual care (or
-                # none), a depressed patient on a course, a responder whose course still
-                # runs, and a responder in follow-up. Each commits weeks in which nothing
-                # can happen (no death, response, course end, deepening or relapse) with
-                # the very same arithmetic, in the same order, as the general code below,
-                # and stops at the first week in which something may happen.
+                # Stretches of quiet weeks, committed in bulk: a depressed patient in usual
+                # care (or none), a depressed patient on a course, a responder whose course
+                # still runs, and a responder in follow-up. Each stretch has one weekly
+                # hazard of each kind, one cost and one utility, and ends before the first
+                # week in which something may happen (death, response, the course's end,
+                # deepening, relapse) -- that week goes to the general code below.
                 if cl == L.DEPRESSED:
                     if ph == L.USUAL or ph == L.UNTREATED:
                         wcw = c_dep + (usual_cost if ph == L.USUAL else 0.0)
                         uw = u_dep - (usual_disutility if ph == L.USUAL else 0.0)
+                        q_h = quantise(h) if h > 0.0 else np.int64(0)
                         while w < w1:
                             if w >= next_age_w:
                                 hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                            hdd = hb * mort_hr + sui_h
-                            if db - hdd <= 0.0 or (h > 0.0 and rsb - h <= 0.0):
+                            q_d = quantise(hb * mort_hr + sui_h)
+                            lim = min(w1, next_age_w) - w
+                            k = _quiet(rsb, q_h, _quiet(db, q_d, lim))
+                            if k > 0:
+                                sa, sc, su, co, qa = _seg(
+                                    w, wcw, uw, sa, sc, su, co, qa, cum_dc, cum_qw
+                                )
+                                db -= k * q_d
+                                rsb -= k * q_h
+                                w += k
+                            if k < lim:
                                 break
-                            db -= hdd
-                            if h > 0.0:
-                                rsb -= h
-                            co += wcw * disc_c[np.uint64(w)]
-                            qa += uw * qaly_weight[np.uint64(w)]
-                            w += 1
                     elif ph == L.ACUTE:  # on a course: response, the course's end or death?
-                        # segments of weeks with the same hazard, cost and utility
                         stop = False
                         last = max(cend, 1)  # the course's last week (not the start week)
                         while w < w1 and not stop:
-                            hz, wc, u, seg = _course_week(
+                            hz, wc, u, nxt = _course_week(
                                 wki + 1, h, ctx_first, ctx_last, xc, nc, e0, e1, e2, x0, x1,
                                 x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2, c_dep, u_dep,
                             )  # fmt: skip
-                            counts = hz > 0.0 and wki + 1 > 0
-                            w_seg = min(w1, w + seg - (wki + 1))
-                            while w < w_seg:
+                            q_z = quantise(hz) if (hz > 0.0 and wki + 1 > 0) else np.int64(0)
+                            # weeks of this segment, and of the course before its last week
+                            span = min(w1 - w, nxt - (wki + 1), last - 1 - wki)
+                            while True:
                                 if w >= next_age_w:
                                     hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                                nw = wki + 1
-                                hdd = hb * mort_hr + sui_h
-                                left = rsb - hz if counts else rsb
-                                if db - hdd <= 0.0 or left <= 0.0 or nw >= last:
-                                    stop = True
+                                q_d = quantise(hb * mort_hr + sui_h)
+                                lim = min(span, next_age_w - w)
+                                k = max(_quiet(rsb, q_z, _quiet(db, q_d, lim)), 0)
+                                if k > 0:
+                                    sa, sc, su, co, qa = _seg(
+                                        w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw
+                                    )
+                                    db -= k * q_d
+                                    rsb -= k * q_z
+                                    wki += k
+                                    w += k
+                                    span -= k
+                                if k < lim:
+                                    stop = True  # an event, or the course's last week
                                     break
-                                db -= hdd
-                                wki = nw
-                                rsb = left
-                                co += wc * disc_c[np.uint64(w)]
-                                qa += u * qaly_weight[np.uint64(w)]
-                                w += 1
+                                if span <= 0:
+                                    # the segment's end (or the call's, or the course's)
+                                    stop = w >= w1 or wki + 1 >= last
+                                    break
                 elif ph == L.COURSE or ph == L.FOLLOWUP:
                     # a responder: death, deepening, the course's end or relapse?
                     resp = cl == L.RESPONSE
@@ -469,52 +584,45 @@ def advance(
                     ub = u_resp if resp else u_rem
                     # the step's components run on after a response the course produced
                     comps = st < n_steps and (ph == L.COURSE or rci != L.NATURAL)
-                    if ph == L.COURSE:
-                        while w < w1:
-                            if w >= next_age_w:
-                                hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                            nw = wki + 1
-                            if db - hb <= 0.0 or nw >= csi or (resp and dpb - deep_h <= 0.0):
-                                break
-                            db -= hb
-                            wki = nw
-                            dpb, wr, fr = _quiet_responder_week(resp, w, dpb, deep_h, wr, fr)
-                            wc = wcb
-                            u = ub
-                            if comps:
-                                wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
-                            co += wc * disc_c[np.uint64(w)]
-                            qa += u * qaly_weight[np.uint64(w)]
-                            w += 1
-                    else:
-                        row_f = np.uint64(
-                            mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
-                        )
-                        # this row's maintenance hazard ratios and costs by week of the clock
-                        partial_f = np.uint64(1 if resp else 0)
-                        while w < w1:
-                            if w >= next_age_w:
-                                hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                            nw = wki + 1
-                            # weeks since the clock started: >= 1 (it started in an
-                            # earlier week), the curve's last week from then on
-                            uk = np.uint64(min(nw - csi, k_max))
-                            rel = rm * maint_hr[row_f, uk, partial_f]
-                            rel = rel * dcum_h[uk]
-                            if db - hb <= 0.0 or rb - rel <= 0.0 or (resp and dpb - deep_h <= 0.0):
-                                break
-                            db -= hb
-                            wki = nw
-                            dpb, wr, fr = _quiet_responder_week(resp, w, dpb, deep_h, wr, fr)
-                            wc = wcb
-                            u = ub
-                            if comps:
-                                wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
-                            rb -= rel
-                            wc += maint_cost[row_f, uk]
-                            co += wc * disc_c[np.uint64(w)]
-                            qa += u * qaly_weight[np.uint64(w)]
-                            w += 1
+                    fu = ph == L.FOLLOWUP
+                    row_f = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
+                    pf = 1 if resp else 0
+                    while w < w1:
+                        if w >= next_age_w:
+                            hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                        q_b = quantise(hb)
+                        nw = wki + 1
+                        lim = min(w1, next_age_w) - w
+                        wc = wcb
+                        u = ub
+                        if comps:
+                            lim = min(lim, _run_len(nw, nc, e0, e1, e2))
+                            wc, u = _running(nw, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
+                        fw = nw - csi  # in follow-up >= 1: the clock started earlier
+                        if fu:
+                            lim = min(lim, mc_next[row_f, fw] - fw)
+                            wc += maint_cost[row_f, min(fw, mc_max)]
+                        else:
+                            lim = min(lim, csi - nw)  # the course's last week is an event
+                        k = _quiet(db, q_b, lim)
+                        if resp:
+                            k = _quiet(dpb, q_deep, k)
+                        if fu:
+                            k = _before_relapse(rel_tab, row_f, pf, fw, k, thr)
+                        k = max(k, 0)
+                        if k > 0:
+                            sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
+                            db -= k * q_b
+                            if resp:
+                                dpb -= k * q_deep
+                            else:
+                                wr += k
+                                if fr < 0:
+                                    fr = w
+                            wki += k
+                            w += k
+                        if k <= 0 or k < lim:
+                            break
                 if w >= w1:
                     break
                 ww = w - w0
@@ -530,8 +638,8 @@ def advance(
                 hd = hb  # this week's background hazard, looked up above
                 if cl == L.DEPRESSED:
                     hd = hd * mort_hr + sui_h
-                db -= hd
-                if db <= 0.0:
+                db -= quantise(hd)
+                if db <= 0:
                     # the cause: suicide with its share of the week's hazard
                     cause = L.CAUSE_OTHER
                     draw = uniform(seed, pid, w, P_DEATH_CAUSE) if sui_h > 0.0 else 1.0
@@ -542,6 +650,8 @@ def advance(
                     death_cause[i] = cause
                     part[c, ww, ts] -= 1
                     part[c, ww, L.T_DEAD_SUICIDE if cause == L.CAUSE_SUICIDE else L.T_DEAD] += 1
+                    # the week of death is not lived: the open segment closes before it
+                    sa, sc, su, co, qa = _seg(w, 0.0, 0.0, sa, sc, su, co, qa, cum_dc, cum_qw)
                     w_end = w
                     break
                 restart = False  # the patient (re)starts a step this week
@@ -586,8 +696,8 @@ def advance(
                     else:
                         lived = True
                     if hz > 0.0 and lived:
-                        rsb -= hz
-                    if rsb <= 0.0:
+                        rsb -= quantise(hz)
+                    if rsb <= 0:
                         if best == L.NATURAL:
                             share = nh_rem
                             psych = 0.0
@@ -601,7 +711,7 @@ def advance(
                             cl = L.REMISSION
                         else:
                             cl = L.RESPONSE
-                            dpb = _exp_budget(seed, pid, w, P_DEEPEN)
+                            dpb = int_budget(seed, pid, w, P_DEEPEN)
                         gn = 0
                         if psych > 0.0 and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
                             gn = 1
@@ -629,11 +739,17 @@ def advance(
                 else:
                     # responders: a partial response may deepen into remission
                     if cl == L.RESPONSE:
-                        dpb -= deep_h
-                        if dpb <= 0.0:
+                        dpb -= q_deep
+                        if dpb <= 0:
                             cl = L.REMISSION
                             if ph == L.FOLLOWUP:
+                                # the residual-symptom HR no longer applies from this week:
+                                # the hazard still to be spent before relapse, carried from
+                                # the partial-response curve to the full one
                                 rm /= r_resid
+                                row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
+                                f = min(wki - csi - 1, horizon)
+                                thr = rel_tab[row, 0, f] + r_resid * (thr - rel_tab[row, 1, f])
                     if ph == L.COURSE and wki >= csi:
                         start_fu = True
                 if start_fu:
@@ -653,22 +769,20 @@ def advance(
                         rm *= r_resid
                     if rci != L.NATURAL:
                         rm *= tx[comp[vb + st, rci], L.TX_RELAPSE_HR] * step_rhr[vb + st]
-                    rb = _exp_budget(seed, pid, w, P_RELAPSE)
+                    # relapse when the row's cumulative curve x rm reaches an Exp(1) draw
+                    b = _exp_budget(seed, pid, w, P_RELAPSE)
+                    thr = b / rm if rm > 0.0 else math.inf
                 # 3. relapse in follow-up
                 elif ph == L.FOLLOWUP:
                     fw = wki - csi  # >= 1: the clock started in an earlier week
-                    k_wk = min(max(fw, 1), k_max)
-                    uk = np.uint64(k_wk)
                     row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
-                    m = rm * maint_hr[np.uint64(row), uk, np.uint64(1 if cl == L.RESPONSE else 0)]
-                    rb -= m * (cum_h[uk] - cum_h[uk - np.uint64(1)])
-                    if rb <= 0.0:
+                    if rel_tab[row, 1 if cl == L.RESPONSE else 0, min(fw, horizon)] >= thr:
                         # 4. relapse: the pathway's rule says where care resumes
                         cl = L.DEPRESSED
                         nrel += 1
                         if frel < 0:
                             frel = w
-                        rsb = _exp_budget(seed, pid, w, P_RESPONSE)
+                        rsb = int_budget(seed, pid, w, P_RESPONSE)
                         if rci == L.NATURAL or st >= n_steps:
                             restart = True  # back to where the patient was
                         elif on_relapse == L.RELAPSE_ADVANCE:
@@ -750,9 +864,8 @@ def advance(
                     u -= usual_disutility
                 if ph == L.FOLLOWUP:
                     row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
-                    wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, k_max))]
-                co += wc * disc_c[np.uint64(w)]
-                qa += u * qaly_weight[np.uint64(w)]
+                    wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, mc_max))]
+                sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
                 if cl != cl_before or ph != ph_before:
                     nts = _trace_state(cl, ph)
                     if nts != ts:
@@ -774,8 +887,11 @@ def advance(
             rmult[i] = rm
             death_budget[i] = db
             resp_budget[i] = rsb
-            relapse_budget[i] = rb
+            relapse_at[i] = thr
             deep_budget[i] = dpb
+            seg_a[i] = sa
+            seg_c[i] = sc
+            seg_u[i] = su
             cost[i] = co
             qaly[i] = qa
             weeks_alive[i] += w_end - w0
@@ -845,5 +961,5 @@ def start(
         # -1: week 0 is the entry step's first week, as the start week is for later steps
         wk[i] = -1
         max_step[i] = s + 1
-        death_budget[i] = _exp_budget(seed, pid, -1, P_DEATH)
-        resp_budget[i] = _exp_budget(seed, pid, -1, P_RESPONSE)
+        death_budget[i] = int_budget(seed, pid, -1, P_DEATH)
+        resp_budget[i] = int_budget(seed, pid, -1, P_RESPONSE)

@@ -44,13 +44,19 @@ class ArmRun:
     xk: np.ndarray = field(init=False)  # (n, components + 1) excess hazard per onset week
     ek: np.ndarray = field(init=False)  # (n, components + 1) week each component ends
     rmult: np.ndarray = field(init=False)
+    # budgets in fixed-point units of cumulative hazard (kernel.quantise)
     death_budget: np.ndarray = field(init=False)
     resp_budget: np.ndarray = field(init=False)
-    relapse_budget: np.ndarray = field(init=False)
     deep_budget: np.ndarray = field(init=False)
-    # outputs
-    cost: np.ndarray = field(init=False)
-    qaly: np.ndarray = field(init=False)
+    relapse_at: np.ndarray = field(init=False)  # threshold on the follow-up relapse curve
+    # the open segment of weeks with one weekly cost and utility: first week, cost, utility
+    seg_a: np.ndarray = field(init=False)
+    seg_c: np.ndarray = field(init=False)
+    seg_u: np.ndarray = field(init=False)
+    week: int = field(init=False, default=0)  # the first week not yet simulated
+    # outputs (cost and QALYs of closed segments; `cost` and `qaly` add the open one)
+    cost_closed: np.ndarray = field(init=False)
+    qaly_closed: np.ndarray = field(init=False)
     weeks_alive: np.ndarray = field(init=False)
     weeks_remission: np.ndarray = field(init=False)
     first_remission: np.ndarray = field(init=False)
@@ -80,9 +86,10 @@ class ArmRun:
         # one slot per component, and one for the course's trial-context response
         self.xk = np.zeros((n, L.MAX_COMPONENTS + 1), dtype=np.float64)
         self.ek = np.zeros((n, L.MAX_COMPONENTS + 1), dtype=np.int16)
-        self.death_budget, self.resp_budget = _z(n, np.float64), _z(n, np.float64)
-        self.relapse_budget, self.deep_budget = _z(n, np.float64), _z(n, np.float64)
-        self.cost, self.qaly = _z(n, np.float64), _z(n, np.float64)
+        self.death_budget, self.resp_budget = _z(n, np.int64), _z(n, np.int64)
+        self.deep_budget, self.relapse_at = _z(n, np.int64), _z(n, np.float64)
+        self.seg_a, self.seg_c, self.seg_u = _z(n, np.int16), _z(n, np.float64), _z(n, np.float64)
+        self.cost_closed, self.qaly_closed = _z(n, np.float64), _z(n, np.float64)
         self.weeks_alive, self.weeks_remission = _z(n, np.int16), _z(n, np.int16)
         self.first_remission, self.first_followup = _z(n, np.int16, -1), _z(n, np.int16, -1)
         self.first_response = _z(n, np.int16, -1)
@@ -126,22 +133,37 @@ class ArmRun:
             p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted, p.usual_cost,
             p.usual_disutility,
             x.tx, x.ef, x.nhz, x.ctxz, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
+            x.cum_qaly_weight, x.cum_disc_c,
             self.clin, self.phase, self.step, self.wk, self.cs, self.rc, self.fails, self.gain,
             self.hnh, self.xk, self.ek, self.rmult,
-            self.death_budget, self.resp_budget, self.relapse_budget, self.deep_budget,
-            self.cost, self.qaly, self.weeks_alive, self.weeks_remission, self.first_remission,
+            self.death_budget, self.resp_budget, self.relapse_at, self.deep_budget,
+            self.seg_a, self.seg_c, self.seg_u,
+            self.cost_closed, self.qaly_closed, self.weeks_alive, self.weeks_remission, self.first_remission,
             self.first_response, self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
             self.death_cause, self.sudden_gains,
             self.requested, self.req_step,
             self.trace,
         )  # fmt: skip
+        self.week = max(self.week, w1)
+
+    @property
+    def cost(self) -> np.ndarray:
+        """Discounted cost per patient of the weeks simulated so far."""
+        c = self.inputs.cum_disc_c
+        return self.cost_closed + self.seg_c * (c[self.week] - c[self.seg_a])
+
+    @property
+    def qaly(self) -> np.ndarray:
+        """Discounted QALYs per patient of the weeks simulated so far."""
+        q = self.inputs.cum_qaly_weight
+        return self.qaly_closed + self.seg_u * (q[self.week] - q[self.seg_a])
 
     def outputs(self) -> dict[str, np.ndarray]:
         """Per-patient outcomes so far."""
         return {
             "patient": np.arange(self.cohort.pid0, self.cohort.pid0 + len(self.cohort)),
-            "cost": self.cost.copy(),
-            "qaly": self.qaly.copy(),
+            "cost": self.cost,
+            "qaly": self.qaly,
             "life_years": self.weeks_alive / 52.0,
             "weeks_in_remission": self.weeks_remission.copy(),
             "ever_remitted": self.first_remission >= 0,
