@@ -77,7 +77,7 @@ def kernel_bytes_per_patient(scenario, inputs, cohort) -> tuple[float, float]:
              "xk", "ek", "rmult", "death_budget", "resp_budget", "relapse_at",
              "deep_budget", "seg_a", "seg_c", "seg_u")  # fmt: skip
     outputs = ("cost_closed", "qaly_closed", "weeks_alive", "weeks_remission", "first_remission",
-               "first_response", "first_followup", "first_relapse", "relapses", "max_step",
+               "first_response", "first_followup", "first_relapse", "relapses", "max_step", "top_start",
                "death_week", "death_cause", "sudden_gains")  # fmt: skip
     held = sum(getattr(cohort, a).nbytes for a in attrs) + sum(
         getattr(run, s).nbytes for s in state

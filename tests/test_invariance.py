@@ -103,3 +103,20 @@ def test_numba_num_threads_environment_1_and_2_give_identical_bits(tmp_path):
         )
         digests.append(out.stdout.strip())
     assert digests[0] == digests[1] and len(digests[0]) == len(hashlib.sha256().hexdigest())
+
+
+def test_an_empty_call_changes_nothing(uk):
+    """advance(w, w) is a no-op (a caller splitting at the horizon's last week makes one)."""
+    inputs = compile_inputs(uk)
+    cohort = sample_cohort(uk, 3000, 5)
+    a = ArmRun(cohort, inputs.pathways["sequential"], inputs, 5)
+    a.advance(0, 10)
+    before = {k: v.copy() for k, v in a.outputs().items()}
+    a.advance(10, 10)
+    a.advance(10, uk.horizon_weeks)
+    a.advance(uk.horizon_weeks, uk.horizon_weeks)
+    b = ArmRun(cohort, inputs.pathways["sequential"], inputs, 5)
+    b.advance(0, uk.horizon_weeks)
+    for key, value in b.outputs().items():
+        np.testing.assert_array_equal(value, a.outputs()[key], err_msg=key)
+    assert before["cost"].sum() < b.cost.sum()

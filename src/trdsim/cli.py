@@ -113,6 +113,66 @@ def _print_summary(result) -> None:
         print(f"  optimal at {_money(lam, cur)}/QALY: {', '.join(best)}")
 
 
+def cmd_trial(args) -> int:
+    from trdsim.analysis.trial import run_trial
+
+    scenario = load_scenario(args.scenario)
+    if scenario.trial is None:
+        raise TrdsimError(
+            f"{scenario.source}: trial: missing: a [trial] section is needed (control, "
+            "assess_weeks, outcomes; see scenarios/README or experiments/replications/)"
+        )
+    n = args.patients or scenario.patients
+    out = _out_folder(args.out, Path("results") / scenario.name / "trial")
+    with tqdm_bar(n * len(scenario.arms), "simulating", " patients") as bar:
+        r = run_trial(scenario, patients=n, seed=args.seed, progress=bar.update)
+    d = r.design
+    cur = scenario.currency
+    print(f"\n{d['name']}: {n:,} randomised per arm, follow-up {scenario.horizon_weeks} weeks")
+    print("Outcomes among all randomised (95 % Monte Carlo intervals):\n")
+    o = r.outcomes
+    shown = pd.DataFrame(
+        {
+            "outcome": o.outcome,
+            "week": o.week,
+            "arm": o.arm,
+            "share": [
+                f"{s:.1%} ({a:.1%}-{b:.1%})" for s, a, b in zip(o.share, o.low, o.high, strict=True)
+            ],
+        }
+    )
+    print(shown.to_string(index=False))
+    c = r.contrasts
+    if len(c):
+        print(f"\nAgainst {d['control']}:\n")
+        shown = pd.DataFrame(
+            {
+                "outcome": c.outcome,
+                "week": c.week,
+                "arm": c.arm,
+                "difference": [
+                    f"{x:+.1%} ({a:+.1%} to {b:+.1%})"
+                    for x, a, b in zip(
+                        c.difference, c.difference_low, c.difference_high, strict=True
+                    )
+                ],
+                "odds ratio": [
+                    f"{x:.2f} ({a:.2f}-{b:.2f})"
+                    for x, a, b in zip(
+                        c.odds_ratio, c.odds_ratio_low, c.odds_ratio_high, strict=True
+                    )
+                ],
+            }
+        )
+        print(shown.to_string(index=False))
+    print(f"\nEconomics over the follow-up ({cur}, {scenario.perspective} perspective):\n")
+    _print_summary(r.result)
+    written = r.write(out)
+    _write_manifest(out, scenario, args.seed, n, "trial")
+    print(f"\nWrote {len(written) + 1} files to {out}/")
+    return 0
+
+
 def cmd_compare(args) -> int:
     import numba
     from tqdm import tqdm
@@ -761,6 +821,16 @@ def build_parser() -> argparse.ArgumentParser:
         "thirds, or with cut-offs as severity:17,24); repeatable",
     )
     c.set_defaults(func=cmd_compare)
+    tr = sub.add_parser(
+        "trial", help="run a randomised trial's design (a scenario with a [trial] section)"
+    )
+    tr.add_argument("scenario", help="scenario file or bundled name with a [trial] section")
+    tr.add_argument(
+        "--patients", type=_positive_int, help="randomised per arm (default: the scenario's)"
+    )
+    tr.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    tr.add_argument("--out", help="output folder (default results/<scenario name>/trial/)")
+    tr.set_defaults(func=cmd_trial)
     q = sub.add_parser("params", help="print every parameter with its source")
     q.add_argument(
         "scenario", nargs="?", help=f"scenario file or bundled name (default {DEFAULT_SCENARIO})"

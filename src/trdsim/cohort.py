@@ -12,10 +12,12 @@ import numpy as np
 from trdsim.engine.rng import (
     P_AGE,
     P_CHRONIC,
+    P_FAILED,
     P_FLEXIBILITY,
     P_INFLAMMATION,
     P_MALTREATMENT,
     P_SEVERITY,
+    P_SEVERITY_RETRY,
     P_SEX,
     standard_normal,
     uniform,
@@ -68,6 +70,10 @@ def _sample(
     female,
     sev_mean,
     sev_sd,
+    sev_min,
+    sev_max,
+    fail_values,
+    fail_cum,
     p_malt,
     p_infl,
     p_chronic,
@@ -79,6 +85,7 @@ def _sample(
     infl = np.empty(n, np.int8)
     flex = np.empty(n, np.float32)
     chronic = np.empty(n, np.int8)
+    fails = np.empty(n, np.int8)
     for i in numba.prange(n):
         pid = pid0 + i
         a = min(max(age_mean, age_min), age_max)  # fallback if every attempt is rejected
@@ -89,18 +96,36 @@ def _sample(
                 break
         age[i] = a
         sex[i] = 1 if uniform(seed, pid, -1, P_SEX) < female else 0
-        sev[i] = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY)
+        # truncated normal by rejection (the first draw is the untruncated one's)
+        x = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY)
+        k = 1
+        while not (sev_min <= x <= sev_max) and k < _AGE_ATTEMPTS:
+            x = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY_RETRY + k)
+            k += 1
+        sev[i] = min(max(x, sev_min), sev_max)  # fallback if every attempt is rejected
+        # failed trials at entry from the cohort's distribution (one value: no draw)
+        f = fail_values[fail_values.shape[0] - 1]
+        if fail_values.shape[0] > 1:
+            u = uniform(seed, pid, -1, P_FAILED)
+            for j in range(fail_values.shape[0]):
+                if u < fail_cum[j]:
+                    f = fail_values[j]
+                    break
+        fails[i] = f
         malt[i] = 1 if uniform(seed, pid, -1, P_MALTREATMENT) < p_malt else 0
         infl[i] = 1 if uniform(seed, pid, -1, P_INFLAMMATION) < p_infl else 0
         flex[i] = standard_normal(seed, pid, P_FLEXIBILITY)
         chronic[i] = 1 if uniform(seed, pid, -1, P_CHRONIC) < p_chronic else 0
-    return age, sex, sev, malt, infl, flex, chronic
+    return age, sex, sev, malt, infl, flex, chronic, fails
 
 
 def sample_cohort(scenario: Scenario, n: int, seed: int, pid0: int = 0) -> Cohort:
     """Draw patients pid0 .. pid0 + n - 1 of the scenario's cohort."""
     c = {k: p["value"] for k, p in scenario.params["cohort"].items()}
-    age, sex, sev, malt, infl, flex, chronic = _sample(
+    shares = scenario.failed_trials_shares or {scenario.failed_trials: 1.0}
+    values = np.array(list(shares), dtype=np.int8)
+    cum = np.cumsum(np.array(list(shares.values()), dtype=np.float64))
+    age, sex, sev, malt, infl, flex, chronic, fails = _sample(
         np.uint64(seed),
         pid0,
         n,
@@ -111,9 +136,12 @@ def sample_cohort(scenario: Scenario, n: int, seed: int, pid0: int = 0) -> Cohor
         float(c["female_share"]),
         float(c["severity_mean"]),
         float(c["severity_sd"]),
+        float(c["severity_min"]),
+        float(c["severity_max"]),
+        values,
+        cum,
         float(c["maltreatment_share"]),
         float(c["inflammation_share"]),
         float(c["chronic_share"]),
     )
-    fails = np.full(n, scenario.failed_trials, dtype=np.int8)
     return Cohort(pid0, age, sex, sev, malt, infl, flex, fails, chronic)

@@ -67,29 +67,31 @@ def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int)
 
 
 def effective_table(scenario: Scenario, inputs: ModelInputs | None = None) -> pd.DataFrame:
-    """One row per arm and step the cohort can reach: failed trials, response, remission."""
+    """One row per arm and step the cohort can reach: failed trials, response, remission
+    (for each number of failed trials the cohort enters with)."""
     x = compile_inputs(scenario) if inputs is None else inputs
     rows = []
     for arm in scenario.arms:
         p = x.pathways[arm]
-        entry = int(p.entry_steps(np.array([scenario.failed_trials]))[0])
-        nf = scenario.failed_trials
-        for s in range(entry, p.n_steps):
-            resp, rem = step_response(x, scenario, arm, s, nf)
-            rows.append(
-                {
-                    "arm": arm,
-                    "step": s + 1,
-                    "components": step_key(p.step_names[s]),
-                    "failed_trials": nf,
-                    "course_weeks": int(
-                        max(x.tx[t, L.TX_TRIAL_WEEKS] for t in p.comp[s] if t >= 0)
-                    ),
-                    "response": resp,
-                    "remission": rem,
-                }
-            )
-            nf += int(p.step_counts[s])
+        for nf0 in scenario.failed_trials_shares or [scenario.failed_trials]:
+            entry = int(p.entry_steps(np.array([nf0]))[0])
+            nf = nf0
+            for s in range(entry, p.n_steps):
+                resp, rem = step_response(x, scenario, arm, s, nf)
+                rows.append(
+                    {
+                        "arm": arm,
+                        "step": s + 1,
+                        "components": step_key(p.step_names[s]),
+                        "failed_trials": nf,
+                        "course_weeks": int(
+                            max(x.tx[t, L.TX_TRIAL_WEEKS] for t in p.comp[s] if t >= 0)
+                        ),
+                        "response": resp,
+                        "remission": rem,
+                    }
+                )
+                nf += int(p.step_counts[s])
     return pd.DataFrame(rows)
 
 

@@ -96,7 +96,14 @@ MAINTENANCE_OPTIONAL_TEXT = {"resource": str, "drug_per_week": str}
 
 INTERACTION_PARAMS = {"excess_multiplier": "ratio", "relapse_hr": "ratio"}
 OUTCOME_TEXT = ("label", "kind", "scale", "threshold")
-OUTCOME_KINDS = ("response",)
+OUTCOME_KINDS = ("response", "remission")
+TRIAL_KEYS = {
+    "name": "a label for the trial",
+    "control": "the arm randomised as the comparator (one of scenario.arms)",
+    "assess_weeks": "weeks after randomisation at which outcomes are assessed",
+    "outcomes": "outcome definitions of the library (trdsim params lists them)",
+    "source": "the publication the design is taken from",
+}
 
 FIXED_SECTIONS = {
     "cohort": {
@@ -107,6 +114,8 @@ FIXED_SECTIONS = {
         "female_share": "prob",
         "severity_mean": "real",
         "severity_sd": "nonneg",
+        "severity_min": "real",
+        "severity_max": "real",
         "maltreatment_share": "prob",
         "inflammation_share": "prob",
         "chronic_share": "prob",
@@ -167,7 +176,7 @@ SCENARIO_KEYS = {
     "patients": int,
     "seed": int,
 }
-COHORT_ENTRY = {"start": str, "failed_trials": int}
+COHORT_ENTRY = {"start": str, "failed_trials": (int, dict)}
 PATHWAY_KEYS = {
     "label": str,
     "steps": list,
@@ -202,6 +211,7 @@ TOP_LEVEL = (
     "settings",
     "productivity",
     "care_system",
+    "trial",
 )
 CARE_SYSTEM_KEYS = {
     "referrals_per_year": "a number of referrals per year greater than 0",
@@ -241,11 +251,14 @@ class Scenario:
     patients: int
     seed: int
     start: str
-    failed_trials: int
+    failed_trials: int  # the fewest failed trials in the cohort (its earliest entry)
     params: dict
     pathways: dict
     raw: dict = field(repr=False)
     care_system: dict | None = None  # validated [care_system] section, if any
+    # share of the cohort by failed adequate trials at entry ({2: 1.0} for "2")
+    failed_trials_shares: dict[int, float] = field(default_factory=dict)
+    trial: dict | None = None  # validated [trial] section (a randomised trial's design)
 
     @property
     def hash(self) -> str:
@@ -421,6 +434,34 @@ class _Builder:
             self.fail(f"{key}.{name}", v, f"must be of type {typ.__name__}")
         return v
 
+    def failed_trials(self, v: object, start: str) -> dict[int, float]:
+        """cohort.failed_trials: a whole number, or a table of shares by number of failed
+        trials (as trials report them), e.g. { 2 = 0.5, 3 = 0.3, 4 = 0.2 }."""
+        key = "cohort.failed_trials"
+        rule = "must be >= 0 (and 0 when start = 'diagnosis')"
+        if v is None:
+            return {2 if start == "trd" else 0: 1.0}
+        if isinstance(v, int) and not isinstance(v, bool):
+            if v < 0 or (start == "diagnosis" and v != 0):
+                self.fail(key, v, rule)
+            return {v: 1.0}
+        if not isinstance(v, dict) or not v:
+            self.fail(key, v, "a whole number, or a table of shares such as { 2 = 0.6, 3 = 0.4 }")
+        shares: dict[int, float] = {}
+        for k, share in v.items():
+            if not str(k).isdigit() or int(k) > 20:
+                self.fail(f"{key}.{k}", share, "keys are numbers of failed trials from 0 to 20")
+            if not _is_number(share) or not 0.0 <= share <= 1.0:
+                self.fail(f"{key}.{k}", share, "a share between 0 and 1")
+            if start == "diagnosis" and int(k) != 0 and share > 0:
+                self.fail(f"{key}.{k}", share, rule)
+            if share > 0:
+                shares[int(k)] = float(share)
+        total = sum(v.values())
+        if abs(total - 1.0) > 1e-9:
+            self.fail(key, v, f"shares must sum to 1 (they sum to {total:g})")
+        return dict(sorted(shares.items()))
+
     def check_keys(self, node: dict, key: str, allowed) -> None:
         for k in node:
             if k not in allowed:
@@ -523,16 +564,16 @@ class _Builder:
         start = cohort_over.get("start", "trd")
         if start not in STARTS:
             self.fail("cohort.start", start, f"must be one of {', '.join(STARTS)}")
-        failed = self.typed(cohort_over, "cohort", "failed_trials", int, required=False)
-        if failed is None:
-            failed = 2 if start == "trd" else 0
-        if failed < 0 or (start == "diagnosis" and failed != 0):
-            self.fail(
-                "cohort.failed_trials", failed, "must be >= 0 (and 0 when start = 'diagnosis')"
-            )
+        shares = self.failed_trials(cohort_over.get("failed_trials"), start)
         c = params["cohort"]
         if c["age_min"]["value"] > c["age_max"]["value"]:
             self.fail("cohort.age_min", c["age_min"]["value"], "must not exceed cohort.age_max")
+        if c["severity_min"]["value"] > c["severity_max"]["value"]:
+            self.fail(
+                "cohort.severity_min",
+                c["severity_min"]["value"],
+                "must not exceed cohort.severity_max",
+            )
 
         # unit costs: library resources of the setting plus any the scenario adds
         uc_raw = self.table(raw.get("unit_costs", {}), "unit_costs")
@@ -650,10 +691,51 @@ class _Builder:
                 pathways_default[name] = p
                 self.default_origin[name] = str(f)
         pathways = self.pathways(pathways_default, raw, params)
-        sc = self.finish(s, raw, settings, setting, perspective, start, failed, params, pathways)
+        sc = self.finish(s, raw, settings, setting, perspective, start, shares, params, pathways)
         if "care_system" in raw:
             sc.care_system = self.care_system(raw["care_system"], params, pathways)
+        if "trial" in raw:
+            sc.trial = self.trial(raw["trial"], sc)
         return sc
+
+    def trial(self, node: object, sc: Scenario) -> dict:
+        """A randomised trial's design: the control arm, the assessment weeks (within the
+        follow-up, which is the horizon) and the outcomes assessed among all randomised."""
+        t = self.table(node, "trial")
+        self.check_keys(t, "trial", TRIAL_KEYS)
+        control = t.get("control", MISSING)
+        if control not in sc.arms:
+            self.fail("trial.control", control, f"one of scenario.arms ({', '.join(sc.arms)})")
+        weeks = t.get("assess_weeks", MISSING)
+        if not isinstance(weeks, list) or not weeks:
+            self.fail("trial.assess_weeks", weeks, "a list of weeks, e.g. [26, 52]")
+        for j, w in enumerate(weeks):
+            if not isinstance(w, int) or isinstance(w, bool) or not 1 <= w < sc.horizon_weeks:
+                self.fail(
+                    f"trial.assess_weeks[{j}]",
+                    w,
+                    f"a week within the follow-up: 1 to {sc.horizon_weeks - 1} "
+                    f"(scenario.horizon_weeks = {sc.horizon_weeks})",
+                )
+        outcomes = t.get("outcomes", MISSING)
+        if not isinstance(outcomes, list) or not outcomes:
+            self.fail("trial.outcomes", outcomes, "a list of outcome definitions")
+        # threshold outcomes only: a mean difference has no share of patients to assess
+        known = [
+            k
+            for k, o in sc.params["outcomes"].items()
+            if not o["threshold"].startswith("not a threshold")
+        ]
+        for j, o in enumerate(outcomes):
+            if o not in known:
+                self.unknown(f"trial.outcomes[{j}]", o, known, "outcome definition")
+        return {
+            "name": str(t.get("name", sc.name)),
+            "source": str(t.get("source", "")),
+            "control": control,
+            "assess_weeks": sorted(set(weeks)),
+            "outcomes": list(outcomes),
+        }
 
     def care_system(self, node: object, params: dict, pathways: dict) -> dict:
         """The care-system section: referrals, services with capacity, queue rule."""
@@ -847,6 +929,8 @@ class _Builder:
             )
         if t["outcome"] not in params["outcomes"]:
             self.unknown(f"{key}.outcome", t["outcome"], params["outcomes"], "outcome definition")
+        if params["outcomes"][t["outcome"]]["kind"] != "response":
+            self.fail(f"{key}.outcome", t["outcome"], "an effect on response: a response outcome")
         if v["onset_first_week"] > v["onset_last_week"]:
             self.fail(
                 f"{key}.onset_first_week",
@@ -1071,8 +1155,9 @@ class _Builder:
         return list(comps)
 
     def finish(
-        self, s, raw, settings, setting, perspective, start, failed, params, pathways
+        self, s, raw, settings, setting, perspective, start, shares, params, pathways
     ) -> Scenario:
+        failed = min(shares)
         name = self.typed(s, "scenario", "name", str)
         horizon = self.typed(s, "scenario", "horizon_weeks", int)
         if not 1 <= horizon <= 52 * 100:
@@ -1108,17 +1193,19 @@ class _Builder:
                 )
         if len(set(arms)) != len(arms):
             self.fail("scenario.arms", arms, "must not name a pathway twice")
+        most = max(shares)
         for a in arms:
             n_steps = len(pathways[a]["steps"])
-            if pathways[a]["start"] == "failed_trials" and n_steps > 1 and failed >= n_steps:
+            if pathways[a]["start"] == "failed_trials" and n_steps > 1 and most >= n_steps:
                 self.fail(
                     "cohort.failed_trials",
-                    failed,
+                    raw.get("cohort", {}).get("failed_trials", most),
                     f"must be fewer than the {n_steps} steps of pathway '{a}' "
                     '(or give the pathway start = "first")',
                 )
         for a in arms:
-            self.check_prerequisites(a, pathways[a], failed, params)
+            for f in shares:
+                self.check_prerequisites(a, pathways[a], f, params)
         patients = self.typed(s, "scenario", "patients", int)
         if patients < 1:
             self.fail("scenario.patients", patients, "must be at least 1")
@@ -1146,4 +1233,5 @@ class _Builder:
             params=params,
             pathways=pathways,
             raw=copy.deepcopy(raw),
+            failed_trials_shares=shares,
         )

@@ -8,15 +8,23 @@ from importlib import resources
 from pathlib import Path
 
 from trdsim.errors import MISSING, ScenarioError
+from trdsim.scenario import load_scenario
 
-SETTINGS = ("acute", "relapse", "hazard_ratio")
+SETTINGS = ("acute", "relapse", "hazard_ratio", "trial", "economic")
 MEASURES = ("response", "remission")
+# a design scenario's figures: a trial's outcome at a week, or an economic result
+TRIAL_MEASURES = ("share", "difference", "odds_ratio")
+ECONOMIC_MEASURES = ("icer", "inc_cost", "inc_qaly", "p_ce")
+QUADRANTS = ("NE", "SE", "SW", "NW")  # of (incremental QALYs, incremental cost)
+DESIGN_SETTINGS = ("trial", "economic")
 RESPONDERS = ("all", "remitters", "partial")
 REQUIRED = ("id", "description", "source", "setting")
 ALLOWED = {
     *REQUIRED,
     "verified", "cohort", "steps", "measure", "treatment", "maintenance", "versus",
     "responders", "week", "value", "tolerance", "range", "events", "n", "overdispersion",
+    "scenario", "arm", "outcome", "threshold", "quadrant", "draws", "patients", "study",
+    "dependent",
 }  # fmt: skip
 
 
@@ -43,6 +51,17 @@ class Target:
     events: int | None = None
     n: int | None = None
     overdispersion: float | None = None
+    # design targets (setting "trial" or "economic"): the design scenario file, the arm
+    # and its comparator, and what a figure of that kind needs
+    scenario: str = ""
+    arm: str = ""
+    outcome: str = ""
+    threshold: float | None = None  # willingness to pay, for p_ce
+    quadrant: str = ""  # the published figure's quadrant, for icer
+    draws: int = 200  # PSA draws, for p_ce
+    patients: int | None = None  # simulated patients (default: validate's)
+    study: str = ""
+    dependent: bool = False  # the study also supplies an input of the library
 
     @property
     def components(self) -> list[str]:
@@ -61,7 +80,14 @@ class Target:
         """The figure itself (the middle of a range that has no point value)."""
         return self.value if self.value is not None else sum(self.range) / 2
 
-    def agrees(self, model: float) -> bool:
+    def agrees(self, model: float, quadrant: str = "") -> bool:
+        """Inside the interval of agreement; an ICER also in the published quadrant (and
+        a dominant or dominated result needs only the quadrant: it has no ICER band)."""
+        if self.measure == "icer":
+            if quadrant != self.quadrant:
+                return False
+            if self.quadrant in ("SE", "NW"):
+                return True
         lo, hi = self.bounds
         return lo <= model <= hi
 
@@ -114,6 +140,8 @@ def _check(p: Path, key: str, t: dict, scenario) -> Target:
             fail(k, v, f"must be {allowed}")
 
     is_hr = t["setting"] == "hazard_ratio"
+    if t["setting"] in DESIGN_SETTINGS:
+        return _check_design(p, fail, t)
     if "value" in t:
         if is_hr:
             if (
@@ -203,5 +231,102 @@ def _check(p: Path, key: str, t: dict, scenario) -> Target:
     rng_tuple = tuple(float(v) for v in rng) if rng is not None else None
     return Target(
         **{k: v for k, v in t.items() if k != "range"},
+        range=rng_tuple,
+    )
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_design(p: Path, fail, t: dict) -> Target:
+    """A figure of a design scenario (a trial's or an economic evaluation's)."""
+    design = t.get("scenario")
+    if not isinstance(design, str) or not design:
+        fail("scenario", t.get("scenario", MISSING), "the design scenario file")
+    path = (p.parent / design) if not Path(design).is_absolute() else Path(design)
+    if not path.is_file():
+        fail("scenario", design, f"no such file (looked for {path})")
+    sc = load_scenario(str(path))
+    m = t.get("measure")
+    allowed = TRIAL_MEASURES if t["setting"] == "trial" else ECONOMIC_MEASURES
+    if m not in allowed:
+        fail("measure", m if m is not None else MISSING, f"must be one of {', '.join(allowed)}")
+    arm = t.get("arm")
+    if arm not in sc.arms:
+        fail(
+            "arm", arm if arm is not None else MISSING, f"an arm of {design}: {', '.join(sc.arms)}"
+        )
+    needs_versus = m != "share"
+    versus = t.get("versus")
+    if needs_versus:
+        if not isinstance(versus, str) or versus not in sc.arms or versus == arm:
+            fail(
+                "versus",
+                versus if versus is not None else MISSING,
+                f"the comparator arm (another arm of {design}: {', '.join(sc.arms)})",
+            )
+    elif versus is not None:
+        fail("versus", versus, "not used by measure 'share'")
+    if t["setting"] == "trial":
+        if sc.trial is None:
+            fail("scenario", design, "a trial target needs a design with a [trial] section")
+        if t.get("outcome") not in sc.trial["outcomes"]:
+            fail(
+                "outcome",
+                t.get("outcome", MISSING),
+                f"one of the trial's outcomes: {', '.join(sc.trial['outcomes'])}",
+            )
+        if t.get("week") not in sc.trial["assess_weeks"]:
+            fail(
+                "week",
+                t.get("week", MISSING),
+                f"one of the trial's assessment weeks: {sc.trial['assess_weeks']}",
+            )
+    if m == "p_ce":
+        lam = t.get("threshold")
+        if not _number(lam) or lam < 0:
+            fail(
+                "threshold",
+                lam if lam is not None else MISSING,
+                "willingness to pay per QALY, >= 0",
+            )
+        d = t.get("draws", 200)
+        if not isinstance(d, int) or isinstance(d, bool) or d < 2:
+            fail("draws", d, "a whole number of PSA draws, at least 2")
+    if m == "icer" and t.get("quadrant") not in QUADRANTS:
+        fail(
+            "quadrant",
+            t.get("quadrant", MISSING),
+            f"the published result's quadrant ({', '.join(QUADRANTS)}: NE = more costly and more effective)",
+        )
+    rng = t.get("range")
+    if rng is not None:
+        if not isinstance(rng, list) or len(rng) != 2 or not all(_number(v) for v in rng):
+            fail("range", rng, "must be [low, high]")
+        if rng[0] > rng[1]:
+            fail("range", rng, "low must not exceed high")
+    elif not (_number(t.get("value")) and _number(t.get("tolerance")) and t["tolerance"] > 0):
+        fail(
+            "value", t.get("value", MISSING), "give value and tolerance > 0, or range = [low, high]"
+        )
+    if "value" in t and not _number(t["value"]):
+        fail("value", t["value"], "must be a number")
+    if m in ("share", "p_ce"):
+        for k, v in [("value", t.get("value"))] + [
+            (f"range[{j}]", v) for j, v in enumerate(rng or [])
+        ]:
+            if v is not None and not 0.0 <= v <= 1.0:
+                fail(k, v, "must be a proportion between 0 and 1")
+    n = t.get("patients")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        fail("patients", n, "a whole number of patients, at least 1")
+    if not isinstance(t.get("dependent", False), bool):
+        fail("dependent", t["dependent"], "true or false")
+    rng_tuple = tuple(float(v) for v in rng) if rng is not None else None
+    return Target(
+        **{k: v for k, v in t.items() if k not in ("range", "scenario", "versus")},
+        scenario=str(path),
+        versus=[versus] if needs_versus else None,
         range=rng_tuple,
     )

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trdsim.analysis.targets import Target
-from trdsim.scenario import Scenario, from_dict
+from trdsim.analysis.psa import evaluate_draws
+from trdsim.analysis.sampling import ParameterSpace
+from trdsim.analysis.targets import DESIGN_SETTINGS, Target
+from trdsim.analysis.trial import Z95, contrast, meets, run_trial
+from trdsim.scenario import Scenario, from_dict, load_scenario
 from trdsim.simulate import simulate
 from trdsim.survival import kaplan_meier
 
@@ -29,14 +32,29 @@ class Outcome:
     value: float
     patients: int  # patients the measure is taken over (starters, or responders)
     curves: pd.DataFrame | None = None  # KM relapse curves: time, survival, arm
+    quadrant: str = ""  # of an incremental result (economic targets)
+    mcse: float = float("nan")  # Monte Carlo standard error, where known
 
     @property
     def passed(self) -> bool:
-        return bool(np.isfinite(self.value) and self.target.agrees(self.value))
+        ok = np.isfinite(self.value) or self.target.quadrant in ("SE", "NW")
+        return bool(ok and self.target.agrees(self.value, self.quadrant))
 
 
-def _trial_weeks(scenario: Scenario, treatment: str) -> int:
-    return int(scenario.params["treatments"][treatment]["trial_weeks"]["value"])
+def _trial_weeks(scenario: Scenario, step: str | list[str]) -> int:
+    """Weeks of a step's course: its longest component's trial weeks."""
+    comps = [step] if isinstance(step, str) else list(step)
+    return max(int(scenario.params["treatments"][c]["trial_weeks"]["value"]) for c in comps)
+
+
+def _cohort(scenario: Scenario, **over) -> dict:
+    """The scenario's own [cohort] table with only the target's settings changed."""
+    return {**scenario.raw.get("cohort", {}), **over}
+
+
+def _entry(t: Target) -> int:
+    """The step an acute target's cohort enters at."""
+    return min(int(t.cohort.get("failed_trials", 0)), len(t.steps) - 1)
 
 
 def setting_raw(scenario: Scenario, t: Target) -> dict:
@@ -46,19 +64,21 @@ def setting_raw(scenario: Scenario, t: Target) -> dict:
     raw.pop("productivity", None)
     raw["scenario"]["perspective"] = "payer"
     if t.setting == "acute":
-        raw["cohort"] = {"start": "trd", "failed_trials": 0, **t.cohort}
+        raw["cohort"] = _cohort(scenario, **{"start": "trd", "failed_trials": 0, **t.cohort})
         raw["pathways"] = {
             "target": {
                 "steps": list(t.steps),
-                # re-treat on relapse, and a horizon of the steps' trial weeks: the last
-                # step is reached only by failing the ones before it
+                # the horizon covers the steps from the cohort's entry: the last step is
+                # reached by failing the ones before it; its course is measured alone
                 "on_relapse": "retreat",
                 "on_exhausted": "none",
                 "maintenance": {"default": ["none"]},
             }
         }
         raw["scenario"]["arms"] = ["target"]
-        raw["scenario"]["horizon_weeks"] = sum(_trial_weeks(scenario, s) for s in t.steps) + 1
+        raw["scenario"]["horizon_weeks"] = (
+            sum(_trial_weeks(scenario, s) for s in t.steps[_entry(t) :]) + 1
+        )
         return raw
     comps = t.components
     first = scenario.params["treatments"][comps[0]]
@@ -66,7 +86,7 @@ def setting_raw(scenario: Scenario, t: Target) -> dict:
     failed = int(t.cohort.get("failed_trials", first["source_prior_failures"]["value"]))
     maint = t.maintenance or [first["relapse_reference"]]
     arms = {"target": maint} if t.setting == "relapse" else {"target": maint, "versus": t.versus}
-    raw["cohort"] = {"start": "trd", "failed_trials": failed}
+    raw["cohort"] = _cohort(scenario, start="trd", failed_trials=failed)
     raw["pathways"] = {
         a: {"steps": [comps], "start": "first", "maintenance": {"default": m},
             "on_exhausted": "none"}
@@ -78,7 +98,7 @@ def setting_raw(scenario: Scenario, t: Target) -> dict:
 
 
 def _course_weeks(scenario: Scenario, comps: list[str]) -> int:
-    return max(_trial_weeks(scenario, c) for c in comps)
+    return _trial_weeks(scenario, comps)
 
 
 def _relapse_curve(d: pd.DataFrame, horizon: int, responders: str, course: int) -> pd.DataFrame:
@@ -104,11 +124,22 @@ def measure(t: Target, scenario: Scenario, patients: int, seed: int) -> Outcome:
     p = res.patients
     h = scenario.horizon_weeks
     if t.setting == "acute":
-        entry = min(int(t.cohort.get("failed_trials", 0)), len(t.steps) - 1)
-        started = p[(p.steps_used + entry) >= len(t.steps)]
-        hit = (
-            started.ever_remitted if t.measure == "remission" else started.first_followup_week >= 0
+        # patients who started the last step without having responded before it; the
+        # measure is that first course's: response (or remission, at response or by
+        # deepening) in its weeks, not a later re-treatment's or natural history's
+        top = p.top_step_start_week
+        started = p[
+            ((p.steps_used + _entry(t)) >= len(t.steps))
+            & ((p.first_response_week < 0) | (p.first_response_week > top))
+        ]
+        top = started.top_step_start_week
+        last = top + _trial_weeks(scenario, t.steps[-1])
+        week = (
+            started.first_remission_week
+            if t.measure == "remission"
+            else started.first_response_week
         )
+        hit = (week > top) & (week <= last)
         value = float(hit.mean()) if len(started) else float("nan")
         return Outcome(t, value, len(started))
     course = _course_weeks(scenario, t.components)
@@ -123,6 +154,64 @@ def measure(t: Target, scenario: Scenario, patients: int, seed: int) -> Outcome:
     return Outcome(t, hr, n, frame)
 
 
+def quadrant(d_qaly: float, d_cost: float) -> str:
+    """NE: more effective and more costly; SE: more effective, cheaper (dominant) ..."""
+    return ("N" if d_cost > 0 else "S") + ("E" if d_qaly > 0 else "W")
+
+
+def measure_design(t: Target, patients: int, seed: int, cache: dict | None = None) -> Outcome:
+    """A design target: its scenario run as published (a trial, a comparison, a PSA), the
+    library's parameters untouched; results shared between targets of one design."""
+    cache = {} if cache is None else cache
+    sc = load_scenario(t.scenario)
+    n = t.patients or patients
+    s = sc.seed if seed is None else seed
+    if t.setting == "trial":
+        key = ("trial", t.scenario, n, s)
+        if key not in cache:
+            cache[key] = run_trial(sc, patients=n, seed=s)
+        r = cache[key]
+        if t.measure == "share":
+            o = r.outcomes.set_index(["arm", "outcome", "week"]).loc[(t.arm, t.outcome, t.week)]
+            return Outcome(t, float(o.share), n, mcse=float((o.high - o.low) / (2 * Z95)))
+        c = r.contrasts
+        if t.versus[0] == sc.trial["control"]:
+            row = c[(c.arm == t.arm) & (c.outcome == t.outcome) & (c.week == t.week)].iloc[0]
+            return Outcome(t, float(row[t.measure]), n)
+        # a contrast against another arm than the trial's control: from the patients
+        x = {
+            a: meets(r.result.patients.loc[lambda d, a=a: d.arm == a, f"state_week_{t.week}"]
+                     .to_numpy(), sc.params["outcomes"][t.outcome]["kind"])
+            for a in (t.arm, t.versus[0])
+        }  # fmt: skip
+        return Outcome(t, float(contrast(x[t.arm], x[t.versus[0]])[t.measure]), n)
+    versus = t.versus[0]
+    if t.measure == "p_ce":
+        key = ("psa", t.scenario, t.draws, n, s)
+        if key not in cache:
+            space = ParameterSpace(sc)
+            values, _ = space.sample(np.arange(t.draws), s)
+            cache[key] = evaluate_draws(sc, values, n, s)
+        d = cache[key]
+        nmb = {
+            a: (t.threshold * d[d.arm == a].qaly - d[d.arm == a].cost).to_numpy()
+            for a in (t.arm, versus)
+        }
+        win = (nmb[t.arm] > nmb[versus]).astype(float)
+        p = float(win.mean())
+        return Outcome(t, p, n, mcse=float(np.sqrt(p * (1 - p) / len(win))))
+    key = ("compare", t.scenario, n, s)
+    if key not in cache:
+        cache[key] = simulate(sc, patients=n, seed=s)
+    summ = cache[key].summary.set_index("arm")
+    d_cost = float(summ.cost[t.arm] - summ.cost[versus])
+    d_qaly = float(summ.qaly[t.arm] - summ.qaly[versus])
+    value = {"inc_cost": d_cost, "inc_qaly": d_qaly}.get(t.measure)
+    if t.measure == "icer":
+        value = d_cost / d_qaly if d_qaly != 0 else float("nan")
+    return Outcome(t, value, n, quadrant=quadrant(d_qaly, d_cost))
+
+
 def validate(
     scenario: Scenario,
     targets: list[Target],
@@ -130,12 +219,17 @@ def validate(
     seed: int | None = None,
     progress=None,
 ) -> list[Outcome]:
-    """Every target measured with the scenario's parameters."""
+    """Every target measured with the scenario's parameters (a design target: with its
+    design scenario's, which is the library's unless the design file changes them)."""
     s = scenario.seed if seed is None else seed
     out = []
+    cache: dict = {}
     for t in targets:
-        sc = from_dict(setting_raw(scenario, t), scenario.source)
-        out.append(measure(t, sc, patients, s))
+        if t.setting in DESIGN_SETTINGS:
+            out.append(measure_design(t, patients, seed, cache))
+        else:
+            sc = from_dict(setting_raw(scenario, t), scenario.source)
+            out.append(measure(t, sc, patients, s))
         if progress is not None:
             progress(1)
     return out
@@ -157,6 +251,7 @@ def table(outcomes: list[Outcome]) -> pd.DataFrame:
                 "low": lo,
                 "high": hi,
                 "agrees": o.passed,
+                "quadrant": o.quadrant,
                 "measured_over": o.patients,
                 "source": t.source,
                 "verified": t.verified,

@@ -432,6 +432,7 @@ def advance(
     first_relapse,
     relapses,
     max_step,
+    top_start,
     death_week,
     death_cause,
     sudden_gains,
@@ -441,6 +442,8 @@ def advance(
     # week x trace-state counts (accumulated)
     trace,
 ):
+    if w1 <= w0:
+        return  # no week to simulate (the trace below is indexed by week of the call)
     n = age.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     n_tr = trace.shape[1]
@@ -842,6 +845,7 @@ def advance(
                         wki = 0
                         if st + 1 > mx_st:
                             mx_st = st + 1
+                            top_start[i] = w
                 # 5. costs and QALYs of the week
                 u = u_dep
                 wc = c_dep
@@ -939,6 +943,7 @@ def start(
     xk,
     ek,
     max_step,
+    top_start,
     death_budget,
     resp_budget,
 ):
@@ -961,5 +966,6 @@ def start(
         # -1: week 0 is the entry step's first week, as the start week is for later steps
         wk[i] = -1
         max_step[i] = s + 1
+        top_start[i] = 0
         death_budget[i] = int_budget(seed, pid, -1, P_DEATH)
         resp_budget[i] = int_budget(seed, pid, -1, P_RESPONSE)

@@ -36,6 +36,8 @@ P_MALTREATMENT = 43
 P_INFLAMMATION = 44
 P_FLEXIBILITY = 45
 P_CHRONIC = 46
+P_FAILED = 47  # failed trials at entry, drawn from the cohort's distribution
+P_SEVERITY_RETRY = 60  # +k for the k-th redraw of a severity outside the cohort's range
 
 
 @numba.njit(inline="always", cache=True)

@@ -65,6 +65,7 @@ class ArmRun:
     first_relapse: np.ndarray = field(init=False)
     relapses: np.ndarray = field(init=False)
     max_step: np.ndarray = field(init=False)
+    top_start: np.ndarray = field(init=False)  # week the patient's highest step began
     death_week: np.ndarray = field(init=False)
     death_cause: np.ndarray = field(init=False)  # L.CAUSE_*
     sudden_gains: np.ndarray = field(init=False)  # sudden gains on psychotherapy courses
@@ -95,6 +96,7 @@ class ArmRun:
         self.first_response = _z(n, np.int16, -1)
         self.first_relapse, self.death_week = _z(n, np.int16, -1), _z(n, np.int16, -1)
         self.relapses, self.max_step = _z(n, np.int16), _z(n, np.int8)
+        self.top_start = _z(n, np.int16, -1)
         self.sudden_gains, self.death_cause = _z(n, np.int8), _z(n, np.int8)
         self.trace = np.zeros((len(self.inputs.disc_q), len(L.TRACE_STATES)), dtype=np.int64)
         self.gate = _z(n, np.int8, L.GATE_OPEN)
@@ -105,7 +107,7 @@ class ArmRun:
             c.chronic, self.entry_step, self.variant, p.comp, p.n_steps, p.step_xmult, x.tx, x.ef,
             x.nhz, x.ctxz,
             self.clin, self.phase, self.step, self.wk, self.fails, self.hnh, self.xk, self.ek,
-            self.max_step, self.death_budget, self.resp_budget,
+            self.max_step, self.top_start, self.death_budget, self.resp_budget,
         )  # fmt: skip
         if self.queued:
             # nobody has started: each waits for the entry step, whose plan is drawn
@@ -113,6 +115,7 @@ class ArmRun:
             waits = self.phase == L.ACUTE
             self.phase[waits] = L.WAITING
             self.max_step[waits] = 0
+            self.top_start[waits] = -1
 
     def advance(self, w0: int, w1: int) -> None:
         """Simulate weeks w0 .. w1 - 1 for every patient, as `gate` allows.
@@ -139,7 +142,7 @@ class ArmRun:
             self.death_budget, self.resp_budget, self.relapse_at, self.deep_budget,
             self.seg_a, self.seg_c, self.seg_u,
             self.cost_closed, self.qaly_closed, self.weeks_alive, self.weeks_remission, self.first_remission,
-            self.first_response, self.first_followup, self.first_relapse, self.relapses, self.max_step, self.death_week,
+            self.first_response, self.first_followup, self.first_relapse, self.relapses, self.max_step, self.top_start, self.death_week,
             self.death_cause, self.sudden_gains,
             self.requested, self.req_step,
             self.trace,
@@ -173,6 +176,7 @@ class ArmRun:
             "first_relapse_week": self.first_relapse.copy(),
             "relapses": self.relapses.copy(),
             "steps_used": np.maximum(self.max_step - self.entry_step, 0).astype(np.int8),
+            "top_step_start_week": self.top_start.copy(),
             "death_week": self.death_week.copy(),
             "suicide": self.death_cause == L.CAUSE_SUICIDE,
             "sudden_gain": self.sudden_gains > 0,
