@@ -244,3 +244,45 @@ def validation_overview(table: pd.DataFrame, path: Path) -> None:
     ax.set_title(f"Validation: {int(t.agrees.sum())} of {len(t)} targets agree")
     ax.legend(frameon=False, fontsize=7, loc="lower right")
     _save(fig, path)
+
+
+def replication_figure(table: pd.DataFrame, path: Path) -> None:
+    """Each compared figure of the replications on its own scale: the published value
+    and its interval of agreement, and the model's value (red: outside)."""
+    n = len(table)
+    fig, axes = plt.subplots(n, 1, figsize=(8.5, 0.62 * n + 0.9), squeeze=False)
+    for ax, (_, r) in zip(axes[:, 0], table.iterrows(), strict=True):
+        lo, hi, pub, mod = float(r.low), float(r.high), float(r.published), float(r.model)
+        ok = bool(r.agrees)
+        span = [v for v in (lo, hi, pub, mod) if np.isfinite(v)]
+        a, b = min(span), max(span)
+        pad = 0.08 * (b - a) if b > a else max(abs(a), 1.0) * 0.1
+        ax.set_xlim(a - pad, b + pad)
+        ax.axvspan(lo, hi, color="#a6dba0", alpha=0.7)
+        ax.plot([pub], [0], "|", color="#1b7837", ms=14, mew=2.5)
+        if np.isfinite(mod):
+            ax.plot([mod], [0], "o", color="#1b9e77" if ok else "#d7301f", ms=7)
+        ax.set_yticks([])
+        ax.tick_params(axis="x", labelsize=6, pad=1)
+        dep = " (dependent)" if bool(r.dependent) else ""
+        ax.set_title(
+            f"{r.study}: {r.measure}{dep}  —  model {_short(mod)}, published {_short(pub)}"
+            f" [{_short(lo)}, {_short(hi)}]: {'agrees' if ok else 'MISSES'}",
+            fontsize=7,
+            loc="left",
+            pad=2,
+        )
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+    fig.suptitle(
+        f"Replications: {int(table.agrees.sum())} of {n} published figures reproduced "
+        "(green band: interval of agreement; bar: published; dot: model)",
+        fontsize=8,
+    )
+    _save(fig, path)
+
+
+def _short(x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"

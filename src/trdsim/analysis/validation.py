@@ -244,8 +244,11 @@ def table(outcomes: list[Outcome]) -> pd.DataFrame:
         rows.append(
             {
                 "id": t.id,
+                "study": t.study,
                 "description": t.description,
                 "setting": t.setting,
+                "measure": t.measure,
+                "dependent": t.dependent,
                 "model": o.value,
                 "target": t.centre,
                 "low": lo,

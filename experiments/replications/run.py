@@ -1,0 +1,56 @@
+"""Published TRD trials and economic evaluations reproduced from their designs.
+
+Run: .venv/bin/python experiments/replications/run.py
+
+Each study is a scenario in this folder written from the publication's design only
+(population and eligibility, arms, follow-up, perspective, currency and price year,
+discounting); `targets.toml` lists the published figures to compare, each with its
+interval of agreement and `dependent = true` where the same study also supplies an
+input of the evidence library. No input is changed to approach a published figure.
+
+Writes results/replications/: replications.csv (one row per compared figure: study,
+measure, published, low, high, model, agrees, dependent, and what it is), the figure
+replications.png, each design's trial table (trial/<study>/) and the validation files
+behind the table (validation/).
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from trdsim.analysis.plots import replication_figure
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from _run import run  # noqa: E402  (experiments/_run.py)
+
+ROOT = HERE.parents[1]
+OUT = ROOT / "results" / "replications"
+COLUMNS = ["study", "measure", "published", "low", "high", "model", "agrees", "dependent"]
+
+
+def main() -> None:
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    for design in sorted(HERE.glob("*.toml")):
+        if design.name == "targets.toml":
+            continue
+        text = design.read_text()
+        if "[trial]" in text:
+            run(["trial", str(design), "--out", str(OUT / "trial" / design.stem)])
+    run(["validate", "--targets", str(HERE / "targets.toml"), "--out", str(OUT / "validation"),
+         "--no-figures"])  # fmt: skip
+    v = pd.read_csv(OUT / "validation" / "validation.csv")
+    table = v.rename(columns={"target": "published"})[
+        [*COLUMNS, "id", "description", "setting", "quadrant", "source", "verified"]
+    ]
+    table.to_csv(OUT / "replications.csv", index=False)
+    replication_figure(table, OUT / "replications.png")
+    agree = int(table.agrees.sum())
+    print(f"\n{agree} of {len(table)} published figures reproduced; wrote {OUT}/replications.csv")
+
+
+if __name__ == "__main__":
+    main()
