@@ -17,7 +17,8 @@ from trdsim.report.diagram import pathway_svg
 from trdsim.report.folder import format_version
 
 SECTIONS = ["scenario", "population", "comparators", "model", "parameters", "results",
-            "incremental", "subgroups", "uncertainty", "validation", "cheers"]  # fmt: skip
+            "incremental", "subgroups", "uncertainty", "validation", "replications",
+            "cheers"]  # fmt: skip
 AUTHOR_ONLY = {1, 2, 3, 4, 19, 21, 25, 27, 28}
 
 

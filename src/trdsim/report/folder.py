@@ -34,6 +34,10 @@ EVPI_COLUMNS = ("threshold", "optimal_arm", "evpi")
 TORNADO_COLUMNS = ("key", "base_value", "low_value", "high_value", "inmb_low", "inmb_high")
 SUBGROUP_COLUMNS = ("attribute", "subgroup", "share", "arm", "patients", "cost", "qaly", "status")
 VALIDATION_COLUMNS = ("id", "description", "model", "target", "low", "high", "agrees", "source")
+REPLICATION_COLUMNS = (
+    "study", "measure", "published", "low", "high", "model", "agrees", "dependent",
+    "description", "source",
+)  # fmt: skip
 MANIFEST_KEYS = (
     "scenario",
     "scenario_hash",
@@ -104,6 +108,8 @@ class ResultsFolder:
     validation: pd.DataFrame | None = None
     validation_manifest: dict | None = None
     subgroups: pd.DataFrame | None = None  # subgroups.csv of `compare --by`, if written
+    # results/replications/replications.csv beside this results folder, if there is one
+    replications: pd.DataFrame | None = None
     notices: list[str] = field(default_factory=list)
 
 
@@ -321,4 +327,8 @@ def _with_analyses(r: ResultsFolder) -> ResultsFolder:
         if m is not None:
             r.validation = _read_csv(sub / "validation.csv", VALIDATION_COLUMNS)
             r.validation_manifest = m
+    # replications do not depend on this folder's scenario (each study is its own design)
+    rep = r.folder.parent / "replications" / "replications.csv"
+    if rep.is_file():
+        r.replications = _read_csv(rep, REPLICATION_COLUMNS)
     return r

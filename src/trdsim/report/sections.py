@@ -112,6 +112,7 @@ class ReportBuilder:
             self.subgroups(),
             self.uncertainty(),
             self.validation(),
+            self.replications(),
         ]
         notices = self.notices()
         out = ([notices] if notices else []) + built
@@ -772,6 +773,57 @@ class ReportBuilder:
             self.r.notices,
         )
         return Section("validation", "Validation", t.html() + (fig or ""), [t])
+
+    def replications(self) -> Section:
+        v = self.r.replications
+        if v is None:
+            body = _p(
+                "No replications were found beside these results: "
+                "<code>python experiments/replications/run.py</code> writes "
+                "<code>results/replications/</code>."
+            )
+            return Section("replications", "Replications of published studies", body)
+        agrees = v.agrees.astype(bool)
+        dep = v.dependent.astype(bool)
+
+        def fmt(x: float) -> str:
+            return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3f}"
+
+        t = Table(
+            "replications",
+            f"Published trials and evaluations run from their designs: {int(agrees.sum())} "
+            f"of {len(v)} figures reproduced ({int((agrees & ~dep).sum())} of "
+            f"{int((~dep).sum())} that no library input comes from)",
+            [
+                Column("study", "study", list(v.study)),
+                Column("description", "figure", list(v.description)),
+                Column("model", "model", list(v.model), fmt, True),
+                Column("published", "published", list(v.published), fmt, True),
+                Column(
+                    "interval",
+                    "agreement interval",
+                    [f"{fmt(a)} to {fmt(b)}" for a, b in zip(v.low, v.high, strict=True)],
+                ),
+                Column("agrees", "agrees", ["yes" if a else "NO" for a in agrees]),
+                Column("dependent", "dependent", ["yes" if d else "no" for d in dep]),
+                Column("source", "source", list(v.source)),
+            ],
+            note="Each study is a scenario written from its publication's design "
+            "(experiments/replications/); no input was changed to approach a published "
+            "figure. 'Dependent': the same study supplies a library input, so agreement "
+            "checks the mechanics, not the evidence. Misses are kept.",
+        )
+        from trdsim.analysis import plots as aplots
+
+        fig = figures.embed(
+            self.r.folder.parent / "replications" / "replications.png",
+            "Each compared figure against its interval of agreement",
+            lambda p: aplots.replication_figure(v, p),
+            self.r.notices,
+        )
+        return Section(
+            "replications", "Replications of published studies", t.html() + (fig or ""), [t]
+        )
 
     def cheers(self, titles: dict[str, str], analyses: set[str]) -> Section:
         """titles: the id and title of every other section of the page."""
