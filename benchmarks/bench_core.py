@@ -74,7 +74,7 @@ def kernel_bytes_per_patient(scenario, inputs, cohort) -> tuple[float, float]:
         "chronic",
     )
     state = ("entry_step", "variant", "clin", "phase", "step", "wk", "cs", "rc", "fails", "gain", "hnh",
-             "xk", "ek", "rmult", "death_budget", "resp_budget", "relapse_at",
+             "xk", "ek", "death_budget", "resp_budget", "relapse_at",
              "deep_budget", "seg_a", "seg_c", "seg_u")  # fmt: skip
     outputs = ("cost_closed", "qaly_closed", "weeks_alive", "weeks_remission", "first_remission",
                "first_response", "first_followup", "first_relapse", "relapses", "max_step", "top_start",

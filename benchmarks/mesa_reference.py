@@ -69,7 +69,7 @@ class Patient(mesa.Agent):
         self.ek = np.zeros((1, SLOTS + 1), dtype=np.int16)
         self.step_i, self.wk, self.cs, self.rc = self.entry, -1, 0, L.NATURAL
         self.clin, self.phase = L.DEPRESSED, L.ACUTE
-        self.gain, self.rmult = 0, 0.0
+        self.gain = 0
         # costs and QALYs by segments of weeks with one weekly cost and utility
         self.cost_closed = self.qaly_closed = 0.0
         self.seg_a, self.seg_c, self.seg_u = 0, 0.0, 0.0
@@ -103,14 +103,15 @@ class Patient(mesa.Agent):
             + ef[L.EF_R_FLEX] * self.flex
             + ef[L.EF_R_SG] * self.gain
         )
-        self.rmult = math.exp(lin)
+        rmult = math.exp(lin)
         if self.clin == L.RESPONSE:
-            self.rmult *= math.exp(ef[L.EF_R_RESID])
+            rmult *= math.exp(ef[L.EF_R_RESID])
         if self.rc != L.NATURAL:
             t = p.comp[self.vb + self.step_i, self.rc]
-            self.rmult *= m.tx[t, L.TX_RELAPSE_HR] * p.step_rhr[self.vb + self.step_i]
+            rmult *= m.tx[t, L.TX_RELAPSE_HR] * p.step_rhr[self.vb + self.step_i]
         b = budget(m.seed_, self.pid, w, R.P_RELAPSE)
-        self.relapse_at = b / self.rmult if self.rmult > 0.0 else math.inf
+        # relapse when rmult x the row's cumulative curve reaches the Exp(1) draw
+        self.relapse_at = b / rmult if rmult > 0.0 else math.inf
 
     def followup_row(self) -> int:
         n = self.model.pathway.n_steps
@@ -210,7 +211,6 @@ class Patient(mesa.Agent):
                     if self.phase == L.FOLLOWUP:
                         # the hazard left before relapse, carried to the full-remission curve
                         r = math.exp(ef[L.EF_R_RESID])
-                        self.rmult /= r
                         f, row = min(self.wk - self.cs - 1, m.weeks), self.followup_row()
                         self.relapse_at = m.rel[row, 0, f] + r * (
                             self.relapse_at - m.rel[row, 1, f]

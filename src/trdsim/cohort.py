@@ -24,7 +24,7 @@ from trdsim.engine.rng import (
 )
 from trdsim.scenario import Scenario
 
-_AGE_ATTEMPTS = 16  # rejection attempts for the truncated age distribution
+_REJECTION_ATTEMPTS = 16  # rejection attempts for the truncated age and severity distributions
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _sample(
     for i in numba.prange(n):
         pid = pid0 + i
         a = min(max(age_mean, age_min), age_max)  # fallback if every attempt is rejected
-        for k in range(_AGE_ATTEMPTS):
+        for k in range(_REJECTION_ATTEMPTS):
             x = age_mean + age_sd * standard_normal(seed, pid, P_AGE + k)
             if age_min <= x <= age_max:
                 a = x
@@ -99,7 +99,7 @@ def _sample(
         # truncated normal by rejection (the first draw is the untruncated one's)
         x = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY)
         k = 1
-        while not (sev_min <= x <= sev_max) and k < _AGE_ATTEMPTS:
+        while not (sev_min <= x <= sev_max) and k < _REJECTION_ATTEMPTS:
             x = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY_RETRY + k)
             k += 1
         sev[i] = min(max(x, sev_min), sev_max)  # fallback if every attempt is rejected

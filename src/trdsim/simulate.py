@@ -19,6 +19,12 @@ from trdsim.scenario import Scenario
 BLOCK = 200_000  # patients per block: bounds memory and paces the progress bar
 
 
+def state_column(week: int) -> str:
+    """The patient-table column of each patient's clinical state at the end of `week`
+    (written for the weeks `simulate` is asked to observe)."""
+    return f"state_week_{week}"
+
+
 @dataclass
 class Result:
     """Outcomes of one simulation: tidy pandas tables plus what produced them."""
@@ -80,7 +86,7 @@ def simulate(
             for t in looks:
                 run.advance(w, t + 1)
                 w = t + 1
-                seen[f"state_week_{t}"] = run.clin.copy()
+                seen[state_column(t)] = run.clin.copy()
             run.advance(w, h)
             trace[a] += run.trace
             # each patient's outcomes, then their attributes at entry (for subgroups)

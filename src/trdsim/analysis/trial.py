@@ -27,7 +27,7 @@ import pandas as pd
 from trdsim.engine import layout as L
 from trdsim.inputs import ModelInputs
 from trdsim.scenario import Scenario
-from trdsim.simulate import Result, simulate
+from trdsim.simulate import Result, simulate, state_column
 
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
@@ -49,6 +49,12 @@ class TrialResult:
     @property
     def incremental(self) -> pd.DataFrame:
         return self.result.incremental
+
+    def meets(self, arm: str, outcome: str, week: int) -> np.ndarray:
+        """Each randomised patient of `arm`: meets `outcome` at `week` (0/1)."""
+        p = self.result.patients
+        kind = self.scenario.params["outcomes"][outcome]["kind"]
+        return meets(p.loc[p.arm == arm, state_column(week)].to_numpy(), kind)
 
     def write(self, folder: Path) -> list[Path]:
         """trial_outcomes.csv, trial_contrasts.csv, summary.csv, incremental.csv and
@@ -75,10 +81,6 @@ def meets(state: np.ndarray, kind: str) -> np.ndarray:
     return ((state == L.RESPONSE) | (state == L.REMISSION)).astype(np.float64)
 
 
-def _logit_var(p: float, n: int) -> float:
-    return 1.0 / (n * p * (1.0 - p)) if 0.0 < p < 1.0 else np.inf
-
-
 def contrast(x: np.ndarray, x0: np.ndarray) -> dict:
     """Paired contrast of two 0/1 outcome vectors of the same patients: difference in
     shares and odds ratio, each with a 95 % Monte Carlo interval (delta method for the
@@ -95,7 +97,8 @@ def contrast(x: np.ndarray, x0: np.ndarray) -> dict:
     if 0.0 < p1 < 1.0 and 0.0 < p0 < 1.0:
         ln_or = np.log(p1 / (1 - p1)) - np.log(p0 / (1 - p0))
         cov = float(np.cov(x, x0)[0, 1]) / n if n > 1 else 0.0
-        var = _logit_var(p1, n) + _logit_var(p0, n) - 2 * cov / (p1 * (1 - p1) * p0 * (1 - p0))
+        v1, v0 = p1 * (1 - p1), p0 * (1 - p0)  # variances of one patient's outcome
+        var = 1 / (n * v1) + 1 / (n * v0) - 2 * cov / (v1 * v0)
         se = float(np.sqrt(max(var, 0.0)))
         row |= {
             "odds_ratio": float(np.exp(ln_or)),
@@ -135,7 +138,7 @@ def run_trial(
     for o in design["outcomes"]:
         kind = scenario.params["outcomes"][o]["kind"]
         for w in design["assess_weeks"]:
-            x = {a: meets(d[f"state_week_{w}"].to_numpy(), kind) for a, d in by_arm.items()}
+            x = {a: meets(d[state_column(w)].to_numpy(), kind) for a, d in by_arm.items()}
             for a in scenario.arms:
                 n = len(x[a])
                 share = float(x[a].mean())

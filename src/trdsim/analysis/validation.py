@@ -16,7 +16,8 @@ import pandas as pd
 from trdsim.analysis.psa import evaluate_draws
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.analysis.targets import DESIGN_SETTINGS, Target
-from trdsim.analysis.trial import Z95, contrast, meets, run_trial
+from trdsim.analysis.trial import Z95, contrast, run_trial
+from trdsim.pathways import entry_step
 from trdsim.scenario import Scenario, from_dict, load_scenario
 from trdsim.simulate import simulate
 from trdsim.survival import kaplan_meier
@@ -53,8 +54,9 @@ def _cohort(scenario: Scenario, **over) -> dict:
 
 
 def _entry(t: Target) -> int:
-    """The step an acute target's cohort enters at."""
-    return min(int(t.cohort.get("failed_trials", 0)), len(t.steps) - 1)
+    """The step an acute target's cohort enters at (its pathway starts by failed trials)."""
+    pathway = {"steps": t.steps, "start": "failed_trials"}
+    return entry_step(pathway, int(t.cohort.get("failed_trials", 0)))
 
 
 def setting_raw(scenario: Scenario, t: Target) -> dict:
@@ -93,12 +95,8 @@ def setting_raw(scenario: Scenario, t: Target) -> dict:
         for a, m in arms.items()
     }  # fmt: skip
     raw["scenario"]["arms"] = list(arms)
-    raw["scenario"]["horizon_weeks"] = _course_weeks(scenario, comps) + t.week + 1
+    raw["scenario"]["horizon_weeks"] = _trial_weeks(scenario, comps) + t.week + 1
     return raw
-
-
-def _course_weeks(scenario: Scenario, comps: list[str]) -> int:
-    return _trial_weeks(scenario, comps)
 
 
 def _relapse_curve(d: pd.DataFrame, horizon: int, responders: str, course: int) -> pd.DataFrame:
@@ -127,10 +125,9 @@ def measure(t: Target, scenario: Scenario, patients: int, seed: int) -> Outcome:
         # patients who started the last step without having responded before it; the
         # measure is that first course's: response (or remission, at response or by
         # deepening) in its weeks, not a later re-treatment's or natural history's
-        top = p.top_step_start_week
         started = p[
             ((p.steps_used + _entry(t)) >= len(t.steps))
-            & ((p.first_response_week < 0) | (p.first_response_week > top))
+            & ((p.first_response_week < 0) | (p.first_response_week > p.top_step_start_week))
         ]
         top = started.top_step_start_week
         last = top + _trial_weeks(scenario, t.steps[-1])
@@ -142,7 +139,7 @@ def measure(t: Target, scenario: Scenario, patients: int, seed: int) -> Outcome:
         hit = (week > top) & (week <= last)
         value = float(hit.mean()) if len(started) else float("nan")
         return Outcome(t, value, len(started))
-    course = _course_weeks(scenario, t.components)
+    course = _trial_weeks(scenario, t.components)
     curves = {a: _relapse_curve(p[p.arm == a], h, t.responders, course) for a in scenario.arms}
     frame = pd.concat([c.assign(arm=a) for a, c in curves.items()], ignore_index=True)
     s = {a: _survival_at(c, t.week) for a, c in curves.items()}
@@ -163,7 +160,9 @@ def measure_design(t: Target, patients: int, seed: int, cache: dict | None = Non
     """A design target: its scenario run as published (a trial, a comparison, a PSA), the
     library's parameters untouched; results shared between targets of one design."""
     cache = {} if cache is None else cache
-    sc = load_scenario(t.scenario)
+    if ("scenario", t.scenario) not in cache:
+        cache[("scenario", t.scenario)] = load_scenario(t.scenario)
+    sc = cache[("scenario", t.scenario)]
     n = t.patients or patients
     s = sc.seed if seed is None else seed
     if t.setting == "trial":
@@ -174,17 +173,10 @@ def measure_design(t: Target, patients: int, seed: int, cache: dict | None = Non
         if t.measure == "share":
             o = r.outcomes.set_index(["arm", "outcome", "week"]).loc[(t.arm, t.outcome, t.week)]
             return Outcome(t, float(o.share), n, mcse=float((o.high - o.low) / (2 * Z95)))
-        c = r.contrasts
-        if t.versus[0] == sc.trial["control"]:
-            row = c[(c.arm == t.arm) & (c.outcome == t.outcome) & (c.week == t.week)].iloc[0]
-            return Outcome(t, float(row[t.measure]), n)
-        # a contrast against another arm than the trial's control: from the patients
-        x = {
-            a: meets(r.result.patients.loc[lambda d, a=a: d.arm == a, f"state_week_{t.week}"]
-                     .to_numpy(), sc.params["outcomes"][t.outcome]["kind"])
-            for a in (t.arm, t.versus[0])
-        }  # fmt: skip
-        return Outcome(t, float(contrast(x[t.arm], x[t.versus[0]])[t.measure]), n)
+        # against any arm, the trial's control or not, by the trial table's own rule
+        x = r.meets(t.arm, t.outcome, t.week)
+        x0 = r.meets(t.versus[0], t.outcome, t.week)
+        return Outcome(t, float(contrast(x, x0)[t.measure]), n)
     versus = t.versus[0]
     if t.measure == "p_ce":
         key = ("psa", t.scenario, t.draws, n, s)

@@ -413,7 +413,6 @@ def advance(
     hnh,
     xk,
     ek,
-    rmult,
     death_budget,
     resp_budget,
     relapse_at,
@@ -479,7 +478,6 @@ def advance(
             nf = fails[i]
             gn = gain[i]
             h = hnh[i]
-            rm = rmult[i]
             db = death_budget[i]
             rsb = resp_budget[i]
             thr = relapse_at[i]
@@ -748,8 +746,8 @@ def advance(
                             if ph == L.FOLLOWUP:
                                 # the residual-symptom HR no longer applies from this week:
                                 # the hazard still to be spent before relapse, carried from
-                                # the partial-response curve to the full one
-                                rm /= r_resid
+                                # the partial-response curve to the full one (the patient's
+                                # multiplier loses the residual-symptom HR r_resid)
                                 row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
                                 f = min(wki - csi - 1, horizon)
                                 thr = rel_tab[row, 0, f] + r_resid * (thr - rel_tab[row, 1, f])
@@ -888,7 +886,6 @@ def advance(
             fails[i] = nf
             gain[i] = gn
             hnh[i] = h
-            rmult[i] = rm
             death_budget[i] = db
             resp_budget[i] = rsb
             relapse_at[i] = thr

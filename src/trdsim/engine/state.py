@@ -43,7 +43,6 @@ class ArmRun:
     hnh: np.ndarray = field(init=False)  # natural-history weekly response hazard
     xk: np.ndarray = field(init=False)  # (n, components + 1) excess hazard per onset week
     ek: np.ndarray = field(init=False)  # (n, components + 1) week each component ends
-    rmult: np.ndarray = field(init=False)
     # budgets in fixed-point units of cumulative hazard (kernel.quantise)
     death_budget: np.ndarray = field(init=False)
     resp_budget: np.ndarray = field(init=False)
@@ -83,7 +82,7 @@ class ArmRun:
         self.clin, self.phase, self.step = _z(n, np.int8), _z(n, np.int8), _z(n, np.int8)
         self.wk, self.cs, self.rc = _z(n, np.int16), _z(n, np.int16), _z(n, np.int8, L.NATURAL)
         self.fails = self.cohort.failed_trials.copy()
-        self.gain, self.rmult, self.hnh = _z(n, np.int8), _z(n, np.float64), _z(n, np.float64)
+        self.gain, self.hnh = _z(n, np.int8), _z(n, np.float64)
         # one slot per component, and one for the course's trial-context response
         self.xk = np.zeros((n, L.MAX_COMPONENTS + 1), dtype=np.float64)
         self.ek = np.zeros((n, L.MAX_COMPONENTS + 1), dtype=np.int16)
@@ -138,7 +137,7 @@ class ArmRun:
             x.tx, x.ef, x.nhz, x.ctxz, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
             x.cum_qaly_weight, x.cum_disc_c,
             self.clin, self.phase, self.step, self.wk, self.cs, self.rc, self.fails, self.gain,
-            self.hnh, self.xk, self.ek, self.rmult,
+            self.hnh, self.xk, self.ek,
             self.death_budget, self.resp_budget, self.relapse_at, self.deep_budget,
             self.seg_a, self.seg_c, self.seg_u,
             self.cost_closed, self.qaly_closed, self.weeks_alive, self.weeks_remission, self.first_remission,
