@@ -1,97 +1,113 @@
-"""Speed of the PSA and of EVPPI, against the issue's targets.
+"""Speed of the PSA against the issue's targets, in one run on this machine.
 
-Run: .venv/bin/python benchmarks/bench_psa.py [--draws 1000] [--patients 1000] [--repeats 3]
+Run: .venv/bin/python benchmarks/bench_psa.py [--draws 1000] [--patients 1000]
 
-* PSA of K draws x N patients x 2 arms x 260 weeks on the default scenario, in this
-  process (numba threads) and on a dask LocalCluster of 2 worker processes (wall time
-  including the cluster's start-up); target <= 10 s for 1,000 x 1,000.
-* The cost per draw split into compiling the inputs (intercepts, relapse multipliers,
-  pathway tables) and simulating, so the next optimisation has a target.
-* EVPPI for one parameter group (treatment: cbt_augmentation) over the K draws at
-  £20,000/QALY; target <= 5 s for 1,000 draws.
+* The default command, `trdsim psa --draws 1000 --patients 1000` on uk_nhs (EVPPI for
+  the default groups at both thresholds, figures), wall time in a fresh process with
+  numba's cache warm; target <= 10 s. Beside it the minimal kernel (one counter-based
+  draw and one add per patient-week) for the same patient-weeks, and the command's
+  peak memory.
+* The simulation part (`run_psa` in this process, all arms) against the full kernel's
+  rate on a 1,000,000-patient cohort of the same arms, measured here; target within 2x.
+* One PSA on a dask LocalCluster of 2 processes: the same table as in-process.
 """
 
 import argparse
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 import trdsim
-from trdsim.analysis.evppi import evppi
-from trdsim.analysis.psa import draw_seed, run_psa
-from trdsim.analysis.sampling import ParameterSpace
+from trdsim.analysis.psa import run_psa
+from trdsim.cohort import sample_cohort
+from trdsim.engine.state import ArmRun
+from trdsim.engine.warmup import warm_up
 from trdsim.inputs import compile_inputs
-from trdsim.simulate import arm_means
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_core import minimal_kernel  # noqa: E402
+
+SEED = 2026
 
 
-def timed(fn, repeats: int) -> tuple[float, object]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+def full_kernel_rate(scenario, n: int) -> float:
+    """Patient-weeks per second of the kernel over all arms on one n-patient cohort."""
+    x = compile_inputs(scenario)
+    cohort = sample_cohort(scenario, n, SEED)
+    best = np.inf
+    for _ in range(2):
+        t = 0.0
+        for a in scenario.arms:
+            run = ArmRun(cohort, x.pathways[a], x, SEED)
+            t0 = time.perf_counter()
+            run.advance(0, scenario.horizon_weeks)
+            t += time.perf_counter() - t0
+        best = min(best, t)
+    return n * len(scenario.arms) * scenario.horizon_weeks / best
+
+
+def minimal_seconds(patient_weeks: int, weeks: int) -> float:
+    n = patient_weeks // weeks
+    out = np.empty(n)
+    minimal_kernel(1000, 5, SEED, np.empty(1000))
+    t = time.perf_counter()
+    minimal_kernel(n, weeks, SEED, out)
+    return time.perf_counter() - t
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--patients", type=int, default=1000)
-    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     sc = trdsim.load_scenario()
     k, n = args.draws, args.patients
-    run_psa(sc, 4, 50, Path(tempfile.mkdtemp()) / "warm")  # numba: load from cache
-
-    def serial():
-        return run_psa(sc, k, n, Path(tempfile.mkdtemp()) / "psa")
-
-    def cluster():
-        return run_psa(sc, k, n, Path(tempfile.mkdtemp()) / "psa", workers=2)
-
-    t_serial, table = timed(serial, args.repeats)
-    t_cluster, other = timed(cluster, args.repeats)
-    assert table.equals(other), "dask and serial tables differ"
+    warm_up(sc)
     pw = k * n * len(sc.arms) * sc.horizon_weeks
-    print(f"PSA {k:,} draws x {n:,} patients x {len(sc.arms)} arms x {sc.horizon_weeks} weeks")
-    print(
-        f"  in-process:            {t_serial:6.2f} s  ({pw / t_serial / 1e6:,.0f} M patient-weeks/s)"
-    )
-    print(f"  LocalCluster, 2 procs: {t_cluster:6.2f} s  (with cluster start-up; same table)")
+    print(f"machine: {numba.config.NUMBA_NUM_THREADS} cores; numba {numba.__version__}")
+    print(f"PSA {k:,} draws x {n:,} patients x {len(sc.arms)} arms x {sc.horizon_weeks} weeks\n")
+    print("| measure | value | target |\n|---|---|---|")
 
-    space = ParameterSpace(sc)
-    values, _ = space.sample(np.arange(200), sc.seed)
-    rows = values.to_dict("index")
-    t_compile, _ = timed(lambda: [compile_inputs(space.apply(rows[d])) for d in range(200)], 3)
-    inputs = [compile_inputs(space.apply(rows[d])) for d in range(200)]
-    scen = [space.apply(rows[d]) for d in range(200)]
-    t_sim, _ = timed(
-        lambda: [arm_means(scen[d], n, draw_seed(sc.seed, d), inputs[d]) for d in range(200)], 3
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "trdsim.cli", "psa", "--draws", str(k), "--patients",
+               str(n), "--out", str(Path(tmp) / "psa")]  # fmt: skip
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    t_min = minimal_seconds(pw, sc.horizon_weeks)
     print(
-        f"  per draw: inputs {t_compile / 200 * 1e3:.2f} ms, simulation {t_sim / 200 * 1e3:.2f} ms"
+        f"| `trdsim psa --draws {k} --patients {n}` (EVPPI, figures), wall | {wall:.1f} s | <= 10 s |"
     )
+    print(f"| minimal kernel, the same {pw / 1e6:,.0f} M patient-weeks | {t_min:.2f} s | |")
+    print(f"| command / minimal kernel | {wall / t_min:.1f}x | |")
+    print(f"| peak memory of the command (RSS) | {peak:,.0f} MB | |")
 
-    keys = [c for c in table.columns if c.startswith("treatments.cbt_augmentation.")]
-    t_evppi, r = timed(lambda: evppi(table, keys, 20000.0), args.repeats)
+    t = time.perf_counter()
+    table = run_psa(sc, k, n, Path(tempfile.mkdtemp()) / "psa")
+    t_sim = time.perf_counter() - t
+    psa_rate = pw / t_sim
+    full = full_kernel_rate(sc, 1_000_000)
     print(
-        f"EVPPI of treatment: cbt_augmentation ({len(keys)} parameters) over {k:,} draws: "
-        f"{t_evppi:.2f} s (EVPPI {r['evppi']:.2f} ± {r['se']:.2f}, EVPI {r['evpi']:.2f})"
-    )
-    # a group whose EVPI is not 0: the same table with integrated care's costs lowered
-    shifted = table.copy()
-    mask = shifted.arm == "integrated"
-    shifted.loc[mask, "cost"] -= 2500.0
-    shifted.loc[mask, "qaly"] += 0.12
-    t_evppi2, r2 = timed(lambda: evppi(shifted, keys, 20000.0), args.repeats)
+        f"| simulation part (`run_psa`, in-process) | {t_sim:.2f} s, {psa_rate / 1e6:,.0f} M patient-weeks/s | |"
+    )  # noqa: E501
     print(
-        f"EVPPI of the same group on a table with decision uncertainty: {t_evppi2:.2f} s "
-        f"(EVPPI {r2['evppi']:.1f} ± {r2['se']:.1f}, EVPI {r2['evpi']:.1f})"
-    )
-    sys.stdout.flush()
+        f"| full kernel, 1,000,000 patients x {len(sc.arms)} arms | {full / 1e6:,.0f} M patient-weeks/s | |"
+    )  # noqa: E501
+    print(f"| full kernel rate / PSA rate | {full / psa_rate:.2f}x | <= 2x |")
+
+    t = time.perf_counter()
+    other = run_psa(sc, k, n, Path(tempfile.mkdtemp()) / "psa", workers=2)
+    t_dask = time.perf_counter() - t
+    print(
+        f"| LocalCluster of 2 processes (with its start-up) | {t_dask:.1f} s; same table: {table.equals(other)} | |"
+    )  # noqa: E501
 
 
 if __name__ == "__main__":

@@ -114,8 +114,13 @@ class Patient(mesa.Agent):
         self.relapse_at = b / rmult if rmult > 0.0 else math.inf
 
     def followup_row(self) -> int:
-        n = self.model.pathway.n_steps
-        return self.mb + (self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n)
+        p = self.model.pathway
+        n = p.n_steps
+        return int(
+            p.maint_row[
+                self.mb + (self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n)
+            ]
+        )
 
     def close_segment(self, w: int, wc: float, u: float) -> None:
         """Week w costs wc at utility u: a new segment when either differs."""
@@ -272,7 +277,7 @@ class Patient(mesa.Agent):
             wc += p.usual_cost
             u -= p.usual_disutility
         if self.phase == L.FOLLOWUP:
-            row = self.mb + (self.step_i if (self.rc != L.NATURAL and self.step_i < n) else n)
+            row = self.followup_row()
             wc += p.maint_cost[row, min(self.wk - self.cs, m.cum_h.shape[0] - 1)]
         self.close_segment(w, wc, u)
 

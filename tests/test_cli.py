@@ -70,3 +70,19 @@ def test_params_lists_sources_and_flags_unverified(capsys):
     assert main(["params", "--unverified"]) == 0
     out = capsys.readouterr().out
     assert "from memory, unverified" in out and "Arroll 2005" not in out
+
+
+def test_a_slow_compile_is_announced_and_a_fast_one_is_not():
+    import io
+    import time as _time
+
+    from trdsim.engine.warmup import compile_notice
+
+    slow, fast = io.StringIO(), io.StringIO()
+    with compile_notice(stream=slow, after=0.05):
+        _time.sleep(0.3)
+    with compile_notice(stream=fast, after=5.0):
+        pass
+    assert "compiling the model (first run only" in slow.getvalue()
+    assert "compiled in" in slow.getvalue()
+    assert fast.getvalue() == ""

@@ -5,10 +5,12 @@ import pandas as pd
 import pytest
 from helpers import default_raw
 
-from trdsim.analysis.psa import evaluate_draws, run_psa, summarise
+from trdsim.analysis.psa import chunk_size, draw_seed, evaluate_draws, run_psa, summarise
 from trdsim.analysis.sampling import ParameterSpace
+from trdsim.engine.kernel import CHUNK as CHUNK_PATIENTS
 from trdsim.errors import TrdsimError
 from trdsim.scenario import from_dict
+from trdsim.simulate import arm_means, arm_means_draws
 
 DRAWS, PATIENTS, CHUNK = 12, 150, 4
 
@@ -123,3 +125,28 @@ def test_only_parameters_some_arm_uses_are_uncertain(uk):
     steps = ["ssri", "antidepressant_switch", "antipsychotic_augmentation", "ect", "dbs"]
     sc = uk.with_values({"pathways.sequential.steps": steps})
     assert "treatments.dbs.response_effect" in ParameterSpace(sc).keys
+
+
+@pytest.mark.parametrize("patients", [40, CHUNK_PATIENTS + 9])
+def test_draws_in_one_kernel_call_equal_one_call_per_draw(uk, patients):
+    """The batched PSA path gives, bit for bit, what one kernel call per draw gives, in
+    every arm (personalised included), also when a draw spans several work items."""
+    space = ParameterSpace(uk)
+    values, _ = space.sample(np.arange(3), 8)
+    scenarios = [space.apply(r) for r in values.to_dict("index").values()]
+    seeds = [draw_seed(8, d) for d in range(3)]
+    batched = arm_means_draws(scenarios, seeds, patients)
+    for sc, seed, got in zip(scenarios, seeds, batched, strict=True):
+        one = arm_means(sc, patients, seed)
+        for f in ("cost", "qaly", "cost_var", "qaly_var", "dcost_var", "dqaly_var", "dcov"):
+            assert np.array_equal(getattr(got, f), getattr(one, f)), f
+
+
+def test_chunks_follow_the_workers_and_the_progress_bar():
+    # 1,000 draws of 1,000 patients: 20 steps in this process, 4 chunks per dask worker
+    assert chunk_size(1000, 1000, 3, 260) == 50
+    assert chunk_size(200, 1000, 3, 260, workers=2) == 10
+    assert chunk_size(1000, 1000, 3, 260, workers=2) == 50
+    # never more patients than one kernel call takes, never less than one draw
+    assert chunk_size(1000, 150_000, 3, 260) == 1
+    assert chunk_size(3, 10, 3, 260, workers=8) == 1

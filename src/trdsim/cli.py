@@ -113,10 +113,19 @@ def _print_summary(result) -> None:
         print(f"  optimal at {_money(lam, cur)}/QALY: {', '.join(best)}")
 
 
+def _compiled(scenario):
+    """The scenario, once the kernel is compiled (a notice if that takes a while)."""
+    from trdsim.engine.warmup import compile_notice, warm_up
+
+    with compile_notice():
+        warm_up(scenario)
+    return scenario
+
+
 def cmd_trial(args) -> int:
     from trdsim.analysis.trial import run_trial
 
-    scenario = load_scenario(args.scenario)
+    scenario = _compiled(load_scenario(args.scenario))
     if scenario.trial is None:
         raise TrdsimError(
             f"{scenario.source}: trial: missing: a [trial] section is needed (control, "
@@ -181,7 +190,7 @@ def cmd_compare(args) -> int:
     from trdsim.outputs import write_results
     from trdsim.simulate import simulate
 
-    scenario = load_scenario(args.scenario)
+    scenario = _compiled(load_scenario(args.scenario))
     if args.threads and args.threads > numba.config.NUMBA_NUM_THREADS:
         raise TrdsimError(
             f"--threads {args.threads}: this machine allows at most "
@@ -395,7 +404,7 @@ def cmd_psa(args) -> int:
     from trdsim.analysis.sampling import ParameterSpace
     from trdsim.outputs import scenario_manifest
 
-    scenario = load_scenario(args.scenario)
+    scenario = _compiled(load_scenario(args.scenario))
     space = ParameterSpace(scenario)
     groups = _parse_groups(args.group, space.keys, space.resolve) or default_groups(space.keys)
     population = _population(args, scenario.discount_costs)
@@ -513,7 +522,7 @@ def cmd_dsa(args) -> int:
     from trdsim.analysis import plots
     from trdsim.analysis.dsa import Contrast, one_way, two_way
 
-    scenario = load_scenario(args.scenario)
+    scenario = _compiled(load_scenario(args.scenario))
     contrast = Contrast.of(scenario, args.arm, args.versus, args.threshold)
     out = _out_folder(args.out, Path("results") / scenario.name / "dsa")
     info = {"arm": contrast.arm, "versus": contrast.versus, "threshold": contrast.threshold}
@@ -591,7 +600,7 @@ def cmd_dsa(args) -> int:
 def cmd_threshold(args) -> int:
     from trdsim.analysis.dsa import threshold_value
 
-    scenario = load_scenario(args.scenario)
+    scenario = _compiled(load_scenario(args.scenario))
     r = threshold_value(
         scenario, args.param, args.target, arm=args.arm, versus=args.versus, low=args.low,
         high=args.high, patients=args.patients, seed=args.seed,
@@ -623,7 +632,7 @@ def cmd_validate(args) -> int:
     from trdsim.analysis.targets import load_targets
     from trdsim.analysis.validation import table, validate
 
-    scenario = load_scenario(args.scenario)
+    scenario = _compiled(load_scenario(args.scenario))
     targets = load_targets(args.targets, scenario)
     out = _out_folder(args.out, Path("results") / scenario.name / "validation")
     with tqdm_bar(len(targets), "validating", " targets") as bar:
@@ -655,7 +664,7 @@ def cmd_calibrate(args) -> int:
     from trdsim.analysis.calibration import calibrate
     from trdsim.analysis.targets import load_targets
 
-    scenario = load_scenario(args.scenario)
+    scenario = _compiled(load_scenario(args.scenario))
     targets = load_targets(args.targets, scenario)
     if args.target:
         known = {t.id for t in targets}
@@ -765,7 +774,7 @@ def cmd_sweep(args) -> int:
     from trdsim import care_plots
     from trdsim.sweep import parse_grid, run_sweep
 
-    scenario = load_scenario(args.scenario)
+    scenario = _compiled(load_scenario(args.scenario))
     grid = parse_grid(args.grid, scenario)
     out = _out_folder(args.out, Path("results") / scenario.name / "sweep")
     total = args.reps * int(np.prod([len(v) for v in grid.values()]))

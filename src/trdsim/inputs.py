@@ -81,6 +81,95 @@ class ModelInputs:
         return np.concatenate(([0.0], np.cumsum(self.qaly_weight)))
 
 
+@dataclass(frozen=True)
+class DrawPathway:
+    """One arm's pathway arrays for several parameter draws: those that depend on the
+    parameters (relapse HRs, maintenance tables, usual care) stacked with the draw as
+    leading axis; the structure (components, variants, rules) is the draws' own, shared."""
+
+    structure: CompiledPathway  # the first draw's: structure and Python-side methods
+    step_xmult: np.ndarray  # (draws, rows)
+    step_rhr: np.ndarray
+    maint_hr: np.ndarray  # (draws, rows, horizon + 1, 2)
+    maint_cost: np.ndarray  # (draws, rows, horizon + 1)
+    usual_cost: np.ndarray  # (draws,)
+    usual_disutility: np.ndarray
+
+    def __getattr__(self, name: str):
+        # comp, n_steps, step_counts, on_relapse, on_exhausted, entry_steps, variants_of
+        if name.startswith("__") or name == "structure":  # copy and pickle probe these
+            raise AttributeError(name)
+        return getattr(self.structure, name)
+
+
+@dataclass(frozen=True)
+class DrawInputs:
+    """Compiled inputs of several parameter draws of one scenario (see DrawPathway):
+    tx, ef, nhz, ctxz and cum_h stacked by draw; life table and discounting shared."""
+
+    first: ModelInputs
+    tx: np.ndarray  # (draws, n_treatments, TX_NCOL)
+    ef: np.ndarray  # (draws, EF_NCOL)
+    nhz: np.ndarray
+    ctxz: np.ndarray
+    cum_h: np.ndarray  # (draws, horizon + 1)
+    pathways: dict[str, DrawPathway]
+
+    def __getattr__(self, name: str):
+        # treatments, mort_h, disc_q, qaly_weight, disc_c, cum_disc_c, cum_qaly_weight
+        if name.startswith("__") or name == "first":  # copy and pickle probe these
+            raise AttributeError(name)
+        return getattr(self.first, name)
+
+
+_SHARED = ("mort_h", "disc_q", "qaly_weight", "disc_c")
+_SHARED_PATHWAY = ("comp", "step_counts", "maint_row", "n_steps", "on_relapse", "on_exhausted")
+
+
+def stack_inputs(draws: list[ModelInputs]) -> DrawInputs:
+    """Stack the compiled inputs of parameter draws of one scenario for one kernel call.
+
+    Only parameter values may differ between draws; ValueError if the structure does.
+    """
+    first = draws[0]
+    for x in draws[1:]:
+        same = x.treatments == first.treatments and all(
+            np.array_equal(getattr(x, k), getattr(first, k)) for k in _SHARED
+        )
+        for a, p in x.pathways.items():
+            q = first.pathways[a]
+            same = same and all(
+                np.array_equal(getattr(p, k), getattr(q, k)) for k in _SHARED_PATHWAY
+            )
+        if not same:
+            raise ValueError("draws to stack differ in structure, not only in values")
+
+    def stack(get) -> np.ndarray:
+        return np.ascontiguousarray(np.stack([get(x) for x in draws]))
+
+    pathways = {
+        a: DrawPathway(
+            structure=p,
+            step_xmult=stack(lambda x, a=a: x.pathways[a].step_xmult),
+            step_rhr=stack(lambda x, a=a: x.pathways[a].step_rhr),
+            maint_hr=stack(lambda x, a=a: x.pathways[a].maint_hr),
+            maint_cost=stack(lambda x, a=a: x.pathways[a].maint_cost),
+            usual_cost=np.array([x.pathways[a].usual_cost for x in draws]),
+            usual_disutility=np.array([x.pathways[a].usual_disutility for x in draws]),
+        )
+        for a, p in first.pathways.items()
+    }
+    return DrawInputs(
+        first=first,
+        tx=stack(lambda x: x.tx),
+        ef=stack(lambda x: x.ef),
+        nhz=stack(lambda x: x.nhz),
+        ctxz=stack(lambda x: x.ctxz),
+        cum_h=stack(lambda x: x.cum_h),
+        pathways=pathways,
+    )
+
+
 def _v(p: dict) -> float:
     return float(p["value"])
 
@@ -222,10 +311,17 @@ def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def reference_population(cohort: dict[str, float], ef: np.ndarray) -> ReferencePopulation:
     """Weighted points representing a cohort's attributes (see module doc)."""
+    uses_sev = bool(ef[L.EF_B_SEV] != 0.0 and cohort["severity_sd"] > 0)
+    uses_flex = bool(ef[L.EF_B_FLEX] != 0.0 or ef[L.EF_R_FLEX] != 0.0)
+    return _points(tuple(sorted(cohort.items())), uses_sev, uses_flex)
+
+
+@cache
+def _points(cohort: tuple, uses_sev: bool, uses_flex: bool) -> ReferencePopulation:
+    # cached: a PSA asks for the same points once per draw
+    cohort = dict(cohort)
     one = (np.zeros(1), np.ones(1))
-    uses_sev = ef[L.EF_B_SEV] != 0.0 and cohort["severity_sd"] > 0
     sev = _hermite(QUADRATURE_NODES) if uses_sev else one
-    uses_flex = ef[L.EF_B_FLEX] != 0.0 or ef[L.EF_R_FLEX] != 0.0
     flex = _hermite(QUADRATURE_NODES) if uses_flex else one
     pm, pi, pc = cohort["maltreatment_share"], cohort["inflammation_share"], cohort["chronic_share"]
     flag = [0.0, 1.0]
@@ -302,6 +398,11 @@ def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
     """
     lo, hi = -30.0, 30.0
     x = 0.0
+    # exp(lin_j + ln_hr_k) does not change between iterations: computed once
+    hr = np.empty((w.shape[0], shares.shape[0]))
+    for j in range(w.shape[0]):
+        for k in range(shares.shape[0]):
+            hr[j, k] = np.exp(lin[j] + ln_hrs[k])
     for _ in range(200):
         f = -surv
         df = 0.0
@@ -311,7 +412,7 @@ def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
                 continue
             for k in range(shares.shape[0]):
                 if shares[k] > 0.0:
-                    e = ex * np.exp(lin[j] + ln_hrs[k]) * log_s
+                    e = ex * hr[j, k] * log_s
                     s = w[j] * shares[k] * np.exp(e)
                     f += s
                     df += s * e

@@ -15,6 +15,7 @@ one block of steps per variant, and each patient is given the index of their var
 """
 
 import itertools
+import json
 import operator
 from dataclasses import dataclass
 
@@ -90,10 +91,13 @@ class CompiledPathway:
     step_xmult: np.ndarray  # (variants x n_steps,) multiplier of the combined excess
     step_rhr: np.ndarray  # (variants x n_steps,) relapse HR of the step's responders
     step_counts: np.ndarray  # (variants x n_steps,) int8: failing it counts as a failure
-    # (variants x (n_steps + 1), horizon + 1, 2) product of active relapse HRs
-    # [remitted, partial]; each block's last row follows a natural-history response
+    # (variants x (n_steps + 1),) the maintenance row followed after a response at each
+    # step of each variant; each block's last entry follows a natural-history response.
+    # Rows are distinct maintenance combinations, so variants share them.
+    maint_row: np.ndarray
+    # (rows, horizon + 1, 2) product of active relapse HRs [remitted, partial]
     maint_hr: np.ndarray
-    # (variants x (n_steps + 1), horizon + 1) weekly cost of active maintenance
+    # (rows, horizon + 1) weekly cost of active maintenance
     maint_cost: np.ndarray
     on_relapse: int
     on_exhausted: int
@@ -119,11 +123,14 @@ class CompiledPathway:
             hit = RULE_OPERATORS[r["op"]](np.asarray(attributes[r["attribute"]]), r["value"])
             col = choice[:, r["step"]]
             col[(col < 0) & hit] = r_i  # the first matching rule of a step wins
-        index = {c: v for v, c in enumerate(self.variant_choice)}
-        out = np.empty(n, dtype=np.int8)
-        for row in np.unique(choice, axis=0):
-            out[(choice == row).all(axis=1)] = index[tuple(int(x) for x in row)]
-        return out
+        # each row of choices as one integer (mixed radix), looked up among the variants'
+        base = np.int64(len(self.rules) + 1) ** np.arange(self.n_steps, dtype=np.int64)
+        codes = (choice + 1) @ base
+        known = np.array(self.variant_choice, dtype=np.int64).reshape(-1, self.n_steps)
+        known_codes = (known + 1) @ base
+        order = np.argsort(known_codes)
+        at = np.searchsorted(known_codes[order], codes)
+        return order[at].astype(np.int8)
 
     def entry_steps(self, failed_trials: np.ndarray) -> np.ndarray:
         """Entry step of each patient: by failed trials, or the first step."""
@@ -137,6 +144,70 @@ def entry_step(p: dict, failed_trials: int) -> int:
     its failed trials, or the first step (start = "first"). Nothing sends a patient back
     before it."""
     return 0 if p["start"] == "first" else min(failed_trials, len(p["steps"]) - 1)
+
+
+@dataclass(frozen=True)
+class _Structure:
+    """What a compiled pathway takes from its definition alone (no parameter value)."""
+
+    variant_steps: list[list[list[str]]]
+    choices: list[tuple[int, ...]]
+    comp: np.ndarray
+    interaction_rows: list[np.ndarray]  # per interaction, the step rows holding all of it
+    maint_row: np.ndarray
+    combos: list[tuple[int, ...]]  # per maintenance row, its options (maintenance indices)
+
+
+# A PSA compiles the same pathway definitions once per draw: structures are kept by
+# their definition (as JSON) and the names they were compiled with.
+_STRUCTURES: dict[str, _Structure] = {}
+_STRUCTURES_MAX = 64
+
+
+def _structure(
+    p: dict, treatments: list[str], maintenance: list[str], members: list[frozenset]
+) -> _Structure:
+    key = json.dumps(
+        [p, treatments, maintenance, [sorted(m) for m in members]], sort_keys=True, default=str
+    )
+    if key in _STRUCTURES:
+        return _STRUCTURES[key]
+    steps = p["steps"]
+    n = len(steps)
+    rules = p.get("rules", [])
+    # every combination of rule choices (-1: the step as written), the unpersonalised first
+    options = [[-1] + [r_i for r_i, r in enumerate(rules) if r["step"] == s] for s in range(n)]
+    choices = list(itertools.product(*options))
+    variant_steps = [
+        [list(rules[c]["components"]) if c >= 0 else list(steps[s]) for s, c in enumerate(ch)]
+        for ch in choices
+    ]
+    comp = np.full((len(choices) * n, L.MAX_COMPONENTS), -1, dtype=np.int64)
+    holds = [np.zeros(len(choices) * n, dtype=bool) for _ in members]
+    combos: dict[tuple[int, ...], int] = {}  # one table row per distinct combination
+    maint_row = np.empty(len(choices) * (n + 1), dtype=np.int64)
+    for v, v_steps in enumerate(variant_steps):
+        for s, names in enumerate(v_steps):
+            idx = [treatments.index(t) for t in names]
+            comp[v * n + s, : len(idx)] = idx
+            for k, m in enumerate(members):
+                holds[k][v * n + s] = m <= set(names)
+        keys = [step_key(st) for st in v_steps] + [USUAL_CARE]
+        for s, step in enumerate(keys):
+            combo = tuple(maintenance.index(m) for m in maintenance_for(p, step))
+            maint_row[v * (n + 1) + s] = combos.setdefault(combo, len(combos))
+    out = _Structure(
+        variant_steps=variant_steps,
+        choices=choices,
+        comp=comp,
+        interaction_rows=[np.flatnonzero(h) for h in holds],
+        maint_row=maint_row,
+        combos=list(combos),
+    )
+    if len(_STRUCTURES) >= _STRUCTURES_MAX:
+        _STRUCTURES.clear()
+    _STRUCTURES[key] = out
+    return out
 
 
 def compile_pathway(
@@ -156,54 +227,39 @@ def compile_pathway(
     interactions: (components, excess multiplier, relapse HR) applying to any step that
     holds all the components.
     """
-    steps = p["steps"]
-    n = len(steps)
-    rules = p.get("rules", [])
-    # every combination of rule choices (-1: the step as written), the unpersonalised first
-    options = [[-1] + [r_i for r_i, r in enumerate(rules) if r["step"] == s] for s in range(n)]
-    choices = list(itertools.product(*options))
-    variant_steps = [
-        [list(rules[c]["components"]) if c >= 0 else list(steps[s]) for s, c in enumerate(ch)]
-        for ch in choices
-    ]
-    v_n = len(choices)
-    comp = np.full((v_n * n, L.MAX_COMPONENTS), -1, dtype=np.int64)
-    step_xmult = np.ones(v_n * n)
-    step_rhr = np.ones(v_n * n)
-    step_counts = np.zeros(v_n * n, dtype=np.int8)
+    st = _structure(p, treatments, maintenance, [m for m, _, _ in interactions])
+    rows = st.comp.shape[0]
+    used = st.comp >= 0
+    counts = np.zeros(st.comp.shape, dtype=bool)
+    counts[used] = tx[st.comp[used], L.TX_COUNTS] > 0
+    step_counts = counts.any(axis=1).astype(np.int8)
+    step_xmult = np.ones(rows)
+    step_rhr = np.ones(rows)
+    # in the order of the interactions, as a step holding several multiplies them in turn
+    for (_, xmult, rhr), at in zip(interactions, st.interaction_rows, strict=True):
+        step_xmult[at] *= xmult
+        step_rhr[at] *= rhr
     weeks = np.arange(horizon + 1)
-    maint_hr = np.ones((v_n * (n + 1), horizon + 1, 2))
-    maint_cost = np.zeros((v_n * (n + 1), horizon + 1))
-    for v, v_steps in enumerate(variant_steps):
-        for s, names in enumerate(v_steps):
-            i = v * n + s
-            idx = [treatments.index(t) for t in names]
-            comp[i, : len(idx)] = idx
-            step_counts[i] = int(any(tx[j, L.TX_COUNTS] > 0 for j in idx))
-            for members, xmult, rhr in interactions:
-                if members <= set(names):
-                    step_xmult[i] *= xmult
-                    step_rhr[i] *= rhr
-        keys = [step_key(st) for st in v_steps] + [USUAL_CARE]
-        for s, key in enumerate(keys):
-            i = v * (n + 1) + s
-            for m in maintenance_for(p, key):
-                j = maintenance.index(m)
-                active = weeks <= mx[j, L.MX_DURATION]
-                maint_hr[i, active, 0] *= mx[j, L.MX_HR]
-                maint_hr[i, active, 1] *= mx[j, L.MX_HR_PARTIAL]
-                maint_cost[i, active] += mx[j, L.MX_COST_WEEK]
+    maint_hr = np.ones((len(st.combos), horizon + 1, 2))
+    maint_cost = np.zeros((len(st.combos), horizon + 1))
+    for i, combo in enumerate(st.combos):
+        for j in combo:
+            active = weeks <= mx[j, L.MX_DURATION]
+            maint_hr[i, active, 0] *= mx[j, L.MX_HR]
+            maint_hr[i, active, 1] *= mx[j, L.MX_HR_PARTIAL]
+            maint_cost[i, active] += mx[j, L.MX_COST_WEEK]
     uc = treatments.index(USUAL_CARE)
     return CompiledPathway(
         label=p["label"],
-        step_names=[list(s) for s in steps],
-        variant_steps=variant_steps,
-        variant_choice=[tuple(c) for c in choices],
-        rules=list(rules),
-        comp=comp,
+        step_names=[list(s) for s in p["steps"]],
+        variant_steps=st.variant_steps,
+        variant_choice=[tuple(c) for c in st.choices],
+        rules=list(p.get("rules", [])),
+        comp=st.comp,
         step_xmult=step_xmult,
         step_rhr=step_rhr,
         step_counts=step_counts,
+        maint_row=st.maint_row,
         maint_hr=maint_hr,
         maint_cost=maint_cost,
         on_relapse=_RELAPSE[p["on_relapse"]],

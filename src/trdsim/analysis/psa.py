@@ -27,12 +27,14 @@ from trdsim.analysis.sampling import ParameterSpace
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario
-from trdsim.simulate import arm_means
+from trdsim.simulate import BLOCK, arm_means_draws
 
 RUN_FILE = "psa_run.json"
 CHUNK_DIR = "chunks"
 DRAWS_FILE = "draws.parquet"
 WORK_PER_CHUNK = 1e8  # patient-weeks per chunk: a few seconds, so little is lost on a stop
+PROGRESS_STEPS = 20  # chunks of a run in this process: the progress bar moves in steps
+CHUNKS_PER_WORKER = 4  # chunks per dask worker: uneven chunks still keep every worker busy
 STAT_COLUMNS = ("cost_var", "qaly_var", "dcost_var", "dqaly_var", "dcov")
 # Below these the report says plainly that the run is too small for its conclusions.
 NOISE_SHARE_WARN = 0.10  # share of the spread of incremental NMB due to patient-level noise
@@ -44,9 +46,13 @@ def draw_seed(seed: int, draw: int) -> int:
     return int(np.random.SeedSequence([seed, draw]).generate_state(1, np.uint64)[0] >> 1)
 
 
-def chunk_size(patients: int, arms: int, horizon: int) -> int:
-    """Draws per chunk, from the work per draw."""
-    return int(np.clip(WORK_PER_CHUNK // max(patients * arms * horizon, 1), 1, 200))
+def chunk_size(draws: int, patients: int, arms: int, horizon: int, workers: int = 1) -> int:
+    """Draws per chunk: each worker gets several chunks (and the progress bar about
+    PROGRESS_STEPS steps), no chunk holds more than WORK_PER_CHUNK patient-weeks (little
+    is lost on a stop) or more patients than one kernel call takes (BLOCK)."""
+    by_work = WORK_PER_CHUNK // max(patients * arms * horizon, 1)
+    by_workers = -(-draws // max(workers * CHUNKS_PER_WORKER, PROGRESS_STEPS))
+    return int(max(1, min(by_work, by_workers, max(BLOCK // patients, 1))))
 
 
 def evaluate_draws(
@@ -56,29 +62,33 @@ def evaluate_draws(
     seed: int,
     threads: int | None = None,
 ) -> pd.DataFrame:
-    """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws."""
+    """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws.
+
+    The draws go through the kernel together (`arm_means_draws`, up to BLOCK patients a
+    call): the same numbers as one call per draw, bit for bit.
+    """
     if threads is not None:
         numba.set_num_threads(threads)
     space = ParameterSpace(scenario)
-    rows = []
-    for draw, vals in values.to_dict("index").items():
-        m = arm_means(space.apply(vals), patients, draw_seed(seed, int(draw)))
-        for j, arm in enumerate(m.arms):
-            rows.append(
-                {
-                    "draw": int(draw),
-                    "arm": arm,
-                    "cost": m.cost[j],
-                    "qaly": m.qaly[j],
-                    "cost_var": m.cost_var[j],
-                    "qaly_var": m.qaly_var[j],
-                    "dcost_var": m.dcost_var[j],
-                    "dqaly_var": m.dqaly_var[j],
-                    "dcov": m.dcov[j],
-                    **vals,
-                }
-            )
-    return pd.DataFrame(rows)
+    draws = [int(d) for d in values.index]
+    rows = values.to_dict("index")
+    size = max(BLOCK // patients, 1)  # draws per kernel call
+    means = []
+    for k in range(0, len(draws), size):
+        ds = draws[k : k + size]
+        scenarios = [space.apply(rows[d]) for d in ds]
+        means += arm_means_draws(scenarios, [draw_seed(seed, d) for d in ds], patients)
+    arms = list(scenario.arms)
+    stats = ("cost", "qaly", *STAT_COLUMNS)
+    table = {
+        "draw": np.repeat(draws, len(arms)),
+        "arm": np.tile(np.array(arms, dtype=object), len(draws)),
+        **{f: np.concatenate([getattr(m, f) for m in means]) for f in stats},
+    }
+    params = values.to_numpy()
+    for j, key in enumerate(values.columns):
+        table[key] = np.repeat(params[:, j], len(arms))
+    return pd.DataFrame(table)
 
 
 @dataclass(frozen=True)
@@ -147,8 +157,8 @@ def run_psa(
     """Run (or resume) a PSA into `out`; returns the full draws table.
 
     workers/scheduler: None/None runs in this process; otherwise dask.distributed.
-    chunk: draws per chunk (default from the work per draw; the table does not depend
-    on it, but a resumed run must use the same).
+    chunk: draws per chunk (default from the draws, the work per draw and the number of
+    workers; the table does not depend on it, but a resumed run must use the same).
     progress(n) is called with the number of draws finished; on_chunk(done) after each
     chunk is saved (tests use it to interrupt a run).
     """
@@ -161,17 +171,20 @@ def run_psa(
     if not space.keys:
         raise TrdsimError(f"{scenario.source}: no parameter has a distribution; nothing to draw")
     values, _ = space.sample(np.arange(draws), s)  # validates every draw before any work
-    if chunk is None:
-        chunk = chunk_size(patients, len(scenario.arms), scenario.horizon_weeks)
-    elif chunk < 1:
+    if chunk is not None and chunk < 1:
         raise TrdsimError(f"chunk {chunk}: must be at least 1 draw")
-    run = PsaRun(scenario.hash, draws, patients, s, chunk, __version__)
     out = Path(out)
     # connect first: an unreachable scheduler must not leave a half-made run folder
     client, cluster = (
         (None, None) if workers is None and scheduler is None else dask_client(workers, scheduler)
     )
     try:
+        if chunk is None:
+            n_workers = 1 if client is None else max(len(client.scheduler_info()["workers"]), 1)
+            chunk = chunk_size(
+                draws, patients, len(scenario.arms), scenario.horizon_weeks, n_workers
+            )
+        run = PsaRun(scenario.hash, draws, patients, s, chunk, __version__)
         claim_folder(out, RUN_FILE, json.loads(run.to_json()), "PSA run")
         if (out / DRAWS_FILE).exists():  # finished before: nothing to redo
             if progress is not None:

@@ -361,6 +361,542 @@ def baseline_mods(ef, malt, flex, chronic):
     return ef[L.EF_B_MALT] * malt + ef[L.EF_B_FLEX] * flex + ef[L.EF_B_CHRONIC] * chronic
 
 
+@numba.njit(cache=True)
+def _advance_span(
+    lo,
+    hi,
+    w0,
+    w1,
+    seed,
+    pid0,
+    age,
+    sex,
+    sev,
+    malt,
+    infl,
+    flex,
+    chronic,
+    entry_step,
+    gate,
+    variant,
+    comp,
+    n_steps,
+    step_xmult,
+    step_rhr,
+    step_counts,
+    maint_row,
+    maint_hr,
+    maint_cost,
+    on_relapse,
+    on_exhausted,
+    usual_cost,
+    usual_disutility,
+    tx,
+    ef,
+    nhz,
+    ctxz,
+    mort_h,
+    cum_h,
+    qaly_weight,
+    disc_c,
+    cum_qw,
+    cum_dc,
+    clin,
+    phase,
+    step,
+    wk,
+    cs,
+    rc,
+    fails,
+    gain,
+    hnh,
+    xk,
+    ek,
+    death_budget,
+    resp_budget,
+    relapse_at,
+    deep_budget,
+    seg_a,
+    seg_c,
+    seg_u,
+    cost,
+    qaly,
+    weeks_alive,
+    weeks_rem,
+    first_rem,
+    first_resp,
+    first_fu,
+    first_relapse,
+    relapses,
+    max_step,
+    top_start,
+    death_week,
+    death_cause,
+    sudden_gains,
+    requested,
+    req_step,
+    rel_tab,
+    mc_next,
+    part,
+):
+    """Weeks w0 .. w1 - 1 of patients lo .. hi - 1 (one parallel work item of `advance`
+    or `advance_batch`); part: (w1 - w0, trace states) changes of the trace."""
+    horizon = disc_c.shape[0]
+    mc_max = maint_cost.shape[1] - 1
+    # weekly constants in locals: the compiler cannot tell that `ef` is not written
+    # through the output arrays, so it would otherwise reload them every week
+    mort_hr = ef[L.EF_MORT_HR]
+    sui_h = ef[L.EF_SUICIDE_H]
+    u_dep, u_resp, u_rem = ef[L.EF_U_DEP], ef[L.EF_U_RESP], ef[L.EF_U_REM]
+    c_dep, c_resp, c_rem = ef[L.EF_C_DEP], ef[L.EF_C_RESP], ef[L.EF_C_REM]
+    nh_weeks, nh_rem = ef[L.EF_NH_WEEKS], ef[L.EF_NH_REM]
+    q_deep = quantise(ef[L.EF_DEEP_H])
+    r_resid = math.exp(ef[L.EF_R_RESID])
+    ctx_first, ctx_last = ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST]
+    for i in range(lo, hi):
+        g = gate[i]
+        if g == L.GATE_SKIP:
+            continue
+        pid = pid0 + i
+        # state in locals for the whole call, stored back at the end: keeps the
+        # weekly loop in registers
+        cl = clin[i]
+        ph = phase[i]
+        st = step[i]
+        wki = wk[i]
+        csi = cs[i]
+        rci = rc[i]
+        nf = fails[i]
+        gn = gain[i]
+        h = hnh[i]
+        db = death_budget[i]
+        rsb = resp_budget[i]
+        thr = relapse_at[i]
+        dpb = deep_budget[i]
+        sa = np.int64(seg_a[i])
+        sc = seg_c[i]
+        su = seg_u[i]
+        co = cost[i]
+        qa = qaly[i]
+        wr = weeks_rem[i]
+        fr = first_rem[i]
+        fresp = first_resp[i]
+        nrel = relapses[i]
+        frel = first_relapse[i]
+        ffu = first_fu[i]
+        mx_st = max_step[i]
+        nsg = sudden_gains[i]
+        w_end = w1  # first week not lived in this call
+        age_i = age[i]
+        sex_i = sex[i]
+        next_age_w = w0  # first week at which the background hazard is looked up again
+        hb = 0.0
+        mods = baseline_mods(ef, malt[i], flex[i], chronic[i])
+        # the patient's rows of the pathway tables (personalised pathways have one
+        # block of steps per variant; others have one block)
+        vb = variant[i] * n_steps
+        mb = variant[i] * (n_steps + 1)
+        (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2,
+         xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
+        # the trace is kept as changes: +1 for the state held at the start of the
+        # call, then -1/+1 in the week the state changes; summed over weeks at the end
+        ts = _trace_state(cl, ph)
+        if cl == L.DEAD and death_cause[i] == L.CAUSE_SUICIDE:
+            ts = L.T_DEAD_SUICIDE
+        ts0 = ts
+        part[0, ts] += 1
+        undo = False  # a probing call found a step start: leave the week undone
+        if cl == L.DEAD:
+            w_end = w0
+        w = w0 if cl != L.DEAD else w1
+        while w < w1:
+            # Stretches of quiet weeks, committed in bulk: a depressed patient in usual
+            # care (or none), a depressed patient on a course, a responder whose course
+            # still runs, and a responder in follow-up. Each stretch has one weekly
+            # hazard of each kind, one cost and one utility, and ends before the first
+            # week in which something may happen (death, response, the course's end,
+            # deepening, relapse) -- that week goes to the general code below.
+            if cl == L.DEPRESSED:
+                if ph == L.USUAL or ph == L.UNTREATED:
+                    wcw = c_dep + (usual_cost if ph == L.USUAL else 0.0)
+                    uw = u_dep - (usual_disutility if ph == L.USUAL else 0.0)
+                    q_h = quantise(h) if h > 0.0 else np.int64(0)
+                    while w < w1:
+                        if w >= next_age_w:
+                            hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                        q_d = quantise(hb * mort_hr + sui_h)
+                        lim = min(w1, next_age_w) - w
+                        k = _quiet(rsb, q_h, _quiet(db, q_d, lim))
+                        if k > 0:
+                            sa, sc, su, co, qa = _seg(
+                                w, wcw, uw, sa, sc, su, co, qa, cum_dc, cum_qw
+                            )
+                            db -= k * q_d
+                            rsb -= k * q_h
+                            w += k
+                        if k < lim:
+                            break
+                elif ph == L.ACUTE:  # on a course: response, the course's end or death?
+                    stop = False
+                    last = max(cend, 1)  # the course's last week (not the start week)
+                    while w < w1 and not stop:
+                        hz, wc, u, nxt = _course_week(
+                            wki + 1, h, ctx_first, ctx_last, xc, nc, e0, e1, e2, x0, x1,
+                            x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2, c_dep, u_dep,
+                        )  # fmt: skip
+                        q_z = quantise(hz) if (hz > 0.0 and wki + 1 > 0) else np.int64(0)
+                        # weeks of this segment, and of the course before its last week
+                        span = min(w1 - w, nxt - (wki + 1), last - 1 - wki)
+                        while True:
+                            if w >= next_age_w:
+                                hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                            q_d = quantise(hb * mort_hr + sui_h)
+                            lim = min(span, next_age_w - w)
+                            k = max(_quiet(rsb, q_z, _quiet(db, q_d, lim)), 0)
+                            if k > 0:
+                                sa, sc, su, co, qa = _seg(
+                                    w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw
+                                )
+                                db -= k * q_d
+                                rsb -= k * q_z
+                                wki += k
+                                w += k
+                                span -= k
+                            if k < lim:
+                                stop = True  # an event, or the course's last week
+                                break
+                            if span <= 0:
+                                # the segment's end (or the call's, or the course's)
+                                stop = w >= w1 or wki + 1 >= last
+                                break
+            elif ph == L.COURSE or ph == L.FOLLOWUP:
+                # a responder: death, deepening, the course's end or relapse?
+                resp = cl == L.RESPONSE
+                wcb = c_resp if resp else c_rem
+                ub = u_resp if resp else u_rem
+                # the step's components run on after a response the course produced
+                comps = st < n_steps and (ph == L.COURSE or rci != L.NATURAL)
+                fu = ph == L.FOLLOWUP
+                row_f = maint_row[mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)]
+                pf = 1 if resp else 0
+                while w < w1:
+                    if w >= next_age_w:
+                        hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                    q_b = quantise(hb)
+                    nw = wki + 1
+                    lim = min(w1, next_age_w) - w
+                    wc = wcb
+                    u = ub
+                    if comps:
+                        lim = min(lim, _run_len(nw, nc, e0, e1, e2))
+                        wc, u = _running(nw, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
+                    fw = nw - csi  # in follow-up >= 1: the clock started earlier
+                    if fu:
+                        lim = min(lim, mc_next[row_f, fw] - fw)
+                        wc += maint_cost[row_f, min(fw, mc_max)]
+                    else:
+                        lim = min(lim, csi - nw)  # the course's last week is an event
+                    k = _quiet(db, q_b, lim)
+                    if resp:
+                        k = _quiet(dpb, q_deep, k)
+                    if fu:
+                        k = _before_relapse(rel_tab, row_f, pf, fw, k, thr)
+                    k = max(k, 0)
+                    if k > 0:
+                        sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
+                        db -= k * q_b
+                        if resp:
+                            dpb -= k * q_deep
+                        else:
+                            wr += k
+                            if fr < 0:
+                                fr = w
+                        wki += k
+                        w += k
+                    if k <= 0 or k < lim:
+                        break
+            if w >= w1:
+                break
+            ww = w - w0
+            if w >= next_age_w:
+                hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+            cl_before = cl
+            ph_before = ph
+            # 1. death: the patient dies once the accumulated hazard exceeds an
+            # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
+            # draw with p = 1 - exp(-h), without a random number every week
+            # while depressed: other causes at the depressed hazard ratio, and
+            # suicide as a cause of its own
+            hd = hb  # this week's background hazard, looked up above
+            if cl == L.DEPRESSED:
+                hd = hd * mort_hr + sui_h
+            db -= quantise(hd)
+            if db <= 0:
+                # the cause: suicide with its share of the week's hazard
+                cause = L.CAUSE_OTHER
+                draw = uniform(seed, pid, w, P_DEATH_CAUSE) if sui_h > 0.0 else 1.0
+                if cl == L.DEPRESSED and draw * hd < sui_h:
+                    cause = L.CAUSE_SUICIDE
+                cl = L.DEAD
+                death_week[i] = w
+                death_cause[i] = cause
+                part[ww, ts] -= 1
+                part[ww, L.T_DEAD_SUICIDE if cause == L.CAUSE_SUICIDE else L.T_DEAD] += 1
+                # the week of death is not lived: the open segment closes before it
+                sa, sc, su, co, qa = _seg(w, 0.0, 0.0, sa, sc, su, co, qa, cum_dc, cum_qw)
+                w_end = w
+                break
+            restart = False  # the patient (re)starts a step this week
+            advance_step = False
+            start_fu = False
+            # weeks since the step started (or the wait, or a natural response began)
+            if ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP or ph == L.WAITING:
+                wki += 1
+            # 2. depressed: natural history plus the running components' excess
+            if cl == L.DEPRESSED:
+                hz = h
+                best = L.NATURAL
+                bestx = 0.0
+                if ph == L.ACUTE:
+                    if ctx_first <= wki <= ctx_last:
+                        hz += xc
+                    best = 0  # a response on a course is the course's unless a component adds more
+                    if nc > 0 and wki <= e0 and f0 <= wki <= l0:
+                        hz += x0
+                        if x0 > bestx:
+                            best = 0
+                            bestx = x0
+                    if nc > 1 and wki <= e1 and f1 <= wki <= l1:
+                        hz += x1
+                        if x1 > bestx:
+                            best = 1
+                            bestx = x1
+                    if nc > 2 and wki <= e2 and f2 <= wki <= l2:
+                        hz += x2
+                        if x2 > bestx:
+                            best = 2
+                            bestx = x2
+                # a course's first week is the week it starts in, processed under the
+                # step before (or, for the entry step, week 0): T weeks of hazard per
+                # course; a waiting patient's week counts only if the wait goes on
+                if ph == L.ACUTE:
+                    lived = wki > 0
+                elif ph == L.WAITING:
+                    lived = g == L.GATE_WAIT
+                else:
+                    lived = True
+                if hz > 0.0 and lived:
+                    rsb -= quantise(hz)
+                if rsb <= 0:
+                    if best == L.NATURAL:
+                        share = nh_rem
+                        psych = 0.0
+                    else:
+                        t = comp[vb + st, best]
+                        share = tx[t, L.TX_REM_SHARE]
+                        psych = tx[t, L.TX_PSYCH]
+                    if fresp < 0:
+                        fresp = w
+                    if uniform(seed, pid, w, P_REMISSION) < share:
+                        cl = L.REMISSION
+                    else:
+                        cl = L.RESPONSE
+                        dpb = int_budget(seed, pid, w, P_DEEPEN)
+                    gn = 0
+                    if psych > 0.0 and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
+                        gn = 1
+                        nsg += 1
+                    rci = best
+                    if best == L.NATURAL or wki >= ek[i, best]:
+                        start_fu = True
+                    else:
+                        ph = L.COURSE
+                        csi = ek[i, best]
+                    if ph == L.WAITING:
+                        # a natural response ends the wait: no step was started
+                        wki = 0
+                elif ph == L.ACUTE:
+                    end = cend
+                    # not in the start week: a course refused at once (end 0) fails a
+                    # week later, wherever it started (entry, or after a wait)
+                    if wki >= end and wki > 0:
+                        if step_counts[vb + st] > 0:
+                            nf += 1
+                            h = natural_hazard(nhz, nf, mods, nh_weeks)
+                        advance_step = True
+                elif ph == L.WAITING:
+                    restart = True  # still wants the step in `st`; the gate decides
+            else:
+                # responders: a partial response may deepen into remission
+                if cl == L.RESPONSE:
+                    dpb -= q_deep
+                    if dpb <= 0:
+                        cl = L.REMISSION
+                        if ph == L.FOLLOWUP:
+                            # the residual-symptom HR no longer applies from this week:
+                            # the hazard still to be spent before relapse, carried from
+                            # the partial-response curve to the full one (the patient's
+                            # multiplier loses the residual-symptom HR r_resid)
+                            row = maint_row[
+                                mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
+                            ]
+                            f = min(wki - csi - 1, horizon)
+                            thr = rel_tab[row, 0, f] + r_resid * (thr - rel_tab[row, 1, f])
+                if ph == L.COURSE and wki >= csi:
+                    start_fu = True
+            if start_fu:
+                # the responsible component's course has ended: the relapse clock starts
+                ph = L.FOLLOWUP
+                csi = wki
+                if ffu < 0:
+                    ffu = w
+                lin = (
+                    ef[L.EF_R_FAIL] * (nf - ef[L.EF_R_NF0])
+                    + ef[L.EF_R_MALT] * malt[i]
+                    + ef[L.EF_R_FLEX] * flex[i]
+                    + ef[L.EF_R_SG] * gn
+                )
+                rm = math.exp(lin)
+                if cl == L.RESPONSE:
+                    rm *= r_resid
+                if rci != L.NATURAL:
+                    rm *= tx[comp[vb + st, rci], L.TX_RELAPSE_HR] * step_rhr[vb + st]
+                # relapse when the row's cumulative curve x rm reaches an Exp(1) draw
+                b = _exp_budget(seed, pid, w, P_RELAPSE)
+                thr = b / rm if rm > 0.0 else math.inf
+            # 3. relapse in follow-up
+            elif ph == L.FOLLOWUP:
+                fw = wki - csi  # >= 1: the clock started in an earlier week
+                row = maint_row[mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)]
+                if rel_tab[row, 1 if cl == L.RESPONSE else 0, min(fw, horizon)] >= thr:
+                    # 4. relapse: the pathway's rule says where care resumes
+                    cl = L.DEPRESSED
+                    nrel += 1
+                    if frel < 0:
+                        frel = w
+                    rsb = int_budget(seed, pid, w, P_RESPONSE)
+                    if rci == L.NATURAL or st >= n_steps:
+                        restart = True  # back to where the patient was
+                    elif on_relapse == L.RELAPSE_ADVANCE:
+                        advance_step = True
+                    else:
+                        restart = True
+            if advance_step:
+                st += 1
+                restart = True
+            if restart:
+                if st >= n_steps:
+                    if on_exhausted == L.EXHAUSTED_REPEAT_LAST:
+                        st = n_steps - 1
+                    elif on_exhausted == L.EXHAUSTED_RESTART:
+                        st = entry_step[i]
+                    else:
+                        st = n_steps
+                        ph = L.UNTREATED if on_exhausted == L.EXHAUSTED_NONE else L.USUAL
+                        wki = 0
+                        restart = False
+                if restart and g == L.GATE_PROBE:
+                    # undo the week: the caller decides whether the step can start
+                    requested[i] = 1
+                    req_step[i] = st
+                    part[0, ts0] -= 1
+                    undo = True
+                    break
+                if restart and g == L.GATE_WAIT:
+                    ph = L.WAITING
+                    wki = 0
+                    restart = False
+                if restart:
+                    # the entry step's plan is keyed to week -1, wherever it starts
+                    key = w if mx_st > 0 else -1
+                    _plan_step(
+                        seed,
+                        pid,
+                        key,
+                        vb + st,
+                        comp,
+                        step_xmult,
+                        tx,
+                        ef,
+                        ctxz,
+                        nf,
+                        mods,
+                        h,
+                        sev[i],
+                        infl[i],
+                        i,
+                        xk,
+                        ek,
+                    )
+                    (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2,
+                     d0, d1, d2, xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
+                    ph = L.ACUTE
+                    wki = 0
+                    if st + 1 > mx_st:
+                        mx_st = st + 1
+                        top_start[i] = w
+            # 5. costs and QALYs of the week
+            u = u_dep
+            wc = c_dep
+            if cl == L.RESPONSE:
+                u = u_resp
+                wc = c_resp
+            elif cl == L.REMISSION:
+                u = u_rem
+                wc = c_rem
+                wr += 1
+                if fr < 0:
+                    fr = w
+            # the step's components run on a course, and on after a response the course
+            # produced (a natural response, while waiting or after the pathway, has none)
+            on_course = ph == L.ACUTE or ph == L.COURSE
+            if st < n_steps and (on_course or (ph == L.FOLLOWUP and rci != L.NATURAL)):
+                wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
+            elif ph == L.USUAL or ph == L.WAITING:
+                wc += usual_cost
+                u -= usual_disutility
+            if ph == L.FOLLOWUP:
+                row = maint_row[mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)]
+                wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, mc_max))]
+            sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
+            if cl != cl_before or ph != ph_before:
+                nts = _trace_state(cl, ph)
+                if nts != ts:
+                    part[ww, ts] -= 1
+                    part[ww, nts] += 1
+                    ts = nts
+            w += 1
+        if undo:
+            continue
+        clin[i] = cl
+        phase[i] = ph
+        step[i] = st
+        wk[i] = wki
+        cs[i] = csi
+        rc[i] = rci
+        fails[i] = nf
+        gain[i] = gn
+        hnh[i] = h
+        death_budget[i] = db
+        resp_budget[i] = rsb
+        relapse_at[i] = thr
+        deep_budget[i] = dpb
+        seg_a[i] = sa
+        seg_c[i] = sc
+        seg_u[i] = su
+        cost[i] = co
+        qaly[i] = qa
+        weeks_alive[i] += w_end - w0
+        weeks_rem[i] = wr
+        first_rem[i] = fr
+        first_resp[i] = fresp
+        relapses[i] = nrel
+        first_relapse[i] = frel
+        first_fu[i] = ffu
+        max_step[i] = mx_st
+        sudden_gains[i] = nsg
+
+
 @numba.njit(parallel=True, cache=True)
 def advance(
     w0,
@@ -384,6 +920,7 @@ def advance(
     step_xmult,
     step_rhr,
     step_counts,
+    maint_row,
     maint_hr,
     maint_cost,
     on_relapse,
@@ -446,464 +983,13 @@ def advance(
     n = age.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     n_tr = trace.shape[1]
-    horizon = disc_c.shape[0]
-    mc_max = maint_cost.shape[1] - 1
-    # weekly constants in locals: the compiler cannot tell that `ef` is not written
-    # through the output arrays, so it would otherwise reload them every week
-    mort_hr = ef[L.EF_MORT_HR]
-    sui_h = ef[L.EF_SUICIDE_H]
-    u_dep, u_resp, u_rem = ef[L.EF_U_DEP], ef[L.EF_U_RESP], ef[L.EF_U_REM]
-    c_dep, c_resp, c_rem = ef[L.EF_C_DEP], ef[L.EF_C_RESP], ef[L.EF_C_REM]
-    nh_weeks, nh_rem = ef[L.EF_NH_WEEKS], ef[L.EF_NH_REM]
-    q_deep = quantise(ef[L.EF_DEEP_H])
-    r_resid = math.exp(ef[L.EF_R_RESID])
-    ctx_first, ctx_last = ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST]
     part = np.zeros((n_chunks, w1 - w0, n_tr), dtype=np.int64)
-    rel_tab = relapse_table(maint_hr, cum_h, horizon)
-    mc_next = _next_change(maint_cost, horizon)
+    rel_tab = relapse_table(maint_hr, cum_h, disc_c.shape[0])
+    mc_next = _next_change(maint_cost, disc_c.shape[0])
     for c in numba.prange(n_chunks):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            g = gate[i]
-            if g == L.GATE_SKIP:
-                continue
-            pid = pid0 + i
-            # state in locals for the whole call, stored back at the end: keeps the
-            # weekly loop in registers
-            cl = clin[i]
-            ph = phase[i]
-            st = step[i]
-            wki = wk[i]
-            csi = cs[i]
-            rci = rc[i]
-            nf = fails[i]
-            gn = gain[i]
-            h = hnh[i]
-            db = death_budget[i]
-            rsb = resp_budget[i]
-            thr = relapse_at[i]
-            dpb = deep_budget[i]
-            sa = np.int64(seg_a[i])
-            sc = seg_c[i]
-            su = seg_u[i]
-            co = cost[i]
-            qa = qaly[i]
-            wr = weeks_rem[i]
-            fr = first_rem[i]
-            fresp = first_resp[i]
-            nrel = relapses[i]
-            frel = first_relapse[i]
-            ffu = first_fu[i]
-            mx_st = max_step[i]
-            nsg = sudden_gains[i]
-            w_end = w1  # first week not lived in this call
-            age_i = age[i]
-            sex_i = sex[i]
-            next_age_w = w0  # first week at which the background hazard is looked up again
-            hb = 0.0
-            mods = baseline_mods(ef, malt[i], flex[i], chronic[i])
-            # the patient's rows of the pathway tables (personalised pathways have one
-            # block of steps per variant; others have one block)
-            vb = variant[i] * n_steps
-            mb = variant[i] * (n_steps + 1)
-            (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2,
-             xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
-            # the trace is kept as changes: +1 for the state held at the start of the
-            # call, then -1/+1 in the week the state changes; summed over weeks at the end
-            ts = _trace_state(cl, ph)
-            if cl == L.DEAD and death_cause[i] == L.CAUSE_SUICIDE:
-                ts = L.T_DEAD_SUICIDE
-            ts0 = ts
-            part[c, 0, ts] += 1
-            undo = False  # a probing call found a step start: leave the week undone
-            if cl == L.DEAD:
-                w_end = w0
-            w = w0 if cl != L.DEAD else w1
-            while w < w1:
-                # Stretches of quiet weeks, committed in bulk: a depressed patient in usual
-                # care (or none), a depressed patient on a course, a responder whose course
-                # still runs, and a responder in follow-up. Each stretch has one weekly
-                # hazard of each kind, one cost and one utility, and ends before the first
-                # week in which something may happen (death, response, the course's end,
-                # deepening, relapse) -- that week goes to the general code below.
-                if cl == L.DEPRESSED:
-                    if ph == L.USUAL or ph == L.UNTREATED:
-                        wcw = c_dep + (usual_cost if ph == L.USUAL else 0.0)
-                        uw = u_dep - (usual_disutility if ph == L.USUAL else 0.0)
-                        q_h = quantise(h) if h > 0.0 else np.int64(0)
-                        while w < w1:
-                            if w >= next_age_w:
-                                hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                            q_d = quantise(hb * mort_hr + sui_h)
-                            lim = min(w1, next_age_w) - w
-                            k = _quiet(rsb, q_h, _quiet(db, q_d, lim))
-                            if k > 0:
-                                sa, sc, su, co, qa = _seg(
-                                    w, wcw, uw, sa, sc, su, co, qa, cum_dc, cum_qw
-                                )
-                                db -= k * q_d
-                                rsb -= k * q_h
-                                w += k
-                            if k < lim:
-                                break
-                    elif ph == L.ACUTE:  # on a course: response, the course's end or death?
-                        stop = False
-                        last = max(cend, 1)  # the course's last week (not the start week)
-                        while w < w1 and not stop:
-                            hz, wc, u, nxt = _course_week(
-                                wki + 1, h, ctx_first, ctx_last, xc, nc, e0, e1, e2, x0, x1,
-                                x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2, c_dep, u_dep,
-                            )  # fmt: skip
-                            q_z = quantise(hz) if (hz > 0.0 and wki + 1 > 0) else np.int64(0)
-                            # weeks of this segment, and of the course before its last week
-                            span = min(w1 - w, nxt - (wki + 1), last - 1 - wki)
-                            while True:
-                                if w >= next_age_w:
-                                    hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                                q_d = quantise(hb * mort_hr + sui_h)
-                                lim = min(span, next_age_w - w)
-                                k = max(_quiet(rsb, q_z, _quiet(db, q_d, lim)), 0)
-                                if k > 0:
-                                    sa, sc, su, co, qa = _seg(
-                                        w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw
-                                    )
-                                    db -= k * q_d
-                                    rsb -= k * q_z
-                                    wki += k
-                                    w += k
-                                    span -= k
-                                if k < lim:
-                                    stop = True  # an event, or the course's last week
-                                    break
-                                if span <= 0:
-                                    # the segment's end (or the call's, or the course's)
-                                    stop = w >= w1 or wki + 1 >= last
-                                    break
-                elif ph == L.COURSE or ph == L.FOLLOWUP:
-                    # a responder: death, deepening, the course's end or relapse?
-                    resp = cl == L.RESPONSE
-                    wcb = c_resp if resp else c_rem
-                    ub = u_resp if resp else u_rem
-                    # the step's components run on after a response the course produced
-                    comps = st < n_steps and (ph == L.COURSE or rci != L.NATURAL)
-                    fu = ph == L.FOLLOWUP
-                    row_f = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
-                    pf = 1 if resp else 0
-                    while w < w1:
-                        if w >= next_age_w:
-                            hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                        q_b = quantise(hb)
-                        nw = wki + 1
-                        lim = min(w1, next_age_w) - w
-                        wc = wcb
-                        u = ub
-                        if comps:
-                            lim = min(lim, _run_len(nw, nc, e0, e1, e2))
-                            wc, u = _running(nw, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
-                        fw = nw - csi  # in follow-up >= 1: the clock started earlier
-                        if fu:
-                            lim = min(lim, mc_next[row_f, fw] - fw)
-                            wc += maint_cost[row_f, min(fw, mc_max)]
-                        else:
-                            lim = min(lim, csi - nw)  # the course's last week is an event
-                        k = _quiet(db, q_b, lim)
-                        if resp:
-                            k = _quiet(dpb, q_deep, k)
-                        if fu:
-                            k = _before_relapse(rel_tab, row_f, pf, fw, k, thr)
-                        k = max(k, 0)
-                        if k > 0:
-                            sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
-                            db -= k * q_b
-                            if resp:
-                                dpb -= k * q_deep
-                            else:
-                                wr += k
-                                if fr < 0:
-                                    fr = w
-                            wki += k
-                            w += k
-                        if k <= 0 or k < lim:
-                            break
-                if w >= w1:
-                    break
-                ww = w - w0
-                if w >= next_age_w:
-                    hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
-                cl_before = cl
-                ph_before = ph
-                # 1. death: the patient dies once the accumulated hazard exceeds an
-                # Exp(1) budget drawn at entry -- the same law as a weekly Bernoulli
-                # draw with p = 1 - exp(-h), without a random number every week
-                # while depressed: other causes at the depressed hazard ratio, and
-                # suicide as a cause of its own
-                hd = hb  # this week's background hazard, looked up above
-                if cl == L.DEPRESSED:
-                    hd = hd * mort_hr + sui_h
-                db -= quantise(hd)
-                if db <= 0:
-                    # the cause: suicide with its share of the week's hazard
-                    cause = L.CAUSE_OTHER
-                    draw = uniform(seed, pid, w, P_DEATH_CAUSE) if sui_h > 0.0 else 1.0
-                    if cl == L.DEPRESSED and draw * hd < sui_h:
-                        cause = L.CAUSE_SUICIDE
-                    cl = L.DEAD
-                    death_week[i] = w
-                    death_cause[i] = cause
-                    part[c, ww, ts] -= 1
-                    part[c, ww, L.T_DEAD_SUICIDE if cause == L.CAUSE_SUICIDE else L.T_DEAD] += 1
-                    # the week of death is not lived: the open segment closes before it
-                    sa, sc, su, co, qa = _seg(w, 0.0, 0.0, sa, sc, su, co, qa, cum_dc, cum_qw)
-                    w_end = w
-                    break
-                restart = False  # the patient (re)starts a step this week
-                advance_step = False
-                start_fu = False
-                # weeks since the step started (or the wait, or a natural response began)
-                if ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP or ph == L.WAITING:
-                    wki += 1
-                # 2. depressed: natural history plus the running components' excess
-                if cl == L.DEPRESSED:
-                    hz = h
-                    best = L.NATURAL
-                    bestx = 0.0
-                    if ph == L.ACUTE:
-                        if ctx_first <= wki <= ctx_last:
-                            hz += xc
-                        best = (
-                            0  # a response on a course is the course's unless a component adds more
-                        )
-                        if nc > 0 and wki <= e0 and f0 <= wki <= l0:
-                            hz += x0
-                            if x0 > bestx:
-                                best = 0
-                                bestx = x0
-                        if nc > 1 and wki <= e1 and f1 <= wki <= l1:
-                            hz += x1
-                            if x1 > bestx:
-                                best = 1
-                                bestx = x1
-                        if nc > 2 and wki <= e2 and f2 <= wki <= l2:
-                            hz += x2
-                            if x2 > bestx:
-                                best = 2
-                                bestx = x2
-                    # a course's first week is the week it starts in, processed under the
-                    # step before (or, for the entry step, week 0): T weeks of hazard per
-                    # course; a waiting patient's week counts only if the wait goes on
-                    if ph == L.ACUTE:
-                        lived = wki > 0
-                    elif ph == L.WAITING:
-                        lived = g == L.GATE_WAIT
-                    else:
-                        lived = True
-                    if hz > 0.0 and lived:
-                        rsb -= quantise(hz)
-                    if rsb <= 0:
-                        if best == L.NATURAL:
-                            share = nh_rem
-                            psych = 0.0
-                        else:
-                            t = comp[vb + st, best]
-                            share = tx[t, L.TX_REM_SHARE]
-                            psych = tx[t, L.TX_PSYCH]
-                        if fresp < 0:
-                            fresp = w
-                        if uniform(seed, pid, w, P_REMISSION) < share:
-                            cl = L.REMISSION
-                        else:
-                            cl = L.RESPONSE
-                            dpb = int_budget(seed, pid, w, P_DEEPEN)
-                        gn = 0
-                        if psych > 0.0 and uniform(seed, pid, w, P_SUDDEN_GAIN) < ef[L.EF_SG_PROB]:
-                            gn = 1
-                            nsg += 1
-                        rci = best
-                        if best == L.NATURAL or wki >= ek[i, best]:
-                            start_fu = True
-                        else:
-                            ph = L.COURSE
-                            csi = ek[i, best]
-                        if ph == L.WAITING:
-                            # a natural response ends the wait: no step was started
-                            wki = 0
-                    elif ph == L.ACUTE:
-                        end = cend
-                        # not in the start week: a course refused at once (end 0) fails a
-                        # week later, wherever it started (entry, or after a wait)
-                        if wki >= end and wki > 0:
-                            if step_counts[vb + st] > 0:
-                                nf += 1
-                                h = natural_hazard(nhz, nf, mods, nh_weeks)
-                            advance_step = True
-                    elif ph == L.WAITING:
-                        restart = True  # still wants the step in `st`; the gate decides
-                else:
-                    # responders: a partial response may deepen into remission
-                    if cl == L.RESPONSE:
-                        dpb -= q_deep
-                        if dpb <= 0:
-                            cl = L.REMISSION
-                            if ph == L.FOLLOWUP:
-                                # the residual-symptom HR no longer applies from this week:
-                                # the hazard still to be spent before relapse, carried from
-                                # the partial-response curve to the full one (the patient's
-                                # multiplier loses the residual-symptom HR r_resid)
-                                row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
-                                f = min(wki - csi - 1, horizon)
-                                thr = rel_tab[row, 0, f] + r_resid * (thr - rel_tab[row, 1, f])
-                    if ph == L.COURSE and wki >= csi:
-                        start_fu = True
-                if start_fu:
-                    # the responsible component's course has ended: the relapse clock starts
-                    ph = L.FOLLOWUP
-                    csi = wki
-                    if ffu < 0:
-                        ffu = w
-                    lin = (
-                        ef[L.EF_R_FAIL] * (nf - ef[L.EF_R_NF0])
-                        + ef[L.EF_R_MALT] * malt[i]
-                        + ef[L.EF_R_FLEX] * flex[i]
-                        + ef[L.EF_R_SG] * gn
-                    )
-                    rm = math.exp(lin)
-                    if cl == L.RESPONSE:
-                        rm *= r_resid
-                    if rci != L.NATURAL:
-                        rm *= tx[comp[vb + st, rci], L.TX_RELAPSE_HR] * step_rhr[vb + st]
-                    # relapse when the row's cumulative curve x rm reaches an Exp(1) draw
-                    b = _exp_budget(seed, pid, w, P_RELAPSE)
-                    thr = b / rm if rm > 0.0 else math.inf
-                # 3. relapse in follow-up
-                elif ph == L.FOLLOWUP:
-                    fw = wki - csi  # >= 1: the clock started in an earlier week
-                    row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
-                    if rel_tab[row, 1 if cl == L.RESPONSE else 0, min(fw, horizon)] >= thr:
-                        # 4. relapse: the pathway's rule says where care resumes
-                        cl = L.DEPRESSED
-                        nrel += 1
-                        if frel < 0:
-                            frel = w
-                        rsb = int_budget(seed, pid, w, P_RESPONSE)
-                        if rci == L.NATURAL or st >= n_steps:
-                            restart = True  # back to where the patient was
-                        elif on_relapse == L.RELAPSE_ADVANCE:
-                            advance_step = True
-                        else:
-                            restart = True
-                if advance_step:
-                    st += 1
-                    restart = True
-                if restart:
-                    if st >= n_steps:
-                        if on_exhausted == L.EXHAUSTED_REPEAT_LAST:
-                            st = n_steps - 1
-                        elif on_exhausted == L.EXHAUSTED_RESTART:
-                            st = entry_step[i]
-                        else:
-                            st = n_steps
-                            ph = L.UNTREATED if on_exhausted == L.EXHAUSTED_NONE else L.USUAL
-                            wki = 0
-                            restart = False
-                    if restart and g == L.GATE_PROBE:
-                        # undo the week: the caller decides whether the step can start
-                        requested[i] = 1
-                        req_step[i] = st
-                        part[c, 0, ts0] -= 1
-                        undo = True
-                        break
-                    if restart and g == L.GATE_WAIT:
-                        ph = L.WAITING
-                        wki = 0
-                        restart = False
-                    if restart:
-                        # the entry step's plan is keyed to week -1, wherever it starts
-                        key = w if mx_st > 0 else -1
-                        _plan_step(
-                            seed,
-                            pid,
-                            key,
-                            vb + st,
-                            comp,
-                            step_xmult,
-                            tx,
-                            ef,
-                            ctxz,
-                            nf,
-                            mods,
-                            h,
-                            sev[i],
-                            infl[i],
-                            i,
-                            xk,
-                            ek,
-                        )
-                        (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2,
-                         d0, d1, d2, xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
-                        ph = L.ACUTE
-                        wki = 0
-                        if st + 1 > mx_st:
-                            mx_st = st + 1
-                            top_start[i] = w
-                # 5. costs and QALYs of the week
-                u = u_dep
-                wc = c_dep
-                if cl == L.RESPONSE:
-                    u = u_resp
-                    wc = c_resp
-                elif cl == L.REMISSION:
-                    u = u_rem
-                    wc = c_rem
-                    wr += 1
-                    if fr < 0:
-                        fr = w
-                # the step's components run on a course, and on after a response the course
-                # produced (a natural response, while waiting or after the pathway, has none)
-                on_course = ph == L.ACUTE or ph == L.COURSE
-                if st < n_steps and (on_course or (ph == L.FOLLOWUP and rci != L.NATURAL)):
-                    wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
-                elif ph == L.USUAL or ph == L.WAITING:
-                    wc += usual_cost
-                    u -= usual_disutility
-                if ph == L.FOLLOWUP:
-                    row = mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)
-                    wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, mc_max))]
-                sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
-                if cl != cl_before or ph != ph_before:
-                    nts = _trace_state(cl, ph)
-                    if nts != ts:
-                        part[c, ww, ts] -= 1
-                        part[c, ww, nts] += 1
-                        ts = nts
-                w += 1
-            if undo:
-                continue
-            clin[i] = cl
-            phase[i] = ph
-            step[i] = st
-            wk[i] = wki
-            cs[i] = csi
-            rc[i] = rci
-            fails[i] = nf
-            gain[i] = gn
-            hnh[i] = h
-            death_budget[i] = db
-            resp_budget[i] = rsb
-            relapse_at[i] = thr
-            deep_budget[i] = dpb
-            seg_a[i] = sa
-            seg_c[i] = sc
-            seg_u[i] = su
-            cost[i] = co
-            qaly[i] = qa
-            weeks_alive[i] += w_end - w0
-            weeks_rem[i] = wr
-            first_rem[i] = fr
-            first_resp[i] = fresp
-            relapses[i] = nrel
-            first_relapse[i] = frel
-            first_fu[i] = ffu
-            max_step[i] = mx_st
-            sudden_gains[i] = nsg
+        _advance_span(
+            c * CHUNK, min(n, (c + 1) * CHUNK), w0, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part[c],
+        )  # fmt: skip
     running = np.zeros(n_tr, dtype=np.int64)
     for ww in range(w1 - w0):
         for c in range(n_chunks):
@@ -913,56 +999,121 @@ def advance(
             trace[w0 + ww, s] += running[s]
 
 
+@numba.njit(inline="always", cache=True)
+def _start_one(
+    i, seed, pid, sev, malt, infl, flex, chronic, entry_step, variant, comp, n_steps,
+    step_xmult, tx, ef, nhz, ctxz, clin, phase, step, wk, fails, hnh, xk, ek, max_step,
+    top_start, death_budget, resp_budget,
+):  # fmt: skip
+    """Put patient i on their entry step, depressed, with the step's plan drawn."""
+    s = entry_step[i]
+    mods = baseline_mods(ef, malt[i], flex[i], chronic[i])
+    h = natural_hazard(nhz, fails[i], mods, ef[L.EF_NH_WEEKS])
+    hnh[i] = h
+    clin[i] = L.DEPRESSED
+    step[i] = s
+    phase[i] = L.ACUTE
+    _plan_step(
+        seed, pid, -1, variant[i] * n_steps + s, comp, step_xmult, tx, ef, ctxz, fails[i], mods,
+        h, sev[i], infl[i],
+        i, xk, ek,
+    )  # fmt: skip
+    # -1: week 0 is the entry step's first week, as the start week is for later steps
+    wk[i] = -1
+    max_step[i] = s + 1
+    top_start[i] = 0
+    death_budget[i] = int_budget(seed, pid, -1, P_DEATH)
+    resp_budget[i] = int_budget(seed, pid, -1, P_RESPONSE)
+
+
 @numba.njit(parallel=True, cache=True)
 def start(
-    seed,
-    pid0,
-    sev,
-    malt,
-    infl,
-    flex,
-    chronic,
-    entry_step,
-    variant,
-    comp,
-    n_steps,
-    step_xmult,
-    tx,
-    ef,
-    nhz,
-    ctxz,
-    clin,
-    phase,
-    step,
-    wk,
-    fails,
-    hnh,
-    xk,
-    ek,
-    max_step,
-    top_start,
-    death_budget,
-    resp_budget,
-):
+    seed, pid0, sev, malt, infl, flex, chronic, entry_step, variant, comp, n_steps, step_xmult,
+    tx, ef, nhz, ctxz, clin, phase, step, wk, fails, hnh, xk, ek, max_step, top_start,
+    death_budget, resp_budget,
+):  # fmt: skip
     """Put every patient on their entry step, depressed, with the step's plan drawn."""
-    n = sev.shape[0]
-    for i in numba.prange(n):
-        pid = pid0 + i
-        s = entry_step[i]
-        mods = baseline_mods(ef, malt[i], flex[i], chronic[i])
-        h = natural_hazard(nhz, fails[i], mods, ef[L.EF_NH_WEEKS])
-        hnh[i] = h
-        clin[i] = L.DEPRESSED
-        step[i] = s
-        phase[i] = L.ACUTE
-        _plan_step(
-            seed, pid, -1, variant[i] * n_steps + s, comp, step_xmult, tx, ef, ctxz, fails[i], mods,
-            h, sev[i], infl[i],
-            i, xk, ek,
+    for i in numba.prange(sev.shape[0]):
+        _start_one(
+            i, seed, pid0 + i, sev, malt, infl, flex, chronic, entry_step, variant, comp,
+            n_steps, step_xmult, tx, ef, nhz, ctxz, clin, phase, step, wk, fails, hnh, xk, ek,
+            max_step, top_start, death_budget, resp_budget,
         )  # fmt: skip
-        # -1: week 0 is the entry step's first week, as the start week is for later steps
-        wk[i] = -1
-        max_step[i] = s + 1
-        top_start[i] = 0
-        death_budget[i] = int_budget(seed, pid, -1, P_DEATH)
-        resp_budget[i] = int_budget(seed, pid, -1, P_RESPONSE)
+
+
+# --- many parameter draws in one call (PSA) -----------------------------------------
+# Patients of draw d are rows d * n_per .. (d + 1) * n_per - 1 of every patient array;
+# each draw has its own seed and its own rows of the parameter arrays (leading axis d),
+# and its patients are numbered from 0, so each patient meets exactly the numbers and
+# arithmetic it meets in a one-draw call: results are bit-identical to per-draw calls.
+
+
+@numba.njit(parallel=True, cache=True)
+def start_batch(
+    seeds, n_per, sev, malt, infl, flex, chronic, entry_step, variant, comp, n_steps,
+    step_xmult, tx, ef, nhz, ctxz, clin, phase, step, wk, fails, hnh, xk, ek, max_step,
+    top_start, death_budget, resp_budget,
+):  # fmt: skip
+    """`start` for n_per patients of each draw (parameters per draw, leading axis)."""
+    for i in numba.prange(sev.shape[0]):
+        d = i // n_per
+        _start_one(
+            i, seeds[d], i - d * n_per, sev, malt, infl, flex, chronic, entry_step, variant,
+            comp, n_steps, step_xmult[d], tx[d], ef[d], nhz[d], ctxz[d], clin, phase, step, wk,
+            fails, hnh, xk, ek, max_step, top_start, death_budget, resp_budget,
+        )  # fmt: skip
+
+
+@numba.njit(parallel=True, cache=True)
+def advance_batch(
+    w0, w1, seeds, n_per,
+    age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant,
+    comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse,
+    on_exhausted, usual_cost, usual_disutility,
+    tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc,
+    clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek,
+    death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u,
+    cost, qaly, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse,
+    relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step,
+    trace,
+):  # fmt: skip
+    """`advance` for n_per patients of each draw: work items are (draw, chunk) pairs
+    spread over the threads; per-draw arrays (step_xmult, step_rhr, maint_hr,
+    maint_cost, usual_cost, usual_disutility, tx, ef, nhz, ctxz, cum_h) have the draw
+    as their leading axis; trace is (draws, weeks, states)."""
+    if w1 <= w0:
+        return
+    n_draws = seeds.shape[0]
+    horizon = disc_c.shape[0]
+    per = (n_per + CHUNK - 1) // CHUNK  # chunks per draw
+    n_tr = trace.shape[2]
+    rel_tab = np.empty((n_draws, maint_hr.shape[1], 2, horizon + 1))
+    mc_next = np.empty((n_draws, maint_cost.shape[1], horizon + 1), dtype=np.int64)
+    for d in numba.prange(n_draws):
+        rel_tab[d] = relapse_table(maint_hr[d], cum_h[d], horizon)
+        mc_next[d] = _next_change(maint_cost[d], horizon)
+    part = np.zeros((n_draws * per, w1 - w0, n_tr), dtype=np.int64)
+    for t in numba.prange(n_draws * per):
+        d = t // per
+        c = t - d * per
+        lo = d * n_per + c * CHUNK
+        hi = d * n_per + min(n_per, (c + 1) * CHUNK)
+        _advance_span(
+            lo, hi, w0, w1, seeds[d], -d * n_per, age, sex, sev, malt, infl, flex, chronic,
+            entry_step, gate, variant, comp, n_steps, step_xmult[d], step_rhr[d], step_counts, maint_row,
+            maint_hr[d], maint_cost[d], on_relapse, on_exhausted, usual_cost[d],
+            usual_disutility[d], tx[d], ef[d], nhz[d], ctxz[d], mort_h, cum_h[d], qaly_weight,
+            disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek,
+            death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly,
+            weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses,
+            max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step,
+            rel_tab[d], mc_next[d], part[t],
+        )  # fmt: skip
+    for d in numba.prange(n_draws):
+        running = np.zeros(n_tr, dtype=np.int64)
+        for ww in range(w1 - w0):
+            for cc in range(per):
+                for st in range(n_tr):
+                    running[st] += part[d * per + cc, ww, st]
+            for st in range(n_tr):
+                trace[d, w0 + ww, st] += running[st]

@@ -97,17 +97,10 @@ class ArmRun:
         self.relapses, self.max_step = _z(n, np.int16), _z(n, np.int8)
         self.top_start = _z(n, np.int16, -1)
         self.sudden_gains, self.death_cause = _z(n, np.int8), _z(n, np.int8)
-        self.trace = np.zeros((len(self.inputs.disc_q), len(L.TRACE_STATES)), dtype=np.int64)
+        self.trace = np.zeros(self._trace_shape(), dtype=np.int64)
         self.gate = _z(n, np.int8, L.GATE_OPEN)
         self.requested, self.req_step = _z(n, np.int8), _z(n, np.int8, -1)
-        c, x = self.cohort, self.inputs
-        kernel.start(
-            self.seed, c.pid0, c.severity, c.maltreatment, c.inflammation, c.flexibility,
-            c.chronic, self.entry_step, self.variant, p.comp, p.n_steps, p.step_xmult, x.tx, x.ef,
-            x.nhz, x.ctxz,
-            self.clin, self.phase, self.step, self.wk, self.fails, self.hnh, self.xk, self.ek,
-            self.max_step, self.top_start, self.death_budget, self.resp_budget,
-        )  # fmt: skip
+        self._start()
         if self.queued:
             # nobody has started: each waits for the entry step, whose plan is drawn
             # when it starts (keyed as start() keys it, so an open gate changes nothing)
@@ -116,22 +109,26 @@ class ArmRun:
             self.max_step[waits] = 0
             self.top_start[waits] = -1
 
-    def advance(self, w0: int, w1: int) -> None:
-        """Simulate weeks w0 .. w1 - 1 for every patient, as `gate` allows.
+    def _trace_shape(self) -> tuple[int, ...]:
+        return (len(self.inputs.disc_q), len(L.TRACE_STATES))
 
-        With the default open gate this is the plain simulation. A probing gate is for
-        one-week calls only: it undoes the week of any patient who would start a step.
-        """
+    def _start(self) -> None:
         c, p, x = self.cohort, self.pathway, self.inputs
-        if not 0 <= w0 <= w1 <= len(x.disc_q):
-            raise ValueError(f"weeks {w0}..{w1} outside the horizon 0..{len(x.disc_q)}")
-        if w1 - w0 != 1 and (self.gate == L.GATE_PROBE).any():
-            raise ValueError("a probing gate works one week at a time")
+        kernel.start(
+            self.seed, c.pid0, c.severity, c.maltreatment, c.inflammation, c.flexibility,
+            c.chronic, self.entry_step, self.variant, p.comp, p.n_steps, p.step_xmult, x.tx, x.ef,
+            x.nhz, x.ctxz,
+            self.clin, self.phase, self.step, self.wk, self.fails, self.hnh, self.xk, self.ek,
+            self.max_step, self.top_start, self.death_budget, self.resp_budget,
+        )  # fmt: skip
+
+    def _advance(self, w0: int, w1: int) -> None:
+        c, p, x = self.cohort, self.pathway, self.inputs
         kernel.advance(
             w0, w1, self.seed, c.pid0,
             c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, c.chronic,
             self.entry_step, self.gate, self.variant,
-            p.comp, p.n_steps, p.step_xmult, p.step_rhr, p.step_counts,
+            p.comp, p.n_steps, p.step_xmult, p.step_rhr, p.step_counts, p.maint_row,
             p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted, p.usual_cost,
             p.usual_disutility,
             x.tx, x.ef, x.nhz, x.ctxz, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
@@ -146,6 +143,19 @@ class ArmRun:
             self.requested, self.req_step,
             self.trace,
         )  # fmt: skip
+
+    def advance(self, w0: int, w1: int) -> None:
+        """Simulate weeks w0 .. w1 - 1 for every patient, as `gate` allows.
+
+        With the default open gate this is the plain simulation. A probing gate is for
+        one-week calls only: it undoes the week of any patient who would start a step.
+        """
+        x = self.inputs
+        if not 0 <= w0 <= w1 <= len(x.disc_q):
+            raise ValueError(f"weeks {w0}..{w1} outside the horizon 0..{len(x.disc_q)}")
+        if w1 - w0 != 1 and (self.gate == L.GATE_PROBE).any():
+            raise ValueError("a probing gate works one week at a time")
+        self._advance(w0, w1)
         self.week = max(self.week, w1)
 
     @property
@@ -180,3 +190,52 @@ class ArmRun:
             "suicide": self.death_cause == L.CAUSE_SUICIDE,
             "sudden_gain": self.sudden_gains > 0,
         }
+
+
+@dataclass
+class DrawsRun(ArmRun):
+    """One arm for several parameter draws in one kernel call (a PSA batch).
+
+    `cohort` holds each draw's patients one after another (n_per each, numbered from 0
+    within a draw); `pathway` and `inputs` are the stacked `DrawPathway` / `DrawInputs`;
+    `seed` is each draw's seed. Every patient meets the numbers it meets in a one-draw
+    `ArmRun` with that draw's inputs and seed, so results are bit-identical to it.
+    """
+
+    seed: np.ndarray = None  # type: ignore[assignment]  (draws,) uint64 seeds
+    n_per: int = 0
+
+    def _trace_shape(self) -> tuple[int, ...]:
+        return (len(self.seed), len(self.inputs.disc_q), len(L.TRACE_STATES))
+
+    def _start(self) -> None:
+        c, p, x = self.cohort, self.pathway, self.inputs
+        kernel.start_batch(
+            self.seed, self.n_per, c.severity, c.maltreatment, c.inflammation, c.flexibility,
+            c.chronic, self.entry_step, self.variant, p.comp, p.n_steps, p.step_xmult, x.tx, x.ef,
+            x.nhz, x.ctxz,
+            self.clin, self.phase, self.step, self.wk, self.fails, self.hnh, self.xk, self.ek,
+            self.max_step, self.top_start, self.death_budget, self.resp_budget,
+        )  # fmt: skip
+
+    def _advance(self, w0: int, w1: int) -> None:
+        c, p, x = self.cohort, self.pathway, self.inputs
+        kernel.advance_batch(
+            w0, w1, self.seed, self.n_per,
+            c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, c.chronic,
+            self.entry_step, self.gate, self.variant,
+            p.comp, p.n_steps, p.step_xmult, p.step_rhr, p.step_counts, p.maint_row,
+            p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted, p.usual_cost,
+            p.usual_disutility,
+            x.tx, x.ef, x.nhz, x.ctxz, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
+            x.cum_qaly_weight, x.cum_disc_c,
+            self.clin, self.phase, self.step, self.wk, self.cs, self.rc, self.fails, self.gain,
+            self.hnh, self.xk, self.ek,
+            self.death_budget, self.resp_budget, self.relapse_at, self.deep_budget,
+            self.seg_a, self.seg_c, self.seg_u,
+            self.cost_closed, self.qaly_closed, self.weeks_alive, self.weeks_remission,
+            self.first_remission, self.first_response, self.first_followup, self.first_relapse,
+            self.relapses, self.max_step, self.top_start, self.death_week, self.death_cause,
+            self.sudden_gains, self.requested, self.req_step,
+            self.trace,
+        )  # fmt: skip
