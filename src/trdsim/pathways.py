@@ -15,7 +15,6 @@ one block of steps per variant, and each patient is given the index of their var
 """
 
 import itertools
-import json
 import operator
 from dataclasses import dataclass
 
@@ -158,20 +157,21 @@ class _Structure:
     combos: list[tuple[int, ...]]  # per maintenance row, its options (maintenance indices)
 
 
-# A PSA compiles the same pathway definitions once per draw: structures are kept by
-# their definition (as JSON) and the names they were compiled with.
-_STRUCTURES: dict[str, _Structure] = {}
+# A PSA compiles the same pathway definitions once per draw (its scenarios share the
+# pathway dicts): structures are kept by the dict's identity (the dict is held, so the
+# identity cannot be reused) and the names they were compiled with. Scenarios are not
+# changed in place (`Scenario.with_value` and `ParameterSpace.apply` copy).
+_STRUCTURES: dict[int, tuple[dict, tuple, _Structure]] = {}
 _STRUCTURES_MAX = 64
 
 
 def _structure(
     p: dict, treatments: list[str], maintenance: list[str], members: list[frozenset]
 ) -> _Structure:
-    key = json.dumps(
-        [p, treatments, maintenance, [sorted(m) for m in members]], sort_keys=True, default=str
-    )
-    if key in _STRUCTURES:
-        return _STRUCTURES[key]
+    compiled_with = (tuple(treatments), tuple(maintenance), tuple(members))
+    hit = _STRUCTURES.get(id(p))
+    if hit is not None and hit[0] is p and hit[1] == compiled_with:
+        return hit[2]
     steps = p["steps"]
     n = len(steps)
     rules = p.get("rules", [])
@@ -206,7 +206,7 @@ def _structure(
     )
     if len(_STRUCTURES) >= _STRUCTURES_MAX:
         _STRUCTURES.clear()
-    _STRUCTURES[key] = out
+    _STRUCTURES[id(p)] = (p, compiled_with, out)
     return out
 
 
@@ -244,10 +244,11 @@ def compile_pathway(
     maint_cost = np.zeros((len(st.combos), horizon + 1))
     for i, combo in enumerate(st.combos):
         for j in combo:
-            active = weeks <= mx[j, L.MX_DURATION]
-            maint_hr[i, active, 0] *= mx[j, L.MX_HR]
-            maint_hr[i, active, 1] *= mx[j, L.MX_HR_PARTIAL]
-            maint_cost[i, active] += mx[j, L.MX_COST_WEEK]
+            # active while the week of the clock is within the duration: a prefix
+            k = int(np.count_nonzero(weeks <= mx[j, L.MX_DURATION]))
+            maint_hr[i, :k, 0] *= mx[j, L.MX_HR]
+            maint_hr[i, :k, 1] *= mx[j, L.MX_HR_PARTIAL]
+            maint_cost[i, :k] += mx[j, L.MX_COST_WEEK]
     uc = treatments.index(USUAL_CARE)
     return CompiledPathway(
         label=p["label"],
