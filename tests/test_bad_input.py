@@ -201,6 +201,52 @@ CASES = [
         "(missing)",
         "required",
     ),
+    (
+        "utilities out of order (depressed above remission)",
+        lambda r: r.setdefault("utilities", {}).update({"depressed": 0.9, "remission": 0.5}),
+        "utilities.depressed",
+        "0.9",
+        "depressed <= response <= remission",
+    ),
+    (
+        "beta distribution with a negative shape",
+        lambda r: r.setdefault("utilities", {}).update(
+            {"response": {"value": 0.7, "dist": "beta", "a": -1.0, "b": 3.0}}
+        ),
+        "utilities.response.a",
+        "-1.0",
+        "'a' > 0",
+    ),
+    (
+        "gamma distribution with a negative standard error",
+        lambda r: r.setdefault("state_costs", {}).setdefault("uk", {}).update(
+            {"depressed_week": {"value": 50.0, "dist": "gamma", "mean": 50.0, "se": -3.0}}
+        ),
+        "state_costs.uk.depressed_week.se",
+        "-3.0",
+        "'se' > 0",
+    ),
+    (
+        "scenario name that climbs out of results/",
+        lambda r: r["scenario"].update({"name": "../../escaped"}),
+        "scenario.name",
+        "'../../escaped'",
+        "plain folder name",
+    ),
+    (
+        "empty scenario name (would write into results/ itself)",
+        lambda r: r["scenario"].update({"name": ""}),
+        "scenario.name",
+        "''",
+        "plain folder name",
+    ),
+    (
+        "seed past 64 bits",
+        lambda r: r["scenario"].update({"seed": 2**70}),
+        "scenario.seed",
+        str(2**70),
+        "2**63 - 1",
+    ),
 ]
 
 
@@ -228,6 +274,46 @@ def test_unreadable_toml_is_reported(tmp_path, capsys):
     bad.write_text("[scenario\nname = 1\n")
     assert main(["compare", str(bad)]) == 2
     assert "not valid TOML" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "content,says",
+    [
+        ('name = "caf\xe9"\n'.encode("latin-1"), "is not UTF-8 text (byte 0xe9"),
+        (b"\x00\x01\x02binary", "is a binary file"),
+    ],
+    ids=["latin-1", "binary"],
+)
+def test_files_that_are_not_utf8_toml_say_so(tmp_path, capsys, content, says):
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(content)
+    assert main(["compare", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and not (tmp_path / "out").exists(), err
+
+
+def test_a_folder_given_as_the_scenario_says_so(tmp_path, capsys):
+    assert main(["compare", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "is a folder, not a scenario file" in capsys.readouterr().err
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    from trdsim.scenario import load_scenario
+
+    raw = default_raw()
+    plain, bom = tmp_path / "plain.toml", tmp_path / "bom.toml"
+    _write(plain, raw)
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert load_scenario(bom).params == load_scenario(plain).params
+
+
+def test_a_seed_past_64_bits_on_the_command_line_exits_2():
+    p = subprocess.run(
+        [sys.executable, "-m", "trdsim.cli", "compare", "--seed", str(2**70)],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 2 and "2**63 - 1" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_missing_file_names_the_bundled_scenarios(capsys):

@@ -15,7 +15,7 @@ import pandas as pd
 from trdsim.currency import money as _money
 from trdsim.errors import TrdsimError
 from trdsim.evidence import UNVERIFIED, parameter_table
-from trdsim.scenario import DEFAULT_SCENARIO, load_scenario
+from trdsim.scenario import DEFAULT_SCENARIO, MAX_SEED, load_scenario
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,15 +34,16 @@ def _out_folder(given: str | None, default: Path) -> Path:
     return out
 
 
-def _whole_number(minimum: int, meaning: str):
-    """An argparse type: a whole number >= minimum, with a message that says why not."""
+def _whole_number(minimum: int, meaning: str, maximum: int | None = None):
+    """An argparse type: a whole number in [minimum, maximum], with a message that says
+    why not."""
 
     def parse(text: str) -> int:
         try:
             v = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if v < minimum:
+        if v < minimum or (maximum is not None and v > maximum):
             raise argparse.ArgumentTypeError(f"{v} must be {meaning}")
         return v
 
@@ -50,7 +51,7 @@ def _whole_number(minimum: int, meaning: str):
 
 
 _positive_int = _whole_number(1, "at least 1")
-_seed = _whole_number(0, "0 or more")
+_seed = _whole_number(0, f"between 0 and {MAX_SEED} (2**63 - 1)", MAX_SEED)
 
 
 def _se(x: float, fmt: str) -> str:

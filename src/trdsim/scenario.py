@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -310,6 +311,11 @@ def bundled_scenarios() -> Path:
 DEFAULT_SCENARIO = "uk_nhs"
 
 
+POSITIVE_DIST_ARGS = ("a", "b", "sigma", "se", "sd")  # spreads and shapes
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+MAX_SEED = 2**63 - 1  # seeds are kept in signed 64-bit integers (numpy, parquet)
+
+
 def resolve_path(name_or_path: str | Path | None) -> Path:
     """A scenario file from a path, or a bundled scenario's name (default uk_nhs)."""
     if name_or_path is None:
@@ -351,8 +357,24 @@ def default_pathway_files(setting: str) -> list[Path]:
 
 
 def _read_toml(p: Path) -> dict:
+    if p.is_dir():
+        raise ScenarioError(str(p), "(file)", MISSING, "is a folder, not a scenario file")
+    data = p.read_bytes()
+    if b"\x00" in data:
+        raise ScenarioError(str(p), "(file)", MISSING, "is a binary file, not a TOML scenario")
     try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
+        # a byte-order mark (as some Windows editors write) is accepted and dropped
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(
+            str(p),
+            "(file)",
+            MISSING,
+            f"is not UTF-8 text (byte 0x{data[e.start]:02x} at position {e.start}); "
+            "save it as UTF-8",
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(str(p), "(file)", MISSING, f"not valid TOML: {e}") from None
 
@@ -507,6 +529,13 @@ class _Builder:
                 self.fail(
                     f"{key}.{a}", p.get(a, MISSING), f"a {dist} distribution needs a number '{a}'"
                 )
+        for a in DISTRIBUTIONS[dist]:
+            if a in POSITIVE_DIST_ARGS and not p[a] > 0:
+                self.fail(f"{key}.{a}", p[a], f"a {dist} distribution needs '{a}' > 0")
+        if dist == "gamma" and not p["mean"] > 0:
+            self.fail(f"{key}.mean", p["mean"], "a gamma distribution needs 'mean' > 0")
+        if dist == "uniform" and not p["low"] < p["high"]:
+            self.fail(f"{key}.high", p["high"], f"must be greater than low ({p['low']})")
         if dist == "uniform" and not p["low"] <= v <= p["high"]:
             self.fail(key, v, f"must lie within its uniform range [{p['low']}, {p['high']}]")
         if dist != "fixed" and kind in INTEGER_KINDS:
@@ -559,6 +588,16 @@ class _Builder:
             self.check_keys(over, section, allowed)
             params[section] = self.merge_params(
                 lib[section], {k: v for k, v in over.items() if k in spec}, section, spec
+            )
+        u = {k: params["utilities"][k]["value"] for k in ("depressed", "response", "remission")}
+        if not u["depressed"] <= u["response"] <= u["remission"]:
+            # the PSA keeps this order in every draw; the base case must have it too
+            bad = "depressed" if u["depressed"] > u["response"] else "response"
+            nxt = "response" if bad == "depressed" else "remission"
+            self.fail(
+                f"utilities.{bad}",
+                u[bad],
+                f"must not exceed utilities.{nxt} ({u[nxt]}): depressed <= response <= remission",
             )
         cohort_over = raw.get("cohort", {})
         start = cohort_over.get("start", "trd")
@@ -1159,6 +1198,14 @@ class _Builder:
     ) -> Scenario:
         failed = min(shares)
         name = self.typed(s, "scenario", "name", str)
+        if not SAFE_NAME.fullmatch(name):
+            # the name is the results folder's: it must not climb out of results/
+            self.fail(
+                "scenario.name",
+                name,
+                "must be a plain folder name: letters, digits, '_', '-' and '.', starting "
+                "with a letter or digit (e.g. 'uk_nhs_high_cost')",
+            )
         horizon = self.typed(s, "scenario", "horizon_weeks", int)
         if not 1 <= horizon <= 52 * 100:
             self.fail("scenario.horizon_weeks", horizon, "must be between 1 and 5200 weeks")
@@ -1210,8 +1257,8 @@ class _Builder:
         if patients < 1:
             self.fail("scenario.patients", patients, "must be at least 1")
         seed = self.typed(s, "scenario", "seed", int)
-        if seed < 0:
-            self.fail("scenario.seed", seed, "must be 0 or more")
+        if not 0 <= seed <= MAX_SEED:
+            self.fail("scenario.seed", seed, f"must be between 0 and {MAX_SEED} (2**63 - 1)")
         return Scenario(
             name=name,
             source=self.file,
