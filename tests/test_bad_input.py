@@ -202,6 +202,32 @@ CASES = [
         "required",
     ),
     (
+        "misspelt unit cost (would have been a new resource)",
+        lambda r: (
+            r.setdefault("unit_costs", {}).setdefault("uk", {}).update({"esketamine_sesion": 326.0})
+        ),
+        "unit_costs.uk.esketamine_sesion",
+        "326.0",
+        "did you mean 'esketamine_session'",
+    ),
+    (
+        "a resource declared without a label",
+        lambda r: r.setdefault("resources", {}).update({"tms_helmet": {"unit": "week"}}),
+        "resources.tms_helmet.label",
+        "(missing)",
+        "required",
+    ),
+    (
+        "a new setting without a life table (would have kept another country's)",
+        lambda r: (
+            r.update({"settings": {"de": {"currency": "EUR", "price_year": 2023}}}),
+            r["scenario"].update({"setting": "de"}),
+        ),
+        "settings.de.life_table",
+        "(missing)",
+        "required: the life table of the setting's population",
+    ),
+    (
         "utilities out of order (depressed above remission)",
         lambda r: r.setdefault("utilities", {}).update({"depressed": 0.9, "remission": 0.5}),
         "utilities.depressed",
@@ -219,8 +245,10 @@ CASES = [
     ),
     (
         "gamma distribution with a negative standard error",
-        lambda r: r.setdefault("state_costs", {}).setdefault("uk", {}).update(
-            {"depressed_week": {"value": 50.0, "dist": "gamma", "mean": 50.0, "se": -3.0}}
+        lambda r: (
+            r.setdefault("state_costs", {})
+            .setdefault("uk", {})
+            .update({"depressed_week": {"value": 50.0, "dist": "gamma", "mean": 50.0, "se": -3.0}})
         ),
         "state_costs.uk.depressed_week.se",
         "-3.0",
@@ -255,6 +283,7 @@ def test_bad_input_one_message_exit_2_nothing_written(
     tmp_path, capsys, desc, edit, key, value, allowed
 ):
     raw = default_raw()
+    raw["resources"] = {"vns_programming": {"label": "VNS programming session"}}
     raw.setdefault("unit_costs", {}).setdefault("uk", {})["vns_programming"] = 100.0
     edit(raw)
     bad = tmp_path / "bad.toml"
@@ -371,6 +400,7 @@ def test_a_user_can_add_a_treatment_without_code(tmp_path):
             "disutility": 0.0,
         }
     }
+    raw["resources"] = {"psilocybin_session": {"label": "Psilocybin dosing session"}}
     raw["unit_costs"] = {"uk": {"psilocybin_session": 1500.0}}
     raw["pathways"] = {
         "psilocybin_first": {"steps": ["ssri", "antidepressant_switch", "psilocybin", "ect"]}
@@ -404,3 +434,114 @@ def test_societal_perspective_needs_productivity_inputs(tmp_path, capsys):
     assert main(["compare", str(path), "--patients", "10", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "productivity" in err and "(missing)" in err
+
+
+def test_a_misspelt_cost_set_from_python_is_an_error_not_a_new_resource(uk):
+    from trdsim.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="did you mean 'esketamine_session'"):
+        uk.with_value("unit_costs.uk.esketamine_sesion", 326.0)
+    assert (
+        uk.with_value("unit_costs.uk.esketamine_session", 326.0).params["unit_costs"][
+            "esketamine_session"
+        ]["value"]
+        == 326.0
+    )
+
+
+def test_values_a_scenario_gives_without_their_certainty_count_as_unverified(uk):
+    from trdsim.evidence import UNVERIFIED, parameter_table
+
+    before = parameter_table(uk.params).verified.isin(UNVERIFIED).sum()
+    plain = uk.with_value("utilities.remission", 0.86)
+    stated = uk.with_value("utilities.remission", {"value": 0.86, "verified": "read"})
+    assert parameter_table(plain.params).verified.isin(UNVERIFIED).sum() == before + 1
+    assert parameter_table(stated.params).verified.isin(UNVERIFIED).sum() == before
+
+
+def test_a_derived_scenario_has_its_own_name_and_description(tmp_path, uk):
+    from trdsim.scenario import load_scenario
+
+    f = tmp_path / "cheaper_cbt.toml"
+    f.write_text('[scenario]\nbase = "uk_nhs"\n\n[unit_costs.uk]\ncbt_session = 100.0\n')
+    sc = load_scenario(f)
+    assert sc.name == "cheaper_cbt"  # its results do not land in results/uk_nhs/
+    assert sc.description != uk.description
+    assert sc.description.startswith(uk.description)
+    assert "unit_costs.uk.cbt_session" in sc.description
+
+
+def test_calibrating_to_an_unknown_target_names_the_library_targets(capsys):
+    code = main(
+        ["calibrate", "uk_nhs", "--param", "treatments.ssri.remission_share", "--target", "nope"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "not in the library targets" in err and "None" not in err, err
+
+
+def test_a_threshold_no_plausible_value_reaches_says_so(capsys):
+    # the CBT session price cannot make integrated care's ICER 1 per QALY
+    code = main(
+        ["threshold", "uk_nhs", "--param", "unit_costs.cbt_session", "--target", "1",
+         "--arm", "integrated", "--versus", "sequential", "--patients", "300"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "stays not cost-effective" in err and "default search range" in err, err
+
+
+def test_an_output_folder_in_use_by_another_run_is_refused(tmp_path, capsys):
+    import os
+    import time as _time
+
+    out = tmp_path / "psa"
+    # another process holds the folder: a child that only sleeps, holding its lock
+    code = (
+        "import sys, time; from pathlib import Path; from trdsim.locks import lock_folder; "
+        f"lock_folder(Path({str(out)!r})); print('held', flush=True); time.sleep(30)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        rc = main(["psa", "--draws", "2", "--patients", "10", "--out", str(out), "--no-evppi"])
+        err = capsys.readouterr().err
+        assert rc == 2 and f"in use by another trdsim run (process {child.pid})" in err, err
+    finally:
+        child.kill()
+        child.wait()
+    _time.sleep(0.05)
+    assert not os.path.exists(out / "draws.parquet")
+    # once that process has ended its lock is stale and the folder is free
+    assert main(["psa", "--draws", "2", "--patients", "10", "--out", str(out), "--no-evppi",
+                 "--no-figures"]) == 0  # fmt: skip
+
+
+def test_a_command_does_not_write_over_another_analysis_in_its_folder(tmp_path, capsys):
+    out = tmp_path / "shared"
+    assert main(["psa", "--draws", "2", "--patients", "10", "--out", str(out), "--no-evppi",
+                 "--no-figures"]) == 0  # fmt: skip
+    capsys.readouterr()
+    rc = main(["compare", "--patients", "10", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "holds the results of a psa run" in err, err
+
+
+def test_a_run_too_big_is_refused_with_its_estimate(tmp_path, capsys):
+    out = tmp_path / "out"
+    # a trillion patients cannot fit in memory: refused even with --force
+    rc = main(["compare", "--patients", str(10**12), "--out", str(out), "--force"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "GB of memory" in err and "more than this machine's" in err, err
+    # a long run that fits needs --force
+    rc = main(["psa", "--draws", "100000", "--patients", "20000", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "add --force" in err and " h and " in err, err
+    assert not out.exists()
+
+
+def test_the_size_estimate_scales_with_the_run():
+    from trdsim.runsize import estimate
+
+    one = estimate(1000, 3, 260)
+    assert estimate(2000, 3, 260).seconds == 2 * one.seconds
+    assert estimate(1000, 3, 260, draws=10).seconds == 10 * one.seconds
+    assert estimate(1000, 3, 260, table=True).bytes > one.bytes

@@ -26,12 +26,54 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"trdsim: error: {message}\n")
 
 
-def _out_folder(given: str | None, default: Path) -> Path:
-    """The output folder: --out or the default; an existing file there is an error."""
+def _out_folder(given: str | None, default: Path, kind: str | None = None) -> Path:
+    """The output folder: --out or the default, locked for this run.
+
+    An existing file there is an error; so is a folder holding another kind of
+    analysis (its manifest.json would be replaced and the report would drop it).
+    """
+    from trdsim.locks import lock_folder
+
     out = Path(given) if given else default
     if out.exists() and not out.is_dir():
         raise TrdsimError(f"--out {out}: exists and is not a folder")
+    held = _analysis_in(out)
+    if kind is not None and held is not None and held != kind:
+        raise TrdsimError(
+            f"--out {out}: holds the results of a {held} run (manifest.json); writing {kind} "
+            "results there would hide them from the report: choose another folder"
+        )
+    lock_folder(out)
     return out
+
+
+def _size_check(args, patients: int, arms: int, weeks: int, draws: int = 1, table=False):
+    """Refuse a run too big for this machine, or over an hour without --force; say how
+    long a run of more than a few seconds will take."""
+    from trdsim import runsize
+    from trdsim.simulate import BLOCK
+
+    # compare and trial simulate in blocks of patients; a PSA holds a draw's at once
+    block = BLOCK if table else 0
+    size = runsize.estimate(patients, arms, weeks, draws, table=table, block=block)
+    runsize.check(size, args.force)
+    if size.seconds > runsize.ANNOUNCE_SECONDS:
+        print(f"estimate: {size.describe()}", file=sys.stderr)
+
+
+def _analysis_in(folder: Path) -> str | None:
+    """The kind of analysis whose manifest.json is in `folder` (None if none)."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        m = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(m, dict):
+        return None
+    kind = m.get("analysis") or ("psa" if "psa_draws" in m else "compare")
+    return str(kind).split()[0]  # "dsa one-way" -> "dsa"
 
 
 def _whole_number(minimum: int, meaning: str, maximum: int | None = None):
@@ -114,26 +156,28 @@ def _print_summary(result) -> None:
         print(f"  optimal at {_money(lam, cur)}/QALY: {', '.join(best)}")
 
 
-def _compiled(scenario):
-    """The scenario, once the kernel is compiled (a notice if that takes a while)."""
+def _compiled(scenario) -> None:
+    """Compile the kernel for the scenario's run, with a notice if that takes a while.
+    Called after a command's own checks, so bad input still gets exactly one line."""
     from trdsim.engine.warmup import compile_notice, warm_up
 
     with compile_notice():
         warm_up(scenario)
-    return scenario
 
 
 def cmd_trial(args) -> int:
     from trdsim.analysis.trial import run_trial
 
-    scenario = _compiled(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     if scenario.trial is None:
         raise TrdsimError(
             f"{scenario.source}: trial: missing: a [trial] section is needed (control, "
             "assess_weeks, outcomes; see scenarios/README or experiments/replications/)"
         )
     n = args.patients or scenario.patients
-    out = _out_folder(args.out, Path("results") / scenario.name / "trial")
+    _size_check(args, n, len(scenario.arms), scenario.horizon_weeks, table=True)
+    out = _out_folder(args.out, Path("results") / scenario.name / "trial", "trial")
+    _compiled(scenario)
     with tqdm_bar(n * len(scenario.arms), "simulating", " patients") as bar:
         r = run_trial(scenario, patients=n, seed=args.seed, progress=bar.update)
     d = r.design
@@ -191,7 +235,7 @@ def cmd_compare(args) -> int:
     from trdsim.outputs import write_results
     from trdsim.simulate import simulate
 
-    scenario = _compiled(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     if args.threads and args.threads > numba.config.NUMBA_NUM_THREADS:
         raise TrdsimError(
             f"--threads {args.threads}: this machine allows at most "
@@ -204,7 +248,9 @@ def cmd_compare(args) -> int:
             by.append(parse_by(spec))
         except ValueError as e:
             raise TrdsimError(f"{scenario.source}: --by = {spec!r}: {e}") from None
-    out = _out_folder(args.out, Path("results") / scenario.name)
+    _size_check(args, n, len(scenario.arms), scenario.horizon_weeks, table=True)
+    out = _out_folder(args.out, Path("results") / scenario.name, "compare")
+    _compiled(scenario)
     t0 = time.perf_counter()
     with tqdm(
         total=n * len(scenario.arms),
@@ -405,12 +451,14 @@ def cmd_psa(args) -> int:
     from trdsim.analysis.sampling import ParameterSpace
     from trdsim.outputs import scenario_manifest
 
-    scenario = _compiled(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     space = ParameterSpace(scenario)
     groups = _parse_groups(args.group, space.keys, space.resolve) or default_groups(space.keys)
     population = _population(args, scenario.discount_costs)
-    out = _out_folder(args.out, Path("results") / scenario.name / "psa")
+    _size_check(args, args.patients, len(scenario.arms), scenario.horizon_weeks, args.draws)
+    out = _out_folder(args.out, Path("results") / scenario.name / "psa", "psa")
     seed = scenario.seed if args.seed is None else args.seed
+    _compiled(scenario)
     t0 = time.perf_counter()
     with tqdm(total=args.draws, unit=" draws", desc="PSA", disable=None, file=sys.stderr) as bar:
         try:
@@ -501,7 +549,7 @@ def cmd_analyse(args) -> int:
             return k
 
         groups = _parse_groups(args.group, params, resolve) or default_groups(params)
-    out = _out_folder(args.out, path.parent)
+    out = _out_folder(args.out, path.parent, "psa")
     n_groups = len(groups or {}) * len(thresholds)
     with tqdm_bar(n_groups, "EVPPI", " groups") as bar:
         written, info = write_analysis(
@@ -523,10 +571,11 @@ def cmd_dsa(args) -> int:
     from trdsim.analysis import plots
     from trdsim.analysis.dsa import Contrast, one_way, two_way
 
-    scenario = _compiled(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     contrast = Contrast.of(scenario, args.arm, args.versus, args.threshold)
-    out = _out_folder(args.out, Path("results") / scenario.name / "dsa")
+    out = _out_folder(args.out, Path("results") / scenario.name / "dsa", "dsa")
     info = {"arm": contrast.arm, "versus": contrast.versus, "threshold": contrast.threshold}
+    _compiled(scenario)
     if args.pair:
         from trdsim.analysis.sampling import ParameterSpace
 
@@ -601,7 +650,7 @@ def cmd_dsa(args) -> int:
 def cmd_threshold(args) -> int:
     from trdsim.analysis.dsa import threshold_value
 
-    scenario = _compiled(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     r = threshold_value(
         scenario, args.param, args.target, arm=args.arm, versus=args.versus, low=args.low,
         high=args.high, patients=args.patients, seed=args.seed,
@@ -633,9 +682,10 @@ def cmd_validate(args) -> int:
     from trdsim.analysis.targets import load_targets
     from trdsim.analysis.validation import table, validate
 
-    scenario = _compiled(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     targets = load_targets(args.targets, scenario)
-    out = _out_folder(args.out, Path("results") / scenario.name / "validation")
+    out = _out_folder(args.out, Path("results") / scenario.name / "validation", "validation")
+    _compiled(scenario)
     with tqdm_bar(len(targets), "validating", " targets") as bar:
         outcomes = validate(scenario, targets, args.patients, args.seed, progress=bar.update)
     t = table(outcomes)
@@ -665,14 +715,15 @@ def cmd_calibrate(args) -> int:
     from trdsim.analysis.calibration import calibrate
     from trdsim.analysis.targets import load_targets
 
-    scenario = _compiled(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     targets = load_targets(args.targets, scenario)
     if args.target:
         known = {t.id for t in targets}
         unknown = [i for i in args.target if i not in known]
         if unknown:
             raise TrdsimError(
-                f"--target {', '.join(unknown)}: not in {args.targets}; ids: {', '.join(sorted(known))}"
+                f"--target {', '.join(unknown)}: not in {args.targets or 'the library targets'}; "
+                f"ids: {', '.join(sorted(known))}"
             )
         targets = [t for t in targets if t.id in args.target]
     out = (
@@ -683,6 +734,7 @@ def cmd_calibrate(args) -> int:
     if out.exists() and out.is_dir():
         raise TrdsimError(f"--out {out}: is a folder; give the scenario file to write")
     seeds = [scenario.seed + i for i in range(args.seeds)]
+    _compiled(scenario)
     with tqdm_bar(None, "calibrating", " evaluations") as bar:
         r = calibrate(scenario, targets, args.param, patients=args.patients, seeds=seeds,
                       method=args.method, progress=bar.update)  # fmt: skip
@@ -775,10 +827,11 @@ def cmd_sweep(args) -> int:
     from trdsim import care_plots
     from trdsim.sweep import parse_grid, run_sweep
 
-    scenario = _compiled(load_scenario(args.scenario))
+    scenario = load_scenario(args.scenario)
     grid = parse_grid(args.grid, scenario)
     out = _out_folder(args.out, Path("results") / scenario.name / "sweep")
     total = args.reps * int(np.prod([len(v) for v in grid.values()]))
+    _compiled(scenario)
     with tqdm_bar(total, "sweep", " runs") as bar:
         try:
             table = run_sweep(scenario, grid, args.reps, out, workers=args.workers,
@@ -823,6 +876,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     c.add_argument("--report", action="store_true", help="also write OUT/report.html")
     c.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if the size estimate says it takes over an hour",
+    )
+    c.add_argument(
         "--by",
         action="append",
         metavar="ATTRIBUTE",
@@ -840,6 +898,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     tr.add_argument("--out", help="output folder (default results/<scenario name>/trial/)")
+    tr.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if the size estimate says it takes over an hour",
+    )
     tr.set_defaults(func=cmd_trial)
     q = sub.add_parser("params", help="print every parameter with its source")
     q.add_argument(
@@ -860,6 +923,11 @@ def build_parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("psa", help="probabilistic sensitivity analysis (resumable; dask)")
     ps.add_argument("scenario", nargs="?", help=scen_help)
     ps.add_argument("--draws", type=_positive_int, default=1000, help="parameter draws K (1000)")
+    ps.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if the size estimate says it takes over an hour",
+    )
     ps.add_argument(
         "--patients", type=_positive_int, default=1000, help="patients per draw N (1000)"
     )
@@ -1028,6 +1096,8 @@ def _contrast_options(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from trdsim.locks import release_all
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -1040,6 +1110,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"trdsim: cannot write: {e}", file=sys.stderr)
         return 2
+    finally:
+        release_all()  # the output folder is free again for the next run
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from trdsim.errors import MISSING, ScenarioError
 from trdsim.evidence import (
     DISTRIBUTIONS,
     PARAM_FIELDS,
+    USER_UNSTATED,
     is_param,
     life_tables,
     load_library,
@@ -208,6 +209,7 @@ TOP_LEVEL = (
     "self_harm",
     "utilities",
     "unit_costs",
+    "resources",
     "state_costs",
     "settings",
     "productivity",
@@ -311,6 +313,10 @@ def bundled_scenarios() -> Path:
 DEFAULT_SCENARIO = "uk_nhs"
 
 
+RESOURCE_KEYS = {
+    "label": "what one unit is, e.g. 'VNS programming session'",
+    "unit": "e.g. 'session'",
+}
 POSITIVE_DIST_ARGS = ("a", "b", "sigma", "se", "sd")  # spreads and shapes
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 MAX_SEED = 2**63 - 1  # seeds are kept in signed 64-bit integers (numpy, parquet)
@@ -390,9 +396,36 @@ def _read_with_base(p: Path, seen: tuple[Path, ...]) -> dict:
     bp = local if local.exists() else resolve_path(base)
     if bp.resolve() in seen or bp.resolve() == p.resolve():
         raise ScenarioError(str(p), "scenario.base", base, "scenarios must not include each other")
-    merged = _deep_merge(_read_with_base(bp, (*seen, p.resolve())), raw)
+    parent = _read_with_base(bp, (*seen, p.resolve()))
+    merged = _deep_merge(parent, raw)
     del merged["scenario"]["base"]
+    own = raw["scenario"]
+    # a derived scenario is not its base: its own name (so its results do not land in
+    # the base's folder) and a description that says what it changes
+    if "name" not in own:
+        merged["scenario"]["name"] = p.stem
+    if "description" not in own:
+        changed = [k for k in _dotted_keys(raw) if k not in ("scenario.base", "scenario.name")]
+        shown = ", ".join(changed[:6]) + (
+            f" and {len(changed) - 6} more" if len(changed) > 6 else ""
+        )
+        merged["scenario"]["description"] = (
+            f"{parent.get('scenario', {}).get('description', bp.stem)}; changed by {p.name}: "
+            f"{shown or 'nothing'}"
+        )
     return merged
+
+
+def _dotted_keys(raw: dict, prefix: str = "") -> list[str]:
+    """The leaf keys of a scenario file as dotted paths (a parameter table is a leaf)."""
+    out = []
+    for k, v in raw.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and "value" not in v and v:
+            out += _dotted_keys(v, f"{key}.")
+        else:
+            out.append(key)
+    return out
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
@@ -496,7 +529,7 @@ class _Builder:
                 "value": node,
                 "dist": "fixed",
                 "source": f"scenario {self.file}",
-                "verified": "scenario",
+                "verified": USER_UNSTATED,
             }
         elif _is_number(node) or (isinstance(node, dict) and is_param(node)):
             node = {"value": node} if _is_number(node) else node
@@ -510,7 +543,7 @@ class _Builder:
                         p.pop(a, None)
                 # a new value keeps the entry's price year unless it states its own (so a
                 # scenario, `with_value`, the PSA and the DSA all mean the same thing)
-                p.update(dist="fixed", source=f"scenario {self.file}", verified="scenario")
+                p.update(dist="fixed", source=f"scenario {self.file}", verified=USER_UNSTATED)
                 p.update(node)
         else:
             allowed = KINDS[kind][0]
@@ -543,6 +576,23 @@ class _Builder:
         p["kind"] = kind  # what values are allowed; the PSA checks its draws against it
         return p
 
+    def resources(self, raw: dict, lib_uc: dict) -> dict[str, dict]:
+        """New resources the scenario declares: [resources.NAME] with a label (and unit)."""
+        out = {}
+        for name, node in self.table(raw.get("resources", {}), "resources").items():
+            node = self.table(node, f"resources.{name}")
+            self.check_keys(node, f"resources.{name}", RESOURCE_KEYS)
+            if name in lib_uc:
+                self.fail(
+                    f"resources.{name}",
+                    node,
+                    "is a library resource already: give its cost under [unit_costs.SETTING]",
+                )
+            if not isinstance(node.get("label"), str) or not node["label"].strip():
+                self.fail(f"resources.{name}.label", node.get("label", MISSING), "required: text")
+            out[name] = node
+        return out
+
     def merge_params(
         self, lib: dict, over: dict, key: str, spec: dict, optional: dict | None = None
     ) -> dict:
@@ -551,6 +601,7 @@ class _Builder:
         for name, kind in {**spec, **(optional or {})}.items():
             if name in over:
                 out[name] = self.param(over[name], f"{key}.{name}", kind, lib.get(name))
+                out[name].setdefault("verified", USER_UNSTATED)
             elif name in lib:
                 out[name] = self.param(lib[name], f"{key}.{name}", kind, None)
             elif name in spec:
@@ -568,13 +619,22 @@ class _Builder:
         settings = copy.deepcopy(lib["settings"])
         for name, node in self.table(raw.get("settings", {}), "settings").items():
             node = self.table(node, f"settings.{name}")
-            self.check_keys(node, f"settings.{name}", ("currency", "price_year"))
+            self.check_keys(node, f"settings.{name}", ("currency", "price_year", "life_table"))
             settings.setdefault(name, {}).update(node)
         setting = self.typed(s, "scenario", "setting", str)
         if setting not in settings:
             self.fail("scenario.setting", setting, f"must be one of {', '.join(sorted(settings))}")
         for k, typ in (("currency", str), ("price_year", int)):
             self.typed(settings[setting], f"settings.{setting}", k, typ)
+        tables = sorted(life_tables().table.unique())
+        own = settings[setting].get("life_table", MISSING)
+        if own is MISSING or own not in tables:
+            # background mortality is the setting's own; another country's is not a default
+            self.fail(
+                f"settings.{setting}.life_table",
+                own,
+                f"required: the life table of the setting's population, one of {', '.join(tables)}",
+            )
         self.check_price_year(
             f"settings.{setting}.price_year", settings[setting]["price_year"], setting
         )
@@ -621,6 +681,19 @@ class _Builder:
                 self.fail(f"unit_costs.{name}", uc_raw[name], _suggest(name, settings))
         lib_uc = lib["unit_costs"].get(setting, {})
         over_uc = self.table(uc_raw.get(setting, {}), f"unit_costs.{setting}")
+        # a unit cost names a library resource of the setting or one declared under
+        # [resources.NAME]: a misspelt name is an error, not a new resource
+        declared = self.resources(raw, lib_uc)
+        for name in over_uc:
+            if name not in lib_uc and name not in declared:
+                self.fail(
+                    f"unit_costs.{setting}.{name}",
+                    over_uc[name],
+                    _suggest(name, [*lib_uc, *declared]).replace(
+                        "; allowed:",
+                        " (a new resource is declared as [resources.NAME] with a label); allowed:",
+                    ),
+                )
         params["unit_costs"] = self.merge_params(
             lib_uc, over_uc, f"unit_costs.{setting}", dict.fromkeys({**lib_uc, **over_uc}, "cost")
         )
@@ -1224,7 +1297,11 @@ class _Builder:
             )
         if any(b <= a for a, b in zip(thresholds, thresholds[1:], strict=False)):
             self.fail("scenario.thresholds", thresholds, "must be strictly increasing")
-        table = self.typed(s, "scenario", "life_table", str)
+        table = (
+            self.typed(s, "scenario", "life_table", str)
+            if "life_table" in s
+            else settings[setting]["life_table"]
+        )
         tables = sorted(life_tables().table.unique())
         if table not in tables:
             self.fail("scenario.life_table", table, f"must be one of {', '.join(tables)}")

@@ -221,10 +221,18 @@ def threshold_value(
 
     fa, fb = f(a), f(b)
     if np.sign(fa) == np.sign(fb):
+        side = "cost-effective" if fa > 0 else "not cost-effective"
+        where = (
+            "widen --low/--high if values outside them are plausible"
+            if low is not None or high is not None
+            else "no value in the default search range reaches it (a probability's whole "
+            "range, a cost from 0 to 10x its value, a ratio from 1/20 to 20x); give --low and "
+            "--high only to search values you consider plausible"
+        )
         raise TrdsimError(
             f"{key}: the ICER of {contrast.arm} vs {contrast.versus} does not cross "
-            f"{target:g} between {a:g} (INMB {fa:,.0f}) and {b:g} (INMB {fb:,.0f}); "
-            "widen --low/--high"
+            f"{target:g} between {a:g} (INMB {fa:,.0f}) and {b:g} (INMB {fb:,.0f}): "
+            f"{contrast.arm} stays {side} at {target:g} over it; {where}"
         )
     root = brentq(f, a, b, xtol=1e-9 * max(abs(a), abs(b), 1.0), rtol=1e-12)
     m, _ = _evaluate(space, {key: root}, n, s)

@@ -19,7 +19,9 @@ DISTRIBUTIONS = {
 PARAM_FIELDS = {"value", "dist", "source", "verified", "note", "ref", "price_year"} | {
     f for fields in DISTRIBUTIONS.values() for f in fields
 }
-UNVERIFIED = ("from memory, unverified", "assumption")
+# a value a scenario gives without saying how sure it is counts as unverified too
+USER_UNSTATED = "scenario, not stated"
+UNVERIFIED = ("from memory, unverified", "assumption", USER_UNSTATED)
 
 
 @cache
