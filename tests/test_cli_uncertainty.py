@@ -21,13 +21,21 @@ def test_psa_writes_tables_figures_and_a_summary(tmp_path, capsys):
     assert "EVPI at £20,000/QALY" in printed and "WARNING" in printed  # N = 100 is too few
     for name in ("draws.parquet", "psa_summary.csv", "psa_summary.json", "frontier.csv",
                  "ceac.csv", "evpi.csv", "evppi.csv", "ce_plane.png", "ceac.png", "evpi.png",
-                 "evppi_20000.png", "manifest.json"):  # fmt: skip
+                 "evppi_20000.png", "evppi_curve.csv", "evppi_curve.png",
+                 "manifest.json"):  # fmt: skip
         assert (out / name).stat().st_size > 0, name
     assert not (out / "chunks").exists()
     draws = pd.read_parquet(out / "draws.parquet")
     assert len(draws) == 90 and {"draw", "arm", "cost", "qaly"} <= set(draws.columns)
     evppi = pd.read_csv(out / "evppi.csv")
     assert list(evppi.group.unique()) == ["cbt"]
+    assert list(evppi.method) == ["gp", "gp"]  # 30 draws: the exact GP
+    assert np.allclose(
+        evppi.population_evppi, evppi.evppi * 5000 * sum(1.035**-t for t in range(5))
+    )
+    curve = pd.read_csv(out / "evppi_curve.csv")
+    assert {"group", "threshold", "evppi", "se", "evpi", "population_evppi"} <= set(curve.columns)
+    assert len(curve) == len(pd.read_csv(out / "evpi.csv"))  # the CEAC/EVPI grid
     info = json.loads((out / "psa_summary.json").read_text())
     assert info["evpi_population"]["20000"] == pytest.approx(
         info["evpi_per_person"]["20000"] * 5000 * sum(1.035**-t for t in range(5))
@@ -52,6 +60,36 @@ def test_analyse_accepts_a_table_from_another_model(tmp_path, capsys):
     evppi = pd.read_csv(out / "evppi.csv")
     # the only parameter: its EVPPI is the EVPI (up to the regression's fit)
     assert np.allclose(evppi.evppi, evppi.evpi, rtol=1e-3)
+    assert set(evppi.method) == {"gam"}  # 300 draws
+    assert main(["analyse", str(table), "--thresholds", "20000", "--out", str(out),
+                 "--evppi-method", "gp", "--no-figures"]) == 0  # fmt: skip
+    assert set(pd.read_csv(out / "evppi.csv").method) == {"gp"}
+
+
+def test_evsi_command_writes_evsi_and_enbs_with_the_optimum(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    rows = []
+    for d in range(400):
+        u = rng.normal(0.6, 0.05)  # a utility, known to within a normal SD
+        rows.append({"draw": d, "arm": "old", "cost": 0.0, "qaly": 0.0, "u": u})
+        rows.append(
+            {"draw": d, "arm": "new", "cost": 1000.0, "qaly": 10 * (u - 0.6) + 0.05, "u": u}
+        )
+    table = tmp_path / "t.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    out = tmp_path / "evsi"
+    code = main(["evsi", str(table), "--parameter", "u", "--study", "normal", "--sd", "0.2",
+                 "--n", "10,50,200", "--threshold", "20000", "--per-patient-cost", "100",
+                 "--fixed-cost", "5000", "--population", "1000", "--years", "5",
+                 "--discount", "0.035", "--out", str(out)])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0 and "optimum at" in printed
+    r = pd.read_csv(out / "evsi.csv")
+    assert list(r.n) == [10, 50, 200] and (r.evsi <= r.evppi).all()
+    assert np.allclose(r.study_cost, 5000 + 100 * r.n)
+    info = json.loads((out / "evsi.json").read_text())
+    assert info["optimal_n"]["20000"] in (0, 10, 50, 200)
+    assert (out / "evsi_20000.png").stat().st_size > 0
 
 
 def test_dsa_and_threshold_commands(tmp_path, capsys):
@@ -80,6 +118,7 @@ BAD = [
     (["dsa", "--param", "treatments.ssri.respons"], "did you mean"),
     (["dsa", "--arm", "nope"], "not an arm"),
     (["threshold", "--param", "unit_costs.nope", "--target", "30000"], "unknown parameter"),
+    (["psa", "--draws", "2", "--evppi-method", "loess"], "does not exist"),
 ]
 
 
@@ -94,6 +133,49 @@ def test_bad_input_one_message_exit_2_nothing_written(tmp_path, capsys, argv, me
     last = err.splitlines()[-1]  # argparse prints its usage lines first
     assert last.startswith("trdsim") and message in last, err
     assert "Traceback" not in err
+    assert not out.exists()
+
+
+def _small_table(path):
+    rng = np.random.default_rng(3)
+    rows = []
+    for d in range(50):
+        p = rng.uniform(0.1, 0.9)
+        rows.append({"draw": d, "arm": "a", "cost": 0.0, "qaly": 1.0, "p": p})
+        rows.append({"draw": d, "arm": "b", "cost": 100.0, "qaly": 1.0 + p / 100, "p": p})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(path)
+
+
+EVSI = ["--parameter", "p", "--study", "proportion", "--threshold", "20000"]
+BAD_TABLE = [
+    (["analyse", "--thresholds", "20000", "--group", "g=p,nope"], "nope is not a parameter"),
+    (["analyse", "--thresholds", "20000", "--evppi-method", "loess"], "does not exist"),
+    (["evsi", *EVSI, "--n", "0,10"], "whole numbers >= 1"),
+    (["evsi", *EVSI, "--n", "10,x"], "whole numbers per arm"),
+    (
+        ["evsi", "--parameter", "nope", "--study", "proportion", "--n", "10", "--threshold", "1"],
+        "unknown parameter",
+    ),  # fmt: skip
+    (
+        ["evsi", "--parameter", "p", "--study", "odds-ratio", "--n", "10", "--threshold", "1"],
+        "control arm's event rate",
+    ),  # fmt: skip
+    (["evsi", *EVSI, "--n", "10", "--evppi-method", "loess"], "does not exist"),
+    (["evsi", *EVSI, "--n", "10", "--fixed-cost", "100"], "needs --population"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD_TABLE, ids=[" ".join(b[0]) for b in BAD_TABLE])
+def test_bad_analyse_and_evsi_input_one_line_exit_2_nothing_written(
+    tmp_path, capsys, argv, message
+):
+    table = _small_table(tmp_path / "t.csv")
+    out = tmp_path / "out"
+    code = main([argv[0], table, *argv[1:], "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and err.startswith("trdsim") and message in err, err
     assert not out.exists()
 
 

@@ -446,6 +446,7 @@ def cmd_psa(args) -> int:
     from tqdm import tqdm
 
     from trdsim.analysis.evppi import default_groups
+    from trdsim.analysis.metamodel import choose_method
     from trdsim.analysis.psa import run_psa
     from trdsim.analysis.results import write_analysis
     from trdsim.analysis.sampling import ParameterSpace
@@ -454,6 +455,8 @@ def cmd_psa(args) -> int:
     scenario = load_scenario(args.scenario)
     space = ParameterSpace(scenario)
     groups = _parse_groups(args.group, space.keys, space.resolve) or default_groups(space.keys)
+    if not args.no_evppi:
+        choose_method(args.evppi_method, args.draws)  # a bad name fails before the PSA
     population = _population(args, scenario.discount_costs)
     _size_check(args, args.patients, len(scenario.arms), scenario.horizon_weeks, args.draws)
     out = _out_folder(args.out, Path("results") / scenario.name / "psa", "psa")
@@ -474,12 +477,13 @@ def cmd_psa(args) -> int:
             )
             return 130
     elapsed = time.perf_counter() - t0
-    n_groups = 0 if args.no_evppi else len(groups) * len(scenario.thresholds)
+    n_groups = 0 if args.no_evppi else len(groups)
     with tqdm(total=n_groups, unit=" groups", desc="EVPPI", disable=None, file=sys.stderr) as bar:
         written, info = write_analysis(
             draws, out, scenario.thresholds, scenario.currency,
             groups=None if args.no_evppi else groups, population=population,
             patients=args.patients, figures=not args.no_figures, progress=bar.update,
+            evppi_method=args.evppi_method,
         )  # fmt: skip
     _, clipped = space.sample(np.arange(args.draws), seed)  # 40 ms per 1,000 draws
     clipped = {rule: n for rule, n in clipped.items() if n}
@@ -522,6 +526,7 @@ def _read_table(path: Path) -> pd.DataFrame:
 def cmd_analyse(args) -> int:
     from trdsim.analysis.decision import REQUIRED, check_table, check_thresholds
     from trdsim.analysis.evppi import default_groups
+    from trdsim.analysis.metamodel import choose_method
     from trdsim.analysis.psa import STAT_COLUMNS
     from trdsim.analysis.results import write_analysis
 
@@ -549,16 +554,78 @@ def cmd_analyse(args) -> int:
             return k
 
         groups = _parse_groups(args.group, params, resolve) or default_groups(params)
+        choose_method(args.evppi_method, int(draws.draw.nunique()))
     out = _out_folder(args.out, path.parent, "psa")
-    n_groups = len(groups or {}) * len(thresholds)
+    n_groups = len(groups or {})
     with tqdm_bar(n_groups, "EVPPI", " groups") as bar:
         written, info = write_analysis(
             draws, out, thresholds, currency, groups=groups, population=population,
             patients=meta.get("patients"), figures=not args.no_figures, progress=bar.update,
+            evppi_method=args.evppi_method,
         )  # fmt: skip
     _print_psa(info, out / "psa_summary.csv")
     print(f"\nWrote {len(written)} files to {out}/")
     return 0
+
+
+def cmd_evsi(args) -> int:
+    from trdsim.analysis.decision import check_table, check_thresholds
+    from trdsim.analysis.evsi import Study, check_sizes
+    from trdsim.analysis.results import write_evsi
+
+    path = Path(args.source)
+    table_path = path / "draws.parquet" if path.is_dir() else path
+    draws = check_table(_read_table(table_path), str(table_path))
+    meta_path = table_path.parent / "manifest.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    try:
+        sizes = check_sizes([int(x) for x in args.n.split(",") if x.strip()])
+    except ValueError:
+        raise TrdsimError(f"--n {args.n!r}: give whole numbers per arm, e.g. 25,50,100") from None
+    if args.threshold:
+        thresholds = check_thresholds(args.threshold.split(","), "--threshold")
+    elif "thresholds" in meta:
+        thresholds = check_thresholds(meta["thresholds"], str(meta_path))
+    else:
+        raise TrdsimError(f"{table_path}: give --threshold (no manifest.json beside the table)")
+    rate = args.discount if args.discount is not None else meta.get("discount_costs")
+    population = _population(args, rate)
+    if population is None and (args.fixed_cost or args.per_patient_cost):
+        raise TrdsimError("--fixed-cost/--per-patient-cost: ENBS needs --population too")
+    study = Study(args.parameter, args.study, args.control_rate, args.sd)
+    out = _out_folder(args.out, table_path.parent / "evsi")
+    currency = args.currency or meta.get("currency", "")
+    written, table = write_evsi(
+        draws, out, study, sizes, thresholds, currency, population=population,
+        fixed_cost=args.fixed_cost, cost_per_patient=args.per_patient_cost,
+        method=args.evppi_method, seed=args.seed, figures=not args.no_figures,
+    )  # fmt: skip
+    _print_evsi(table, currency)
+    print(f"\nWrote {len(written)} files to {out}/")
+    return 0
+
+
+def _print_evsi(table: pd.DataFrame, cur: str) -> None:
+    cols = {"n": "n per arm", "threshold": "threshold", "evsi": "EVSI", "se": "± SE",
+            "evppi": "EVPPI"}  # fmt: skip
+    if "enbs" in table.columns:
+        cols |= {"population_evsi": "population EVSI", "study_cost": "study cost",
+                 "enbs": "ENBS"}  # fmt: skip
+    shown = table[list(cols)].rename(columns=cols)
+    for c in shown.columns[1:]:
+        shown[c] = [_money(v, cur) for v in shown[c]]
+    print(shown.to_string(index=False))
+    if "enbs" in table.columns:
+        for lam, rows in table.groupby("threshold"):
+            best = rows[rows.optimal]
+            what = (
+                f"n = {best.n.iloc[0]:,} per arm (ENBS {_money(best.enbs.iloc[0], cur)})"
+                if len(best) and best.n.iloc[0] > 0
+                else "no study (no size has a positive ENBS)"
+            )
+            print(f"  optimum at {_money(lam, cur)}/QALY: {what}")
+    if table.clipped.any():
+        print(f"  {int(table.clipped.sum())} EVSI value(s) above the EVPPI were set to the EVPPI")
 
 
 def tqdm_bar(total: int, desc: str, unit: str):
@@ -966,6 +1033,30 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_options(an)
     an.set_defaults(func=cmd_analyse)
 
+    ev = sub.add_parser("evsi", help="EVSI and ENBS of a proposed study of one parameter")
+    ev.add_argument("source", help="a PSA folder (with draws.parquet) or a .parquet/.csv table")
+    ev.add_argument("--parameter", required=True, help="the parameter the study informs (column)")
+    ev.add_argument(
+        "--study", required=True, metavar="KIND",
+        help="proportion (one arm, binomial), odds-ratio (two arms vs a control rate), "
+             "normal or log-normal (one arm, --sd per observation)",
+    )  # fmt: skip
+    ev.add_argument("--n", required=True, help="sizes per arm, comma-separated, e.g. 25,50,100")
+    ev.add_argument("--control-rate", type=float, help="odds-ratio: control arm's event rate")
+    ev.add_argument("--sd", type=float, help="normal / log-normal: SD of one observation")
+    ev.add_argument("--threshold", help="per QALY, comma-separated (default: the manifest's)")
+    ev.add_argument("--per-patient-cost", type=float, default=0.0, help="study cost per patient")
+    ev.add_argument("--fixed-cost", type=float, default=0.0, help="study set-up cost")
+    ev.add_argument("--population", type=float, help="people affected per year (for ENBS)")
+    ev.add_argument("--years", type=_positive_int, default=10, help="years the decision holds (10)")
+    ev.add_argument("--discount", type=float, help="annual rate (default: the manifest's)")
+    ev.add_argument("--currency", help="currency label (default: the manifest's)")
+    ev.add_argument("--evppi-method", default="auto", metavar="METHOD", help="auto, gam or gp")
+    ev.add_argument("--seed", type=_seed, default=0, help="seed of the simulated studies (0)")
+    ev.add_argument("--out", help="output folder (default: evsi/ beside the table)")
+    ev.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    ev.set_defaults(func=cmd_evsi)
+
     ds = sub.add_parser("dsa", help="one-way (tornado) or two-way deterministic sensitivity")
     ds.add_argument("scenario", nargs="?", help=scen_help)
     _contrast_options(ds)
@@ -1080,6 +1171,12 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
         help="EVPPI group (repeatable; default: by treatment and section)",
     )
     p.add_argument("--no-evppi", action="store_true", help="skip EVPPI")
+    p.add_argument(
+        "--evppi-method",
+        default="auto",
+        metavar="METHOD",
+        help="EVPPI regression: auto (GAM from 200 draws, else exact GP), gam or gp",
+    )
     p.add_argument("--population", type=float, help="people affected per year, for population EVPI")
     p.add_argument("--years", type=_positive_int, default=10, help="years the decision holds (10)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")

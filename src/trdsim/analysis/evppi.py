@@ -1,124 +1,73 @@
-"""EVPPI by Gaussian-process regression on the PSA sample (Strong, Oakley & Brennan 2014).
+"""EVPPI by nonparametric regression on the PSA sample (Strong, Oakley & Brennan 2014).
 
 Strong M, Oakley JE, Brennan A. Estimating multiparameter partial expected value of
 perfect information from a probabilistic sensitivity analysis sample: a nonparametric
 regression approach. Med Decis Making 2014;34(3):311-326. doi:10.1177/0272989X13505910
-(abstract checked: the method needs only the PSA sample, fitted by a GAM or a GP).
 
-For a parameter group phi, the incremental NMB of each arm against the first,
-y_a = NMB_a - NMB_0, is regressed on phi over the PSA draws: y_a = g_a(phi) + e, with
-g_a a Gaussian process (squared-exponential kernel, one length scale per parameter) and
-e the remaining variation (other parameters and patient-level noise). Then
+For a parameter group phi and each arm a against the first, the incremental cost
+dC_a and incremental QALYs dQ_a are regressed on phi over the PSA draws (the
+regressions are in `trdsim.analysis.metamodel`). The regressions are linear smoothers,
+so the fitted incremental NMB at any threshold is g_a(lambda) = lambda dQ_a^ - dC_a^ and
 
-    EVPPI(phi) = mean_k max_a g_a(phi_k) - max_a mean_k g_a(phi_k),   g_0 = 0.
+    EVPPI(phi, lambda) = mean_k max_a g_a(phi_k) - max_a mean_k g_a(phi_k),   g_0 = 0,
 
-Hyperparameters maximise the marginal likelihood (L-BFGS-B with analytic gradients) on
-an evenly spaced subset of draws (at most FIT_POINTS, for speed); the fit then uses all
-draws. The standard error samples the fitted values from their GP posterior and
-recomputes EVPPI for each sample (the spread of EVPPI due to the regression, not to
-the PSA sample's size).
+for a whole curve over thresholds from one fit per outcome. Fitting costs and QALYs
+apart (rather than the NMB at each threshold, as dampack does) lets each have its own
+smoothing; the error of the fitted NMB is then close to the smallest available at every
+threshold, since lambda^2 MSE(dQ^) + MSE(dC^) is minimised term by term.
+
+Methods (`method=`):
+
+* "gam" (default for 200 draws or more): s() of each parameter plus tensor interactions
+  ti() of every pair and the triple (the ANOVA terms of mgcv's te(); dampack's formula
+  is s() + the highest-order ti() only). Groups of more than 3 parameters get the
+  interactions of the 3 whose main effects explain most ("gam-screened"); see the
+  README for its check against the exact GP. Smoothing by restricted likelihood
+  (Fellner-Schall; Wood & Fasiolo 2017, Biometrics 73:1071-1081; Wood 2017, GAMs 2nd
+  ed.).
+* "gp" (default below 200 draws; refused above 3,000): exact Gaussian-process
+  regression, Strong et al. (2014) section 3.2.
+
+Standard error: as in Strong et al. (2014, section 4.3), the fitted values are drawn
+POSTERIOR_SAMPLES times from the regression's Bayesian posterior and EVPPI is computed
+for each draw; the SE is their standard deviation (the uncertainty due to the
+regression, not the Monte Carlo error of the PSA sample). One set of posterior draws
+serves the whole curve, so the value at a threshold does not depend on which other
+thresholds are asked for.
+
+EVPPI <= EVPI holds for the truth but not always for an estimate (the regression can
+overfit); values above the EVPI are set to the EVPI and flagged `clipped`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
-from scipy.optimize import minimize
-from scipy.spatial.distance import cdist
 
-from trdsim.analysis.decision import arms_of, nmb
+from trdsim.analysis.decision import _matrix, arms_of
+from trdsim.analysis.metamodel import choose_method, one_blas_thread, regress
 from trdsim.errors import TrdsimError
 
-FIT_POINTS = 500  # draws used to estimate hyperparameters
-POSTERIOR_SAMPLES = 1000  # samples of the fitted values for the standard error
-_BOUNDS_LOG_LENGTH = (-4.0, 7.0)  # in standard deviations of each parameter
-_BOUNDS_LOG_SIGNAL = (-12.0, 5.0)  # in units of var(y)
-_BOUNDS_LOG_NOISE = (-16.0, 3.0)
+POSTERIOR_SAMPLES = 200  # posterior draws for the SE: the SE's own relative error ~5 %
+_CLIP_TOLERANCE = 1e-9  # relative: closer to the EVPI than this is rounding, not a clip
 
 
-@dataclass(frozen=True)
-class GPFit:
-    """Fitted values of one regression and their posterior covariance factor."""
-
-    fitted: np.ndarray  # (draws,)
-    root_cov: np.ndarray  # (draws, rank): fitted values' posterior cov = R R^T
-    length_scales: np.ndarray
-    noise_share: float  # noise variance / var(y)
-
-
-def _signal_kernel(x: np.ndarray, inv_l: np.ndarray, sf2: float) -> np.ndarray:
-    return sf2 * np.exp(-0.5 * cdist(x * inv_l, x * inv_l, "sqeuclidean"))
+def parameter_matrix(draws: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """(draws, keys) parameter values, one row per draw, in draw order."""
+    missing = [k for k in keys if k not in draws.columns]
+    if missing:
+        raise TrdsimError(
+            f"EVPPI: the table has no column for {', '.join(missing)} (unknown parameter); "
+            "parameter columns come with `trdsim psa` tables or an imported table"
+        )
+    first = draws[draws["arm"] == arms_of(draws)[0]].sort_values("draw")
+    return first[keys].to_numpy(dtype=np.float64)
 
 
-def _nll_and_grad(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Negative log marginal likelihood and its gradient in the log hyperparameters."""
-    p = x.shape[1]
-    inv_l = np.exp(-theta[:p])
-    sf2, sn2 = np.exp(theta[p]), np.exp(theta[p + 1])
-    kf = _signal_kernel(x, inv_l, sf2)
-    k = kf + sn2 * np.eye(len(y))
-    try:
-        c = cho_factor(k, lower=True, check_finite=False)
-    except np.linalg.LinAlgError:
-        return 1e25, np.zeros_like(theta)
-    alpha = cho_solve(c, y, check_finite=False)
-    nll = 0.5 * y @ alpha + np.sum(np.log(np.diag(c[0]))) + 0.5 * len(y) * np.log(2 * np.pi)
-    w = np.outer(alpha, alpha) - cho_solve(c, np.eye(len(y)), check_finite=False)
-    wk = w * kf
-    grad = np.empty_like(theta)
-    for j in range(p):  # dK/dlog l_j = kf * (x_j - x_j')^2 / l_j^2
-        d2 = (x[:, j, None] - x[None, :, j]) ** 2
-        grad[j] = -0.5 * np.sum(wk * d2) * inv_l[j] ** 2
-    grad[p] = -0.5 * np.sum(wk)
-    grad[p + 1] = -0.5 * sn2 * np.trace(w)
-    return float(nll), grad
-
-
-def fit_gp(x: np.ndarray, y: np.ndarray, fit_points: int = FIT_POINTS) -> GPFit:
-    """GP regression of y on the columns of x (see module doc)."""
-    n, p = x.shape
-    sd_y = y.std()
-    if sd_y == 0.0 or p == 0:
-        return GPFit(np.full(n, y.mean()), np.zeros((n, 1)), np.full(p, np.inf), 1.0)
-    xs = (x - x.mean(axis=0)) / x.std(axis=0)
-    ys = (y - y.mean()) / sd_y
-    sub = np.unique(np.linspace(0, n - 1, min(n, fit_points)).round().astype(int))
-    bounds = [_BOUNDS_LOG_LENGTH] * p + [_BOUNDS_LOG_SIGNAL, _BOUNDS_LOG_NOISE]
-    best = None
-    for start_noise in (-1.0, -6.0):  # a noisy and a near-deterministic start
-        theta0 = np.r_[np.full(p, 0.5), 0.0, start_noise]
-        r = minimize(
-            _nll_and_grad, theta0, args=(xs[sub], ys[sub]), jac=True, method="L-BFGS-B",
-            bounds=bounds,
-        )  # fmt: skip
-        if best is None or r.fun < best.fun:
-            best = r
-    theta = best.x
-    sf2, sn2 = np.exp(theta[p]), np.exp(theta[p + 1])
-    kf = _signal_kernel(xs, np.exp(-theta[:p]), sf2)
-    a = kf + sn2 * np.eye(n)
-    chol = np.linalg.cholesky(a)
-    fitted_s = kf @ cho_solve((chol, True), ys, check_finite=False)
-    # posterior covariance of the fitted values: kf - kf A^-1 kf
-    v = solve_triangular(chol, kf, lower=True, check_finite=False)
-    cov = kf - v.T @ v
-    vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
-    keep = vals > vals.max() * 1e-12 if vals.max() > 0 else np.zeros_like(vals, bool)
-    root = vecs[:, keep] * np.sqrt(vals[keep])
-    return GPFit(
-        fitted=y.mean() + sd_y * fitted_s,
-        root_cov=sd_y * root if root.size else np.zeros((n, 1)),
-        length_scales=np.exp(theta[:p]),
-        noise_share=float(sn2 / (sf2 + sn2)),
-    )
-
-
-def _evppi_of(g: np.ndarray) -> float:
-    """EVPPI from fitted incremental NMB (draws, arms - 1), the comparator's being 0."""
-    return _expected_loss(np.column_stack([np.zeros(len(g)), g]))
+def increments(draws: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(draws, arms - 1) incremental costs and QALYs of each arm against the first."""
+    c, q = _matrix(draws, "cost"), _matrix(draws, "qaly")
+    return c[:, 1:] - c[:, :1], q[:, 1:] - q[:, :1]
 
 
 def _expected_loss(nmb: np.ndarray) -> float:
@@ -128,52 +77,95 @@ def _expected_loss(nmb: np.ndarray) -> float:
     return float((nmb.max(axis=1) - nmb[:, best]).mean())
 
 
-def parameter_matrix(draws: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """(draws, keys) parameter values, one row per draw, in draw order."""
-    missing = [k for k in keys if k not in draws.columns]
-    if missing:
-        raise TrdsimError(
-            f"EVPPI: the table has no column for {', '.join(missing)}; "
-            "parameter columns come with `trdsim psa` tables or an imported table"
+def value_of(inc: np.ndarray) -> float:
+    """EVPI-type value of incremental NMB (draws, arms - 1) against an arm with 0."""
+    return _expected_loss(np.column_stack([np.zeros(len(inc)), inc]))
+
+
+def curve_from_fit(
+    fitted: np.ndarray,
+    sampled: np.ndarray,
+    dcost: np.ndarray,
+    dqaly: np.ndarray,
+    thresholds: list[float],
+) -> pd.DataFrame:
+    """Value (EVPPI or EVSI) over thresholds from fitted [dC..., dQ...] columns.
+
+    fitted: (draws, 2 m) fitted incremental costs then QALYs of m comparisons;
+    sampled: (2 m, draws, samples) their posterior draws. Returns threshold, value, se,
+    evpi, clipped (value set to the EVPI).
+    """
+    m = dcost.shape[1]
+    # float32 halves the memory traffic of the loop below; the SE needs 2-3 digits
+    s_cost, s_qaly = sampled[:m].astype(np.float32), sampled[m:].astype(np.float32)
+    mean_cost, mean_qaly = s_cost.mean(axis=1), s_qaly.mean(axis=1)  # (m, samples)
+    inc = np.empty_like(s_cost)
+    average = np.full(s_cost.shape[1], 1.0 / s_cost.shape[1], np.float32)  # mean via BLAS
+    rows = []
+    for lam in thresholds:
+        value = value_of(lam * fitted[:, m:] - fitted[:, :m])
+        np.multiply(s_qaly, np.float32(lam), out=inc)
+        inc -= s_cost
+        best = inc[0].copy()
+        for a in range(1, m):
+            np.maximum(best, inc[a], out=best)
+        np.maximum(best, 0.0, out=best)
+        means = lam * mean_qaly - mean_cost
+        per_sample = average @ best - np.maximum(means.max(axis=0), 0.0)
+        total = value_of(lam * dqaly - dcost)
+        rows.append(
+            {
+                "threshold": float(lam),
+                "value": min(value, total),
+                "se": float(per_sample.std(ddof=1)) if len(per_sample) > 1 else 0.0,
+                "evpi": total,
+                "clipped": bool(value > total * (1 + _CLIP_TOLERANCE) + 1e-12),
+            }
         )
-    first = draws[draws["arm"] == arms_of(draws)[0]].sort_values("draw")
-    return first[keys].to_numpy(dtype=np.float64)
+    return pd.DataFrame(rows)
+
+
+def evppi_curve(
+    draws: pd.DataFrame,
+    keys: list[str],
+    thresholds: list[float],
+    method: str = "auto",
+    samples: int = POSTERIOR_SAMPLES,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, str]:
+    """EVPPI per person of the group `keys` at each threshold, and the method used.
+
+    Columns: threshold, evppi, se, evpi, clipped. `draws` is a checked table.
+    """
+    x = parameter_matrix(draws, keys)
+    dc, dq = increments(draws)
+    with one_blas_thread():
+        reg = regress(x, np.column_stack([dc, dq]), method, samples, seed)
+        curve = curve_from_fit(reg.fitted, reg.sampled, dc, dq, thresholds)
+    return curve.rename(columns={"value": "evppi"}), reg.method
 
 
 def evppi(
     draws: pd.DataFrame,
     keys: list[str],
     threshold: float,
-    fit_points: int = FIT_POINTS,
+    method: str = "auto",
     samples: int = POSTERIOR_SAMPLES,
     seed: int = 0,
 ) -> dict:
     """EVPPI per person for the parameter group `keys` at one threshold, with its SE.
 
-    `draws` is a checked (draw, arm, cost, qaly, parameter columns...) table.
+    Returns evppi, se, evpi, parameters, method (used) and clipped.
     """
-    x = parameter_matrix(draws, keys)
-    varying = x.std(axis=0) > 0
-    b = nmb(draws, threshold)
-    inc = b[:, 1:] - b[:, :1]
-    evpi_value = _expected_loss(np.column_stack([np.zeros(len(b)), inc]))
-    if not varying.any() or evpi_value == 0.0:  # 0 <= EVPPI <= EVPI
-        return {"evppi": 0.0, "se": 0.0, "evpi": evpi_value, "parameters": len(keys)}
-    fits = [fit_gp(x[:, varying], inc[:, a], fit_points) for a in range(inc.shape[1])]
-    g = np.column_stack([f.fitted for f in fits])
-    rng = np.random.default_rng(seed)
-    # (draws, samples) per comparison: fitted values drawn from their posterior
-    gs = [
-        f.fitted[:, None] + f.root_cov @ rng.standard_normal((f.root_cov.shape[1], samples))
-        for f in fits
-    ]
-    full_s = np.stack([np.zeros_like(gs[0]), *gs])  # (arms, draws, samples)
-    sampled = full_s.max(axis=0).mean(axis=0) - full_s.mean(axis=1).max(axis=0)
+    curve, used = evppi_curve(draws, keys, [threshold], method, samples, seed)
+    r = curve.iloc[0]
     return {
-        "evppi": _evppi_of(g),
-        "se": float(sampled.std(ddof=1)),
-        "evpi": evpi_value,
-        "parameters": int(len(keys)),
+        "evppi": float(r.evppi),
+        "se": float(r.se),
+        "evpi": float(r.evpi),
+        "parameters": len(keys),
+        "method": used,
+        "clipped": bool(r.clipped),
     }
 
 
@@ -194,29 +186,59 @@ def default_groups(keys: list[str]) -> dict[str, list[str]]:
     return groups
 
 
-def evppi_table(
+def check_groups(draws: pd.DataFrame, groups: dict[str, list[str]]) -> None:
+    """A clear error for a group naming a column the table does not have."""
+    for name, keys in groups.items():
+        missing = [k for k in keys if k not in draws.columns]
+        if missing:
+            raise TrdsimError(
+                f"EVPPI group {name!r}: unknown parameter {', '.join(missing)} "
+                "(not a column of the table)"
+            )
+
+
+def evppi_tables(
     draws: pd.DataFrame,
     groups: dict[str, list[str]],
-    threshold: float,
+    thresholds: list[float],
+    grid: list[float] | None = None,
+    method: str = "auto",
     progress=None,
-    **kwargs,
-) -> pd.DataFrame:
-    """EVPPI of each named group at one threshold: group, parameters, evppi, se, evpi, share."""
-    rows = []
+    samples: int = POSTERIOR_SAMPLES,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """EVPPI of each named group at the decision thresholds and over a grid.
+
+    Returns (table, curve). table: group, threshold, parameters, method, evppi, se, evpi,
+    share_of_evpi, clipped, keys; curve: group, threshold, evppi, se, evpi, clipped, over
+    the grid and the thresholds. Both come from one fit per group, so the curve at a
+    decision threshold is the table's value.
+    """
+    check_groups(draws, groups)
+    choose_method(method, int(draws["draw"].nunique()))  # a bad name fails before work
+    every = sorted(set(grid or []) | set(thresholds))
+    rows, curves = [], []
     for name, keys in groups.items():
-        r = evppi(draws, keys, threshold, **kwargs)
-        rows.append(
-            {
-                "group": name,
-                "threshold": threshold,
-                "parameters": r["parameters"],
-                "evppi": r["evppi"],
-                "se": r["se"],
-                "evpi": r["evpi"],
-                "share_of_evpi": r["evppi"] / r["evpi"] if r["evpi"] > 0 else np.nan,
-                "keys": " ".join(keys),
-            }
-        )
+        curve, used = evppi_curve(draws, keys, every, method, samples, seed)
+        curve.insert(0, "group", name)
+        curves.append(curve)
+        at = curve[curve.threshold.isin(thresholds)]
+        for r in at.itertuples():
+            rows.append(
+                {
+                    "group": name,
+                    "threshold": r.threshold,
+                    "parameters": len(keys),
+                    "method": used,
+                    "evppi": r.evppi,
+                    "se": r.se,
+                    "evpi": r.evpi,
+                    "share_of_evpi": r.evppi / r.evpi if r.evpi > 0 else np.nan,
+                    "clipped": r.clipped,
+                    "keys": " ".join(keys),
+                }
+            )
         if progress is not None:
             progress(1)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows).sort_values(["threshold"], kind="stable").reset_index(drop=True)
+    return table, pd.concat(curves, ignore_index=True)

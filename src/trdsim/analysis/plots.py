@@ -109,6 +109,21 @@ def evpi_figure(
     _save(fig, path)
 
 
+METHOD_NAMES = {
+    "gam": "GAM regression",
+    "gam-screened": "GAM regression, screened interactions",
+    "gp": "GP regression",
+}
+
+
+def _methods(table: pd.DataFrame) -> str:
+    """The regression method(s) behind an EVPPI table, in words."""
+    if "method" not in table.columns:
+        return "regression"
+    used = list(dict.fromkeys(table["method"]))
+    return " / ".join(METHOD_NAMES.get(m, m) for m in used)
+
+
 def evppi_figure(table: pd.DataFrame, currency: str, path: Path) -> None:
     """EVPPI per parameter group (bars, ±1.96 SE), with the EVPI as a line."""
     t = table.sort_values("evppi")
@@ -119,7 +134,68 @@ def evppi_figure(table: pd.DataFrame, currency: str, path: Path) -> None:
         f"EVPPI per person ({currency}) at {_money_axis(currency)(t.threshold.iloc[0], 0)}/QALY"
     )
     ax.xaxis.set_major_formatter(_money_axis(currency))
-    ax.set_title("Partial EVPI by parameter group (GP regression; bars ±1.96 SE)")
+    ax.set_title(f"Partial EVPI by parameter group ({_methods(t)}; bars ±1.96 SE)", fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def evppi_curve_figure(
+    curve: pd.DataFrame, table: pd.DataFrame, currency: str, path: Path, top: int = 6
+) -> None:
+    """EVPPI against the threshold for the `top` groups with the largest EVPPI at the
+    decision thresholds (bands ±1.96 SE), with the EVPI."""
+    order = table.groupby("group", sort=False).evppi.max().sort_values(ascending=False)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    evpi = curve.drop_duplicates("threshold").sort_values("threshold")
+    ax.plot(evpi.threshold, evpi.evpi, color="black", ls="--", lw=1, label="EVPI")
+    for i, name in enumerate(order.index[:top]):
+        c = curve[curve.group == name].sort_values("threshold")
+        colour = ARM_COLOURS[i % len(ARM_COLOURS)]
+        ax.plot(c.threshold, c.evppi, color=colour, lw=1.4, label=name)
+        ax.fill_between(
+            c.threshold, np.maximum(c.evppi - 1.96 * c.se, 0), c.evppi + 1.96 * c.se,
+            color=colour, alpha=0.12, lw=0,
+        )  # fmt: skip
+    for lam in sorted(table.threshold.unique()):
+        ax.axvline(lam, color="grey", lw=0.6, ls=":")
+    ax.xaxis.set_major_formatter(_money_axis(currency))
+    ax.yaxis.set_major_formatter(_money_axis(currency))
+    ax.set_xlabel(f"threshold ({currency} per QALY)")
+    ax.set_ylabel(f"EVPPI per person ({currency})")
+    ax.set_title(f"Partial EVPI by threshold, top {min(top, len(order))} groups "
+                 f"({_methods(table)})", fontsize=9)  # fmt: skip
+    ax.legend(frameon=False, fontsize=7)
+    _save(fig, path)
+
+
+def evsi_figure(table: pd.DataFrame, currency: str, path: Path) -> None:
+    """EVSI (per person, or population when given) and ENBS against the sample size,
+    with the EVPPI as the ceiling and the ENBS optimum marked."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    pop = "population_evsi" in table.columns
+    value = table.population_evsi if pop else table.evsi
+    ceiling = table.population_evppi if pop else table.evppi
+    ax.plot(table.n, value, "o-", color="#1b9e77", label="EVSI" + (" (population)" if pop else ""))
+    ax.axhline(ceiling.iloc[0], color="black", ls="--", lw=1, label="EVPPI (ceiling)")
+    if "enbs" in table.columns:
+        ax.plot(table.n, table.enbs, "s-", color="#d95f02", label="ENBS")
+        best = table[table.optimal]
+        if len(best) and best.n.iloc[0] > 0:
+            b = best.iloc[0]
+            ax.plot([b.n], [b.enbs], "*", ms=14, color="#d95f02")
+            ax.annotate(f"optimum n = {b.n:,.0f}", (b.n, b.enbs), textcoords="offset points",
+                        xytext=(6, 8), fontsize=8)  # fmt: skip
+        else:
+            ax.text(0.02, 0.04, "no size has a positive ENBS", transform=ax.transAxes, fontsize=8)
+        ax.axhline(0, color="grey", lw=0.6)
+    ax.yaxis.set_major_formatter(_money_axis(currency))
+    ax.set_xlabel("study size n (per arm)")
+    ax.set_ylabel(f"value ({currency})")
+    ax.set_title(
+        f"EVSI and ENBS of a study of {table.parameter.iloc[0]} at "
+        f"{_money_axis(currency)(table.threshold.iloc[0], 0)}/QALY ({_methods(table)})",
+        fontsize=8,
+    )
     ax.legend(frameon=False, fontsize=8)
     _save(fig, path)
 

@@ -18,7 +18,8 @@ from trdsim.analysis.decision import (
     frontier,
     population_factor,
 )
-from trdsim.analysis.evppi import evppi_table
+from trdsim.analysis.evppi import evppi_tables
+from trdsim.analysis.evsi import Study, enbs, evsi
 from trdsim.analysis.psa import summarise
 
 
@@ -45,11 +46,13 @@ def write_analysis(
     patients: int | None = None,
     figures: bool = True,
     progress: Callable[[int], None] | None = None,
+    evppi_method: str = "auto",
 ) -> tuple[list[Path], dict]:
     """Frontier, CEAC/CEAF, EVPI (+ population), EVPPI per group and the PSA summary.
 
-    thresholds: the decision thresholds (EVPPI and the summary use these); the CEAC and
-    EVPI curves use a grid from 0 to twice the largest. Returns (paths, summary dict).
+    thresholds: the decision thresholds (EVPPI and the summary use these); the CEAC,
+    EVPI and EVPPI curves use a grid from 0 to twice the largest. Returns (paths,
+    summary dict). progress is called once per EVPPI group.
     """
     df = check_table(draws)
     out.mkdir(parents=True, exist_ok=True)
@@ -70,15 +73,16 @@ def write_analysis(
     if population is not None:
         value["population_evpi"] = value.evpi * population.factor
     value.to_csv(target("evpi.csv"), index=False)
-    partial = None
+    partial = partial_curve = None
     if groups:
-        partial = pd.concat(
-            [evppi_table(df, groups, lam, progress=progress) for lam in thresholds],
-            ignore_index=True,
+        partial, partial_curve = evppi_tables(
+            df, groups, thresholds, grid, method=evppi_method, progress=progress
         )
         if population is not None:
             partial["population_evppi"] = partial.evppi * population.factor
+            partial_curve["population_evppi"] = partial_curve.evppi * population.factor
         partial.to_csv(target("evppi.csv"), index=False)
+        partial_curve.to_csv(target("evppi_curve.csv"), index=False)
     at = value[value.threshold.isin(thresholds)]
     info = {
         "draws": int(df.draw.nunique()),
@@ -91,6 +95,9 @@ def write_analysis(
         "optimal_arm": dict(zip(at.threshold.map("{:g}".format), at.optimal_arm, strict=True)),
         "warnings": warnings,
     }
+    if partial is not None:
+        info["evppi_method"] = sorted(set(partial.method))
+        info["evppi_clipped"] = int(partial_curve.clipped.sum())
     if population is not None:
         info["evpi_population"] = {
             f"{t:g}": v * population.factor for t, v in zip(at.threshold, at.evpi, strict=True)
@@ -107,4 +114,56 @@ def write_analysis(
                 plots.evppi_figure(
                     partial[partial.threshold == lam], currency, target(f"evppi_{lam:g}.png")
                 )
+            plots.evppi_curve_figure(partial_curve, partial, currency, target("evppi_curve.png"))
     return written, info
+
+
+def write_evsi(
+    draws: pd.DataFrame,
+    out: Path,
+    study: Study,
+    sizes: list[int],
+    thresholds: list[float],
+    currency: str,
+    population: Population | None = None,
+    fixed_cost: float = 0.0,
+    cost_per_patient: float = 0.0,
+    method: str = "auto",
+    seed: int = 0,
+    figures: bool = True,
+) -> tuple[list[Path], pd.DataFrame]:
+    """EVSI (and ENBS when a population is given) of a study over sizes and thresholds:
+    evsi.csv, evsi.json (the design and the optimum) and evsi_<threshold>.png.
+
+    Everything is computed before the folder is made, so bad input writes nothing.
+    """
+    df = check_table(draws)
+    table = evsi(df, study, sizes, thresholds, method=method, seed=seed)
+    if population is not None:
+        table = enbs(table, study, population.factor, fixed_cost, cost_per_patient)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "evsi.csv", out / "evsi.json"]
+    table.to_csv(written[0], index=False)
+    info = {
+        "study": study.__dict__ | {"arms": study.arms},
+        "sizes_per_arm": sizes,
+        "thresholds": thresholds,
+        "currency": currency,
+        "method": sorted(set(table.method)),
+        "population": population.__dict__ if population else None,
+        "fixed_cost": fixed_cost,
+        "cost_per_patient": cost_per_patient,
+        "clipped_to_evppi": int(table.clipped.sum()),
+    }
+    if population is not None:
+        # 0: no study size in the grid has a positive ENBS
+        best = table[table.optimal].set_index("threshold")
+        info["optimal_n"] = {f"{t:g}": int(best.n.get(t, 0)) for t in thresholds}
+        info["optimal_enbs"] = {f"{t:g}": float(best.enbs.get(t, 0.0)) for t in thresholds}
+    written[1].write_text(json.dumps(info, indent=2))
+    if figures:
+        for lam in thresholds:
+            path = out / f"evsi_{lam:g}.png"
+            plots.evsi_figure(table[table.threshold == lam], currency, path)
+            written.append(path)
+    return written, table
