@@ -307,7 +307,8 @@ def term_shares(basis: Basis, fits: list[Fit], y: np.ndarray) -> np.ndarray:
 def posterior_fitted(
     basis: Basis, fits: list[Fit], correlation: np.ndarray, samples: int, rng
 ) -> np.ndarray:
-    """(outcomes, draws, samples) fitted values drawn from the coefficients' posterior.
+    """(outcomes, draws, samples) fitted values drawn from the coefficients' posterior
+    (float32).
 
     Outcomes are fitted apart, so their joint posterior is not available; the standard
     normal deviates of outcomes o and o' are given the correlation of their residuals
@@ -318,7 +319,9 @@ def posterior_fitted(
     chol = np.linalg.cholesky(correlation + 1e-12 * np.eye(k))
     z = rng.standard_normal((k, p + 1, samples))
     z = np.einsum("ij,jps->ips", chol, z)
-    out = np.empty((k, basis.matrix.shape[0], samples))
+    # float32: the SE needs 2-3 digits, and 10,000 draws x 200 samples x 4 outcomes
+    # would be 64 MB in float64
+    out = np.empty((k, basis.matrix.shape[0], samples), np.float32)
     for o, f in enumerate(fits):
         coefs = f.coef[:, None] + f.cov_root @ z[o, :p]
         out[o] = basis.matrix @ coefs + (f.intercept + f.intercept_sd * z[o, p])[None, :]
