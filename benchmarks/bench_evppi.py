@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 import tracemalloc
 from pathlib import Path
@@ -79,6 +80,18 @@ def dampack_comparison(repeats: int) -> None:
         f"{ok_diff.sum()}/9; ours on the same 2,000 draws within 1 SE: "
         f"{(m.ours_2k_in_se.abs() <= 1).sum()}/9"
     )
+    # how far a 2,000-draw value moves with the PSA sample alone (not in the regression SE)
+    blocks = [
+        evppi_tables(check_table(raw[raw.draw // 2000 == b]), GROUPS, WTP)[0]
+        .set_index(["group", "threshold"])
+        .evppi
+        for b in range(raw.draw.nunique() // 2000)
+    ]
+    spread = pd.concat(blocks, axis=1)
+    summary = pd.DataFrame({"blocks_mean": spread.mean(axis=1), "blocks_sd": spread.std(axis=1)})
+    summary["ours_10k"] = tab.set_index(["group", "threshold"]).evppi
+    print(f"  our values on the {len(blocks)} disjoint 2,000-draw blocks (PSA-sample spread):")
+    print(summary.to_string(float_format=lambda v: f"{v:,.0f}"))
 
 
 def trdsim_groups(folder: Path, repeats: int) -> None:
@@ -111,6 +124,8 @@ def main() -> None:
     if DAMPACK.is_dir():
         dampack_comparison(args.repeats)
     trdsim_groups(Path(args.psa), args.repeats)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nprocess peak resident memory (getrusage): {peak:.0f} MB")
 
 
 if __name__ == "__main__":

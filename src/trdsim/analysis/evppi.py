@@ -18,15 +18,16 @@ threshold, since lambda^2 MSE(dQ^) + MSE(dC^) is minimised term by term.
 
 Methods (`method=`):
 
-* "gam" (default for 200 draws or more): s() of each parameter plus tensor interactions
+* "gam" (default from 50 draws): s() of each parameter plus tensor interactions
   ti() of every pair and the triple (the ANOVA terms of mgcv's te(); dampack's formula
   is s() + the highest-order ti() only). Groups of more than 3 parameters get the
   interactions of the 3 whose main effects explain most ("gam-screened"); see the
   README for its check against the exact GP. Smoothing by restricted likelihood
   (Fellner-Schall; Wood & Fasiolo 2017, Biometrics 73:1071-1081; Wood 2017, GAMs 2nd
   ed.).
-* "gp" (default below 200 draws; refused above 3,000): exact Gaussian-process
-  regression, Strong et al. (2014) section 3.2.
+* "gp" (default below 50 draws; refused above 3,000): exact Gaussian-process
+  regression, Strong et al. (2014) section 3.2. It overfits groups of many parameters
+  (see metamodel.AUTO_GP_BELOW), so it is not the default where a GAM can be fitted.
 
 Standard error: as in Strong et al. (2014, section 4.3), the fitted values are drawn
 POSTERIOR_SAMPLES times from the regression's Bayesian posterior and EVPPI is computed
