@@ -75,6 +75,7 @@ METHODS = ("auto", "gam", "gp")
 # 220 (unit costs, 12 parameters) and 70 (effects, 9) per person against an EVPI of 665,
 # the GAM 0.6 and 5.6; at 150 draws the GP gave up to the whole EVPI (GAM <= 81).
 AUTO_GP_BELOW = 50
+MIN_RESIDUAL_DF = 5  # draws beyond the GAM's unpenalised coefficients, for REML's scale
 GP_MAX_DRAWS = 3000  # the exact GP holds draws x draws matrices (3,000: 72 MB each)
 GP_FIT_POINTS = 500  # draws used to estimate GP hyperparameters
 _BOUNDS_LOG_LENGTH = (-1.5, 7.0)  # GP length scales in SDs; shorter ones fit noise
@@ -506,6 +507,12 @@ def regress(
         chosen = sorted(np.argsort(-shares, kind="stable")[:MAX_TENSOR_PARAMETERS].tolist())
         used = "gam-screened"
     basis = gam_basis(x, chosen)
+    unpenalised = basis.matrix.shape[1] - sum(pen.rank for pen in basis.penalties) + 1
+    if n < unpenalised + MIN_RESIDUAL_DF:
+        raise TrdsimError(
+            f"EVPPI method 'gam': {n} draws are too few for a GAM of {x.shape[1]} "
+            f"parameters ({unpenalised} unpenalised coefficients); use 'gp' or more draws"
+        )
     fits = fit_outcomes(basis, y)
     fit = np.column_stack([fitted(basis, f) for f in fits])
     sampled = posterior_fitted(basis, fits, _correlation(y - fit), samples, rng)
