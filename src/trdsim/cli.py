@@ -1175,7 +1175,7 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
         "--evppi-method",
         default="auto",
         metavar="METHOD",
-        help="EVPPI regression: auto (GAM from 200 draws, else exact GP), gam or gp",
+        help="EVPPI regression: auto (GAM from 50 draws, else exact GP), gam or gp",
     )
     p.add_argument("--population", type=float, help="people affected per year, for population EVPI")
     p.add_argument("--years", type=_positive_int, default=10, help="years the decision holds (10)")

@@ -18,15 +18,16 @@ threshold, since lambda^2 MSE(dQ^) + MSE(dC^) is minimised term by term.
 
 Methods (`method=`):
 
-* "gam" (default for 200 draws or more): s() of each parameter plus tensor interactions
+* "gam" (default from 50 draws): s() of each parameter plus tensor interactions
   ti() of every pair and the triple (the ANOVA terms of mgcv's te(); dampack's formula
   is s() + the highest-order ti() only). Groups of more than 3 parameters get the
   interactions of the 3 whose main effects explain most ("gam-screened"); see the
   README for its check against the exact GP. Smoothing by restricted likelihood
   (Fellner-Schall; Wood & Fasiolo 2017, Biometrics 73:1071-1081; Wood 2017, GAMs 2nd
   ed.).
-* "gp" (default below 200 draws; refused above 3,000): exact Gaussian-process
-  regression, Strong et al. (2014) section 3.2.
+* "gp" (default below 50 draws; refused above 3,000): exact Gaussian-process
+  regression, Strong et al. (2014) section 3.2. It overfits groups of many parameters
+  (see metamodel.AUTO_GP_BELOW), so it is not the default where a GAM can be fitted.
 
 Standard error: as in Strong et al. (2014, section 4.3), the fitted values are drawn
 POSTERIOR_SAMPLES times from the regression's Bayesian posterior and EVPPI is computed
@@ -88,21 +89,26 @@ def curve_from_fit(
     dcost: np.ndarray,
     dqaly: np.ndarray,
     thresholds: list[float],
+    totals: list[float] | None = None,
 ) -> pd.DataFrame:
     """Value (EVPPI or EVSI) over thresholds from fitted [dC..., dQ...] columns.
 
     fitted: (draws, 2 m) fitted incremental costs then QALYs of m comparisons;
-    sampled: (2 m, draws, samples) their posterior draws. Returns threshold, value, se,
-    evpi, clipped (value set to the EVPI).
+    sampled: (2 m, draws, samples) their posterior draws; totals: the EVPI at each
+    threshold if already known. Returns threshold, value, se, evpi, clipped (value set
+    to the EVPI).
     """
+    if totals is None:
+        totals = [value_of(lam * dqaly - dcost) for lam in thresholds]
     m = dcost.shape[1]
     # float32 halves the memory traffic of the loop below; the SE needs 2-3 digits
-    s_cost, s_qaly = sampled[:m].astype(np.float32), sampled[m:].astype(np.float32)
+    s_cost = sampled[:m].astype(np.float32, copy=False)
+    s_qaly = sampled[m:].astype(np.float32, copy=False)
     mean_cost, mean_qaly = s_cost.mean(axis=1), s_qaly.mean(axis=1)  # (m, samples)
     inc = np.empty_like(s_cost)
     average = np.full(s_cost.shape[1], 1.0 / s_cost.shape[1], np.float32)  # mean via BLAS
     rows = []
-    for lam in thresholds:
+    for lam, total in zip(thresholds, totals, strict=True):
         value = value_of(lam * fitted[:, m:] - fitted[:, :m])
         np.multiply(s_qaly, np.float32(lam), out=inc)
         inc -= s_cost
@@ -112,7 +118,6 @@ def curve_from_fit(
         np.maximum(best, 0.0, out=best)
         means = lam * mean_qaly - mean_cost
         per_sample = average @ best - np.maximum(means.max(axis=0), 0.0)
-        total = value_of(lam * dqaly - dcost)
         rows.append(
             {
                 "threshold": float(lam),
@@ -139,9 +144,13 @@ def evppi_curve(
     """
     x = parameter_matrix(draws, keys)
     dc, dq = increments(draws)
+    return _curve(x, dc, dq, thresholds, method, samples, seed)
+
+
+def _curve(x, dc, dq, thresholds, method, samples, seed, totals=None):
     with one_blas_thread():
         reg = regress(x, np.column_stack([dc, dq]), method, samples, seed)
-        curve = curve_from_fit(reg.fitted, reg.sampled, dc, dq, thresholds)
+        curve = curve_from_fit(reg.fitted, reg.sampled, dc, dq, thresholds, totals)
     return curve.rename(columns={"value": "evppi"}), reg.method
 
 
@@ -217,9 +226,14 @@ def evppi_tables(
     check_groups(draws, groups)
     choose_method(method, int(draws["draw"].nunique()))  # a bad name fails before work
     every = sorted(set(grid or []) | set(thresholds))
+    # once for all groups: the increments, the EVPI curve and the parameters by draw
+    dc, dq = increments(draws)
+    totals = [value_of(lam * dq - dc) for lam in every]
+    params = draws[draws["arm"] == arms_of(draws)[0]].sort_values("draw")
     rows, curves = [], []
     for name, keys in groups.items():
-        curve, used = evppi_curve(draws, keys, every, method, samples, seed)
+        x = params[keys].to_numpy(dtype=np.float64)
+        curve, used = _curve(x, dc, dq, every, method, samples, seed, totals)
         curve.insert(0, "group", name)
         curves.append(curve)
         at = curve[curve.threshold.isin(thresholds)]

@@ -69,7 +69,13 @@ MAX_STEP = 5.0  # largest Newton step in a log smoothing parameter
 GRAD_TOLERANCE = 1e-2
 SCORE_TOLERANCE = 1e-6
 METHODS = ("auto", "gam", "gp")
-AUTO_GP_BELOW = 200  # draws: fewer than a GAM has coefficients with interactions (139)
+# auto takes the exact GP only below 50 draws, where a spline basis of 9 functions per
+# parameter is about as large as the table. Above, the GAM is the better regression:
+# on the trdsim UK PSA with its rows permuted (true EVPPI 0), 1,000 draws, the GP gave
+# 220 (unit costs, 12 parameters) and 70 (effects, 9) per person against an EVPI of 665,
+# the GAM 0.6 and 5.6; at 150 draws the GP gave up to the whole EVPI (GAM <= 81).
+AUTO_GP_BELOW = 50
+MIN_RESIDUAL_DF = 5  # draws beyond the GAM's unpenalised coefficients, for REML's scale
 GP_MAX_DRAWS = 3000  # the exact GP holds draws x draws matrices (3,000: 72 MB each)
 GP_FIT_POINTS = 500  # draws used to estimate GP hyperparameters
 _BOUNDS_LOG_LENGTH = (-1.5, 7.0)  # GP length scales in SDs; shorter ones fit noise
@@ -307,7 +313,8 @@ def term_shares(basis: Basis, fits: list[Fit], y: np.ndarray) -> np.ndarray:
 def posterior_fitted(
     basis: Basis, fits: list[Fit], correlation: np.ndarray, samples: int, rng
 ) -> np.ndarray:
-    """(outcomes, draws, samples) fitted values drawn from the coefficients' posterior.
+    """(outcomes, draws, samples) fitted values drawn from the coefficients' posterior
+    (float32).
 
     Outcomes are fitted apart, so their joint posterior is not available; the standard
     normal deviates of outcomes o and o' are given the correlation of their residuals
@@ -318,7 +325,9 @@ def posterior_fitted(
     chol = np.linalg.cholesky(correlation + 1e-12 * np.eye(k))
     z = rng.standard_normal((k, p + 1, samples))
     z = np.einsum("ij,jps->ips", chol, z)
-    out = np.empty((k, basis.matrix.shape[0], samples))
+    # float32: the SE needs 2-3 digits, and 10,000 draws x 200 samples x 4 outcomes
+    # would be 64 MB in float64
+    out = np.empty((k, basis.matrix.shape[0], samples), np.float32)
     for o, f in enumerate(fits):
         coefs = f.coef[:, None] + f.cov_root @ z[o, :p]
         out[o] = basis.matrix @ coefs + (f.intercept + f.intercept_sd * z[o, p])[None, :]
@@ -498,6 +507,12 @@ def regress(
         chosen = sorted(np.argsort(-shares, kind="stable")[:MAX_TENSOR_PARAMETERS].tolist())
         used = "gam-screened"
     basis = gam_basis(x, chosen)
+    unpenalised = basis.matrix.shape[1] - sum(pen.rank for pen in basis.penalties) + 1
+    if n < unpenalised + MIN_RESIDUAL_DF:
+        raise TrdsimError(
+            f"EVPPI method 'gam': {n} draws are too few for a GAM of {x.shape[1]} "
+            f"parameters ({unpenalised} unpenalised coefficients); use 'gp' or more draws"
+        )
     fits = fit_outcomes(basis, y)
     fit = np.column_stack([fitted(basis, f) for f in fits])
     sampled = posterior_fitted(basis, fits, _correlation(y - fit), samples, rng)

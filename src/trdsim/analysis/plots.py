@@ -111,7 +111,8 @@ def evpi_figure(
 
 METHOD_NAMES = {
     "gam": "GAM regression",
-    "gam-screened": "GAM regression, screened interactions",
+    "gam-screened": "GAM, screened interactions",
+    "gam-some-screened": "GAM; interactions screened if > 3 parameters",
     "gp": "GP regression",
 }
 
@@ -121,6 +122,9 @@ def _methods(table: pd.DataFrame) -> str:
     if "method" not in table.columns:
         return "regression"
     used = list(dict.fromkeys(table["method"]))
+    if "gam" in used and "gam-screened" in used:  # one GAM, screening only big groups
+        used.remove("gam")
+        used[used.index("gam-screened")] = "gam-some-screened"
     return " / ".join(METHOD_NAMES.get(m, m) for m in used)
 
 
@@ -134,7 +138,7 @@ def evppi_figure(table: pd.DataFrame, currency: str, path: Path) -> None:
         f"EVPPI per person ({currency}) at {_money_axis(currency)(t.threshold.iloc[0], 0)}/QALY"
     )
     ax.xaxis.set_major_formatter(_money_axis(currency))
-    ax.set_title(f"Partial EVPI by parameter group ({_methods(t)}; bars ±1.96 SE)", fontsize=9)
+    ax.set_title(f"Partial EVPI by parameter group, ±1.96 SE\n({_methods(t)})", fontsize=9)
     ax.legend(frameon=False, fontsize=8)
     _save(fig, path)
 
@@ -162,8 +166,8 @@ def evppi_curve_figure(
     ax.yaxis.set_major_formatter(_money_axis(currency))
     ax.set_xlabel(f"threshold ({currency} per QALY)")
     ax.set_ylabel(f"EVPPI per person ({currency})")
-    ax.set_title(f"Partial EVPI by threshold, top {min(top, len(order))} groups "
-                 f"({_methods(table)})", fontsize=9)  # fmt: skip
+    ax.set_title(f"Partial EVPI by threshold, top {min(top, len(order))} groups\n"
+                 f"({_methods(table)}; bands ±1.96 SE)", fontsize=9)  # fmt: skip
     ax.legend(frameon=False, fontsize=7)
     _save(fig, path)
 

@@ -345,7 +345,7 @@ class ReportBuilder:
                 f"Uncertainty: a probabilistic sensitivity analysis of {self.r.psa.info['draws']:,} "
                 f"parameter draws × {int(pm['patients']):,} patients per arm (every parameter "
                 "with a distribution in the parameter table), giving the CE plane, CEAC and "
-                "CEAF, EVPI and EVPPI by parameter group (Gaussian-process regression)."
+                f"CEAF, EVPI and EVPPI by parameter group ({_evppi_method(self.r.psa.evppi)})."
             )
         if self.r.dsa is not None:
             paras.append(
@@ -653,17 +653,16 @@ class ReportBuilder:
         parts = ["<h3>Probabilistic sensitivity analysis</h3>", summary.html(), evpi.html()]
         if psa.evppi is not None and len(psa.evppi):
             v = psa.evppi
-            t = Table(
-                "evppi",
-                "Partial EVPI by parameter group (per person)",
-                [
-                    Column("group", "group", list(v.group)),
-                    Column("threshold", "threshold", list(v.threshold), self._money, True),
-                    Column("parameters", "parameters", list(v.parameters), number("d"), True),
-                    Column("evppi", "EVPPI", list(v.evppi), self._money, True),
-                    Column("se", "± SE", list(v.se), self._money, True),
-                ],
-            )
+            vcols = [
+                Column("group", "group", list(v.group)),
+                Column("threshold", "threshold", list(v.threshold), self._money, True),
+                Column("parameters", "parameters", list(v.parameters), number("d"), True),
+                Column("evppi", "EVPPI", list(v.evppi), self._money, True),
+                Column("se", "± SE", list(v.se), self._money, True),
+            ]
+            if "method" in v.columns:
+                vcols.append(Column("method", "method", list(v.method)))
+            t = Table("evppi", "Partial EVPI by parameter group (per person)", vcols)
             tables.append(t)
             parts.append(t.html())
         from trdsim.analysis import plots as aplots
@@ -874,3 +873,15 @@ class ReportBuilder:
             + "</ul>"
         )
         return Section("cheers", "CHEERS 2022", body, [t])
+
+
+def _evppi_method(evppi) -> str:
+    """The EVPPI regression in words, from evppi.csv's method column (older files: GP)."""
+    if evppi is None or "method" not in evppi.columns:
+        return "Gaussian-process regression"
+    words = {
+        "gam": "generalised additive model regression",
+        "gam-screened": "GAM with screened interactions for groups of more than three",
+        "gp": "Gaussian-process regression",
+    }
+    return "; ".join(words.get(m, m) for m in dict.fromkeys(evppi.method))
