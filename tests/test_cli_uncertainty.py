@@ -19,6 +19,7 @@ def test_psa_writes_tables_figures_and_a_summary(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0
     assert "EVPI at £20,000/QALY" in printed and "WARNING" in printed  # N = 100 is too few
+    assert "EVPPI by gp regression" in printed
     for name in ("draws.parquet", "psa_summary.csv", "psa_summary.json", "frontier.csv",
                  "ceac.csv", "evpi.csv", "evppi.csv", "ce_plane.png", "ceac.png", "evpi.png",
                  "evppi_20000.png", "evppi_curve.csv", "evppi_curve.png",

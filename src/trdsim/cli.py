@@ -438,6 +438,11 @@ def _print_psa(info: dict, summary_path: Path) -> None:
         if info.get("evpi_population"):
             line += f", {_money(info['evpi_population'][t], cur)} for the population"
         print(line + f" (optimal by expected NMB: {info['optimal_arm'][t]})")
+    if info.get("evppi_method"):
+        line = f"  EVPPI by {', '.join(info['evppi_method'])} regression"
+        if info.get("evppi_clipped"):
+            line += f"; {info['evppi_clipped']} value(s) above the EVPI were set to the EVPI"
+        print(line)
     for w in info["warnings"]:
         print(f"WARNING: {w}")
 

@@ -322,9 +322,7 @@ def posterior_fitted(
     """
     k = len(fits)
     p = basis.matrix.shape[1]
-    chol = np.linalg.cholesky(correlation + 1e-12 * np.eye(k))
-    z = rng.standard_normal((k, p + 1, samples))
-    z = np.einsum("ij,jps->ips", chol, z)
+    z = np.einsum("ij,jps->ips", _root(correlation), rng.standard_normal((k, p + 1, samples)))
     # float32: the SE needs 2-3 digits, and 10,000 draws x 200 samples x 4 outcomes
     # would be 64 MB in float64
     out = np.empty((k, basis.matrix.shape[0], samples), np.float32)
@@ -496,8 +494,7 @@ def regress(
         pairs = [fit_gp(x, y[:, o]) for o in range(k)]
         fit = np.column_stack([f for f, _ in pairs])
         corr = _correlation(y - fit)
-        z = np.einsum("ij,jps->ips", np.linalg.cholesky(corr + 1e-12 * np.eye(k)),
-                      rng.standard_normal((k, n, samples)))  # fmt: skip
+        z = np.einsum("ij,jps->ips", _root(corr), rng.standard_normal((k, n, samples)))
         sampled = np.stack([fit[:, o, None] + r @ z[o] for o, (_, r) in enumerate(pairs)])
         return Regression("gp", fit, sampled)
     chosen = list(range(x.shape[1]))
@@ -517,6 +514,12 @@ def regress(
     fit = np.column_stack([fitted(basis, f) for f in fits])
     sampled = posterior_fitted(basis, fits, _correlation(y - fit), samples, rng)
     return Regression(used, fit, sampled)
+
+
+def _root(c: np.ndarray) -> np.ndarray:
+    """R with R R' = c for a correlation matrix, also when it is singular (|r| = 1)."""
+    vals, vecs = np.linalg.eigh(c)
+    return vecs * np.sqrt(np.clip(vals, 0.0, None))
 
 
 def _correlation(r: np.ndarray) -> np.ndarray:
