@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 import trdsim
-from trdsim.cohort import sample_cohort
+from trdsim.cohort import COHORT_ARRAYS, sample_cohort
 from trdsim.engine.rng import uniform
 from trdsim.engine.state import ArmRun
 from trdsim.inputs import compile_inputs
@@ -63,16 +63,7 @@ def kernel_bytes_per_patient(scenario, inputs, cohort) -> tuple[float, float]:
     """(inputs + state, outputs) bytes per patient held while the kernel runs."""
     run = ArmRun(cohort, inputs.pathways[ARM], inputs, SEED)
     n = len(cohort)
-    attrs = (
-        "age",
-        "sex",
-        "severity",
-        "maltreatment",
-        "inflammation",
-        "flexibility",
-        "failed_trials",
-        "chronic",
-    )
+    attrs = COHORT_ARRAYS
     state = ("entry_step", "variant", "clin", "phase", "step", "wk", "cs", "rc", "fails", "gain", "hnh",
              "xk", "ek", "death_budget", "resp_budget", "relapse_at",
              "deep_budget", "seg_a", "seg_c", "seg_u")  # fmt: skip

@@ -27,9 +27,22 @@ from trdsim.scenario import Scenario
 _REJECTION_ATTEMPTS = 16  # rejection attempts for the truncated age and severity distributions
 
 
+# the per-patient arrays of a Cohort, in its field order after pid0
+COHORT_ARRAYS = (
+    "age",
+    "sex",
+    "severity",
+    "maltreatment",
+    "inflammation",
+    "flexibility",
+    "failed_trials",
+    "chronic",
+)
+
+
 @dataclass(frozen=True)
 class Cohort:
-    """Structure of arrays, one entry per patient."""
+    """Structure of arrays, one entry per patient (the arrays: `COHORT_ARRAYS`)."""
 
     pid0: int
     age: np.ndarray  # years at entry (float32)

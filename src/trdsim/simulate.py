@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from trdsim.analysis.subgroups import SubgroupResult, arm_summary, parse_by, subgroup_analysis
-from trdsim.cohort import Cohort, sample_cohort
+from trdsim.cohort import COHORT_ARRAYS, Cohort, sample_cohort
 from trdsim.economics import incremental_analysis
 from trdsim.engine import layout as L
 from trdsim.engine.state import ArmRun, DrawsRun
@@ -17,16 +17,6 @@ from trdsim.inputs import ModelInputs, compile_inputs, stack_inputs
 from trdsim.scenario import Scenario
 
 BLOCK = 200_000  # patients per block: bounds memory and paces the progress bar
-_COHORT_ARRAYS = (
-    "age",
-    "sex",
-    "severity",
-    "maltreatment",
-    "inflammation",
-    "flexibility",
-    "failed_trials",
-    "chronic",
-)
 
 
 def state_column(week: int) -> str:
@@ -218,7 +208,7 @@ def arm_means_draws(
     xs = [compile_inputs(s) for s in scenarios] if inputs is None else inputs
     stacked = stack_inputs(xs)
     cohorts = [sample_cohort(s, patients, seed) for s, seed in zip(scenarios, seeds, strict=True)]
-    cohort = Cohort(0, *(np.concatenate([getattr(c, f) for c in cohorts]) for f in _COHORT_ARRAYS))
+    cohort = Cohort(0, *(np.concatenate([getattr(c, f) for c in cohorts]) for f in COHORT_ARRAYS))
     arms = scenarios[0].arms
     h = scenarios[0].horizon_weeks
     d = len(scenarios)

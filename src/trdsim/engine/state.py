@@ -112,20 +112,21 @@ class ArmRun:
     def _trace_shape(self) -> tuple[int, ...]:
         return (len(self.inputs.disc_q), len(L.TRACE_STATES))
 
-    def _start(self) -> None:
+    def _start_args(self) -> tuple:
+        """What the kernel's start takes after the seed and patient numbering."""
         c, p, x = self.cohort, self.pathway, self.inputs
-        kernel.start(
-            self.seed, c.pid0, c.severity, c.maltreatment, c.inflammation, c.flexibility,
-            c.chronic, self.entry_step, self.variant, p.comp, p.n_steps, p.step_xmult, x.tx, x.ef,
-            x.nhz, x.ctxz,
+        return (
+            c.severity, c.maltreatment, c.inflammation, c.flexibility, c.chronic,
+            self.entry_step, self.variant, p.comp, p.n_steps, p.step_xmult, x.tx, x.ef, x.nhz,
+            x.ctxz,
             self.clin, self.phase, self.step, self.wk, self.fails, self.hnh, self.xk, self.ek,
             self.max_step, self.top_start, self.death_budget, self.resp_budget,
         )  # fmt: skip
 
-    def _advance(self, w0: int, w1: int) -> None:
+    def _advance_args(self) -> tuple:
+        """What the kernel's advance takes after the weeks, seed and patient numbering."""
         c, p, x = self.cohort, self.pathway, self.inputs
-        kernel.advance(
-            w0, w1, self.seed, c.pid0,
+        return (
             c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, c.chronic,
             self.entry_step, self.gate, self.variant,
             p.comp, p.n_steps, p.step_xmult, p.step_rhr, p.step_counts, p.maint_row,
@@ -137,12 +138,18 @@ class ArmRun:
             self.hnh, self.xk, self.ek,
             self.death_budget, self.resp_budget, self.relapse_at, self.deep_budget,
             self.seg_a, self.seg_c, self.seg_u,
-            self.cost_closed, self.qaly_closed, self.weeks_alive, self.weeks_remission, self.first_remission,
-            self.first_response, self.first_followup, self.first_relapse, self.relapses, self.max_step, self.top_start, self.death_week,
-            self.death_cause, self.sudden_gains,
-            self.requested, self.req_step,
+            self.cost_closed, self.qaly_closed, self.weeks_alive, self.weeks_remission,
+            self.first_remission, self.first_response, self.first_followup, self.first_relapse,
+            self.relapses, self.max_step, self.top_start, self.death_week, self.death_cause,
+            self.sudden_gains, self.requested, self.req_step,
             self.trace,
         )  # fmt: skip
+
+    def _start(self) -> None:
+        kernel.start(self.seed, self.cohort.pid0, *self._start_args())
+
+    def _advance(self, w0: int, w1: int) -> None:
+        kernel.advance(w0, w1, self.seed, self.cohort.pid0, *self._advance_args())
 
     def advance(self, w0: int, w1: int) -> None:
         """Simulate weeks w0 .. w1 - 1 for every patient, as `gate` allows.
@@ -209,33 +216,7 @@ class DrawsRun(ArmRun):
         return (len(self.seed), len(self.inputs.disc_q), len(L.TRACE_STATES))
 
     def _start(self) -> None:
-        c, p, x = self.cohort, self.pathway, self.inputs
-        kernel.start_batch(
-            self.seed, self.n_per, c.severity, c.maltreatment, c.inflammation, c.flexibility,
-            c.chronic, self.entry_step, self.variant, p.comp, p.n_steps, p.step_xmult, x.tx, x.ef,
-            x.nhz, x.ctxz,
-            self.clin, self.phase, self.step, self.wk, self.fails, self.hnh, self.xk, self.ek,
-            self.max_step, self.top_start, self.death_budget, self.resp_budget,
-        )  # fmt: skip
+        kernel.start_batch(self.seed, self.n_per, *self._start_args())
 
     def _advance(self, w0: int, w1: int) -> None:
-        c, p, x = self.cohort, self.pathway, self.inputs
-        kernel.advance_batch(
-            w0, w1, self.seed, self.n_per,
-            c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, c.chronic,
-            self.entry_step, self.gate, self.variant,
-            p.comp, p.n_steps, p.step_xmult, p.step_rhr, p.step_counts, p.maint_row,
-            p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted, p.usual_cost,
-            p.usual_disutility,
-            x.tx, x.ef, x.nhz, x.ctxz, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
-            x.cum_qaly_weight, x.cum_disc_c,
-            self.clin, self.phase, self.step, self.wk, self.cs, self.rc, self.fails, self.gain,
-            self.hnh, self.xk, self.ek,
-            self.death_budget, self.resp_budget, self.relapse_at, self.deep_budget,
-            self.seg_a, self.seg_c, self.seg_u,
-            self.cost_closed, self.qaly_closed, self.weeks_alive, self.weeks_remission,
-            self.first_remission, self.first_response, self.first_followup, self.first_relapse,
-            self.relapses, self.max_step, self.top_start, self.death_week, self.death_cause,
-            self.sudden_gains, self.requested, self.req_step,
-            self.trace,
-        )  # fmt: skip
+        kernel.advance_batch(w0, w1, self.seed, self.n_per, *self._advance_args())
