@@ -42,6 +42,9 @@ overfit); values above the EVPI are set to the EVPI and flagged `clipped`.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -149,8 +152,12 @@ def evppi_curve(
 
 def _curve(x, dc, dq, thresholds, method, samples, seed, totals=None):
     with one_blas_thread():
-        reg = regress(x, np.column_stack([dc, dq]), method, samples, seed)
-        curve = curve_from_fit(reg.fitted, reg.sampled, dc, dq, thresholds, totals)
+        return _fit_curve(x, dc, dq, thresholds, method, samples, seed, totals)
+
+
+def _fit_curve(x, dc, dq, thresholds, method, samples, seed, totals=None):
+    reg = regress(x, np.column_stack([dc, dq]), method, samples, seed)
+    curve = curve_from_fit(reg.fitted, reg.sampled, dc, dq, thresholds, totals)
     return curve.rename(columns={"value": "evppi"}), reg.method
 
 
@@ -230,29 +237,37 @@ def evppi_tables(
     dc, dq = increments(draws)
     totals = [value_of(lam * dq - dc) for lam in every]
     params = draws[draws["arm"] == arms_of(draws)[0]].sort_values("draw")
-    rows, curves = [], []
-    for name, keys in groups.items():
+
+    def fit(keys: list[str]):
         x = params[keys].to_numpy(dtype=np.float64)
-        curve, used = _curve(x, dc, dq, every, method, samples, seed, totals)
-        curve.insert(0, "group", name)
-        curves.append(curve)
-        at = curve[curve.threshold.isin(thresholds)]
-        for r in at.itertuples():
-            rows.append(
-                {
-                    "group": name,
-                    "threshold": r.threshold,
-                    "parameters": len(keys),
-                    "method": used,
-                    "evppi": r.evppi,
-                    "se": r.se,
-                    "evpi": r.evpi,
-                    "share_of_evpi": r.evppi / r.evpi if r.evpi > 0 else np.nan,
-                    "clipped": r.clipped,
-                    "keys": " ".join(keys),
-                }
-            )
-        if progress is not None:
-            progress(1)
+        return _fit_curve(x, dc, dq, every, method, samples, seed, totals)
+
+    rows, curves = [], []
+    # groups are independent fits: one per core (numpy's linear algebra releases the GIL),
+    # each on one BLAS thread; results do not depend on the order they finish in
+    workers = min(len(groups), os.cpu_count() or 1)
+    with one_blas_thread(), ThreadPoolExecutor(max(workers, 1)) as pool:
+        fits = pool.map(fit, groups.values())
+        for (name, keys), (curve, used) in zip(groups.items(), fits, strict=True):
+            curve.insert(0, "group", name)
+            curves.append(curve)
+            at = curve[curve.threshold.isin(thresholds)]
+            for r in at.itertuples():
+                rows.append(
+                    {
+                        "group": name,
+                        "threshold": r.threshold,
+                        "parameters": len(keys),
+                        "method": used,
+                        "evppi": r.evppi,
+                        "se": r.se,
+                        "evpi": r.evpi,
+                        "share_of_evpi": r.evppi / r.evpi if r.evpi > 0 else np.nan,
+                        "clipped": r.clipped,
+                        "keys": " ".join(keys),
+                    }
+                )
+            if progress is not None:
+                progress(1)
     table = pd.DataFrame(rows).sort_values(["threshold"], kind="stable").reset_index(drop=True)
     return table, pd.concat(curves, ignore_index=True)
