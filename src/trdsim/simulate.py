@@ -171,24 +171,32 @@ def arm_means(
 
 def _means(arms: list[str], cost: np.ndarray, qaly: np.ndarray) -> ArmMeans:
     """ArmMeans of (arms, patients) discounted costs and QALYs."""
-    n = cost.shape[1]
-    dc = cost - cost[0]
-    dq = qaly - qaly[0]
+    return _means_draws(arms, cost[None], qaly[None])[0]
+
+
+def _means_draws(arms: list[str], cost: np.ndarray, qaly: np.ndarray) -> list[ArmMeans]:
+    """ArmMeans of each draw's (draws, arms, patients) costs and QALYs, in one pass of
+    numpy over all draws (each row reduced as on its own)."""
+    n = cost.shape[2]
+    dc = cost - cost[:, :1]
+    dq = qaly - qaly[:, :1]
     ddof = 1 if n > 1 else 0
-    return ArmMeans(
-        arms=arms,
-        patients=n,
-        cost=cost.mean(axis=1),
-        qaly=qaly.mean(axis=1),
-        cost_var=cost.var(axis=1, ddof=ddof),
-        qaly_var=qaly.var(axis=1, ddof=ddof),
-        dcost_var=dc.var(axis=1, ddof=ddof),
-        dqaly_var=dq.var(axis=1, ddof=ddof),
-        dcov=((dc - dc.mean(axis=1, keepdims=True)) * (dq - dq.mean(axis=1, keepdims=True))).sum(
-            axis=1
+    stats = {
+        "cost": cost.mean(axis=2),
+        "qaly": qaly.mean(axis=2),
+        "cost_var": cost.var(axis=2, ddof=ddof),
+        "qaly_var": qaly.var(axis=2, ddof=ddof),
+        "dcost_var": dc.var(axis=2, ddof=ddof),
+        "dqaly_var": dq.var(axis=2, ddof=ddof),
+        "dcov": ((dc - dc.mean(axis=2, keepdims=True)) * (dq - dq.mean(axis=2, keepdims=True))).sum(
+            axis=2
         )
         / max(n - 1, 1),
-    )
+    }
+    return [
+        ArmMeans(arms=list(arms), patients=n, **{k: v[d] for k, v in stats.items()})
+        for d in range(cost.shape[0])
+    ]
 
 
 def arm_means_draws(
@@ -220,4 +228,4 @@ def arm_means_draws(
         run.advance(0, h)
         cost[:, j] = run.cost.reshape(d, patients)
         qaly[:, j] = run.qaly.reshape(d, patients)
-    return [_means(list(arms), cost[k], qaly[k]) for k in range(d)]
+    return _means_draws(list(arms), cost, qaly)
