@@ -136,14 +136,17 @@ def test_parameter_table_has_every_input_with_its_source(report, report_results)
     _, page, _ = report
     params = pd.read_csv(report_results / "parameters.csv")
     rows = page.rows("parameters")
-    assert len(rows) == len(params) > 100
+    assert len(rows) == len(params) > 100  # keyed by label: the labels are unique
+    by_key = {r[1]: r for r in rows.values()}
     for _, p in params.iterrows():
-        key, value, dist, certainty, source = rows[p.key]
+        assert rows[p.label][1] == p.key
+        _, key, value, unit, dist, certainty, source = by_key[p.key]
+        assert unit == (p.unit if isinstance(p.unit, str) else "")
         assert float(value) == pytest.approx(p.value, rel=1e-5)
         assert dist == p.distribution
         assert certainty.removeprefix("⚠ ") == p.verified
         assert source == (p.source if isinstance(p.source, str) else "")
-    assert rows["treatments.ssri.response_effect"][1] == "1.37"
+    assert by_key["treatments.ssri.response_effect"][2] == "1.37"
 
 
 def test_uncertainty_and_validation_tables(report, report_results):

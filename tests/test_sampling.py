@@ -69,13 +69,22 @@ def test_a_draw_does_not_depend_on_how_many_draws_are_made(uk):
 
 
 def test_a_distribution_outside_the_parameters_range_is_refused():
-    sc = scenario_with(
-        treatments={
-            "ect": {"remission_share": {"value": 0.7, "dist": "normal", "mean": 0.7, "sd": 0.4}}
-        }
-    )
-    with pytest.raises(TrdsimError, match="treatments.ect.remission_share.*normal"):
-        ParameterSpace(sc).sample(np.arange(200), seed=1)
+    # refused where the scenario is read (schema: a family's support must lie within
+    # the kind), before any draw
+    with pytest.raises(ScenarioError, match="treatments.ect.remission_share.dist.*beta"):
+        scenario_with(
+            treatments={
+                "ect": {"remission_share": {"value": 0.7, "dist": "normal", "mean": 0.7, "sd": 0.4}}
+            }
+        )
+    with pytest.raises(ScenarioError, match="remission_share.high.*between 0 and 1"):
+        scenario_with(
+            treatments={
+                "ect": {
+                    "remission_share": {"value": 0.7, "dist": "uniform", "low": 0.5, "high": 1.2}
+                }
+            }
+        )
 
 
 def test_a_whole_number_cannot_be_given_a_distribution():

@@ -37,6 +37,7 @@ from functools import cache, cached_property
 import numba
 import numpy as np
 
+from trdsim import schema
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
 from trdsim.evidence import load_library, price_factor, weekly_mortality_hazard
@@ -598,6 +599,10 @@ def used_parameters(scenario: Scenario) -> Callable[[str], bool]:
     return used
 
 
+# (field, kernel column) of the treatment fields the kernel reads unchanged
+_COPIED = tuple((f.key, getattr(L, f.column)) for f in schema.TREATMENT if f.column)
+
+
 def compile_inputs(scenario: Scenario) -> ModelInputs:
     """Compile a validated scenario into kernel arrays."""
     par = scenario.params
@@ -641,11 +646,8 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         tx[k, L.TX_LN_OR] = ln_or
         # math.exp, as the kernel computes it for a patient whose attributes modify it
         tx[k, L.TX_OR] = math.exp(ln_or)
-        tx[k, L.TX_REM_SHARE] = rem_share
-        tx[k, L.TX_TRIAL_WEEKS] = weeks
-        tx[k, L.TX_ONSET_FIRST] = v["onset_first_week"]
-        tx[k, L.TX_ONSET_LAST] = v["onset_last_week"]
-        tx[k, L.TX_DROPOUT] = v["dropout"]
+        for f, col in _COPIED:  # fields the kernel reads as given (schema.Field.column)
+            tx[k, col] = v[f]
         tx[k, L.TX_RELAPSE_HR] = _solve_relapse_multiplier(
             1.0 - p_last, log_base, responders, lin, mix
         )
@@ -653,7 +655,6 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         tx[k, L.TX_PSYCH] = float(t["psychotherapy"])
         tx[k, L.TX_COUNTS] = float(t["counts_as_trial"])
         tx[k, L.TX_COST_WEEK] = _weekly_cost(scenario, t, v["sessions"], weeks)
-        tx[k, L.TX_DISUTILITY] = v["disutility"]
 
     interactions = [
         (

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from trdsim import schema
 from trdsim.engine.layout import MAX_COMPONENTS, MAX_MAINTENANCE
 from trdsim.errors import MISSING, ScenarioError
 from trdsim.evidence import (
@@ -32,44 +33,12 @@ from trdsim.evidence import (
 )
 from trdsim.pathways import MAX_VARIANTS, USUAL_CARE, entry_step, parse_condition, step_key
 
-# Kinds of parameter value and what each allows.
-KINDS = {
-    "prob": ("a probability between 0 and 1", lambda v: 0.0 <= v <= 1.0),
-    "prob_open": ("a probability strictly between 0 and 1", lambda v: 0.0 < v < 1.0),
-    "weeks": ("a whole number of weeks, at least 1", lambda v: v >= 1 and float(v).is_integer()),
-    "count": ("a whole number, 0 or more", lambda v: v >= 0 and float(v).is_integer()),
-    "positive": ("a number greater than 0", lambda v: v > 0),
-    "ratio": ("a ratio greater than 0", lambda v: v > 0),
-    "cost": ("a cost of 0 or more", lambda v: v >= 0),
-    "nonneg": ("a number of 0 or more", lambda v: v >= 0),
-    "utility": ("a utility of at most 1", lambda v: v <= 1.0),
-    "decrement": ("a utility decrement between 0 and 1", lambda v: 0.0 <= v <= 1.0),
-    "real": ("a number", lambda v: True),
-}
-
-INTEGER_KINDS = ("weeks", "count")
-
-TREATMENT_PARAMS = {
-    "trial_weeks": "weeks",
-    "onset_first_week": "weeks",
-    "onset_last_week": "weeks",
-    "dropout": "prob",
-    "remission_share": "prob",
-    "relapse_t1": "positive",
-    "relapse_p1": "prob_open",
-    "source_prior_failures": "count",
-    "sessions": "nonneg",
-    "disutility": "decrement",
-}
-TREATMENT_OPTIONAL_PARAMS = {
-    "response": "prob_open",  # effect = "absolute": single-arm rate in the source population
-    "response_effect": "real",  # effect = "relative": checked against its measure
-    "relapse_t2": "positive",
-    "relapse_p2": "prob_open",
-    # failed adequate trials a patient must have before the treatment (e.g. lithium
-    # augmentation follows a failed antidepressant): a pathway giving it earlier is refused
-    "requires_failed_trials": "count",
-}
+# Kinds of parameter value and what each allows ({kind: (description, check)}); the
+# fields of each section and entry are declared once in trdsim.schema
+KINDS = {name: (k.description, k.check) for name, k in schema.KINDS.items()}
+INTEGER_KINDS = schema.INTEGER_KINDS
+TREATMENT_PARAMS = schema.kinds(schema.TREATMENT)
+TREATMENT_OPTIONAL_PARAMS = schema.kinds(schema.TREATMENT, required=False)
 TREATMENT_TEXT = {"label": str, "relapse_reference": str, "effect": str, "outcome": str}
 TREATMENT_OPTIONAL_TEXT = {
     "resource": str,
@@ -87,16 +56,12 @@ TREATMENT_FLAGS = ("monoaminergic", "psychotherapy", "counts_as_trial")
 EFFECT_KINDS = ("relative", "absolute")
 MEASURES = ("OR", "RR", "RD")
 
-MAINTENANCE_PARAMS = {
-    "relapse_hr": "ratio",
-    "duration_weeks": "count",
-    "sessions_per_week": "nonneg",
-}
-MAINTENANCE_OPTIONAL_PARAMS = {"relapse_hr_partial": "ratio"}
+MAINTENANCE_PARAMS = schema.kinds(schema.MAINTENANCE)
+MAINTENANCE_OPTIONAL_PARAMS = schema.kinds(schema.MAINTENANCE, required=False)
 MAINTENANCE_TEXT = {"label": str}
 MAINTENANCE_OPTIONAL_TEXT = {"resource": str, "drug_per_week": str}
 
-INTERACTION_PARAMS = {"excess_multiplier": "ratio", "relapse_hr": "ratio"}
+INTERACTION_PARAMS = schema.kinds(schema.INTERACTION)
 OUTCOME_TEXT = ("label", "kind", "scale", "threshold")
 OUTCOME_KINDS = ("response", "remission")
 TRIAL_KEYS = {
@@ -107,61 +72,10 @@ TRIAL_KEYS = {
     "source": "the publication the design is taken from",
 }
 
-FIXED_SECTIONS = {
-    "cohort": {
-        "age_mean": "positive",
-        "age_sd": "nonneg",
-        "age_min": "nonneg",
-        "age_max": "positive",
-        "female_share": "prob",
-        "severity_mean": "real",
-        "severity_sd": "nonneg",
-        "severity_min": "real",
-        "severity_max": "real",
-        "maltreatment_share": "prob",
-        "inflammation_share": "prob",
-        "chronic_share": "prob",
-    },
-    "effects": {
-        "response_or_per_prior_failure": "ratio",
-        "response_or_chronic_episode": "ratio",
-        "response_or_maltreatment": "ratio",
-        "response_or_inflammation_monoaminergic": "ratio",
-        "response_logodds_per_severity_point_psychotherapy": "real",
-        "response_or_per_sd_flexibility": "ratio",
-        "relapse_hr_per_prior_failure": "ratio",
-        "relapse_hr_residual_symptoms": "ratio",
-        "relapse_hr_maltreatment": "ratio",
-        "relapse_hr_per_sd_flexibility": "ratio",
-        "sudden_gain_probability": "prob",
-        "relapse_hr_sudden_gain": "ratio",
-    },
-    "natural_history": {
-        "response": "prob_open",
-        "weeks": "positive",
-        "source_prior_failures": "count",
-        "remission_share": "prob",
-        "deepening_weekly_hazard": "nonneg",
-    },
-    "trial_context": {
-        "response": "prob_open",
-        "first_week": "weeks",
-        "last_week": "weeks",
-        "source_prior_failures": "count",
-    },
-    "relapse_baseline": {
-        "time_weeks": "positive",
-        "relapse": "prob_open",
-        "shape": "positive",
-        "source_prior_failures": "count",
-    },
-    "mortality": {"nonsuicide_depressed_hr": "ratio", "suicide_weekly_hazard_depressed": "nonneg"},
-    "self_harm": {"weekly_hazard_depressed": "nonneg"},
-    "utilities": {"depressed": "utility", "response": "utility", "remission": "utility"},
-}
-PRODUCTIVITY = {"depressed_week": "cost", "response_week": "cost", "remission_week": "cost"}
+FIXED_SECTIONS = {section: schema.kinds(fields) for section, fields in schema.SECTIONS.items()}
+PRODUCTIVITY = schema.kinds(schema.STATE_COSTS)
 SELF_HARM_COST = "self_harm_episode"  # unit cost of one non-fatal self-harm episode
-STATE_COSTS = {"depressed_week": "cost", "response_week": "cost", "remission_week": "cost"}
+STATE_COSTS = schema.kinds(schema.STATE_COSTS)
 
 SCENARIO_KEYS = {
     "base": str,
@@ -557,6 +471,13 @@ class _Builder:
         dist = p.get("dist", "fixed")
         if dist not in DISTRIBUTIONS:
             self.fail(f"{key}.dist", dist, f"must be one of {', '.join(DISTRIBUTIONS)}")
+        families = schema.KINDS[kind].families
+        if dist not in families:
+            # a distribution whose support is wider than the kind's would be clipped or
+            # refused draw by draw; say so once, here
+            self.fail(
+                f"{key}.dist", dist, f"{KINDS[kind][0]} is drawn from one of {', '.join(families)}"
+            )
         for a in DISTRIBUTIONS[dist]:
             if not _is_number(p.get(a)):
                 self.fail(
@@ -571,6 +492,10 @@ class _Builder:
             self.fail(f"{key}.high", p["high"], f"must be greater than low ({p['low']})")
         if dist == "uniform" and not p["low"] <= v <= p["high"]:
             self.fail(key, v, f"must lie within its uniform range [{p['low']}, {p['high']}]")
+        if dist == "uniform":
+            for end in ("low", "high"):
+                if not KINDS[kind][1](p[end]):
+                    self.fail(f"{key}.{end}", p[end], f"must be {KINDS[kind][0]}")
         if dist != "fixed" and kind in INTEGER_KINDS:
             self.fail(f"{key}.dist", dist, f"must be 'fixed': {KINDS[kind][0]} cannot be drawn")
         p["kind"] = kind  # what values are allowed; the PSA checks its draws against it

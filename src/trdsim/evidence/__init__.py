@@ -8,6 +8,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from trdsim import schema
+
 DISTRIBUTIONS = {
     "beta": ("a", "b"),
     "lognormal": ("mu", "sigma"),
@@ -96,8 +98,9 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, dict]:
     return out
 
 
-def parameter_table(tree: dict) -> pd.DataFrame:
-    """One row per parameter: key, value, distribution, source, certainty, note."""
+def parameter_table(tree: dict, currency: str = "") -> pd.DataFrame:
+    """One row per parameter: key, its label and unit (trdsim.schema), value,
+    distribution, source, certainty, note."""
     rows = []
     for key, p in flatten(tree).items():
         dist = p.get("dist", "fixed")
@@ -105,6 +108,8 @@ def parameter_table(tree: dict) -> pd.DataFrame:
         rows.append(
             {
                 "key": key,
+                "label": schema.label(key, tree, with_unit=False),
+                "unit": schema.unit(key, currency),
                 "value": p["value"],
                 "distribution": f"{dist}({args})" if args else dist,
                 "verified": p.get("verified", ""),

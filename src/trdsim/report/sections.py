@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from trdsim import schema
 from trdsim.currency import money
 from trdsim.evidence import UNVERIFIED
 from trdsim.report import cheers, figures
@@ -358,12 +359,22 @@ class ReportBuilder:
     def parameters(self) -> Section:
         p = self.r.parameters
         flag = p.verified.isin(UNVERIFIED)
+        # labels and units from trdsim.schema (folders written before they were stored
+        # get them derived from the key)
+        labels = (
+            p["label"] if "label" in p else p.key.map(lambda k: schema.label(k, with_unit=False))
+        )
+        units = (
+            p["unit"].fillna("") if "unit" in p else p.key.map(lambda k: schema.unit(k, self.cur))
+        )
         t = Table(
             "parameters",
             f"Every input ({len(p)}): value, distribution for the PSA, certainty and source",
             [
-                Column("key", "parameter", list(p.key)),
+                Column("label", "parameter", list(labels)),
+                Column("key", "key", list(p.key)),
                 Column("value", "value", list(p.value), number("g"), numeric=True),
+                Column("unit", "unit", list(units)),
                 Column("distribution", "distribution", list(p.distribution)),
                 Column(
                     "certainty",
