@@ -29,22 +29,23 @@ SCENARIOS = ("uk_nhs", "us_payer")
 THRESHOLDS = {
     "uk_nhs": [
         ("cbt_effect", "treatments.cbt_augmentation.response_effect", "0.2", "3.26"),
-        ("cbt_session_price", "unit_costs.cbt_session", "0", "5000"),
+        ("cbt_session_price", "unit_costs.uk.cbt_session", "0", "5000"),
     ],
-    "us_payer": [("cbt_session_price", "unit_costs.cbt_session", "0", "20000")],
+    "us_payer": [("cbt_session_price", "unit_costs.us.cbt_session", "0", "20000")],
 }
 
 
 def uncertainty(name: str, draws: int, patients: int) -> None:
     out = ROOT / "results" / name
-    target = f"{trdsim.load_scenario(name).thresholds[-1]:g}"
+    scenario = trdsim.load_scenario(name)
+    target, setting = f"{scenario.thresholds[-1]:g}", scenario.setting
     for sub in ("psa", "dsa", "threshold"):
         shutil.rmtree(out / sub, ignore_errors=True)  # a fresh run, not a resume
     run(["psa", name, "--draws", str(draws), "--patients", str(patients),
          "--out", str(out / "psa")])  # fmt: skip
     run(["dsa", name, "--out", str(out / "dsa")])
     run(["dsa", name, "--out", str(out / "dsa"), "--patients", "5000",
-         "--pair", "unit_costs.cbt_session", "utilities.depressed"])  # fmt: skip
+         "--pair", f"unit_costs.{setting}.cbt_session", "utilities.depressed"])  # fmt: skip
     for file, param, low, high in THRESHOLDS[name]:
         run(["threshold", name, "--param", param, "--target", target, "--arm", "integrated",
              "--versus", "sequential", "--low", low, "--high", high,

@@ -442,7 +442,7 @@ def test_a_misspelt_cost_set_from_python_is_an_error_not_a_new_resource(uk):
     with pytest.raises(ScenarioError, match="did you mean 'esketamine_session'"):
         uk.with_value("unit_costs.uk.esketamine_sesion", 326.0)
     assert (
-        uk.with_value("unit_costs.uk.esketamine_session", 326.0).params["unit_costs"][
+        uk.with_value("unit_costs.uk.esketamine_session", 326.0).params["unit_costs"]["uk"][
             "esketamine_session"
         ]["value"]
         == 326.0
@@ -482,7 +482,7 @@ def test_calibrating_to_an_unknown_target_names_the_library_targets(capsys):
 def test_a_threshold_no_plausible_value_reaches_says_so(capsys):
     # the CBT session price cannot make integrated care's ICER 1 per QALY
     code = main(
-        ["threshold", "uk_nhs", "--param", "unit_costs.cbt_session", "--target", "1",
+        ["threshold", "uk_nhs", "--param", "unit_costs.uk.cbt_session", "--target", "1",
          "--arm", "integrated", "--versus", "sequential", "--patients", "300"]
     )  # fmt: skip
     err = capsys.readouterr().err

@@ -14,7 +14,7 @@ def test_psa_writes_tables_figures_and_a_summary(tmp_path, capsys):
     code = main(
         ["psa", "--draws", "30", "--patients", "100", "--out", str(out), "--seed", "2",
          "--population", "5000", "--years", "5",
-         "--group", "cbt=treatments.cbt_augmentation.response_effect,unit_costs.cbt_session"]
+         "--group", "cbt=treatments.cbt_augmentation.response_effect,unit_costs.uk.cbt_session"]
     )  # fmt: skip
     printed = capsys.readouterr().out
     assert code == 0
@@ -96,12 +96,12 @@ def test_evsi_command_writes_evsi_and_enbs_with_the_optimum(tmp_path, capsys):
 def test_dsa_and_threshold_commands(tmp_path, capsys):
     out = tmp_path / "dsa"
     assert main(["dsa", "--patients", "200", "--out", str(out),
-                 "--param", "unit_costs.cbt_session", "--param", "utilities.depressed"]) == 0  # fmt: skip
+                 "--param", "unit_costs.uk.cbt_session", "--param", "utilities.depressed"]) == 0  # fmt: skip
     t = pd.read_csv(out / "tornado.csv")
-    assert set(t.key) == {"unit_costs.cbt_session", "utilities.depressed"}
+    assert set(t.key) == {"unit_costs.uk.cbt_session", "utilities.depressed"}
     assert (out / "tornado.png").stat().st_size > 0
     assert main(["dsa", "--patients", "100", "--out", str(out), "--steps", "2",
-                 "--pair", "unit_costs.cbt_session", "utilities.depressed"]) == 0  # fmt: skip
+                 "--pair", "unit_costs.uk.cbt_session", "utilities.depressed"]) == 0  # fmt: skip
     assert len(list(out.glob("twoway_*.png"))) == 1
     res = tmp_path / "t.json"
     assert main(["threshold", "--param", "unit_costs.uk.cbt_session", "--target", "30000",

@@ -40,19 +40,19 @@ def test_threshold_of_a_clinical_input(uk):
 
 def test_threshold_outside_the_bracket_says_so(uk):
     with pytest.raises(TrdsimError, match="does not cross"):
-        threshold_value(uk, "unit_costs.cbt_session", 30000.0, patients=300, low=0, high=1)
+        threshold_value(uk, "unit_costs.uk.cbt_session", 30000.0, patients=300, low=0, high=1)
 
 
 def test_tornado_moves_the_right_way(uk):
     contrast = Contrast.of(uk, None, None, 20000.0)
     table, info = one_way(
-        uk, contrast, keys=["unit_costs.cbt_session", "treatments.cbt_augmentation.response_effect"],
+        uk, contrast, keys=["unit_costs.uk.cbt_session", "treatments.cbt_augmentation.response_effect"],
         patients=N,
     )  # fmt: skip
     t = table.set_index("key")
     # dearer CBT lowers integrated care's incremental NMB; better CBT raises it
-    assert t.loc["unit_costs.cbt_session", "inmb_high"] < info["base_inmb"]
-    assert t.loc["unit_costs.cbt_session", "inmb_low"] > info["base_inmb"]
+    assert t.loc["unit_costs.uk.cbt_session", "inmb_high"] < info["base_inmb"]
+    assert t.loc["unit_costs.uk.cbt_session", "inmb_low"] > info["base_inmb"]
     assert (
         t.loc["treatments.cbt_augmentation.response_effect", "inmb_high"]
         > t.loc["treatments.cbt_augmentation.response_effect", "inmb_low"]
@@ -63,10 +63,10 @@ def test_tornado_moves_the_right_way(uk):
 def test_two_way_grid_covers_both_ranges(uk):
     contrast = Contrast.of(uk, None, None, 20000.0)
     g = two_way(
-        uk, contrast, "unit_costs.cbt_session", "utilities.depressed", steps=3, patients=300
+        uk, contrast, "unit_costs.uk.cbt_session", "utilities.depressed", steps=3, patients=300
     )
     assert len(g) == 9 and set(g.optimal) <= set(uk.arms)
-    assert g["unit_costs.cbt_session"].nunique() == 3
+    assert g["unit_costs.uk.cbt_session"].nunique() == 3
 
 
 def test_fixed_parameter_has_no_range(uk):

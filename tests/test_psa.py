@@ -114,7 +114,7 @@ def test_only_parameters_some_arm_uses_are_uncertain(uk):
     to EVPPI."""
     keys = set(ParameterSpace(uk).keys)
     assert "treatments.cbt_augmentation.response_effect" in keys
-    assert "unit_costs.cbt_session" in keys and "unit_costs.self_harm_episode" in keys
+    assert "unit_costs.uk.cbt_session" in keys and "unit_costs.uk.self_harm_episode" in keys
     assert "interactions.ketamine_cbt.relapse_hr" in keys
     for unused in ("treatments.dbs.response_effect", "treatments.behavioural_activation.dropout",
                    "treatments.antidepressant_switch.response_effect",  # before TRD entry

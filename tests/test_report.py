@@ -96,7 +96,7 @@ def test_page_is_complete_and_needs_no_other_file(report, report_results):
     assert files == {"trace.png", "ever_remitted.png", "relapse_free.png", "frontier.png", "ce_plane.png",
                      "ceac.png", "evpi.png", "evppi_20000.png", "evppi_30000.png",
                      "tornado.png", "validation.png",
-                     "twoway_unit_costs.cbt_session_x_utilities.depressed.png"}  # fmt: skip
+                     "twoway_unit_costs.uk.cbt_session_x_utilities.depressed.png"}  # fmt: skip
     for img in page.images:
         head, data = img["src"].split(",", 1)
         assert head == "data:image/png;base64"
@@ -159,7 +159,7 @@ def test_uncertainty_and_validation_tables(report, report_results):
     tornado = pd.read_csv(report_results / "dsa" / "tornado.csv")
     assert list(page.rows("tornado")) == list(tornado.key)
     th = json.loads((report_results / "threshold" / "cbt_session.json").read_text())
-    assert page.rows("thresholds")["unit_costs.cbt_session"][2] == f"{th['value']:.4g}"
+    assert page.rows("thresholds")["unit_costs.uk.cbt_session"][2] == f"{th['value']:.4g}"
     v = pd.read_csv(report_results / "validation" / "validation.csv")
     rows = page.rows("validation")
     assert list(rows) == list(v.id)

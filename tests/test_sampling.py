@@ -99,4 +99,4 @@ def test_a_whole_number_cannot_be_given_a_distribution():
 def test_unknown_parameter_key_suggests_the_right_one(uk):
     with pytest.raises(TrdsimError, match="did you mean 'treatments.esketamine.response_effect'"):
         ParameterSpace(uk).resolve("treatments.esketamine.response_effec")
-    assert ParameterSpace(uk).resolve("unit_costs.uk.cbt_session") == "unit_costs.cbt_session"
+    assert ParameterSpace(uk).resolve("unit_costs.uk.cbt_session") == "unit_costs.uk.cbt_session"

@@ -660,7 +660,8 @@ def cmd_dsa(args) -> int:
                 patients=args.patients, seed=args.seed, progress=bar.update,
             )  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
-        name = "twoway_" + "_x_".join(k.split(".")[-2] + "." + k.split(".")[-1] for k in args.pair)
+        # the keys as trdsim spells them (unit_costs.SETTING.NAME), whichever alias was given
+        name = "twoway_" + "_x_".join(space.resolve(k) for k in args.pair)
         _write_manifest(
             out, scenario, args.seed, args.patients, "dsa two-way", f"{name}.manifest.json"
         )
@@ -1080,7 +1081,7 @@ def build_parser() -> argparse.ArgumentParser:
     th = sub.add_parser("threshold", help="the parameter value at which an ICER equals a target")
     th.add_argument("scenario", nargs="?", help=scen_help)
     th.add_argument(
-        "--param", required=True, help="parameter key, e.g. unit_costs.esketamine_session"
+        "--param", required=True, help="parameter key, e.g. unit_costs.uk.esketamine_session"
     )
     th.add_argument("--target", type=float, required=True, help="target ICER per QALY")
     th.add_argument("--arm", help="arm whose ICER is targeted (default: the second arm)")

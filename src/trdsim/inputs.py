@@ -226,7 +226,7 @@ def _effects(scenario: Scenario) -> np.ndarray:
     ef[L.EF_U_RESP] = u["response"]
     ef[L.EF_U_REM] = u["remission"]
     ef[L.EF_SEV_MEAN] = _reference_cohort()["severity_mean"]
-    sc = par["state_costs"]
+    sc = par["state_costs"][scenario.setting]
     for col, key in (
         (L.EF_C_DEP, "depressed"),
         (L.EF_C_RESP, "response"),
@@ -255,7 +255,7 @@ def self_harm_cost_week(scenario: Scenario) -> float:
     h = _v(scenario.params["self_harm"]["weekly_hazard_depressed"])
     if h == 0.0:
         return 0.0
-    return h * _cost(scenario, scenario.params["unit_costs"][SELF_HARM_COST])
+    return h * _cost(scenario, scenario.params["unit_costs"][scenario.setting][SELF_HARM_COST])
 
 
 def _cost(scenario: Scenario, entry: dict) -> float:
@@ -266,7 +266,7 @@ def _cost(scenario: Scenario, entry: dict) -> float:
 
 def _weekly_cost(scenario: Scenario, entry: dict, count: float, weeks: float) -> float:
     """Sessions of the entry's resource spread over `weeks`, plus its weekly drug cost."""
-    unit = scenario.params["unit_costs"]
+    unit = scenario.params["unit_costs"][scenario.setting]
     c = count * _cost(scenario, unit[entry["resource"]]) / weeks if "resource" in entry else 0.0
     if "drug_per_week" in entry:
         c += _cost(scenario, unit[entry["drug_per_week"]])
@@ -594,7 +594,9 @@ def used_parameters(scenario: Scenario) -> Callable[[str], bool]:
 
     def used(key: str) -> bool:
         section, _, rest = key.partition(".")
-        return section not in names or rest.split(".")[0] in names[section]
+        # unit_costs.SETTING.NAME: the resource is the last part
+        name = rest.split(".")[-1] if section == "unit_costs" else rest.split(".")[0]
+        return section not in names or name in names[section]
 
     return used
 

@@ -76,6 +76,7 @@ FIXED_SECTIONS = {section: schema.kinds(fields) for section, fields in schema.SE
 PRODUCTIVITY = schema.kinds(schema.STATE_COSTS)
 SELF_HARM_COST = "self_harm_episode"  # unit cost of one non-fatal self-harm episode
 STATE_COSTS = schema.kinds(schema.STATE_COSTS)
+SETTING_SECTIONS = ("unit_costs", "state_costs")  # parameters kept per setting
 
 SCENARIO_KEYS = {
     "base": str,
@@ -200,13 +201,14 @@ class Scenario:
     def raw_with(self, raw: dict, values: dict[str, object]) -> dict:
         """A copy of a scenario file's dict with dotted keys set.
 
-        unit_costs.NAME means this scenario's setting (unit_costs.SETTING.NAME).
+        unit_costs.NAME and state_costs.NAME are accepted for this scenario's setting
+        (unit_costs.SETTING.NAME, the one spelling trdsim writes).
         """
         out = copy.deepcopy(raw)
         for key, value in values.items():
             parts = key.split(".")
-            if parts[0] == "unit_costs" and len(parts) == 2:
-                parts = ["unit_costs", self.setting, parts[1]]
+            if parts[0] in SETTING_SECTIONS and len(parts) == 2:
+                parts = [parts[0], self.setting, parts[1]]
             node = out
             for part in parts[:-1]:
                 node = node.setdefault(part, {})
@@ -619,10 +621,17 @@ class _Builder:
                         " (a new resource is declared as [resources.NAME] with a label); allowed:",
                     ),
                 )
-        params["unit_costs"] = self.merge_params(
-            lib_uc, over_uc, f"unit_costs.{setting}", dict.fromkeys({**lib_uc, **over_uc}, "cost")
-        )
-        resources_known = params["unit_costs"]
+        # keyed by setting as in the file, so a unit cost has one spelling everywhere:
+        # unit_costs.SETTING.NAME (scenario file, with_value, --param, tables, PSA columns)
+        params["unit_costs"] = {
+            setting: self.merge_params(
+                lib_uc,
+                over_uc,
+                f"unit_costs.{setting}",
+                dict.fromkeys({**lib_uc, **over_uc}, "cost"),
+            )
+        }
+        resources_known = params["unit_costs"][setting]
         # weekly background costs by clinical state, per setting
         sc_raw = self.table(raw.get("state_costs", {}), "state_costs")
         for name in sc_raw:
@@ -637,12 +646,12 @@ class _Builder:
                 MISSING,
                 f"the library holds no state costs for setting '{setting}': give {', '.join(STATE_COSTS)}",
             )
-        params["state_costs"] = self.merge_params(
-            lib_sc or {}, over_sc, f"state_costs.{setting}", STATE_COSTS
-        )
+        params["state_costs"] = {
+            setting: self.merge_params(lib_sc or {}, over_sc, f"state_costs.{setting}", STATE_COSTS)
+        }
         if (
             params["self_harm"]["weekly_hazard_depressed"]["value"] > 0
-            and SELF_HARM_COST not in params["unit_costs"]
+            and SELF_HARM_COST not in resources_known
         ):
             self.fail(
                 f"unit_costs.{setting}.{SELF_HARM_COST}",
@@ -651,7 +660,7 @@ class _Builder:
                 "(or set self_harm.weekly_hazard_depressed = 0)",
             )
         for section in ("unit_costs", "state_costs"):
-            for name, entry in params[section].items():
+            for name, entry in params[section][setting].items():
                 if "price_year" in entry:
                     self.check_price_year(
                         f"{section}.{setting}.{name}.price_year", entry["price_year"], setting

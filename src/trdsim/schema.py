@@ -230,6 +230,8 @@ def field_of(key: str) -> Field | None:
     if key in FIELDS:
         return FIELDS[key]
     parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "state_costs":  # state_costs.SETTING.NAME
+        return FIELDS.get(f"state_costs.{parts[2]}")
     if len(parts) == 3 and parts[0] in ENTRIES:
         for f in ENTRIES[parts[0]]:
             if f.key == parts[2]:

@@ -142,8 +142,8 @@ class CalibrationResult:
         sections: dict[str, list[str]] = {}
         for _, r in self.parameters.iterrows():
             parts = r.key.split(".")
-            if parts[0] == "unit_costs":
-                parts = ["unit_costs", self.scenario.setting, parts[1]]
+            if parts[0] in ("unit_costs", "state_costs") and len(parts) == 2:
+                parts = [parts[0], self.scenario.setting, parts[1]]
             table, name = ".".join(parts[:-1]), parts[-1]
             dist = _psa_distribution(r.kind, r.fitted, r.se)
             source = f"trdsim calibrate to {ids}"

@@ -33,7 +33,7 @@ from trdsim.engine.rng import uniform
 from trdsim.errors import TrdsimError
 from trdsim.evidence import flatten
 from trdsim.inputs import used_parameters
-from trdsim.scenario import KINDS, Scenario
+from trdsim.scenario import KINDS, SETTING_SECTIONS, Scenario
 
 P_PSA = 60  # rng purpose of parameter draws (patients use < 60)
 _HALF_ULP = 2.0**-54  # keeps u strictly inside (0, 1): quantiles stay finite
@@ -131,10 +131,11 @@ class ParameterSpace:
 
     # ----- keys -----------------------------------------------------------
     def resolve(self, key: str) -> str:
-        """The parameter key as used here; accepts unit_costs.<setting>.<name> too."""
+        """The parameter key as trdsim spells it; accepts unit_costs.NAME (and
+        state_costs.NAME) for unit_costs.SETTING.NAME of this scenario's setting."""
         parts = key.split(".")
-        if parts[0] == "unit_costs" and len(parts) == 3 and parts[1] == self.scenario.setting:
-            key = f"unit_costs.{parts[2]}"
+        if parts[0] in SETTING_SECTIONS and len(parts) == 2:
+            key = f"{parts[0]}.{self.scenario.setting}.{parts[1]}"
         if key not in self.entries:
             close = difflib.get_close_matches(key, list(self.entries), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
