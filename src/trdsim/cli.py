@@ -488,7 +488,7 @@ def cmd_psa(args) -> int:
             draws, out, scenario.thresholds, scenario.currency,
             groups=None if args.no_evppi else groups, population=population,
             patients=args.patients, figures=not args.no_figures, progress=bar.update,
-            evppi_method=args.evppi_method,
+            evppi_method=args.evppi_method, scenario=scenario.name, price_year=scenario.price_year,
         )  # fmt: skip
     _, clipped = space.sample(np.arange(args.draws), seed)  # 40 ms per 1,000 draws
     clipped = {rule: n for rule, n in clipped.items() if n}
@@ -566,7 +566,8 @@ def cmd_analyse(args) -> int:
         written, info = write_analysis(
             draws, out, thresholds, currency, groups=groups, population=population,
             patients=meta.get("patients"), figures=not args.no_figures, progress=bar.update,
-            evppi_method=args.evppi_method,
+            evppi_method=args.evppi_method, scenario=meta.get("scenario"),
+            price_year=meta.get("price_year"),
         )  # fmt: skip
     _print_psa(info, out / "psa_summary.csv")
     print(f"\nWrote {len(written)} files to {out}/")
@@ -604,6 +605,7 @@ def cmd_evsi(args) -> int:
         draws, out, study, sizes, thresholds, currency, population=population,
         fixed_cost=args.fixed_cost, cost_per_patient=args.per_patient_cost,
         method=args.evppi_method, seed=args.seed, figures=not args.no_figures,
+        scenario=meta.get("scenario"), price_year=meta.get("price_year"),
     )  # fmt: skip
     _print_evsi(table, currency)
     print(f"\nWrote {len(written)} files to {out}/")
@@ -666,7 +668,10 @@ def cmd_dsa(args) -> int:
         )
         table.to_csv(out / f"{name}.csv", index=False)
         if not args.no_figures:
-            plots.two_way_figure(table, info, scenario.currency, out / f"{name}.png")
+            plots.two_way_figure(
+                table, info, scenario.currency, out / f"{name}.png",
+                scenario=scenario.name, price_year=scenario.price_year,
+            )  # fmt: skip
         grid = table.pivot(index=table.columns[1], columns=table.columns[0], values="inmb")
         print(f"Incremental NMB of {contrast.arm} vs {contrast.versus} ({scenario.currency}):")
         print(
@@ -691,7 +696,10 @@ def cmd_dsa(args) -> int:
     table.to_csv(out / "tornado.csv", index=False)
     (out / "tornado.json").write_text(json.dumps(info, indent=2))
     if not args.no_figures:
-        plots.tornado_figure(table, info, scenario.currency, out / "tornado.png")
+        plots.tornado_figure(
+            table, info, scenario.currency, out / "tornado.png",
+            scenario=scenario.name, price_year=scenario.price_year,
+        )  # fmt: skip
     cur = scenario.currency
     print(
         f"\nIncremental NMB of {info['arm']} vs {info['versus']} at {_money(info['threshold'], cur)}"
@@ -765,9 +773,9 @@ def cmd_validate(args) -> int:
     _write_manifest(out, scenario, args.seed, args.patients, "validation")
     t.to_csv(out / "validation.csv", index=False)
     if not args.no_figures:
-        plots.validation_overview(t, out / "validation.png")
+        plots.validation_overview(t, out / "validation.png", scenario=scenario.name)
         for o in outcomes:
-            plots.target_figure(o, out / f"target_{o.target.id}.png")
+            plots.target_figure(o, out / f"target_{o.target.id}.png", scenario=scenario.name)
     shown = pd.DataFrame(
         {
             "target": t.id,
@@ -868,13 +876,13 @@ def cmd_care(args) -> int:
     services.to_csv(out / "services.csv", index=False)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if not args.no_figures:
-        care_plots.queues_figure(services, out / "queues.png")
-        care_plots.utilisation_figure(services, out / "utilisation.png")
+        care_plots.queues_figure(services, out / "queues.png", scenario=sc.name)
+        care_plots.utilisation_figure(services, out / "utilisation.png", scenario=sc.name)
         waits = {
             sv.name: np.concatenate(sv.all_waits) if sv.all_waits else np.empty(0)
             for sv in model.services
         }
-        care_plots.waits_figure(waits, model.wait_target, out / "waits.png")
+        care_plots.waits_figure(waits, model.wait_target, out / "waits.png", scenario=sc.name)
     cs = model.scenario.care_system
     print(
         f"\n{sc.name}: {summary['referrals']:,} referrals over {cs['years']} years to "
@@ -921,6 +929,7 @@ def cmd_sweep(args) -> int:
              ("qaly_per_referral", "QALYs per referral"),
              ("cost_per_referral", f"cost per referral ({scenario.currency})")],
             out / "sweep.png", by=keys[1] if len(keys) > 1 else None,
+            currency=scenario.currency, scenario=scenario.name, price_year=scenario.price_year,
         )  # fmt: skip
     shown = table.groupby(keys or ["rep"])[
         ["share_started_within_target", "qaly_per_referral", "cost_per_referral"]
