@@ -12,10 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import trdsim
 from trdsim.currency import money as _money
 from trdsim.errors import TrdsimError
 from trdsim.evidence import UNVERIFIED, parameter_table
 from trdsim.scenario import DEFAULT_SCENARIO, MAX_SEED, load_scenario
+
+__all__ = ["build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -636,6 +639,7 @@ def _print_evsi(table: pd.DataFrame, cur: str) -> None:
 
 
 def tqdm_bar(total: int, desc: str, unit: str):
+    """A progress bar on stderr (hidden when stderr is not a terminal)."""
     from tqdm import tqdm
 
     return tqdm(total=total, unit=unit, desc=desc, disable=None, file=sys.stderr)
@@ -940,7 +944,9 @@ def cmd_sweep(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `trdsim` argument parser: one subcommand per analysis, and --version."""
     p = _Parser(prog="trdsim", description="Simulate sequential vs integrated care for TRD.")
+    p.add_argument("--version", action="version", version=f"trdsim {trdsim.__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("compare", help="compare the scenario's pathways and write results")
     c.add_argument(
@@ -1207,6 +1213,7 @@ def _contrast_options(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (2 for errors a user can act on)."""
     from trdsim.locks import release_all
 
     args = build_parser().parse_args(argv)

@@ -22,6 +22,8 @@ from trdsim.plots import (
 from trdsim.scenario import Scenario
 from trdsim.simulate import Result
 
+__all__ = ["manifest", "scenario_manifest", "write_results"]
+
 
 def manifest(result: Result) -> dict:
     """What produced the result: enough to repeat it exactly."""

@@ -32,6 +32,22 @@ from trdsim.evidence import (
 )
 from trdsim.pathways import MAX_VARIANTS, USUAL_CARE, entry_step, parse_condition, step_key
 
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "KINDS",
+    "MAX_SEED",
+    "MEASURES",
+    "PERSPECTIVES",
+    "SELF_HARM_COST",
+    "STARTS",
+    "Scenario",
+    "bundled_scenarios",
+    "default_pathway_files",
+    "from_dict",
+    "load_scenario",
+    "resolve_path",
+]
+
 # Kinds of parameter value and what each allows.
 KINDS = {
     "prob": ("a probability between 0 and 1", lambda v: 0.0 <= v <= 1.0),

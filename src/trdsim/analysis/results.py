@@ -22,6 +22,8 @@ from trdsim.analysis.evppi import evppi_tables
 from trdsim.analysis.evsi import Study, enbs, evsi
 from trdsim.analysis.psa import summarise
 
+__all__ = ["Population", "write_analysis", "write_evsi"]
+
 
 @dataclass(frozen=True)
 class Population:
