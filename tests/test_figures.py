@@ -340,8 +340,12 @@ def test_frontier_legend_lists_only_what_is_drawn():
         _draws().query("arm == 'sequential'").assign(arm=lambda d: d.arm.astype(str)), [2e4]
     )
     fig = plots.frontier_figure(one, "GBP")
-    names = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "efficiency frontier" not in names
+    names = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert names == ["on the frontier"]  # one arm: a point, no line
+    three = plots.frontier_figure(frontier(_draws(), [2e4]), "GBP")
+    names = [t.get_text() for t in three.legends[0].get_texts()]
+    assert names == ["efficiency frontier", "on the frontier"]
+    assert "ICER £" in _texts(three)
 
 
 def test_validation_overview_marks_disagreement_by_shape_as_well_as_colour():

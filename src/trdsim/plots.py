@@ -133,10 +133,10 @@ def relapse_free_figure(
     # numbers at risk: a row per arm under the tick labels, in the arm's colour
     under = blended_transform_factory(ax.transData, ax.transAxes)
     left = blended_transform_factory(ax.transAxes, ax.transAxes)
-    ax.text(-0.02, -0.2, "at risk", transform=left, ha="right", va="top", fontsize=7)
+    ax.text(-0.06, -0.2, "at risk", transform=left, ha="right", va="top", fontsize=7)
     for k, (arm, g) in enumerate(d.groupby("arm", sort=False)):
         y = -0.2 - 0.07 * (k + 1)
-        ax.text(-0.02, y, arm, transform=left, ha="right", va="top", fontsize=7,
+        ax.text(-0.06, y, arm, transform=left, ha="right", va="top", fontsize=7,
                 color=OKABE_ITO[k % len(OKABE_ITO)])  # fmt: skip
         for t, n in zip(ticks, at_risk_at(g, np.asarray(ticks)), strict=True):
             ax.text(t, y, f"{int(n):,}", transform=under, ha="center", va="top", fontsize=7)
@@ -179,30 +179,27 @@ def frontier_figure(
         )  # fmt: skip
         shown.add(kind)
     ax.margins(0.25)
-    # labels point into the plot: left of points in its right half, right of the others
+    # one label per arm, above its point, with the ICER against the previous frontier arm
+    # (segment labels collided with the arm labels on short segments); labels near an
+    # edge grow inwards
     x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
     for _, r in incremental.iterrows():
-        right = r.qaly > (x0 + x1) / 2
-        top = r.cost > (y0 + y1) / 2
+        where = (r.qaly - x0) / (x1 - x0)
+        ha = "left" if where < 1 / 3 else "right" if where > 2 / 3 else "center"
+        icer = r.get("icer")
+        text = f"{r.arm}: {r.status}"
+        if pd.notna(icer) and r.arm in set(on.arm):
+            text += f"\nICER {format_money(icer, currency)}/QALY"
         ax.annotate(
-            f"{r.arm}: {r.status}", (r.qaly, r.cost), textcoords="offset points",
-            xytext=(-8 if right else 8, -10 if top else 6), fontsize=8,
-            ha="right" if right else "left", va="top" if top else "bottom",
-            annotation_clip=True,
+            text, (r.qaly, r.cost), textcoords="offset points",
+            xytext={"left": (-4, 8), "right": (4, 8), "center": (0, 8)}[ha], fontsize=8,
+            ha=ha, va="bottom", annotation_clip=True,
         )  # fmt: skip
-    for prev, (_, r) in zip(on.itertuples(), list(on.iterrows())[1:], strict=False):
-        if pd.notna(r.icer):
-            ax.annotate(
-                f"ICER {format_money(r.icer, currency)}/QALY",
-                ((prev.qaly + r.qaly) / 2, (prev.cost + r.cost) / 2),
-                fontsize=8, color=frontier_colour, ha="left", va="top",
-                xytext=(4, -4), textcoords="offset points",
-            )  # fmt: skip
     ax.yaxis.set_major_formatter(money)
     ax.set_xlabel("QALYs per patient (discounted)")
     ax.set_ylabel(f"cost per patient ({currency}, discounted)")
     ax.set_title(titled("Cost-effectiveness plane: arms and efficiency frontier", scenario,
                         price_year))  # fmt: skip
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    # below the axes: inside, it can sit on an arm's label
+    fig.legend(frameon=False, fontsize=8, loc="outside lower center", ncols=3)
     return finish(fig, path, dpi=150)
