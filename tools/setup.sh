@@ -29,6 +29,11 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 if [ "$extra" = "test" ]; then
   .venv/bin/python -m pip install --quiet -e ".[test]"
+  # .ci/run lints with ruff before the tests; the test extra lists it, this catches an
+  # environment where it did not land on .venv/bin
+  if [ ! -x .venv/bin/ruff ]; then
+    .venv/bin/python -m pip install --quiet "ruff>=0.6"
+  fi
   # The report's browser test drives Debian's Chromium through its ChromeDriver (selenium is
   # pointed at both, so nothing is downloaded at test time).
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

@@ -2,82 +2,114 @@
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from trdsim.figure_style import OKABE_ITO, finish, money_formatter, new_figure, styled, titled
 
-COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
+__all__ = ["COLOURS", "capacity_curves", "queues_figure", "utilisation_figure", "waits_figure"]
 
-
-def _save(fig, path: Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=200)
-    plt.close(fig)
+COLOURS = OKABE_ITO[:6]
 
 
-def queues_figure(services: pd.DataFrame, path: Path) -> None:
+@styled
+def queues_figure(
+    services: pd.DataFrame,
+    path: Path | None = None,
+    *,
+    scenario: str | None = None,
+    price_year: int | None = None,
+) -> Figure:
     """Patients waiting per service, by week."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = new_figure((7, 4))
     for k, (name, d) in enumerate(services.groupby("service", sort=False)):
-        ax.plot(d.week / 52, d.queue, color=COLOURS[k % 6], label=name)
+        ax.plot(d.week / 52, d.queue, color=COLOURS[k % len(COLOURS)], label=name)
     ax.set_xlabel("years")
     ax.set_ylabel("patients waiting (end of week)")
-    ax.set_title("Queues by service")
+    ax.set_title(titled("Queues by service", scenario))
     ax.legend(frameon=False)
-    _save(fig, path)
+    return finish(fig, path)
 
 
-def waits_figure(waits: dict[str, np.ndarray], target: int, path: Path) -> None:
+@styled
+def waits_figure(
+    waits: dict[str, np.ndarray],
+    target: int,
+    path: Path | None = None,
+    *,
+    scenario: str | None = None,
+    price_year: int | None = None,
+) -> Figure:
     """Distribution of weeks waited before starting, per service, with the target."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = new_figure((7, 4))
     top = max([int(w.max()) for w in waits.values() if len(w)] + [target + 1])
     bins = np.arange(0, top + 2) - 0.5
     for k, (name, w) in enumerate(waits.items()):
         if len(w):
             share = (w <= target).mean()
-            ax.hist(w, bins=bins, histtype="step", density=True, color=COLOURS[k % 6], lw=1.5,
+            ax.hist(w, bins=bins, histtype="step", density=True, color=COLOURS[k % len(COLOURS)], lw=1.5,
                     label=f"{name}: {share:.0%} within {target} weeks (n = {len(w):,})")  # fmt: skip
     ax.axvline(target + 0.5, color="black", ls="--", lw=1)
     ax.set_xlabel("weeks waited before the treatment started")
     ax.set_ylabel("share of starts")
-    ax.set_title("Waiting times")
+    ax.set_title(titled("Waiting times", scenario))
     ax.legend(frameon=False, fontsize=8)
-    _save(fig, path)
+    return finish(fig, path)
 
 
-def utilisation_figure(services: pd.DataFrame, path: Path) -> None:
+@styled
+def utilisation_figure(
+    services: pd.DataFrame,
+    path: Path | None = None,
+    *,
+    scenario: str | None = None,
+    price_year: int | None = None,
+) -> Figure:
     """Share of each service's capacity in use, by week."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = new_figure((7, 4))
     for k, (name, d) in enumerate(services.groupby("service", sort=False)):
         ax.plot(
             d.week / 52,
             100 * d.utilisation,
-            color=COLOURS[k % 6],
+            color=COLOURS[k % len(COLOURS)],
             label=f"{name} (capacity {int(d.capacity.iloc[0])})",
         )
     ax.set_ylim(0, 105)
     ax.set_xlabel("years")
     ax.set_ylabel("capacity in use (%)")
-    ax.set_title("Utilisation")
+    ax.set_title(titled("Utilisation", scenario))
     ax.legend(frameon=False)
-    _save(fig, path)
+    return finish(fig, path)
 
 
-def capacity_curves(table: pd.DataFrame, x: str, outcomes: list[tuple[str, str]], path: Path,
-                    by: str | None = None) -> None:  # fmt: skip
-    """Outcomes (mean over replications) against one swept capacity, a line per `by` value."""
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(5.2 * len(outcomes), 4), squeeze=False)
+@styled
+def capacity_curves(
+    table: pd.DataFrame,
+    x: str,
+    outcomes: list[tuple[str, str]],
+    path: Path | None = None,
+    by: str | None = None,
+    *,
+    currency: str | None = None,
+    scenario: str | None = None,
+    price_year: int | None = None,
+) -> Figure:
+    """Outcomes (mean over replications) against one swept capacity, a line per `by` value
+    (columns named cost_* on a money axis when `currency` is given)."""
+    fig, axes = new_figure((5.2 * len(outcomes), 4), 1, len(outcomes), squeeze=False)
     groups = table.groupby(by, sort=True) if by else [(None, table)]
     for ax, (col, label) in zip(axes[0], outcomes, strict=True):
         for k, (val, d) in enumerate(groups):
             m = d.groupby(x)[col].mean()
-            ax.plot(m.index, m.values, "o-", color=COLOURS[k % 6], ms=3,
+            ax.plot(m.index, m.values, "o-", color=COLOURS[k % len(COLOURS)], ms=3,
                     label=f"{by} = {val}" if by else None)  # fmt: skip
         ax.set_xlabel(x)
         ax.set_ylabel(label)
+        if currency and col.startswith("cost"):
+            ax.yaxis.set_major_formatter(money_formatter(currency))
         if by:
             ax.legend(frameon=False, fontsize=7)
-    _save(fig, path)
+    if scenario or price_year:
+        fig.suptitle(titled("Outcomes by capacity", scenario, price_year), fontsize=9)
+    return finish(fig, path)

@@ -40,6 +40,8 @@ from trdsim.errors import ScenarioError
 from trdsim.inputs import compile_inputs
 from trdsim.scenario import Scenario, load_scenario
 
+__all__ = ["CareSystemModel", "Service", "referral_weeks"]
+
 P_ARRIVALS = 61  # rng purposes of the care system (patients use < 60, PSA 60)
 P_LEAVE = 62
 UNLIMITED = -1

@@ -12,10 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import trdsim
 from trdsim.currency import money as _money
 from trdsim.errors import TrdsimError
 from trdsim.evidence import UNVERIFIED, parameter_table
 from trdsim.scenario import DEFAULT_SCENARIO, MAX_SEED, load_scenario
+
+__all__ = ["build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -488,7 +491,7 @@ def cmd_psa(args) -> int:
             draws, out, scenario.thresholds, scenario.currency,
             groups=None if args.no_evppi else groups, population=population,
             patients=args.patients, figures=not args.no_figures, progress=bar.update,
-            evppi_method=args.evppi_method,
+            evppi_method=args.evppi_method, scenario=scenario.name, price_year=scenario.price_year,
         )  # fmt: skip
     _, clipped = space.sample(np.arange(args.draws), seed)  # 40 ms per 1,000 draws
     clipped = {rule: n for rule, n in clipped.items() if n}
@@ -566,7 +569,8 @@ def cmd_analyse(args) -> int:
         written, info = write_analysis(
             draws, out, thresholds, currency, groups=groups, population=population,
             patients=meta.get("patients"), figures=not args.no_figures, progress=bar.update,
-            evppi_method=args.evppi_method,
+            evppi_method=args.evppi_method, scenario=meta.get("scenario"),
+            price_year=meta.get("price_year"),
         )  # fmt: skip
     _print_psa(info, out / "psa_summary.csv")
     print(f"\nWrote {len(written)} files to {out}/")
@@ -604,6 +608,7 @@ def cmd_evsi(args) -> int:
         draws, out, study, sizes, thresholds, currency, population=population,
         fixed_cost=args.fixed_cost, cost_per_patient=args.per_patient_cost,
         method=args.evppi_method, seed=args.seed, figures=not args.no_figures,
+        scenario=meta.get("scenario"), price_year=meta.get("price_year"),
     )  # fmt: skip
     _print_evsi(table, currency)
     print(f"\nWrote {len(written)} files to {out}/")
@@ -634,6 +639,7 @@ def _print_evsi(table: pd.DataFrame, cur: str) -> None:
 
 
 def tqdm_bar(total: int, desc: str, unit: str):
+    """A progress bar on stderr (hidden when stderr is not a terminal)."""
     from tqdm import tqdm
 
     return tqdm(total=total, unit=unit, desc=desc, disable=None, file=sys.stderr)
@@ -667,7 +673,10 @@ def cmd_dsa(args) -> int:
         )
         table.to_csv(out / f"{name}.csv", index=False)
         if not args.no_figures:
-            plots.two_way_figure(table, info, scenario.currency, out / f"{name}.png")
+            plots.two_way_figure(
+                table, info, scenario.currency, out / f"{name}.png",
+                scenario=scenario.name, price_year=scenario.price_year,
+            )  # fmt: skip
         grid = table.pivot(index=table.columns[1], columns=table.columns[0], values="inmb")
         print(f"Incremental NMB of {contrast.arm} vs {contrast.versus} ({scenario.currency}):")
         print(
@@ -692,7 +701,10 @@ def cmd_dsa(args) -> int:
     table.to_csv(out / "tornado.csv", index=False)
     (out / "tornado.json").write_text(json.dumps(info, indent=2))
     if not args.no_figures:
-        plots.tornado_figure(table, info, scenario.currency, out / "tornado.png")
+        plots.tornado_figure(
+            table, info, scenario.currency, out / "tornado.png",
+            scenario=scenario.name, price_year=scenario.price_year,
+        )  # fmt: skip
     cur = scenario.currency
     print(
         f"\nIncremental NMB of {info['arm']} vs {info['versus']} at {_money(info['threshold'], cur)}"
@@ -766,9 +778,9 @@ def cmd_validate(args) -> int:
     _write_manifest(out, scenario, args.seed, args.patients, "validation")
     t.to_csv(out / "validation.csv", index=False)
     if not args.no_figures:
-        plots.validation_overview(t, out / "validation.png")
+        plots.validation_overview(t, out / "validation.png", scenario=scenario.name)
         for o in outcomes:
-            plots.target_figure(o, out / f"target_{o.target.id}.png")
+            plots.target_figure(o, out / f"target_{o.target.id}.png", scenario=scenario.name)
     shown = pd.DataFrame(
         {
             "target": t.id,
@@ -869,13 +881,13 @@ def cmd_care(args) -> int:
     services.to_csv(out / "services.csv", index=False)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if not args.no_figures:
-        care_plots.queues_figure(services, out / "queues.png")
-        care_plots.utilisation_figure(services, out / "utilisation.png")
+        care_plots.queues_figure(services, out / "queues.png", scenario=sc.name)
+        care_plots.utilisation_figure(services, out / "utilisation.png", scenario=sc.name)
         waits = {
             sv.name: np.concatenate(sv.all_waits) if sv.all_waits else np.empty(0)
             for sv in model.services
         }
-        care_plots.waits_figure(waits, model.wait_target, out / "waits.png")
+        care_plots.waits_figure(waits, model.wait_target, out / "waits.png", scenario=sc.name)
     cs = model.scenario.care_system
     print(
         f"\n{sc.name}: {summary['referrals']:,} referrals over {cs['years']} years to "
@@ -922,6 +934,7 @@ def cmd_sweep(args) -> int:
              ("qaly_per_referral", "QALYs per referral"),
              ("cost_per_referral", f"cost per referral ({scenario.currency})")],
             out / "sweep.png", by=keys[1] if len(keys) > 1 else None,
+            currency=scenario.currency, scenario=scenario.name, price_year=scenario.price_year,
         )  # fmt: skip
     shown = table.groupby(keys or ["rep"])[
         ["share_started_within_target", "qaly_per_referral", "cost_per_referral"]
@@ -932,7 +945,9 @@ def cmd_sweep(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `trdsim` argument parser: one subcommand per analysis, and --version."""
     p = _Parser(prog="trdsim", description="Simulate sequential vs integrated care for TRD.")
+    p.add_argument("--version", action="version", version=f"trdsim {trdsim.__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("compare", help="compare the scenario's pathways and write results")
     c.add_argument(
@@ -1199,6 +1214,7 @@ def _contrast_options(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (2 for errors a user can act on)."""
     from trdsim.locks import release_all
 
     args = build_parser().parse_args(argv)

@@ -24,6 +24,8 @@ from trdsim.engine.rng import (
 )
 from trdsim.scenario import Scenario
 
+__all__ = ["COHORT_ARRAYS", "Cohort", "sample_cohort"]
+
 _REJECTION_ATTEMPTS = 16  # rejection attempts for the truncated age and severity distributions
 
 

@@ -2,6 +2,8 @@
 
 import math
 
+__all__ = ["SYMBOLS", "money"]
+
 SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
 

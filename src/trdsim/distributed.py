@@ -16,6 +16,8 @@ import pandas as pd
 
 from trdsim.errors import TrdsimError
 
+__all__ = ["claim_folder", "dask_client", "write_atomic"]
+
 
 def dask_client(workers: int | None, scheduler: str | None):
     """(client, cluster): a running scheduler by address, or a LocalCluster of W processes."""

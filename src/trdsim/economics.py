@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 
+__all__ = ["discount_factors", "incremental_analysis"]
+
 FRONTIER = "frontier"
 REFERENCE = "frontier (reference)"
 DOMINATED = "dominated"

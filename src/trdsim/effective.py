@@ -27,6 +27,8 @@ from trdsim.inputs import (
 from trdsim.pathways import step_key
 from trdsim.scenario import Scenario
 
+__all__ = ["effective_table", "effects_table", "step_response"]
+
 
 def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int) -> tuple:
     """(response, remission) by the end of step s at nf failed trials, cohort average."""

@@ -1,5 +1,7 @@
 """Errors a user can act on (shown without a traceback, exit code 2)."""
 
+__all__ = ["MISSING", "ScenarioError", "TrdsimError"]
+
 
 class TrdsimError(Exception):
     """Base class of errors the command line reports as one message."""

@@ -51,6 +51,24 @@ from trdsim.pathways import (
 )
 from trdsim.scenario import SELF_HARM_COST, Scenario
 
+__all__ = [
+    "Baselines",
+    "DrawInputs",
+    "DrawPathway",
+    "ModelInputs",
+    "ReferencePopulation",
+    "baselines",
+    "comparator_no_response",
+    "compile_inputs",
+    "natural_hazard",
+    "reference_population",
+    "response_log_odds_ratio",
+    "self_harm_cost_week",
+    "stack_inputs",
+    "used_parameters",
+    "weibull_through",
+]
+
 QUADRATURE_NODES = 32  # per normal attribute; exact to ~1e-15 for these integrands
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from trdsim.errors import TrdsimError
 
+__all__ = ["lock_folder", "release_all"]
+
 _HELD: set[Path] = set()
 
 

@@ -22,6 +22,8 @@ from trdsim.plots import (
 from trdsim.scenario import Scenario
 from trdsim.simulate import Result
 
+__all__ = ["manifest", "scenario_manifest", "write_results"]
+
 
 def manifest(result: Result) -> dict:
     """What produced the result: enough to repeat it exactly."""
@@ -102,9 +104,11 @@ def write_results(
         subgroups.to_csv(target("subgroups.csv"))
     target("manifest.json").write_text(json.dumps(manifest(result), indent=2, default=str))
     if figures:
-        h = result.scenario.horizon_weeks
-        trace_figure(result.trace, target("trace.png"))
-        ever_remitted_figure(result.patients, h, target("ever_remitted.png"))
-        relapse_free_figure(result.patients, h, target("relapse_free.png"))
-        frontier_figure(result.incremental, result.scenario.currency, target("frontier.png"))
+        sc = result.scenario
+        about = {"scenario": sc.name, "price_year": sc.price_year}
+        h = sc.horizon_weeks
+        trace_figure(result.trace, target("trace.png"), **about)
+        ever_remitted_figure(result.patients, h, target("ever_remitted.png"), **about)
+        relapse_free_figure(result.patients, h, target("relapse_free.png"), **about)
+        frontier_figure(result.incremental, sc.currency, target("frontier.png"), **about)
     return written

@@ -22,6 +22,19 @@ import numpy as np
 
 from trdsim.engine import layout as L
 
+__all__ = [
+    "CompiledPathway",
+    "MAX_VARIANTS",
+    "RULE_ATTRIBUTES",
+    "USUAL_CARE",
+    "compile_pathway",
+    "entry_step",
+    "maintenance_for",
+    "parse_condition",
+    "rule_moderation",
+    "step_key",
+]
+
 _RELAPSE = {"advance": L.RELAPSE_ADVANCE, "retreat": L.RELAPSE_RETREAT}
 _EXHAUSTED = {
     "usual_care": L.EXHAUSTED_USUAL_CARE,

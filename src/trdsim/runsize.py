@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from trdsim.errors import TrdsimError
 
+__all__ = ["ANNOUNCE_SECONDS", "RunSize", "check", "estimate", "physical_memory"]
+
 PATIENT_WEEKS_PER_S = 1.5e8  # full kernel over all arms on 2 cores, with its overheads
 KERNEL_BYTES = 170  # per patient while simulating: attributes, state and outputs
 TABLE_BYTES = 160  # per patient and arm in a `compare` patient table (about 20 columns)

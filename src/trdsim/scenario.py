@@ -33,6 +33,23 @@ from trdsim.evidence import (
 )
 from trdsim.pathways import MAX_VARIANTS, USUAL_CARE, entry_step, parse_condition, step_key
 
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "KINDS",
+    "MAX_SEED",
+    "MEASURES",
+    "PERSPECTIVES",
+    "SELF_HARM_COST",
+    "SETTING_SECTIONS",
+    "STARTS",
+    "Scenario",
+    "bundled_scenarios",
+    "default_pathway_files",
+    "from_dict",
+    "load_scenario",
+    "resolve_path",
+]
+
 # Kinds of parameter value and what each allows ({kind: (description, check)}); the
 # fields of each section and entry are declared once in trdsim.schema
 KINDS = {name: (k.description, k.check) for name, k in schema.KINDS.items()}

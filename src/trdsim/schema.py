@@ -27,6 +27,7 @@ __all__ = [
     "kinds",
     "label",
     "unit",
+    "words",
 ]
 
 
@@ -220,6 +221,37 @@ _SECTION_LABELS = {
 }
 
 
+# readable words for the identifiers inside keys (names of treatments and resources)
+_WORDS = {
+    "ad": "AD",
+    "bdi2": "BDI-II",
+    "cbt": "CBT",
+    "dbs": "DBS",
+    "ect": "ECT",
+    "gp": "GP",
+    "hr": "HR",
+    "itbs": "iTBS",
+    "logodds": "log-odds",
+    "mbct": "MBCT",
+    "iv": "IV",
+    "or": "OR",
+    "rtms": "rTMS",
+    "sd": "SD",
+    "smd": "SMD",
+    "ssri": "SSRI",
+    "vns": "VNS",
+    "p1": "by time 1",
+    "p2": "by time 2",
+    "t1": "time 1",
+    "t2": "time 2",
+}
+
+
+def words(identifier: str) -> str:
+    """An identifier in words: cbt_session -> "CBT session"."""
+    return " ".join(_WORDS.get(w, w) for w in identifier.split("_"))
+
+
 def kinds(fields: tuple[Field, ...], required: bool = True) -> dict[str, str]:
     """{key: kind} of the required (or the optional) fields."""
     return {f.key: f.kind for f in fields if f.required == required}
@@ -260,12 +292,12 @@ def label(key: str, params: dict | None = None, currency: str = "", with_unit: b
         name = parts[-1]
         res = ((params or {}).get("resources") or {}).get(name, {})
         what = res.get("label") if isinstance(res, dict) else None
-        text = f"Unit cost: {what or name.replace('_', ' ')}"
+        text = f"Unit cost: {what or words(name)}"
     elif head in ENTRIES and len(parts) == 3:
         entry = ((params or {}).get(head) or {}).get(parts[1], {})
         own = entry.get("label") if isinstance(entry, dict) else None
-        name = own if isinstance(own, str) else parts[1].replace("_", " ")
-        what = f.label if f is not None else parts[2].replace("_", " ")
+        name = own if isinstance(own, str) else words(parts[1])
+        what = f.label if f is not None else words(parts[2])
         kind = _SECTION_LABELS[head]
         text = f"{kind.capitalize()}, {name}: {what}" if kind else f"{name}: {what}"
     elif head in ("state_costs", "productivity") and f is not None:

@@ -16,6 +16,16 @@ from trdsim.engine.state import ArmRun, DrawsRun
 from trdsim.inputs import ModelInputs, compile_inputs, stack_inputs
 from trdsim.scenario import Scenario
 
+__all__ = [
+    "ArmMeans",
+    "BLOCK",
+    "Result",
+    "arm_means",
+    "arm_means_draws",
+    "simulate",
+    "state_column",
+]
+
 BLOCK = 200_000  # patients per block: bounds memory and paces the progress bar
 
 

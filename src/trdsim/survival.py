@@ -2,6 +2,9 @@
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
+
+__all__ = ["at_risk_at", "ever_remitted", "greenwood_band", "kaplan_meier", "relapse_free"]
 
 
 def kaplan_meier(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
@@ -23,6 +26,39 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
         head = pd.DataFrame({"time": [0], "at_risk": [time.size], "events": [0], "survival": [1.0]})
         out = pd.concat([head, out], ignore_index=True)
     return out
+
+
+def greenwood_band(km: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Pointwise confidence band of a `kaplan_meier` table: Greenwood's variance on the
+    log(-log S) scale (Kalbfleisch & Prentice), so the band stays inside [0, 1].
+
+    Returns columns time, lower, upper (one row per row of `km`). Where S = 1 the band
+    is [1, 1]; where S reaches 0 the lower bound is 0 and the upper bound keeps its
+    last value (Greenwood's variance is undefined there).
+    """
+    n = km.at_risk.to_numpy(dtype=float)
+    d = km.events.to_numpy(dtype=float)
+    s = km.survival.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(d > 0, d / (n * (n - d)), 0.0)
+        var = np.cumsum(terms)  # Greenwood: Var(log S) = sum d / (n (n - d))
+        z = norm.ppf(0.5 + level / 2)
+        inside = (s > 0) & (s < 1) & np.isfinite(var)
+        se = np.where(inside, np.sqrt(var) / np.abs(np.log(np.where(inside, s, 0.5))), 0.0)
+        lower = np.where(inside, s ** np.exp(z * se), s)
+        upper = np.where(inside, s ** np.exp(-z * se), s)
+    upper = pd.Series(np.where(s > 0, upper, np.nan)).ffill().fillna(0.0).to_numpy()
+    return pd.DataFrame({"time": km.time.to_numpy(), "lower": lower, "upper": upper})
+
+
+def at_risk_at(km: pd.DataFrame, times: np.ndarray) -> np.ndarray:
+    """Numbers at risk just before each of `times`, from a `kaplan_meier` table."""
+    t = km.time.to_numpy()
+    n = km.at_risk.to_numpy()
+    # last row's at-risk minus its leavers is unknown here; past the last time nobody
+    # is counted (every patient has had an event or been censored by then)
+    idx = np.searchsorted(t, np.asarray(times), side="left")
+    return np.where(idx < len(t), n[np.minimum(idx, len(t) - 1)], 0)
 
 
 def relapse_free(patients: pd.DataFrame, horizon: int) -> pd.DataFrame:

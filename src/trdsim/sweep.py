@@ -22,6 +22,8 @@ from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.scenario import Scenario
 
+__all__ = ["RUN_FILE", "parse_grid", "run_one", "run_sweep", "runs"]
+
 RUN_FILE = "sweep_run.json"
 RUN_DIR = "runs"
 TABLE = "sweep.parquet"

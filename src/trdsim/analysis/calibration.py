@@ -34,6 +34,8 @@ from trdsim.analysis.validation import measure, setting_raw
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.scenario import Scenario, bundled_scenarios, from_dict
 
+__all__ = ["CalibrationResult", "calibrate", "contribution"]
+
 HESSIAN_STEP = 0.1  # on the search scale (logit / log): wide enough to span many patients
 # A weak normal pull (SD on the search scale) toward each parameter's library value, so
 # that where the targets leave a parameter free (inside a range target) it stays as

@@ -18,6 +18,19 @@ import pandas as pd
 from trdsim.economics import incremental_analysis
 from trdsim.errors import TrdsimError
 
+__all__ = [
+    "REQUIRED",
+    "arms_of",
+    "ceac",
+    "check_table",
+    "check_thresholds",
+    "default_thresholds",
+    "evpi",
+    "frontier",
+    "nmb",
+    "population_factor",
+]
+
 REQUIRED = ("draw", "arm", "cost", "qaly")
 
 

@@ -21,6 +21,8 @@ from trdsim.errors import TrdsimError
 from trdsim.scenario import KINDS, Scenario
 from trdsim.simulate import ArmMeans, arm_means
 
+__all__ = ["Contrast", "one_way", "threshold_value", "two_way"]
+
 
 @dataclass(frozen=True)
 class Contrast:

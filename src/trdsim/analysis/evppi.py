@@ -52,6 +52,19 @@ from trdsim.analysis.decision import _matrix, arms_of
 from trdsim.analysis.metamodel import choose_method, one_blas_thread, regress
 from trdsim.errors import TrdsimError
 
+__all__ = [
+    "POSTERIOR_SAMPLES",
+    "check_groups",
+    "curve_from_fit",
+    "default_groups",
+    "evppi",
+    "evppi_curve",
+    "evppi_tables",
+    "increments",
+    "parameter_matrix",
+    "value_of",
+]
+
 POSTERIOR_SAMPLES = 200  # posterior draws for the SE: the SE's own relative error ~5 %
 _CLIP_TOLERANCE = 1e-9  # relative: closer to the EVPI than this is rounding, not a clip
 

@@ -45,6 +45,8 @@ from trdsim.analysis.evppi import (
 from trdsim.analysis.metamodel import choose_method, one_blas_thread, regress
 from trdsim.errors import TrdsimError
 
+__all__ = ["KINDS", "Study", "check_sizes", "enbs", "evsi"]
+
 KINDS = ("proportion", "odds-ratio", "normal", "log-normal")
 _CORRECTION = 0.5  # Haldane-Anscombe: keeps the log odds ratio finite at 0 or n events
 

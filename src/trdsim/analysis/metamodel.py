@@ -56,6 +56,23 @@ from scipy.spatial.distance import cdist
 
 from trdsim.errors import TrdsimError
 
+__all__ = [
+    "AUTO_GP_BELOW",
+    "Basis",
+    "Fit",
+    "Penalty",
+    "Regression",
+    "choose_method",
+    "fit_gp",
+    "fit_outcomes",
+    "fitted",
+    "gam_basis",
+    "one_blas_thread",
+    "posterior_fitted",
+    "regress",
+    "term_shares",
+]
+
 SPLINE_BASIS = 10  # functions per s() term: mgcv's default k for s()
 TENSOR_MARGIN = 5  # functions per ti() margin: mgcv's default k for ti()
 MAX_TENSOR_PARAMETERS = 3  # (5 - 1)^3 = 64 interaction columns; 4 would need 256

@@ -29,6 +29,17 @@ from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario
 from trdsim.simulate import BLOCK, arm_means_draws
 
+__all__ = [
+    "PsaRun",
+    "RUN_FILE",
+    "STAT_COLUMNS",
+    "chunk_size",
+    "draw_seed",
+    "evaluate_draws",
+    "run_psa",
+    "summarise",
+]
+
 RUN_FILE = "psa_run.json"
 CHUNK_DIR = "chunks"
 DRAWS_FILE = "draws.parquet"

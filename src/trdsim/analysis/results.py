@@ -22,6 +22,8 @@ from trdsim.analysis.evppi import evppi_tables
 from trdsim.analysis.evsi import Study, enbs, evsi
 from trdsim.analysis.psa import summarise
 
+__all__ = ["Population", "write_analysis", "write_evsi"]
+
 
 @dataclass(frozen=True)
 class Population:
@@ -33,6 +35,7 @@ class Population:
 
     @property
     def factor(self) -> float:
+        """Discounted number of people over the years the decision holds."""
         return population_factor(self.per_year, self.years, self.rate)
 
 
@@ -47,12 +50,15 @@ def write_analysis(
     figures: bool = True,
     progress: Callable[[int], None] | None = None,
     evppi_method: str = "auto",
+    scenario: str | None = None,
+    price_year: int | None = None,
 ) -> tuple[list[Path], dict]:
     """Frontier, CEAC/CEAF, EVPI (+ population), EVPPI per group and the PSA summary.
 
     thresholds: the decision thresholds (EVPPI and the summary use these); the CEAC,
     EVPI and EVPPI curves use a grid from 0 to twice the largest. Returns (paths,
-    summary dict). progress is called once per EVPPI group.
+    summary dict). progress is called once per EVPPI group. scenario and price_year,
+    when known, are named in the figures' titles.
     """
     df = check_table(draws)
     out.mkdir(parents=True, exist_ok=True)
@@ -104,17 +110,22 @@ def write_analysis(
         }
     target("psa_summary.json").write_text(json.dumps(info, indent=2))
     if figures:
-        plots.ce_plane(df, thresholds, currency, target("ce_plane.png"))
-        plots.ceac_figure(curve, currency, target("ceac.png"), marks=thresholds)
+        about = {"scenario": scenario, "price_year": price_year}
+        plots.ce_plane(df, thresholds, currency, target("ce_plane.png"), **about)
+        plots.ceac_figure(curve, currency, target("ceac.png"), marks=thresholds, **about)
         plots.evpi_figure(
-            value, currency, target("evpi.png"), population.factor if population else None
-        )
+            value, currency, target("evpi.png"), population.factor if population else None,
+            **about,
+        )  # fmt: skip
         if partial is not None:
             for lam in thresholds:
                 plots.evppi_figure(
-                    partial[partial.threshold == lam], currency, target(f"evppi_{lam:g}.png")
-                )
-            plots.evppi_curve_figure(partial_curve, partial, currency, target("evppi_curve.png"))
+                    partial[partial.threshold == lam], currency, target(f"evppi_{lam:g}.png"),
+                    **about,
+                )  # fmt: skip
+            plots.evppi_curve_figure(
+                partial_curve, partial, currency, target("evppi_curve.png"), **about
+            )
     return written, info
 
 
@@ -131,6 +142,8 @@ def write_evsi(
     method: str = "auto",
     seed: int = 0,
     figures: bool = True,
+    scenario: str | None = None,
+    price_year: int | None = None,
 ) -> tuple[list[Path], pd.DataFrame]:
     """EVSI (and ENBS when a population is given) of a study over sizes and thresholds:
     evsi.csv, evsi.json (the design and the optimum) and evsi_<threshold>.png.
@@ -164,6 +177,9 @@ def write_evsi(
     if figures:
         for lam in thresholds:
             path = out / f"evsi_{lam:g}.png"
-            plots.evsi_figure(table[table.threshold == lam], currency, path)
+            plots.evsi_figure(
+                table[table.threshold == lam], currency, path,
+                scenario=scenario, price_year=price_year,
+            )  # fmt: skip
             written.append(path)
     return written, table

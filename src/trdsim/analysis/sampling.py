@@ -35,6 +35,8 @@ from trdsim.evidence import flatten
 from trdsim.inputs import used_parameters
 from trdsim.scenario import KINDS, SETTING_SECTIONS, Scenario
 
+__all__ = ["Constraint", "ParameterSpace", "moments", "quantile"]
+
 P_PSA = 60  # rng purpose of parameter draws (patients use < 60)
 _HALF_ULP = 2.0**-54  # keeps u strictly inside (0, 1): quantiles stay finite
 

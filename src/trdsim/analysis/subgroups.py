@@ -19,6 +19,8 @@ import pandas as pd
 from trdsim.economics import incremental_analysis
 from trdsim.pathways import RULE_ATTRIBUTES
 
+__all__ = ["GroupSpec", "SubgroupResult", "arm_summary", "parse_by", "subgroup_analysis"]
+
 CONTINUOUS = ("age", "severity", "flexibility")
 OUTCOMES = ("sudden_gain",)  # carried in patients.parquet, but not an entry attribute
 

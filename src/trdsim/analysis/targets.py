@@ -10,6 +10,15 @@ from pathlib import Path
 from trdsim.errors import MISSING, ScenarioError
 from trdsim.scenario import load_scenario
 
+__all__ = [
+    "DESIGN_SETTINGS",
+    "MEASURES",
+    "REQUIRED",
+    "Target",
+    "default_targets_file",
+    "load_targets",
+]
+
 SETTINGS = ("acute", "relapse", "hazard_ratio", "trial", "economic")
 MEASURES = ("response", "remission")
 # a design scenario's figures: a trial's outcome at a week, or an economic result
@@ -93,6 +102,7 @@ class Target:
 
 
 def default_targets_file() -> Path:
+    """The bundled validation targets (evidence/targets.toml)."""
     return Path(str(resources.files("trdsim.evidence").joinpath("targets.toml")))
 
 

@@ -29,6 +29,8 @@ from trdsim.inputs import ModelInputs
 from trdsim.scenario import Scenario
 from trdsim.simulate import Result, simulate, state_column
 
+__all__ = ["TrialResult", "Z95", "contrast", "meets", "run_trial"]
+
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 

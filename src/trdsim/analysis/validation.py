@@ -22,6 +22,17 @@ from trdsim.scenario import Scenario, from_dict, load_scenario
 from trdsim.simulate import simulate
 from trdsim.survival import kaplan_meier
 
+__all__ = [
+    "Outcome",
+    "PATIENTS",
+    "measure",
+    "measure_design",
+    "quadrant",
+    "setting_raw",
+    "table",
+    "validate",
+]
+
 PATIENTS = 20_000  # per target: Monte Carlo SE of a proportion below 0.004
 
 

@@ -68,6 +68,22 @@ from trdsim.engine.rng import (
     uniform,
 )
 
+__all__ = [
+    "CHUNK",
+    "HCAP",
+    "HSCALE",
+    "K",
+    "advance",
+    "advance_batch",
+    "baseline_mods",
+    "int_budget",
+    "natural_hazard",
+    "quantise",
+    "relapse_table",
+    "start",
+    "start_batch",
+]
+
 CHUNK = 2048  # patients per parallel work item; results do not depend on it
 HSCALE = float(2**52)  # fixed-point units per unit of cumulative hazard
 # a week's hazard above this is certain death / response for any budget (an Exp(1) draw
@@ -978,6 +994,7 @@ def advance(
     # week x trace-state counts (accumulated)
     trace,
 ):
+    """Advance every patient from week w0 to w1 in parallel chunks, writing outcomes in place."""
     if w1 <= w0:
         return  # no week to simulate (the trace below is indexed by week of the call)
     n = age.shape[0]

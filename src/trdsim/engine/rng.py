@@ -9,6 +9,29 @@ every arm (common random numbers).
 import numba
 import numpy as np
 
+__all__ = [
+    "P_AGE",
+    "P_CHRONIC",
+    "P_DEATH",
+    "P_DEATH_CAUSE",
+    "P_DEEPEN",
+    "P_DROPOUT",
+    "P_DROP_WEEK",
+    "P_FAILED",
+    "P_FLEXIBILITY",
+    "P_INFLAMMATION",
+    "P_MALTREATMENT",
+    "P_RELAPSE",
+    "P_REMISSION",
+    "P_RESPONSE",
+    "P_SEVERITY",
+    "P_SEVERITY_RETRY",
+    "P_SEX",
+    "P_SUDDEN_GAIN",
+    "standard_normal",
+    "uniform",
+]
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

@@ -15,6 +15,8 @@ from trdsim.engine import layout as L
 from trdsim.inputs import ModelInputs
 from trdsim.pathways import CompiledPathway
 
+__all__ = ["ArmRun", "DrawsRun"]
+
 
 def _z(n: int, dtype, fill=0) -> np.ndarray:
     return np.full(n, fill, dtype=dtype)

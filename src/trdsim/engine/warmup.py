@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+__all__ = ["compile_notice", "warm_up"]
+
 NOTICE_AFTER = 2.0  # seconds: loading compiled functions from numba's cache takes less
 
 

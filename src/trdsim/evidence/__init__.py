@@ -10,6 +10,22 @@ import pandas as pd
 
 from trdsim import schema
 
+__all__ = [
+    "DISTRIBUTIONS",
+    "PARAM_FIELDS",
+    "UNVERIFIED",
+    "USER_UNSTATED",
+    "flatten",
+    "is_param",
+    "life_tables",
+    "load_library",
+    "parameter_table",
+    "price_factor",
+    "price_indices",
+    "price_years",
+    "weekly_mortality_hazard",
+]
+
 DISTRIBUTIONS = {
     "beta": ("a", "b"),
     "lognormal": ("mu", "sigma"),

@@ -14,6 +14,8 @@ from trdsim.report.page import render
 from trdsim.report.sections import ReportBuilder
 from trdsim.report.tables import write_exports
 
+__all__ = ["Report", "write_report"]
+
 
 @dataclass(frozen=True)
 class Report:

@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+__all__ = ["Item", "checklist", "load_items"]
+
 CHECKLIST = Path(__file__).with_name("cheers2022.toml")
 FILLS = ("report", "partly", "author")
 HOW_TO_ADD = {

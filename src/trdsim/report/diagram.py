@@ -7,6 +7,8 @@ import textwrap
 
 from trdsim.pathways import maintenance_for, step_key
 
+__all__ = ["pathway_svg"]
+
 RELAPSE_RULE = {
     "advance": "relapse after a response: on to the next step",
     "retreat": "relapse after a response: re-treat with the step that worked",

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["embed", "from_table", "png_bytes"]
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 Maker = Callable[[Path], None]
 

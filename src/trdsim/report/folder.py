@@ -16,6 +16,8 @@ import pandas as pd
 import trdsim
 from trdsim.errors import TrdsimError
 
+__all__ = ["Dsa", "Psa", "ResultsFolder", "SUMMARY_COLUMNS", "format_version", "load_results"]
+
 SUMMARY_COLUMNS = ("arm", "patients", "cost", "cost_se", "qaly", "qaly_se", "life_years")
 FRONTIER_COLUMNS = (
     "arm",

@@ -6,6 +6,8 @@ import html
 
 from trdsim.report.sections import Section
 
+__all__ = ["render"]
+
 CSS = """
 :root { --ink:#1f2328; --muted:#57606a; --line:#d0d7de; --head:#f6f8fa; --accent:#0b6e4f; }
 * { box-sizing: border-box; }

@@ -14,6 +14,8 @@ from trdsim.report.diagram import pathway_svg
 from trdsim.report.folder import ResultsFolder
 from trdsim.report.tables import Column, Table, number
 
+__all__ = ["PERSPECTIVES", "ReportBuilder", "STARTS", "Section"]
+
 PERSPECTIVES = {
     "payer": "health-care payer (costs of care only)",
     "societal": "societal (care and productivity costs)",

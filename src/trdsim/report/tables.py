@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["Column", "Table", "missing", "number", "text", "write_exports"]
+
 
 def missing(x: object) -> bool:
     """None or NaN: shown as an empty cell."""
@@ -27,6 +29,7 @@ def number(fmt: str) -> Callable[[object], str]:
 
 
 def text(x: object) -> str:
+    """A cell as text; blank when missing."""
     return "" if missing(x) else str(x)
 
 
