@@ -45,7 +45,7 @@ def test_nobody_appears_or_vanishes_any_week():
 def test_zero_capacity_gives_no_starts_and_a_growing_queue():
     m = CareSystemModel("capacity_whatif", care_system__services__cbt__units=0, **SMALL)
     m.run_model()
-    cbt = m.services[0]
+    cbt = m.services.to_list()[0]
     assert cbt.capacity == 0 and cbt.total_starts == 0
     q = m.datacollector.get_agent_vars_dataframe().xs(cbt.unique_id, level="AgentID").queue
     assert q.iloc[-1] > q.iloc[len(q) // 2] > 0
@@ -63,7 +63,7 @@ def _contested_weeks(model, weeks):
     """Yield the CBT service in weeks where it granted some and left others waiting."""
     for _ in range(weeks):
         model.step()
-        cbt = model.services[0]
+        cbt = model.services.to_list()[0]
         if len(cbt.last_granted) and len(cbt.last_waiting):
             yield cbt
 
@@ -222,3 +222,28 @@ def test_a_combined_step_needs_a_place_in_every_service_it_uses():
     some.run_model()
     cbt, rtms = some.services
     assert rtms.total_starts == cbt.total_starts > 0
+
+
+def test_rng_generators_give_different_referrals_and_an_int_seed_repeats():
+    """mesa 3 conventions: a Generator is honoured (two give two runs), an int (rng= or
+    mesa's seed=) repeats a run exactly, and the services are an AgentSet."""
+    a = CareSystemModel("capacity_whatif", rng=np.random.default_rng(1), **SMALL)
+    b = CareSystemModel("capacity_whatif", rng=np.random.default_rng(2), **SMALL)
+    assert a.seed_value != b.seed_value
+    assert not np.array_equal(a.arrival_week, b.arrival_week)
+    # the same Generator state gives the same run
+    c = CareSystemModel("capacity_whatif", rng=np.random.default_rng(1), **SMALL)
+    assert np.array_equal(a.arrival_week, c.arrival_week)
+    runs = [CareSystemModel("capacity_whatif", rng=7, **SMALL) for _ in range(2)]
+    runs.append(CareSystemModel("capacity_whatif", seed=7, **SMALL))
+    for m in runs:
+        m.run_model()
+    for m in runs[1:]:
+        assert m.seed_value == 7
+        assert np.array_equal(m.arrival_week, runs[0].arrival_week)
+        assert np.array_equal(m.run.cost, runs[0].run.cost)
+        assert m.summary() == runs[0].summary()
+    assert isinstance(runs[0].services, mesa.agentset.AgentSet)
+    assert [s.name for s in runs[0].services] == ["cbt", "rtms"]
+    with pytest.raises(ValueError, match="either rng or seed"):
+        CareSystemModel("capacity_whatif", rng=1, seed=1, **SMALL)

@@ -36,9 +36,9 @@ from trdsim.cohort import sample_cohort
 from trdsim.engine import layout as L
 from trdsim.engine.rng import uniform
 from trdsim.engine.state import ArmRun
-from trdsim.errors import ScenarioError
+from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.inputs import compile_inputs
-from trdsim.scenario import Scenario, load_scenario
+from trdsim.scenario import MAX_SEED, Scenario, load_scenario
 
 P_ARRIVALS = 61  # rng purposes of the care system (patients use < 60, PSA 60)
 P_LEAVE = 62
@@ -140,7 +140,11 @@ class CareSystemModel(mesa.Model):
     scenario_file: a scenario with a [care_system] section (path or bundled name), or a
     Scenario. Other keyword arguments set scenario keys, with `__` for the dots
     (care_system__services__cbt__units=12), so mesa.batch_run can sweep them.
-    rng: an int seeds the referrals and the patients (default: the scenario's seed).
+    rng: as in mesa 3: an int seeds the referrals and the patients; a
+    `np.random.Generator` (or anything `np.random.default_rng` takes) draws that seed
+    (so two Generators give two different runs, and the Generator advances); None:
+    the scenario's seed (unlike mesa, so a run is repeatable by default).
+    seed: mesa 3's older keyword, the same as an int rng (give one of the two).
     cohort_size: instead of referrals, this many patients all referred in week 0 (a
     closed cohort, e.g. a backlog; with unlimited capacity it is `trdsim.simulate`).
     """
@@ -148,11 +152,17 @@ class CareSystemModel(mesa.Model):
     def __init__(
         self,
         scenario_file: str | Scenario = "capacity_whatif",
-        rng=None,
+        rng: int | np.random.Generator | None = None,
         cohort_size: int | None = None,
+        seed: int | None = None,
         **settings,
     ):
-        super().__init__(rng=rng)
+        if seed is not None and rng is not None:
+            raise ValueError("you have to pass either rng or seed, not both")  # mesa's rule
+        given = rng if seed is None else seed
+        # mesa's seed= path is deprecated (a FutureWarning on every run of batch_run,
+        # which passes seed= when the model takes it); an int rng seeds mesa alike
+        super().__init__(rng=given)
         base = (
             scenario_file if isinstance(scenario_file, Scenario) else load_scenario(scenario_file)
         )
@@ -168,7 +178,14 @@ class CareSystemModel(mesa.Model):
         self.weeks = 52 * cs["years"]
         sc = sc.with_values({"scenario.horizon_weeks": self.weeks, "scenario.arms": [cs["arm"]]})
         self.scenario = sc
-        self.seed_value = int(rng) if isinstance(rng, (int, np.integer)) else sc.seed
+        if given is None:
+            self.seed_value = sc.seed
+        elif isinstance(given, (int, np.integer)) and not isinstance(given, bool):
+            if not 0 <= given <= MAX_SEED:
+                raise TrdsimError(f"seed {given}: must be between 0 and {MAX_SEED} (2**63 - 1)")
+            self.seed_value = int(given)
+        else:  # a Generator (the caller's, advanced) or a SeedSequence: draw the kernel's seed
+            self.seed_value = int(self.rng.integers(0, MAX_SEED, endpoint=True))
         self.queue_rule = cs["queue"]
         self.wait_target = cs["wait_target_weeks"]
         self.leave_per_week = cs["leave_per_week"]
@@ -189,7 +206,7 @@ class CareSystemModel(mesa.Model):
         self.left = np.zeros(n, dtype=bool)
         # service of each treatment index (UNLIMITED when none delivers it)
         self.service_of_treatment = np.full(len(self.inputs.treatments), UNLIMITED, dtype=np.int64)
-        self.services: list[Service] = []
+        services = []
         for k, (name, spec) in enumerate(cs["services"].items()):
             ids = [
                 self.inputs.treatments.index(t)
@@ -197,7 +214,9 @@ class CareSystemModel(mesa.Model):
                 if t in self.inputs.treatments
             ]
             self.service_of_treatment[ids] = k
-            self.services.append(Service(self, name, spec, ids))
+            services.append(Service(self, name, spec, ids))
+        # an AgentSet keeps the scenario's order (service k is column k of `needs`)
+        self.services = mesa.agentset.AgentSet(services, random=self.random)
         # services a step needs: a place in each service that delivers one of its
         # components, by variant of a personalised pathway and step (the last step is the
         # end of the pathway: usual care, no service)
