@@ -389,3 +389,40 @@ def test_care_manifest_repeats_the_run(tmp_path, capsys):
         else:
             assert summary[k] == v, k
     assert (out / "yearly.csv").is_file()
+
+
+def test_report_of_a_care_folder(tmp_path, capsys):
+    """`trdsim report` of a care folder: the per-year table and the verdict as in the
+    folder's files; the figures drawn from services.csv after --no-figures; a sweep
+    folder is one clear line, exit 2."""
+    import json
+
+    from trdsim.report import write_report
+
+    out = tmp_path / "c"
+    assert main(["care", "--set", "care_system.years=2", "--set", "care_system.referrals_per_year=200",
+                 "--set", "care_system.services.cbt.units=2", "--no-figures",
+                 "--out", str(out)]) == 0  # fmt: skip
+    r = write_report(out)
+    page = r.html.read_text(encoding="utf-8")
+    assert r.sections[:1] == ["notices"]  # a growing system is flagged first
+    assert {"care", "care_by_year", "steady_state", "care_costs"} <= set(r.sections)
+    y = pd.read_csv(out / "yearly.csv")
+    shown = pd.read_csv(r.exports[0].parent / "care_by_year.csv")
+    pd.testing.assert_frame_equal(shown[list(y.columns.drop("weeks").drop("capacity"))],
+                                  y.drop(columns=["weeks", "capacity"]))  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steady_state"] == "growing"
+    assert "The system is growing and does not meet the standard" in page
+    assert page.count("data:image/png;base64,") == 2  # queues and utilisation, redrawn
+    sweep = tmp_path / "s"
+    assert main(["sweep", "capacity_whatif", "--grid", "care_system.years=1",
+                 "--grid", "care_system.referrals_per_year=50", "--no-figures",
+                 "--out", str(sweep)]) == 0  # fmt: skip
+    m = json.loads((sweep / "manifest.json").read_text())
+    assert m["analysis"] == "sweep" and m["reps"] == 1 and m["seeds"] == [m["seed"]]
+    assert m["grid"] == {"care_system.years": [1], "care_system.referrals_per_year": [50]}
+    capsys.readouterr()
+    assert main(["report", str(sweep)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "sweep" in err
