@@ -173,6 +173,16 @@ BAD = [
     ),
     (["--grid", "treatments.ssri.respons=0.5"], "treatments.ssri.respons", "did you mean"),
     (
+        ["--grid", "care_system.wait_standard_share=1.5"],
+        "care_system.wait_standard_share",
+        "between 0 and 1",
+    ),
+    (
+        ["--grid", "care_system.waiting_cost=gp_visit"],
+        "care_system.waiting_cost",
+        "waiting_gp_contacts_week",
+    ),
+    (
         ["--grid", "care_system.referrals_per_year=lots"],
         "care_system.referrals_per_year",
         "greater than 0",
