@@ -40,8 +40,8 @@ def main() -> None:
     t2 = time.perf_counter()
     state.ArmRun.advance = advance
     s = m.summary()
-    print(f"{s['referrals']:,} referrals, {m.weeks} weeks; capacity cbt {m.services[0].capacity}, "
-          f"rtms {m.services[1].capacity}")  # fmt: skip
+    print(f"{s['referrals']:,} referrals, {m.weeks} weeks; capacity cbt {m.services.to_list()[0].capacity}, "
+          f"rtms {m.services.to_list()[1].capacity}")  # fmt: skip
     print(f"  construction (referrals, cohort, inputs): {t1 - t0:5.2f} s")
     print(f"  weekly steps:                             {t2 - t1:5.2f} s "
           f"({(t2 - t1) / m.weeks * 1e3:.1f} ms per week)")  # fmt: skip

@@ -1,22 +1,28 @@
 """A planner's question: how many CBT therapists and rTMS chairs does integrated care need?
 
-Run: .venv/bin/python experiments/capacity_whatif.py [--reps 3] [--workers 2]
+Run: .venv/bin/python experiments/capacity_whatif.py [--reps 3] [--workers 2] [--years 8]
 
 scenarios/capacity_whatif.toml: 1,000 TRD referrals a year (an illustrative region)
-follow integrated care for 5 years. The sweep varies CBT therapists and rTMS chairs;
-each combination runs `--reps` times (different referrals and patients). The answer:
+follow integrated care. The sweep varies CBT therapists and rTMS chairs over `--years`
+(8: the pathway fills over the first years, as later steps are reached later, and the
+steady-state test needs the years before the last as warm-up); each combination runs
+`--reps` times (different referrals and patients). The answer:
 
-* the fewest therapists and chairs with >= 92 % of starts within 18 weeks at both
-  services (rTMS is given with CBT, so each service's waits depend on the other's;
-  mean over replications; patients still waiting past 18 weeks at the end count as
-  missed);
-* what each extra therapist buys: QALYs and NHS costs for the region over 5 years
-  (discounted; the model's costs are the sessions and drugs delivered, so staff are
-  paid through the session unit costs, not as salaries).
+* the smallest capacity that meets the wait standard *in steady state*: in every
+  replication both queues are stable over the last year (`trdsim care`'s steady-state
+  test), and in the last year, averaged over replications, at least 92 % of starts at
+  each service were within 18 weeks (patients still waiting past 18 weeks at the end
+  count as missed). Shares pooled over the whole horizon are not used: they count the
+  first, empty years and hide a queue that grows every year. rTMS is given with CBT,
+  so each service's waits depend on the other's; the answer is the fewest therapists,
+  then the fewest chairs.
+* what each extra therapist buys at the answer's chairs: QALYs and costs for the
+  region over the run (discounted), the costs with and without the therapists' own
+  cost (library `therapist_week`, paid whether the caseload is full or not).
 
-Writes results/capacity_whatif/: sweep.csv, needs.csv, marginal_therapist.csv,
-sweep.png, within_target.png, and care_system/ (queues, waits, utilisation at the
-answer).
+Writes results/capacity_whatif/: sweep.csv, needs.csv, steady_state.csv,
+marginal_therapist.csv, within_target.png, and care_system/ (per-year table, queues,
+waits, utilisation at the answer).
 """
 
 import argparse
@@ -32,76 +38,115 @@ from _run import run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "capacity_whatif"
-THERAPISTS = [28, 32, 36, 40, 44]
-CHAIRS = [8, 12, 16, 20, 24]
-TARGET = 0.92
+THERAPISTS = [40, 44, 48, 52, 56, 60]
+CHAIRS = [12, 16, 20, 24, 28]
+KEYS = {"care_system.services.cbt.units": "therapists",
+        "care_system.services.rtms.units": "chairs"}  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workers", type=int)
+    ap.add_argument("--years", type=int, default=8)
     args = ap.parse_args()
     sweep_dir = OUT / "sweep"
     shutil.rmtree(sweep_dir, ignore_errors=True)  # a fresh sweep, not a resume
     argv = ["sweep", "capacity_whatif", "--reps", str(args.reps), "--out", str(sweep_dir),
             "--grid", "care_system.services.cbt.units=" + ",".join(map(str, THERAPISTS)),
-            "--grid", "care_system.services.rtms.units=" + ",".join(map(str, CHAIRS))]  # fmt: skip
+            "--grid", "care_system.services.rtms.units=" + ",".join(map(str, CHAIRS)),
+            "--grid", f"care_system.years={args.years}"]  # fmt: skip
     if args.workers:
         argv += ["--workers", str(args.workers)]
     run(argv)
-    t = pd.read_parquet(sweep_dir / "sweep.parquet")
-    t = t.rename(columns={"care_system.services.cbt.units": "therapists",
-                          "care_system.services.rtms.units": "chairs"})  # fmt: skip
+    t = pd.read_parquet(sweep_dir / "sweep.parquet").rename(columns=KEYS)
     t.to_csv(OUT / "sweep.csv", index=False)
-    mean = t.groupby(["therapists", "chairs"]).mean(numeric_only=True).reset_index()
-    # a combined step (rTMS with CBT) needs a place in both services, so each service's
-    # waits depend on the other's capacity: the answer is the smallest combination at
-    # which both meet the target (fewest therapists, then fewest chairs)
-    ok = mean[(mean.cbt_within_target >= TARGET) & (mean.rtms_within_target >= TARGET)]
-    best = ok.sort_values(["therapists", "chairs"]).head(1)
+    t["growing"] = t.steady_state != "stable"
+    by = t.groupby(["therapists", "chairs"])
+    mean = by.mean(numeric_only=True).reset_index()
+    mean["runs_growing"] = by.growing.sum().to_numpy()
+    standard = float(t.wait_standard_share.iloc[0])
+    target = int(t.wait_target_weeks.iloc[0])
+    mean["meets"] = (
+        (mean.runs_growing == 0)
+        & (mean.cbt_last_year_within_target >= standard)
+        & (mean.rtms_last_year_within_target >= standard)
+    )
+    cols = ["therapists", "chairs", "runs_growing", "cbt_last_year_within_target",
+            "rtms_last_year_within_target", "cbt_last_year_utilisation",
+            "rtms_last_year_utilisation", "cbt_last_year_mean_wait", "rtms_last_year_mean_wait",
+            "cbt_last_year_queue_end", "rtms_last_year_queue_end", "cbt_within_target",
+            "rtms_within_target", "meets"]  # fmt: skip
+    mean[cols].to_csv(OUT / "steady_state.csv", index=False)
+    best = mean[mean.meets].sort_values(["therapists", "chairs"]).head(1)
     need_t = int(best.therapists.iloc[0]) if len(best) else None
     need_c = int(best.chairs.iloc[0]) if len(best) else None
     at_c = mean[mean.chairs == (need_c or max(CHAIRS))].set_index("therapists")
     at_t = mean[mean.therapists == (need_t or max(THERAPISTS))].set_index("chairs")
-    cbt, rtms = at_c.cbt_within_target, at_t.rtms_within_target
-    pd.DataFrame(
-        [{"service": "CBT therapists", "needed": need_t, "other_service_at": need_c or max(CHAIRS),
-          **{f"within_18w_at_{k}": v for k, v in cbt.items()}},
-         {"service": "rTMS chairs", "needed": need_c, "other_service_at": need_t or max(THERAPISTS),
-          **{f"within_18w_at_{k}": v for k, v in rtms.items()}}]
-    ).to_csv(OUT / "needs.csv", index=False)  # fmt: skip
+    needs = []
+    for service, n, other, table, col in [
+        ("CBT therapists", need_t, need_c or max(CHAIRS), at_c, "cbt"),
+        ("rTMS chairs", need_c, need_t or max(THERAPISTS), at_t, "rtms"),
+    ]:
+        row = {"service": service, "needed": n, "other_service_at": other}
+        for k, r in table.iterrows():
+            row[f"last_year_within_{target}w_at_{k}"] = r[f"{col}_last_year_within_target"]
+            row[f"runs_growing_at_{k}"] = r.runs_growing
+            row[f"pooled_within_{target}w_at_{k}"] = r[f"{col}_within_target"]
+        needs.append(row)
+    pd.DataFrame(needs).to_csv(OUT / "needs.csv", index=False)
     chairs = need_c or max(CHAIRS)
     m = mean[mean.chairs == chairs].sort_values("therapists")
+    d = m[["therapists", "qaly", "cost", "cost_total", "cost_capacity"]].diff().iloc[1:]
     marginal = pd.DataFrame(
         {
             "therapists": m.therapists.to_numpy()[1:],
-            "extra_therapists": m.therapists.diff().to_numpy()[1:],
-            "qaly_gain_per_extra_therapist": (m.qaly.diff() / m.therapists.diff()).to_numpy()[1:],
-            "cost_per_extra_therapist": (m.cost.diff() / m.therapists.diff()).to_numpy()[1:],
-            "cbt_within_target": m.cbt_within_target.to_numpy()[1:],
+            "qaly_gain_per_extra_therapist": (d.qaly / d.therapists).to_numpy(),
+            "care_cost_per_extra_therapist": (d.cost / d.therapists).to_numpy(),
+            "total_cost_per_extra_therapist": (d.cost_total / d.therapists).to_numpy(),
+            "runs_growing": m.runs_growing.to_numpy()[1:],
+            "cbt_last_year_within_target": m.cbt_last_year_within_target.to_numpy()[1:],
         }
     )
-    marginal["icer"] = marginal.cost_per_extra_therapist / marginal.qaly_gain_per_extra_therapist
+    marginal["icer_care_costs"] = (
+        marginal.care_cost_per_extra_therapist / marginal.qaly_gain_per_extra_therapist
+    )
+    marginal["icer_with_staff_and_waiting"] = (
+        marginal.total_cost_per_extra_therapist / marginal.qaly_gain_per_extra_therapist
+    )
     marginal.to_csv(OUT / "marginal_therapist.csv", index=False)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    axes[0].plot(cbt.index, 100 * cbt.values, "o-", color="#1b9e77")
-    axes[0].set_xlabel("CBT therapists (caseload 20 each)")
-    axes[1].plot(rtms.index, 100 * rtms.values, "o-", color="#d95f02")
-    axes[1].set_xlabel("rTMS chairs (8 patients each)")
-    for ax in axes:
-        ax.axhline(100 * TARGET, color="black", ls="--", lw=1)
-        ax.set_ylabel("% of starts within 18 weeks")
+    for ax, table, col, colour, label in [
+        (axes[0], at_c, "cbt", "#1b9e77", f"CBT therapists (caseload 20; {chairs} chairs)"),
+        (axes[1], at_t, "rtms", "#d95f02",
+         f"rTMS chairs (8 patients each; {need_t or max(THERAPISTS)} therapists)"),
+    ]:  # fmt: skip
+        ax.plot(table.index, 100 * table[f"{col}_last_year_within_target"], "o-", color=colour,
+                label="last year (steady state)")  # fmt: skip
+        ax.plot(table.index, 100 * table[f"{col}_within_target"], "o--", color=colour,
+                alpha=0.5, label="pooled over the run (misleading)")  # fmt: skip
+        ax.set_xlabel(label)
+        ax.axhline(100 * standard, color="black", ls="--", lw=1)
+        ax.set_ylabel(f"% of starts within {target} weeks")
         ax.set_ylim(0, 102)
-    fig.suptitle("Integrated care, 1,000 referrals a year: capacity for the 18-week standard")
+        ax.legend(frameon=False, fontsize=8)
+    fig.suptitle(
+        f"Integrated care, 1,000 referrals a year, year {args.years}: capacity for the "
+        f"{target}-week standard"
+    )
     fig.tight_layout()
     fig.savefig(OUT / "within_target.png", dpi=200)
     plt.close(fig)
     (sweep_dir / "sweep.png").replace(OUT / "sweep.png")
+    shutil.rmtree(OUT / "care_system", ignore_errors=True)
     run(["care", "capacity_whatif", "--out", str(OUT / "care_system"),
+         "--set", f"care_system.years={args.years}",
          "--set", f"care_system.services.cbt.units={need_t or max(THERAPISTS)}",
          "--set", f"care_system.services.rtms.units={chairs}"])  # fmt: skip
-    print(f"\nNeeded for {TARGET:.0%} within 18 weeks: {need_t} therapists, {need_c} chairs")
+    print(f"\nSteady state, last of {args.years} years (mean of {args.reps} replications):")
+    print(mean[cols].to_string(index=False, float_format="{:,.3f}".format))
+    print(f"\nSmallest capacity meeting {standard:.0%} within {target} weeks in steady state: "
+          f"{need_t} therapists, {need_c} chairs")  # fmt: skip
     print(marginal.to_string(index=False, float_format="{:,.3f}".format))
 
 

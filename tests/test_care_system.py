@@ -45,7 +45,7 @@ def test_nobody_appears_or_vanishes_any_week():
 def test_zero_capacity_gives_no_starts_and_a_growing_queue():
     m = CareSystemModel("capacity_whatif", care_system__services__cbt__units=0, **SMALL)
     m.run_model()
-    cbt = m.services[0]
+    cbt = m.services.to_list()[0]
     assert cbt.capacity == 0 and cbt.total_starts == 0
     q = m.datacollector.get_agent_vars_dataframe().xs(cbt.unique_id, level="AgentID").queue
     assert q.iloc[-1] > q.iloc[len(q) // 2] > 0
@@ -63,7 +63,7 @@ def _contested_weeks(model, weeks):
     """Yield the CBT service in weeks where it granted some and left others waiting."""
     for _ in range(weeks):
         model.step()
-        cbt = model.services[0]
+        cbt = model.services.to_list()[0]
         if len(cbt.last_granted) and len(cbt.last_waiting):
             yield cbt
 
@@ -173,6 +173,16 @@ BAD = [
     ),
     (["--grid", "treatments.ssri.respons=0.5"], "treatments.ssri.respons", "did you mean"),
     (
+        ["--grid", "care_system.wait_standard_share=1.5"],
+        "care_system.wait_standard_share",
+        "between 0 and 1",
+    ),
+    (
+        ["--grid", "care_system.waiting_cost=gp_visit"],
+        "care_system.waiting_cost",
+        "waiting_gp_contacts_week",
+    ),
+    (
         ["--grid", "care_system.referrals_per_year=lots"],
         "care_system.referrals_per_year",
         "greater than 0",
@@ -222,3 +232,207 @@ def test_a_combined_step_needs_a_place_in_every_service_it_uses():
     some.run_model()
     cbt, rtms = some.services
     assert rtms.total_starts == cbt.total_starts > 0
+
+
+def test_rng_generators_give_different_referrals_and_an_int_seed_repeats():
+    """mesa 3 conventions: a Generator is honoured (two give two runs), an int (rng= or
+    mesa's seed=) repeats a run exactly, and the services are an AgentSet."""
+    a = CareSystemModel("capacity_whatif", rng=np.random.default_rng(1), **SMALL)
+    b = CareSystemModel("capacity_whatif", rng=np.random.default_rng(2), **SMALL)
+    assert a.seed_value != b.seed_value
+    assert not np.array_equal(a.arrival_week, b.arrival_week)
+    # the same Generator state gives the same run
+    c = CareSystemModel("capacity_whatif", rng=np.random.default_rng(1), **SMALL)
+    assert np.array_equal(a.arrival_week, c.arrival_week)
+    runs = [CareSystemModel("capacity_whatif", rng=7, **SMALL) for _ in range(2)]
+    runs.append(CareSystemModel("capacity_whatif", seed=7, **SMALL))
+    for m in runs:
+        m.run_model()
+    for m in runs[1:]:
+        assert m.seed_value == 7
+        assert np.array_equal(m.arrival_week, runs[0].arrival_week)
+        assert np.array_equal(m.run.cost, runs[0].run.cost)
+        pd.testing.assert_series_equal(pd.Series(m.summary()), pd.Series(runs[0].summary()))
+    assert isinstance(runs[0].services, mesa.agentset.AgentSet)
+    assert [s.name for s in runs[0].services] == ["cbt", "rtms"]
+    with pytest.raises(ValueError, match="either rng or seed"):
+        CareSystemModel("capacity_whatif", rng=1, seed=1, **SMALL)
+
+
+# ----- capacity answers: per year, steady state, costs -------------------------------
+THREE_YEARS = {"care_system__years": 3, "care_system__referrals_per_year": 300}
+
+
+@pytest.fixture(scope="module")
+def ample():
+    """Capacity far above demand (300 referrals a year)."""
+    m = CareSystemModel("capacity_whatif", care_system__services__cbt__units=100,
+                        care_system__services__rtms__units=40, **THREE_YEARS)  # fmt: skip
+    m.run_model()
+    return m
+
+
+@pytest.fixture(scope="module")
+def short():
+    """Too few therapists: demand well above what they deliver."""
+    m = CareSystemModel("capacity_whatif", care_system__services__cbt__units=3,
+                        care_system__services__rtms__units=40, **THREE_YEARS)  # fmt: skip
+    m.run_model()
+    return m
+
+
+def test_ample_capacity_is_stable_and_meets_the_standard(ample):
+    ss = ample.steady_state()
+    assert ss["verdict"] == "stable" and ss["meets_standard"]
+    s = ample.summary()
+    assert s["steady_state"] == "stable" and s["meets_standard_in_steady_state"]
+    assert s["cbt_last_year_within_target"] == 1.0  # nobody waits at all
+
+
+def test_too_little_capacity_is_growing_and_misses_the_standard(short):
+    ss = short.steady_state()
+    cbt = ss["services"]["cbt"]
+    assert cbt["verdict"] == "growing" and ss["verdict"] == "growing"
+    assert not ss["meets_standard"]
+    assert cbt["queue_growth_per_year"] > 0 and cbt["wait_trend_per_year"] > 0
+    y = short.yearly().query("service == 'cbt'")
+    assert (np.diff(y.queue_end) > 0).all()  # the queue grows every year
+    assert y.utilisation.iloc[-1] == 1.0
+
+
+def test_one_year_is_too_short_to_tell():
+    m = CareSystemModel("capacity_whatif", **SMALL)
+    m.run_model()
+    assert m.steady_state()["verdict"] == "too short to tell"
+    assert not m.summary()["meets_standard_in_steady_state"]
+
+
+@pytest.mark.parametrize("which", ["ample", "short"])
+def test_yearly_table_adds_up(which, request):
+    m = request.getfixturevalue(which)
+    y = m.yearly()
+    services = m.datacollector.get_agent_vars_dataframe()
+    assert (services.utilisation.dropna() <= 1.0).all()
+    assert ((y.utilisation >= 0) & (y.utilisation <= 1)).all()
+    assert (y.weeks == 52).all() and len(y) == 3 * len(m.services)
+    for sv in m.services:
+        mine = y[y.service == sv.name]
+        assert mine.starts.sum() == sv.total_starts  # per-year starts sum to total starts
+        assert mine.queue_end.iloc[-1] == sv.queue_length
+        q = services.xs(sv.unique_id, level="AgentID").queue.to_numpy()
+        assert np.allclose(mine.queue_mean, q.reshape(3, 52).mean(axis=1))
+        assert (mine.over_target_end <= mine.queue_end).all()
+
+
+def test_capacity_cost_is_units_times_weeks_times_cost_a_week():
+    """Closed forms: undiscounted, units x weeks x cost a week; discounted, the sum of
+    a geometric series. The library's costs are in the scenario's price year (2023)."""
+    lib = trdsim.load_scenario("capacity_whatif").params["unit_costs"]
+    per_t, per_c = lib["therapist_week"]["value"], lib["rtms_chair_week"]["value"]
+    flat = CareSystemModel("capacity_whatif", scenario__discount_costs=0.0,
+                           care_system__services__cbt__units=7, **SMALL)  # fmt: skip
+    flat.run_model()
+    c = flat.costs()
+    assert c["cbt_cost_capacity"] == pytest.approx(7 * 52 * per_t, rel=1e-12)
+    assert c["rtms_cost_capacity"] == pytest.approx(2 * 52 * per_c, rel=1e-12)
+    r = 0.035
+    m = CareSystemModel("capacity_whatif", scenario__discount_costs=r,
+                        care_system__services__cbt__units=7, **SMALL)  # fmt: skip
+    m.run_model()
+    q = (1 + r) ** (-1 / 52)
+    assert m.costs()["cbt_cost_capacity"] == pytest.approx(7 * per_t * (1 - q**52) / (1 - q))
+    # idle capacity costs the same: the cost does not depend on the starts
+    idle = CareSystemModel("capacity_whatif", scenario__discount_costs=0.0,
+                           care_system__referrals_per_year=1,
+                           care_system__services__cbt__units=7, care_system__years=1)  # fmt: skip
+    idle.run_model()
+    assert idle.costs()["cbt_cost_capacity"] == c["cbt_cost_capacity"]
+
+
+def test_waiting_cost_is_the_weekly_waiting_count_times_its_cost(short):
+    per = trdsim.load_scenario("capacity_whatif").params["unit_costs"]
+    per = per["waiting_gp_contacts_week"]["value"]
+    waiting = short.datacollector.get_model_vars_dataframe().waiting.to_numpy()
+    c = short.costs()
+    assert c["waiting_weeks"] == waiting.sum() > 0
+    assert c["cost_waiting"] == pytest.approx((waiting * per * short.disc_c).sum(), rel=1e-12)
+    total = c["cost_care"] + c["cost_waiting"] + c["cost_capacity"]
+    assert c["cost_total"] == pytest.approx(total)
+    assert c["cost_per_patient_treated"] == pytest.approx(total / c["treated"])
+    assert c["cost_per_qaly"] == pytest.approx(total / short.run.qaly.sum())
+    assert 0 < c["treated"] <= short.arrived
+
+
+def test_a_unit_cost_must_be_a_library_resource(tmp_path, capsys):
+    argv = ["care", "--set", "care_system.services.cbt.unit_cost=therapist_wek",
+            "--out", str(tmp_path / "o")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "unit_cost" in err and "therapist_week" in err
+
+
+def test_care_manifest_repeats_the_run(tmp_path, capsys):
+    """manifest.json names the scenario as run, its --set values and seed: rebuilding the
+    model from it gives the same scenario hash and the same summary."""
+    import json
+
+    out = tmp_path / "c"
+    argv = ["care", "--set", "care_system.years=2", "--set", "care_system.referrals_per_year=200",
+            "--set", "care_system.services.cbt.units=4", "--seed", "5", "--no-figures",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "Steady state" in printed and "per patient treated" in printed
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["analysis"] == "care" and m["seed"] == 5
+    assert m["settings"]["care_system.services.cbt.units"] == 4
+    again = CareSystemModel(
+        trdsim.load_scenario(m["scenario_file"]).with_values(m["settings"]), rng=m["seed"]
+    )
+    assert again.scenario.hash == m["scenario_hash"]
+    again.run_model()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steady_state_test"]["verdict"] == again.steady_state()["verdict"]
+    for k, v in again.summary().items():
+        if isinstance(v, float):
+            assert summary[k] == pytest.approx(v, nan_ok=True), k
+        else:
+            assert summary[k] == v, k
+    assert (out / "yearly.csv").is_file()
+
+
+def test_report_of_a_care_folder(tmp_path, capsys):
+    """`trdsim report` of a care folder: the per-year table and the verdict as in the
+    folder's files; the figures drawn from services.csv after --no-figures; a sweep
+    folder is one clear line, exit 2."""
+    import json
+
+    from trdsim.report import write_report
+
+    out = tmp_path / "c"
+    assert main(["care", "--set", "care_system.years=2", "--set", "care_system.referrals_per_year=200",
+                 "--set", "care_system.services.cbt.units=2", "--no-figures",
+                 "--out", str(out)]) == 0  # fmt: skip
+    r = write_report(out)
+    page = r.html.read_text(encoding="utf-8")
+    assert r.sections[:1] == ["notices"]  # a growing system is flagged first
+    assert {"care", "care_by_year", "steady_state", "care_costs"} <= set(r.sections)
+    y = pd.read_csv(out / "yearly.csv")
+    shown = pd.read_csv(r.exports[0].parent / "care_by_year.csv")
+    pd.testing.assert_frame_equal(shown[list(y.columns.drop("weeks").drop("capacity"))],
+                                  y.drop(columns=["weeks", "capacity"]))  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steady_state"] == "growing"
+    assert "The system is growing and does not meet the standard" in page
+    assert page.count("data:image/png;base64,") == 2  # queues and utilisation, redrawn
+    sweep = tmp_path / "s"
+    assert main(["sweep", "capacity_whatif", "--grid", "care_system.years=1",
+                 "--grid", "care_system.referrals_per_year=50", "--no-figures",
+                 "--out", str(sweep)]) == 0  # fmt: skip
+    m = json.loads((sweep / "manifest.json").read_text())
+    assert m["analysis"] == "sweep" and m["reps"] == 1 and m["seeds"] == [m["seed"]]
+    assert m["grid"] == {"care_system.years": [1], "care_system.referrals_per_year": [50]}
+    capsys.readouterr()
+    assert main(["report", str(sweep)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "sweep" in err

@@ -23,6 +23,14 @@ With unlimited capacity every flagged patient is granted and reruns exactly the 
 the plain simulation runs, so a closed cohort gives `trdsim.simulate`'s per-patient
 results bit for bit (tested). Waiting patients may leave care (leave_per_week), after
 which they are in usual care for good.
+
+Capacity answers (`yearly`, `steady_state`, `summary`): per year and service, the
+starts, mean and 90th-percentile wait, queue at year end and on average, utilisation
+and the share of starts within the wait target; and whether each queue is stable or
+growing over the last year, the years before it excluded as warm-up. Costs of capacity
+(a service's `unit_cost`: staff or equipment per unit a week, paid whether used or
+idle) and of waiting (`waiting_cost` per patient-week waiting, e.g. GP contacts) are
+reported apart from the model's treatment costs, discounted alike.
 """
 
 from __future__ import annotations
@@ -30,21 +38,34 @@ from __future__ import annotations
 import mesa
 import numba
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from trdsim.cohort import sample_cohort
+from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
 from trdsim.engine.rng import uniform
 from trdsim.engine.state import ArmRun
-from trdsim.errors import ScenarioError
-from trdsim.inputs import compile_inputs
-from trdsim.scenario import Scenario, load_scenario
+from trdsim.errors import ScenarioError, TrdsimError
+from trdsim.inputs import _cost, compile_inputs
+from trdsim.scenario import MAX_SEED, Scenario, load_scenario
 
 __all__ = ["CareSystemModel", "Service", "referral_weeks"]
 
 P_ARRIVALS = 61  # rng purposes of the care system (patients use < 60, PSA 60)
 P_LEAVE = 62
 UNLIMITED = -1
+WEEKS_PER_YEAR = 52
+# The steady-state test looks at the last year only; every week before it is warm-up
+# (the pathway fills over the first years: later steps are reached later). It needs at
+# least this much warm-up before the year tested.
+MIN_WARM_UP_WEEKS = 52
+# A queue is growing when its least-squares trend over the last 52 weeks adds more than
+# this share of the year's starts in a year: an overloaded service's queue grows by
+# (arrivals - starts) a year, so this flags demand more than 5 % above what the service
+# delivers, while random weekly variation of a stable queue stays well below it.
+GROWTH_SHARE_THRESHOLD = 0.05
+STABLE, GROWING, TOO_SHORT = "stable", "growing", "too short to tell"
 
 
 @numba.njit(cache=True)
@@ -89,7 +110,10 @@ class Service(mesa.Agent):
         super().__init__(model)
         self.name = name
         self.label = spec["label"]
+        self.units = int(spec["units"])
         self.capacity = int(spec["units"] * spec["patients_per_unit"])
+        self.unit_cost_name: str = spec.get("unit_cost", "")
+        self.unit_week_cost = 0.0  # cost of a unit a week, used or idle (set by the model)
         self.treatment_ids = treatment_ids
         self.in_use = 0
         self.queue_length = 0
@@ -99,6 +123,10 @@ class Service(mesa.Agent):
         self.within_target = 0
         self.all_waits: list[np.ndarray] = []  # weeks waited, every start
         self.last_granted = self.last_waiting = np.empty(0, dtype=np.int64)
+        # one value a week (for the yearly table and the steady-state test)
+        self.queue_by_week: list[int] = []
+        self.in_use_by_week: list[int] = []
+        self.over_target_by_week: list[int] = []  # waiting longer than the target
 
     def record(self, requesters: np.ndarray, granted: np.ndarray) -> None:
         """This week's requesters of a place here, in queue order, and those granted one."""
@@ -112,10 +140,77 @@ class Service(mesa.Agent):
         self.total_starts += len(granted)
         self.within_target += int((self.waits <= m.wait_target).sum())
         self.in_use += len(granted)
+        self.queue_by_week.append(self.queue_length)
+        self.in_use_by_week.append(self.in_use)
+        over = (m.week - m.queued_since[self.last_waiting]) > m.wait_target
+        self.over_target_by_week.append(int(over.sum()))
 
     @property
     def utilisation(self) -> float:
+        """Share of the capacity in use this week (nan without capacity)."""
         return self.in_use / self.capacity if self.capacity else float("nan")
+
+    def yearly(self, target: int) -> pd.DataFrame:
+        """One row per year of the run: starts, waits, queue and utilisation."""
+        weeks = len(self.queue_by_week)
+        rows = []
+        for y in range(-(-weeks // WEEKS_PER_YEAR)):
+            a, b = y * WEEKS_PER_YEAR, min((y + 1) * WEEKS_PER_YEAR, weeks)
+            waits = np.concatenate(self.all_waits[a:b]) if b > a else np.empty(0, dtype=np.int64)
+            n = len(waits)
+            in_use = np.asarray(self.in_use_by_week[a:b], dtype=float)
+            rows.append(
+                {
+                    "service": self.name,
+                    "year": y + 1,
+                    "weeks": b - a,
+                    "capacity": self.capacity,
+                    "starts": n,
+                    "mean_wait": float(waits.mean()) if n else float("nan"),
+                    "p90_wait": float(np.percentile(waits, 90)) if n else float("nan"),
+                    "within_target": float((waits <= target).mean()) if n else float("nan"),
+                    "queue_end": self.queue_by_week[b - 1],
+                    "queue_mean": float(np.mean(self.queue_by_week[a:b])),
+                    "over_target_end": self.over_target_by_week[b - 1],
+                    "utilisation": (
+                        float(in_use.mean() / self.capacity) if self.capacity else float("nan")
+                    ),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def trend(self) -> dict:
+        """The steady-state test of this queue over the last year (see GROWTH_SHARE_THRESHOLD).
+
+        The queue, not the waits of starts, is tested: it counts everybody not yet served
+        under any queue rule (under `severity` the starts can wait briefly while the least
+        severe wait for ever), and a regression on all 52 weeks is steadier than comparing
+        two yearly means, the earlier of which may still be warming up.
+        """
+        weeks = len(self.queue_by_week)
+        if weeks < MIN_WARM_UP_WEEKS + WEEKS_PER_YEAR:
+            return {"verdict": TOO_SHORT, "queue_growth_per_year": float("nan"),
+                    "growth_share_of_starts": float("nan"), "wait_trend_per_year": float("nan")}  # fmt: skip
+        q = np.asarray(self.queue_by_week[-WEEKS_PER_YEAR:], dtype=float)
+        wk = np.arange(weeks - WEEKS_PER_YEAR, weeks, dtype=float)
+        growth = float(np.polyfit(wk, q, 1)[0]) * WEEKS_PER_YEAR
+        last = self.all_waits[-WEEKS_PER_YEAR:]
+        starts = sum(len(w) for w in last)
+        share = growth / max(starts, 1)
+        # the waits of the year's starts against their start week: how the waits move
+        ws = np.concatenate(last) if starts else np.empty(0)
+        at = np.repeat(wk, [len(w) for w in last])
+        wait_trend = (
+            float(np.polyfit(at, ws, 1)[0]) * WEEKS_PER_YEAR
+            if starts > 1 and np.ptp(at) > 0
+            else float("nan")
+        )
+        return {
+            "verdict": GROWING if share > GROWTH_SHARE_THRESHOLD else STABLE,
+            "queue_growth_per_year": growth,
+            "growth_share_of_starts": share,
+            "wait_trend_per_year": wait_trend,
+        }
 
     @property
     def mean_wait(self) -> float:
@@ -142,7 +237,11 @@ class CareSystemModel(mesa.Model):
     scenario_file: a scenario with a [care_system] section (path or bundled name), or a
     Scenario. Other keyword arguments set scenario keys, with `__` for the dots
     (care_system__services__cbt__units=12), so mesa.batch_run can sweep them.
-    rng: an int seeds the referrals and the patients (default: the scenario's seed).
+    rng: as in mesa 3: an int seeds the referrals and the patients; a
+    `np.random.Generator` (or anything `np.random.default_rng` takes) draws that seed
+    (so two Generators give two different runs, and the Generator advances); None:
+    the scenario's seed (unlike mesa, so a run is repeatable by default).
+    seed: mesa 3's older keyword, the same as an int rng (give one of the two).
     cohort_size: instead of referrals, this many patients all referred in week 0 (a
     closed cohort, e.g. a backlog; with unlimited capacity it is `trdsim.simulate`).
     """
@@ -150,11 +249,17 @@ class CareSystemModel(mesa.Model):
     def __init__(
         self,
         scenario_file: str | Scenario = "capacity_whatif",
-        rng=None,
+        rng: int | np.random.Generator | None = None,
         cohort_size: int | None = None,
+        seed: int | None = None,
         **settings,
     ):
-        super().__init__(rng=rng)
+        if seed is not None and rng is not None:
+            raise ValueError("you have to pass either rng or seed, not both")  # mesa's rule
+        given = rng if seed is None else seed
+        # mesa's seed= path is deprecated (a FutureWarning on every run of batch_run,
+        # which passes seed= when the model takes it); an int rng seeds mesa alike
+        super().__init__(rng=given)
         base = (
             scenario_file if isinstance(scenario_file, Scenario) else load_scenario(scenario_file)
         )
@@ -170,7 +275,14 @@ class CareSystemModel(mesa.Model):
         self.weeks = 52 * cs["years"]
         sc = sc.with_values({"scenario.horizon_weeks": self.weeks, "scenario.arms": [cs["arm"]]})
         self.scenario = sc
-        self.seed_value = int(rng) if isinstance(rng, (int, np.integer)) else sc.seed
+        if given is None:
+            self.seed_value = sc.seed
+        elif isinstance(given, (int, np.integer)) and not isinstance(given, bool):
+            if not 0 <= given <= MAX_SEED:
+                raise TrdsimError(f"seed {given}: must be between 0 and {MAX_SEED} (2**63 - 1)")
+            self.seed_value = int(given)
+        else:  # a Generator (the caller's, advanced) or a SeedSequence: draw the kernel's seed
+            self.seed_value = int(self.rng.integers(0, MAX_SEED, endpoint=True))
         self.queue_rule = cs["queue"]
         self.wait_target = cs["wait_target_weeks"]
         self.leave_per_week = cs["leave_per_week"]
@@ -189,9 +301,17 @@ class CareSystemModel(mesa.Model):
         self.run = ArmRun(cohort, self.pathway, self.inputs, self.seed_value, queued=True)
         self.queued_since = np.full(n, -1, dtype=np.int64)
         self.left = np.zeros(n, dtype=bool)
+        self.started = np.zeros(n, dtype=bool)  # started at least one step of the pathway
+        self.wait_standard = cs["wait_standard_share"]
+        # costs outside the kernel, discounted as the kernel discounts its costs
+        self.disc_c = discount_factors(sc.discount_costs, self.weeks)
+        unit = sc.params["unit_costs"]
+        self.waiting_week_cost = _cost(sc, unit[cs["waiting_cost"]]) if cs["waiting_cost"] else 0.0
+        self.waiting_weeks = 0  # patient-weeks spent waiting
+        self.waiting_cost = 0.0  # discounted
         # service of each treatment index (UNLIMITED when none delivers it)
         self.service_of_treatment = np.full(len(self.inputs.treatments), UNLIMITED, dtype=np.int64)
-        self.services: list[Service] = []
+        services = []
         for k, (name, spec) in enumerate(cs["services"].items()):
             ids = [
                 self.inputs.treatments.index(t)
@@ -199,7 +319,11 @@ class CareSystemModel(mesa.Model):
                 if t in self.inputs.treatments
             ]
             self.service_of_treatment[ids] = k
-            self.services.append(Service(self, name, spec, ids))
+            sv = Service(self, name, spec, ids)
+            sv.unit_week_cost = _cost(sc, unit[sv.unit_cost_name]) if sv.unit_cost_name else 0.0
+            services.append(sv)
+        # an AgentSet keeps the scenario's order (service k is column k of `needs`)
+        self.services = mesa.agentset.AgentSet(services, random=self.random)
         # services a step needs: a place in each service that delivers one of its
         # components, by variant of a personalised pathway and step (the last step is the
         # end of the pathway: usual care, no service)
@@ -301,6 +425,7 @@ class CareSystemModel(mesa.Model):
         run.gate[granted] = L.GATE_OPEN
         run.advance(w, w + 1)
         self.queued_since[granted] = -1
+        self.started[granted] = True
         # 4. some waiting patients leave care
         waiting = req[run.phase[req] == L.WAITING]
         if self.leave_per_week > 0 and len(waiting):
@@ -311,6 +436,11 @@ class CareSystemModel(mesa.Model):
             run.step[gone] = self.pathway.n_steps
             self.left[gone] = True
             self.queued_since[gone] = -1
+            waiting = waiting[u >= self.leave_per_week]
+        # 5. the week's cost of those still waiting (alive at the end of it)
+        n_waiting = int((run.clin[waiting] != L.DEAD).sum())
+        self.waiting_weeks += n_waiting
+        self.waiting_cost += n_waiting * self.waiting_week_cost * self.disc_c[w]
         self.datacollector.collect(self)
         self.week += 1
         if self.week >= self.weeks:
@@ -332,8 +462,69 @@ class CareSystemModel(mesa.Model):
         while self.running:
             self.step()
 
+    def yearly(self) -> pd.DataFrame:
+        """Per service and year of the run: starts, mean and p90 wait, share of starts
+        within the target, queue at year end and mean, those waiting past the target at
+        year end, utilisation (mean share of capacity in use)."""
+        return pd.concat([sv.yearly(self.wait_target) for sv in self.services], ignore_index=True)
+
+    def steady_state(self) -> dict:
+        """Is each queue stable or growing over the last year (the rest warm-up)? With
+        the verdict of the whole system (growing if any service is) and whether it meets
+        the wait standard in steady state: stable, and in the last year at least
+        `wait_standard_share` of starts within the target, counting those still waiting
+        past it at the end as missed."""
+        per = {sv.name: sv.trend() for sv in self.services}
+        verdicts = {t["verdict"] for t in per.values()}
+        verdict = TOO_SHORT if TOO_SHORT in verdicts else GROWING if GROWING in verdicts else STABLE
+        meets = {}
+        for sv in self.services:
+            last = sv.all_waits[-WEEKS_PER_YEAR:]
+            starts = sum(len(w) for w in last)
+            within = sum(int((w <= self.wait_target).sum()) for w in last)
+            missed = sv.over_target_by_week[-1] if sv.over_target_by_week else 0
+            share = within / (starts + missed) if starts + missed else float("nan")
+            per[sv.name]["last_year_within_target"] = share
+            meets[sv.name] = bool(
+                per[sv.name]["verdict"] == STABLE and not share < self.wait_standard
+            )
+        return {
+            "verdict": verdict,
+            "meets_standard": verdict == STABLE and all(meets.values()),
+            "test": (
+                f"least-squares trend of each queue over the last {WEEKS_PER_YEAR} weeks "
+                f"(weeks before: warm-up, at least {MIN_WARM_UP_WEEKS}); growing when it adds "
+                f"more than {GROWTH_SHARE_THRESHOLD:.0%} of the year's starts in a year"
+            ),
+            "wait_standard": f"{self.wait_standard:.0%} of starts within {self.wait_target} weeks",
+            "services": per,
+        }
+
+    def costs(self) -> dict:
+        """Discounted costs: the model's (treatments, care by state), waiting, capacity."""
+        n = self.arrived
+        weeks_value = float(self.disc_c[: self.week].sum())  # discounted weeks run
+        capacity = {sv.name: sv.units * sv.unit_week_cost * weeks_value for sv in self.services}
+        care = float(self.run.cost[:n].sum())
+        total = care + self.waiting_cost + sum(capacity.values())
+        treated = int(self.started[:n].sum())
+        qaly = float(self.run.qaly[:n].sum())
+        return {
+            "cost_care": care,
+            "cost_waiting": self.waiting_cost,
+            "waiting_weeks": self.waiting_weeks,
+            **{f"{k}_cost_capacity": v for k, v in capacity.items()},
+            "cost_capacity": sum(capacity.values()),
+            "cost_total": total,
+            "treated": treated,
+            "cost_per_patient_treated": total / treated if treated else float("nan"),
+            "cost_per_qaly": total / qaly if qaly else float("nan"),
+        }
+
     def summary(self) -> dict:
-        """One row describing the whole run (what a sweep records)."""
+        """One row describing the whole run (what a sweep records): outcomes, costs, the
+        pooled shares within target, and the steady-state verdict with the last year's
+        figures per service."""
         cs = self.scenario.care_system
         n = self.arrived
         out = {
@@ -346,6 +537,7 @@ class CareSystemModel(mesa.Model):
             "dead": self.count_dead(),
             "left_care": int(self.left[:n].sum()),
             "waiting_at_end": self.count(L.WAITING),
+            **self.costs(),
         }
         # patients still waiting past the target at the end, or gone, count as missed
         overdue = self._overdue()
@@ -361,4 +553,16 @@ class CareSystemModel(mesa.Model):
             total = sv.total_starts + overdue[k]
             out[f"{sv.name}_within_target"] = sv.within_target / total if total else float("nan")
         out["wait_target_weeks"] = cs["wait_target_weeks"]
-        return out
+        out["wait_standard_share"] = cs["wait_standard_share"]
+        ss = self.steady_state()
+        out["steady_state"] = ss["verdict"]
+        out["meets_standard_in_steady_state"] = ss["meets_standard"]
+        last = self.yearly().groupby("service").tail(1).set_index("service")
+        for sv in self.services:
+            t = ss["services"][sv.name]
+            out[f"{sv.name}_steady_state"] = t["verdict"]
+            out[f"{sv.name}_queue_growth_per_year"] = t["queue_growth_per_year"]
+            out[f"{sv.name}_last_year_within_target"] = t["last_year_within_target"]
+            for col in ("mean_wait", "p90_wait", "utilisation", "queue_end"):
+                out[f"{sv.name}_last_year_{col}"] = last.loc[sv.name, col]
+        return {k: v.item() if isinstance(v, np.generic) else v for k, v in out.items()}

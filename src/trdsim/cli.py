@@ -857,13 +857,61 @@ def _settings(specs: list[str] | None) -> dict:
     return out
 
 
+def _care_manifest(out: Path, scenario, seed: int, kind: str, **extra) -> None:
+    """manifest.json of a care-system run or sweep: the scenario (as run, --set values
+    included), seed, trdsim version, and what the command was given."""
+    from trdsim.outputs import scenario_manifest
+
+    m = scenario_manifest(scenario, seed, 0)
+    m.pop("patients")  # referrals arrive at random: there is no fixed number
+    m["analysis"] = kind
+    m["care_system"] = scenario.care_system
+    m.update(extra)
+    (out / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
+
+
+def _print_care(summary: dict, yearly: pd.DataFrame, steady: dict, cs: dict) -> None:
+    """The per-year table of each service and the steady-state verdict."""
+    target = cs["wait_target_weeks"]
+    shown = yearly.assign(
+        within=[_se(x, ".1%") for x in yearly.within_target],
+        utilisation=[_se(x, ".1%") for x in yearly.utilisation],
+        mean_wait=[_se(x, ".1f") for x in yearly.mean_wait],
+        p90_wait=[_se(x, ".0f") for x in yearly.p90_wait],
+        queue_mean=[f"{x:.0f}" for x in yearly.queue_mean],
+    )[["service", "year", "starts", "mean_wait", "p90_wait", "within", "queue_end",
+       "queue_mean", "over_target_end", "utilisation"]].rename(
+        columns={"mean_wait": "mean wait", "p90_wait": "p90 wait", "within": f"<= {target} w",
+                 "queue_end": "queue at end", "queue_mean": "mean queue",
+                 "over_target_end": f"> {target} w at end"}
+    )  # fmt: skip
+    print("By year (waits in weeks, of that year's starts):\n")
+    print(shown.to_string(index=False))
+    print(f"\nSteady state ({steady['test']}):")
+    for name, t in steady["services"].items():
+        if t["verdict"] == "too short to tell":
+            print(f"  {name}: too short to tell (needs 2 years or more)")
+            continue
+        print(
+            f"  {name}: {t['verdict']}: queue {t['queue_growth_per_year']:+,.0f} a year "
+            f"({t['growth_share_of_starts']:+.1%} of the year's starts), waits of starts "
+            f"{_se(t['wait_trend_per_year'], '+.1f')} weeks a year; last year "
+            f"{_se(t['last_year_within_target'], '.1%')} within {target} weeks (those still "
+            f"waiting past it count as missed)"
+        )
+    answer = "meets" if steady["meets_standard"] else "does not meet"
+    print(f"  => the system is {steady['verdict']} and {answer} the standard "
+          f"({steady['wait_standard']}) in steady state")  # fmt: skip
+
+
 def cmd_care(args) -> int:
     from trdsim import care_plots
     from trdsim.care_system import CareSystemModel
 
     base = load_scenario(args.scenario or "capacity_whatif")
-    sc = base.with_values(_settings(args.set))
-    out = _out_folder(args.out, Path("results") / sc.name / "care_system")
+    settings = _settings(args.set)
+    sc = base.with_values(settings)
+    out = _out_folder(args.out, Path("results") / sc.name / "care_system", "care")
     model = CareSystemModel(sc, rng=args.seed)
     t0 = time.perf_counter()
     with tqdm_bar(model.weeks, "care system", " weeks") as bar:
@@ -876,10 +924,16 @@ def cmd_care(args) -> int:
     services["week"] = services["Step"].astype(int) - 1
     services = services.drop(columns=["Step", "AgentID"])
     summary = model.summary()
+    yearly = model.yearly()
+    steady = model.steady_state()
     out.mkdir(parents=True, exist_ok=True)
     weekly.to_csv(out / "weekly.csv", index=False)
     services.to_csv(out / "services.csv", index=False)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    yearly.to_csv(out / "yearly.csv", index=False)
+    (out / "summary.json").write_text(
+        json.dumps({**summary, "steady_state_test": steady}, indent=2, default=float)
+    )
+    _care_manifest(out, model.scenario, model.seed_value, "care", settings=settings)
     if not args.no_figures:
         care_plots.queues_figure(services, out / "queues.png", scenario=sc.name)
         care_plots.utilisation_figure(services, out / "utilisation.png", scenario=sc.name)
@@ -889,22 +943,35 @@ def cmd_care(args) -> int:
         }
         care_plots.waits_figure(waits, model.wait_target, out / "waits.png", scenario=sc.name)
     cs = model.scenario.care_system
+    cur = sc.currency
     print(
         f"\n{sc.name}: {summary['referrals']:,} referrals over {cs['years']} years to "
-        f"'{cs['arm']}', {cs['queue']} queues; simulated in {elapsed:.1f} s\n"
+        f"'{cs['arm']}', {cs['queue']} queues, seed {model.seed_value}; simulated in "
+        f"{elapsed:.1f} s\n"
     )
     for sv in model.services:
         print(
             f"  {sv.label} ({sv.name}): capacity {sv.capacity} patients, {sv.total_starts:,} starts, "
-            f"{summary[f'{sv.name}_within_target']:.1%} within {cs['wait_target_weeks']} weeks, "
-            f"{sv.queue_length:,} waiting at the end"
+            f"{summary[f'{sv.name}_within_target']:.1%} within {cs['wait_target_weeks']} weeks "
+            f"over the whole run, {sv.queue_length:,} waiting at the end"
         )
+    print()
+    _print_care(summary, yearly, steady, cs)
     print(
-        f"  all services: {summary['share_started_within_target']:.1%} of starts within "
-        f"{cs['wait_target_weeks']} weeks; QALYs per referral {summary['qaly_per_referral']:.3f}, "
-        f"cost per referral {_money(summary['cost_per_referral'], sc.currency)}"
+        f"\nCosts over {cs['years']} years (discounted, {cur}): care {_money(summary['cost_care'], cur)}"
+        f", waiting {_money(summary['cost_waiting'], cur)} ({summary['waiting_weeks']:,} "
+        f"patient-weeks), capacity {_money(summary['cost_capacity'], cur)} (staff and equipment, "
+        f"used or idle); total {_money(summary['cost_total'], cur)}"
     )
-    print(f"\nWrote weekly.csv, services.csv, summary.json and figures to {out}/")
+    print(
+        f"  {summary['treated']:,} of {summary['referrals']:,} referrals treated: "
+        f"{_money(summary['cost_per_patient_treated'], cur)} per patient treated, "
+        f"{_money(summary['cost_per_qaly'], cur)} per QALY (average, not incremental); "
+        f"QALYs per referral {summary['qaly_per_referral']:.3f}"
+    )
+    print(
+        f"\nWrote weekly.csv, services.csv, yearly.csv, summary.json, manifest.json and figures to {out}/"
+    )
     return 0
 
 
@@ -914,7 +981,7 @@ def cmd_sweep(args) -> int:
 
     scenario = load_scenario(args.scenario)
     grid = parse_grid(args.grid, scenario)
-    out = _out_folder(args.out, Path("results") / scenario.name / "sweep")
+    out = _out_folder(args.out, Path("results") / scenario.name / "sweep", "sweep")
     total = args.reps * int(np.prod([len(v) for v in grid.values()]))
     _compiled(scenario)
     with tqdm_bar(total, "sweep", " runs") as bar:
@@ -926,6 +993,9 @@ def cmd_sweep(args) -> int:
                   file=sys.stderr)  # fmt: skip
             return 130
     table.to_csv(out / "sweep.csv", index=False)
+    _care_manifest(out, scenario, scenario.seed, "sweep", reps=args.reps,
+                   grid={k: list(v) for k, v in grid.items()},
+                   seeds=sorted(set(table.seed.tolist())))  # fmt: skip
     keys = list(grid)
     if keys and not args.no_figures:
         care_plots.capacity_curves(
@@ -940,7 +1010,12 @@ def cmd_sweep(args) -> int:
         ["share_started_within_target", "qaly_per_referral", "cost_per_referral"]
     ].mean()
     print(shown.to_string(float_format="{:.4g}".format))
-    print(f"\nWrote sweep.parquet, sweep.csv{'' if args.no_figures else ', sweep.png'} to {out}/")
+    if "steady_state" in table:
+        growing = (table.steady_state == "growing").sum()
+        print(f"\n{growing} of {len(table)} runs have a growing queue in their last year")
+    print(
+        f"\nWrote sweep.parquet, sweep.csv, manifest.json{'' if args.no_figures else ', sweep.png'} to {out}/"
+    )
     return 0
 
 

@@ -155,9 +155,11 @@ CARE_SYSTEM_KEYS = {
     "queue": "fifo or severity",
     "leave_per_week": "a probability between 0 and 1",
     "wait_target_weeks": "a whole number of weeks, at least 1",
+    "wait_standard_share": "a share of starts between 0 and 1",
+    "waiting_cost": "a resource of unit_costs (the weekly cost of a patient waiting)",
     "services": "a table of services",
 }
-SERVICE_KEYS = ("label", "units", "patients_per_unit", "treatments")
+SERVICE_KEYS = ("label", "units", "patients_per_unit", "treatments", "unit_cost")
 QUEUES = ("fifo", "severity")
 PERSPECTIVES = ("payer", "societal")
 ON_RELAPSE = ("advance", "retreat")
@@ -811,7 +813,11 @@ class _Builder:
             "queue": cs.get("queue", "fifo"),
             "leave_per_week": cs.get("leave_per_week", 0.0),
             "wait_target_weeks": cs.get("wait_target_weeks", 18),
+            # the NHS standard: 92 % of patients start within the target (18 weeks)
+            "wait_standard_share": cs.get("wait_standard_share", 0.92),
+            "waiting_cost": cs.get("waiting_cost", ""),
         }
+        costs = params["unit_costs"]
         checks = {
             "referrals_per_year": lambda v: _is_number(v) and v > 0,
             "years": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 50,
@@ -821,12 +827,16 @@ class _Builder:
             "wait_target_weeks": lambda v: (
                 isinstance(v, int) and not isinstance(v, bool) and v >= 1
             ),
+            "wait_standard_share": lambda v: _is_number(v) and 0.0 < v <= 1.0,
+            "waiting_cost": lambda v: v == "" or v in costs,
         }
         for k, ok in checks.items():
             if not ok(out[k]):
                 allowed = CARE_SYSTEM_KEYS[k]
                 if k == "arm":
                     allowed = f"a pathway; known: {', '.join(sorted(pathways))}"
+                if k == "waiting_cost":
+                    allowed = f"a resource of unit_costs; known: {', '.join(sorted(costs))}"
                 self.fail(f"care_system.{k}", out[k], f"must be {allowed}")
         services = {}
         owner: dict[str, str] = {}
@@ -861,14 +871,24 @@ class _Builder:
                         f"{key}.treatments[{j}]", t, f"already delivered by service '{owner[t]}'"
                     )
                 owner[t] = name
+            unit_cost = sv.get("unit_cost", "")
+            if unit_cost != "" and unit_cost not in costs:
+                self.fail(
+                    f"{key}.unit_cost",
+                    unit_cost,
+                    f"must be a resource of unit_costs (cost of a unit a week); known: "
+                    f"{', '.join(sorted(costs))}",
+                )
             services[name] = {
                 "label": str(sv.get("label", name)),
                 "units": int(units),
                 "patients_per_unit": float(per),
                 "treatments": list(treatments),
+                "unit_cost": unit_cost,
             }
         out["services"] = services
         out["referrals_per_year"] = float(out["referrals_per_year"])
+        out["wait_standard_share"] = float(out["wait_standard_share"])
         return out
 
     def entries(self, section, lib_entries, raw, spec, opt, text, opt_text, flags) -> dict:

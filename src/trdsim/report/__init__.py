@@ -9,9 +9,10 @@ from pathlib import Path
 
 import trdsim
 from trdsim.errors import TrdsimError
+from trdsim.report.care import CareFolder, care_sections
 from trdsim.report.folder import ResultsFolder, load_results
 from trdsim.report.page import render
-from trdsim.report.sections import ReportBuilder
+from trdsim.report.sections import ReportBuilder, Section
 from trdsim.report.tables import write_exports
 
 __all__ = ["Report", "write_report"]
@@ -25,7 +26,7 @@ class Report:
     exports: list[Path]
     sections: list[str]
     notices: list[str]
-    results: ResultsFolder
+    results: ResultsFolder | CareFolder
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> Report:
@@ -40,11 +41,14 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Repo
         raise TrdsimError(f"--out {target}: is a folder; give the HTML file to write")
     if target.suffix.lower() not in (".html", ".htm"):
         raise TrdsimError(f"--out {target}: must end in .html")
-    builder = ReportBuilder(r)
-    sections = builder.sections()
     m = r.manifest
-    arms = " vs ".join(m["arms"])
-    title = f"Cost-effectiveness of {arms} care: {m['scenario']}"
+    if isinstance(r, CareFolder):
+        sections = care_sections(r, Section)
+        title = f"The care system under capacity: {m['scenario']}"
+    else:
+        sections = ReportBuilder(r).sections()
+        arms = " vs ".join(m["arms"])
+        title = f"Cost-effectiveness of {arms} care: {m['scenario']}"
     subtitle = [
         m.get("description", ""),
         f"trdsim {trdsim.__version__} report of {r.folder} "

@@ -15,6 +15,7 @@ import pandas as pd
 
 import trdsim
 from trdsim.errors import TrdsimError
+from trdsim.report.care import CARE_MANIFEST_KEYS, CareFolder, is_care, load_care
 
 __all__ = ["Dsa", "Psa", "ResultsFolder", "SUMMARY_COLUMNS", "format_version", "load_results"]
 
@@ -144,7 +145,7 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
-def _check_version(path: Path, manifest: dict) -> None:
+def _check_version(path: Path, manifest: dict, keys: tuple[str, ...] = MANIFEST_KEYS) -> None:
     made_by = str(manifest.get("trdsim_version", ""))
     ours = trdsim.__version__
     if not made_by or format_version(made_by) != format_version(ours):
@@ -153,7 +154,7 @@ def _check_version(path: Path, manifest: dict) -> None:
             f"{path}: made by trdsim {shown}; this is trdsim {ours}, which reads results of "
             f"{'.'.join(map(str, format_version(ours)))}.x only: rerun the analysis with it"
         )
-    missing = [k for k in MANIFEST_KEYS if k not in manifest]
+    missing = [k for k in keys if k not in manifest]
     if missing:
         raise TrdsimError(f"{path}: has no {', '.join(missing)}: not a trdsim results manifest")
 
@@ -161,11 +162,24 @@ def _check_version(path: Path, manifest: dict) -> None:
 def _manifest(folder: Path) -> dict:
     path = folder / "manifest.json"
     if not path.is_file():
+        older = (folder / "summary.json").is_file() and (folder / "services.csv").is_file()
         raise TrdsimError(
             f"{folder}: has no manifest.json, so it is not a trdsim results folder "
-            "(give the folder `trdsim compare` or `trdsim psa` wrote)"
+            + (
+                "(a care-system folder of an older trdsim: rerun `trdsim care`)"
+                if older
+                else "(give the folder `trdsim compare`, `psa` or `care` wrote)"
+            )
         )
     m = _read_json(path)
+    if is_care(m):
+        _check_version(path, m, CARE_MANIFEST_KEYS)
+        return m
+    if m.get("analysis") == "sweep":
+        raise TrdsimError(
+            f"{folder}: is a sweep (trdsim sweep): the report covers one care-system run; "
+            "give a folder `trdsim care` wrote (sweep.csv holds the sweep's table)"
+        )
     _check_version(path, m)
     return m
 
@@ -247,8 +261,9 @@ def _thresholds(folder: Path, base: dict, notices: list[str]) -> list[dict]:
     return found
 
 
-def load_results(path: str | Path) -> ResultsFolder:
-    """Read and check a results folder written by `trdsim compare` (or `trdsim psa`).
+def load_results(path: str | Path) -> ResultsFolder | CareFolder:
+    """Read and check a results folder written by `trdsim compare` (or `trdsim psa`, or
+    `trdsim care`: a CareFolder).
 
     Raises TrdsimError (shown as one line, exit 2) for a folder that is missing, empty,
     not trdsim's, or written by an incompatible version.
@@ -263,6 +278,8 @@ def load_results(path: str | Path) -> ResultsFolder:
     if not any(folder.iterdir()):
         raise TrdsimError(f"{folder}: is empty (run `trdsim compare --out {folder}` first)")
     manifest = _manifest(folder)
+    if is_care(manifest):
+        return load_care(folder, manifest, _read_json, _read_csv)
     if (folder / "summary.csv").is_file():
         return _with_analyses(
             ResultsFolder(
