@@ -327,7 +327,7 @@ def test_yearly_table_adds_up(which, request):
 def test_capacity_cost_is_units_times_weeks_times_cost_a_week():
     """Closed forms: undiscounted, units x weeks x cost a week; discounted, the sum of
     a geometric series. The library's costs are in the scenario's price year (2023)."""
-    lib = trdsim.load_scenario("capacity_whatif").params["unit_costs"]
+    lib = trdsim.load_scenario("capacity_whatif").params["unit_costs"]["uk"]
     per_t, per_c = lib["therapist_week"]["value"], lib["rtms_chair_week"]["value"]
     flat = CareSystemModel("capacity_whatif", scenario__discount_costs=0.0,
                            care_system__services__cbt__units=7, **SMALL)  # fmt: skip
@@ -350,7 +350,7 @@ def test_capacity_cost_is_units_times_weeks_times_cost_a_week():
 
 
 def test_waiting_cost_is_the_weekly_waiting_count_times_its_cost(short):
-    per = trdsim.load_scenario("capacity_whatif").params["unit_costs"]
+    per = trdsim.load_scenario("capacity_whatif").params["unit_costs"]["uk"]
     per = per["waiting_gp_contacts_week"]["value"]
     waiting = short.datacollector.get_model_vars_dataframe().waiting.to_numpy()
     c = short.costs()

@@ -305,7 +305,7 @@ class CareSystemModel(mesa.Model):
         self.wait_standard = cs["wait_standard_share"]
         # costs outside the kernel, discounted as the kernel discounts its costs
         self.disc_c = discount_factors(sc.discount_costs, self.weeks)
-        unit = sc.params["unit_costs"]
+        unit = sc.params["unit_costs"][sc.setting]
         self.waiting_week_cost = _cost(sc, unit[cs["waiting_cost"]]) if cs["waiting_cost"] else 0.0
         self.waiting_weeks = 0  # patient-weeks spent waiting
         self.waiting_cost = 0.0  # discounted

@@ -817,7 +817,7 @@ class _Builder:
             "wait_standard_share": cs.get("wait_standard_share", 0.92),
             "waiting_cost": cs.get("waiting_cost", ""),
         }
-        costs = params["unit_costs"]
+        (costs,) = params["unit_costs"].values()  # the scenario's setting's unit costs
         checks = {
             "referrals_per_year": lambda v: _is_number(v) and v > 0,
             "years": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 50,

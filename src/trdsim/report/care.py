@@ -11,6 +11,8 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+__all__ = ["CareFolder", "care_sections", "is_care", "load_care"]
+
 import pandas as pd
 
 from trdsim.currency import money
