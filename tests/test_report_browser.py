@@ -114,11 +114,12 @@ def test_tables_show_the_results_and_parameters(opened, report_results):
     for _, s in summary.iterrows():
         assert rows[s.arm][1] == f"£{s.cost:,.0f}" and rows[s.arm][3] == f"{s.qaly:.3f}"
     params = pd.read_csv(report_results / "parameters.csv")
-    rows = {r[0]: r for r in cells("table-parameters")}
+    rows = {r[1]: r for r in cells("table-parameters")}  # label, key, value, unit, ...
     assert len(rows) == len(params)
-    assert rows["treatments.ssri.response_effect"][1] == "1.37"
+    assert rows["treatments.ssri.response_effect"][2] == "1.37"
+    assert rows["utilities.remission"][0] == "Utility, in remission"
     assert (
-        rows["utilities.remission"][1]
+        rows["utilities.remission"][2]
         == f"{params.set_index('key').value['utilities.remission']:g}"
     )
     assert len(cells("table-cheers")) == 28
