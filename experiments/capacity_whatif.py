@@ -1,12 +1,14 @@
 """A planner's question: how many CBT therapists and rTMS chairs does integrated care need?
 
-Run: .venv/bin/python experiments/capacity_whatif.py [--reps 3] [--workers 2] [--years 8]
+Run: .venv/bin/python experiments/capacity_whatif.py [--reps 3] [--workers 2] [--years 20]
 
 scenarios/capacity_whatif.toml: 1,000 TRD referrals a year (an illustrative region)
 follow integrated care. The sweep varies CBT therapists and rTMS chairs over `--years`
-(8: the pathway fills over the first years, as later steps are reached later, and the
-steady-state test needs the years before the last as warm-up); each combination runs
-`--reps` times (different referrals and patients). The answer:
+(20: patients stay in the pathway for years, relapse and take later steps, so the
+caseload, and the demand for places, grows for about 15 years before it levels off:
+with unlimited capacity CBT starts rise from 1,490 in year 1 to 4,765 in year 8 and
+6,760 in year 20; the steady-state test takes the years before the last as warm-up);
+each combination runs `--reps` times (different referrals and patients). The answer:
 
 * the smallest capacity that meets the wait standard *in steady state*: in every
   replication both queues are stable over the last year (`trdsim care`'s steady-state
@@ -38,8 +40,8 @@ from _run import run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "capacity_whatif"
-THERAPISTS = [40, 44, 48, 52, 56, 60]
-CHAIRS = [12, 16, 20, 24, 28]
+THERAPISTS = [80, 90, 100, 110, 120]
+CHAIRS = [60, 70, 80, 90]
 KEYS = {"care_system.services.cbt.units": "therapists",
         "care_system.services.rtms.units": "chairs"}  # fmt: skip
 
@@ -48,7 +50,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workers", type=int)
-    ap.add_argument("--years", type=int, default=8)
+    ap.add_argument("--years", type=int, default=20)
     args = ap.parse_args()
     sweep_dir = OUT / "sweep"
     shutil.rmtree(sweep_dir, ignore_errors=True)  # a fresh sweep, not a resume

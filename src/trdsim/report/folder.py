@@ -2,7 +2,8 @@
 
 The report never re-runs the model (data flows one way): it reads what `trdsim compare`,
 `psa`, `dsa`, `threshold` and `validate` wrote, and only includes an analysis whose
-manifest names the same scenario (by hash) and a trdsim that wrote the same format.
+manifest names the same scenario (by hash) and a trdsim that wrote the same format. A
+`trdsim care` folder (manifest analysis "care") is read by report/care.py.
 """
 
 from __future__ import annotations
