@@ -51,7 +51,14 @@ def _uniforms(seed, draws, codes):
 
 
 def _code(key: str) -> int:
-    """A stable stream number per parameter key (adding a parameter moves no other)."""
+    """A stable stream number per parameter key (adding a parameter moves no other).
+
+    Setting-specific keys (unit_costs.SETTING.NAME) keep the stream of their earlier
+    spelling (unit_costs.NAME), so the respelling changed no PSA draw.
+    """
+    parts = key.split(".")
+    if parts[0] in SETTING_SECTIONS and len(parts) == 3:
+        key = f"{parts[0]}.{parts[2]}"
     return zlib.crc32(key.encode()) & 0x3FFFFFFF
 
 
