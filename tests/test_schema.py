@@ -53,3 +53,15 @@ def test_distribution_families_fit_their_kind():
         assert "fixed" in kind.families
         if kind.integer:
             assert kind.families == ("fixed",)
+
+
+def test_a_declared_resource_is_labelled_as_declared():
+    from helpers import scenario_with
+
+    sc = scenario_with(
+        resources={"vns_programming": {"label": "VNS programming session"}},
+        unit_costs={"uk": {"vns_programming": 100.0}},
+    )
+    t = parameter_table(sc.params, sc.currency, sc.raw.get("resources")).set_index("key")
+    assert t.label["unit_costs.uk.vns_programming"] == "Unit cost: VNS programming session"
+    assert t.unit["unit_costs.uk.vns_programming"] == "GBP"

@@ -272,7 +272,7 @@ def cmd_compare(args) -> int:
     if by:
         groups = subgroup_analysis(result.patients, scenario.arms, scenario.thresholds, by)
     written = write_results(result, out, figures=not args.no_figures, subgroups=groups)
-    flagged = parameter_table(scenario.params, scenario.currency).verified.isin(UNVERIFIED).sum()
+    flagged = parameter_table(scenario.params).verified.isin(UNVERIFIED).sum()
     print(
         f"\nSimulated in {elapsed:.1f} s. Wrote {len(written)} files to {out}/"
         f"\n{flagged} inputs are 'from memory, unverified' or assumptions: "
@@ -356,7 +356,7 @@ def cmd_params(args) -> int:
         )
         _print_table(shown)
         return 0
-    table = parameter_table(scenario.params, scenario.currency)
+    table = parameter_table(scenario.params, scenario.currency, scenario.raw.get("resources"))
     if args.unverified:
         table = table[table.verified.isin(UNVERIFIED)]
     if args.csv:
@@ -503,7 +503,9 @@ def cmd_psa(args) -> int:
         clipped_to_keep_order=clipped,
     )
     (out / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
-    parameter_table(scenario.params, scenario.currency).to_csv(out / "parameters.csv", index=False)
+    parameter_table(scenario.params, scenario.currency, scenario.raw.get("resources")).to_csv(
+        out / "parameters.csv", index=False
+    )
     print(
         f"\n{scenario.name}: PSA of {args.draws:,} draws x {args.patients:,} patients x "
         f"{len(scenario.arms)} arms ({len(space.keys)} uncertain parameters), seed {seed}, "

@@ -95,9 +95,9 @@ def write_results(
     result.incremental.to_csv(target("incremental.csv"), index=False)
     result.trace.to_parquet(target("trace.parquet"), index=False)
     result.patients.to_parquet(target("patients.parquet"), index=False)
-    parameter_table(result.scenario.params, result.scenario.currency).to_csv(
-        target("parameters.csv"), index=False
-    )
+    parameter_table(
+        result.scenario.params, result.scenario.currency, result.scenario.raw.get("resources")
+    ).to_csv(target("parameters.csv"), index=False)
     effective_table(result.scenario, result.inputs).to_csv(target("effective.csv"), index=False)
     effects_table(result.scenario).to_csv(target("effects.csv"), index=False)
     if subgroups is not None:

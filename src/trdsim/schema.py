@@ -276,21 +276,28 @@ def unit(key: str, currency: str = "") -> str:
     parts = key.split(".")
     f = field_of(key)
     if parts[0] in ("unit_costs", "state_costs", "productivity"):
-        per = f"{f.unit}" if f is not None and f.unit.startswith("per ") else ""
+        per = f.unit if f is not None and f.unit.startswith("per ") else ""
         return " ".join(p for p in (currency, per) if p)
     return f.unit if f is not None else ""
 
 
-def label(key: str, params: dict | None = None, currency: str = "", with_unit: bool = True) -> str:
+def label(
+    key: str,
+    params: dict | None = None,
+    currency: str = "",
+    with_unit: bool = True,
+    resources: dict | None = None,
+) -> str:
     """A human label of a dotted parameter key, e.g. 'CBT: stopping for intolerance (share
-    of starters)' or 'Unit cost: CBT session (GBP)'. params (a scenario's parameter tree,
-    optional) supplies the treatments' and resources' own labels."""
+    of starters)' or 'Unit cost: CBT session (GBP)'. params (a scenario's parameter tree)
+    supplies the treatments' own labels, resources (a scenario's [resources] section) the
+    labels of the resources it declares; both optional."""
     parts = key.split(".")
     f = field_of(key)
     head = parts[0]
     if head == "unit_costs":
         name = parts[-1]
-        res = ((params or {}).get("resources") or {}).get(name, {})
+        res = (resources or {}).get(name, {})
         what = res.get("label") if isinstance(res, dict) else None
         text = f"Unit cost: {what or words(name)}"
     elif head in ENTRIES and len(parts) == 3:

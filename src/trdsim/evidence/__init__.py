@@ -114,9 +114,10 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, dict]:
     return out
 
 
-def parameter_table(tree: dict, currency: str = "") -> pd.DataFrame:
+def parameter_table(tree: dict, currency: str = "", resources: dict | None = None) -> pd.DataFrame:
     """One row per parameter: key, its label and unit (trdsim.schema), value,
-    distribution, source, certainty, note."""
+    distribution, source, certainty, note. resources: a scenario's declared resources
+    ([resources.NAME] with a label), for their unit costs' labels."""
     rows = []
     for key, p in flatten(tree).items():
         dist = p.get("dist", "fixed")
@@ -124,7 +125,7 @@ def parameter_table(tree: dict, currency: str = "") -> pd.DataFrame:
         rows.append(
             {
                 "key": key,
-                "label": schema.label(key, tree, with_unit=False),
+                "label": schema.label(key, tree, with_unit=False, resources=resources),
                 "unit": schema.unit(key, currency),
                 "value": p["value"],
                 "distribution": f"{dist}({args})" if args else dist,
