@@ -98,7 +98,7 @@ def decompose(name: str, patients: int) -> pd.DataFrame:
     raw["pathways"] = {**raw.get("pathways", {}), **links, **rules}
     raw["scenario"]["arms"] = ["sequential", *links, "integrated", *rules, "personalised"]
     res = trdsim.simulate(from_dict(raw, f"decomposition of {name}"), patients=patients)
-    s = res.summary.set_index("arm")
+    s = res.per_arm.set_index("arm")
     rows = []
     path = ["sequential", *links, "integrated"]
     labels = dict(zip(path[1:], [*links, "3. + planned maintenance (= integrated)"], strict=True))

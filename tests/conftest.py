@@ -33,7 +33,7 @@ def report_results(tmp_path_factory):
          "--pair", "unit_costs.uk.cbt_session", "utilities.depressed"],
         ["threshold", "--param", "unit_costs.uk.cbt_session", "--target", "30000", "--high", "5000",
          "--arm", "integrated", "--versus", "sequential", "--patients", "300",
-         "--out", str(out / "threshold" / "cbt_session.json")],
+         "--out", str(out / "threshold" / "cbt_session")],
         ["validate", "--patients", "600", "--out", str(out / "validation")],
     ]  # fmt: skip
     for argv in steps:

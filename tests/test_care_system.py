@@ -10,6 +10,7 @@ from trdsim.care_system import CareSystemModel
 from trdsim.cli import main
 from trdsim.engine import layout as L
 from trdsim.errors import ScenarioError
+from trdsim.survival import with_coded_weeks
 from trdsim.sweep import parse_grid, run_sweep
 
 SMALL = {"care_system__years": 1, "care_system__referrals_per_year": 400}
@@ -21,7 +22,7 @@ def test_unlimited_capacity_closed_cohort_equals_simulate_bit_for_bit():
         care_system__services__cbt__units=10**6, care_system__services__rtms__units=10**6,
     )  # fmt: skip
     m.run_model()
-    ref = trdsim.simulate(m.scenario, patients=2000, seed=m.seed_value).patients
+    ref = with_coded_weeks(trdsim.simulate(m.scenario, patients=2000, seed=m.seed_value).patients)
     assert np.array_equal(ref.cost.to_numpy(), m.run.cost)
     assert np.array_equal(ref.qaly.to_numpy(), m.run.qaly)
     assert np.array_equal(ref.death_week.to_numpy(), m.run.death_week)

@@ -41,17 +41,27 @@ def test_compare_writes_every_output(tmp_path, capsys):
     assert set(summary.columns) >= SUMMARY_COLUMNS
     assert list(summary.arm) == ["sequential", "integrated", "personalised"]
     inc = pd.read_csv(out / "incremental.csv")
-    assert {"status", "icer", "inc_nmb_20000_vs_sequential", "inc_nmb_30000_vs_sequential"} <= set(
-        inc.columns
-    )
+    assert {"arm", "status", "comparator", "inc_cost", "inc_qaly", "icer"} <= set(inc.columns)
+    assert set(inc.status) <= {"reference", "frontier", "dominated", "extendedly_dominated",
+                               "equivalent"}  # fmt: skip
+    # long form: no threshold or comparator in a column's name, nulls where nothing applies
+    nb = pd.read_csv(out / "net_benefit.csv")
+    assert list(nb.columns) == ["arm", "threshold", "comparator", "nmb", "inc_nmb", "optimal"]
+    assert sorted(set(nb.threshold)) == [20000, 30000] and set(nb.comparator) == {"sequential"}
+    assert inc.comparator[inc.status == "reference"].isna().all()
+    assert not any(c.startswith(("inc_nmb_", "optimal_at_", "cost_vs_")) for c in
+                   [*inc.columns, *summary.columns])  # fmt: skip
     trace = pd.read_parquet(out / "trace.parquet")
     assert set(trace.columns) == {"week", "arm", "state", "count"}
     patients = pd.read_parquet(out / "patients.parquet")
     assert len(patients) == 1200
+    # an event that never happened has no week (null), not a code
+    assert patients.death_week.isna().any() and (patients.death_week.dropna() >= 0).all()
     m = json.loads((out / "manifest.json").read_text())
     assert m["seed"] == 3 and m["patients"] == 400 and len(m["scenario_hash"]) == 64
     assert m["parameters"]["treatments.ssri.response_effect"] == 1.37
     assert m["currency"] == "GBP" and m["discount_costs"] == 0.035
+    assert m["format_version"] == 2 and m["analysis"] == "compare"
 
 
 def test_us_scenario_runs_in_dollars(tmp_path, capsys):

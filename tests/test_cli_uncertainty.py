@@ -102,12 +102,17 @@ def test_dsa_and_threshold_commands(tmp_path, capsys):
     assert (out / "tornado.png").stat().st_size > 0
     assert main(["dsa", "--patients", "100", "--out", str(out), "--steps", "2",
                  "--pair", "unit_costs.uk.cbt_session", "utilities.depressed"]) == 0  # fmt: skip
-    assert len(list(out.glob("twoway_*.png"))) == 1
-    res = tmp_path / "t.json"
+    (pair,) = out.glob("twoway_*")
+    assert pair.name == "twoway_unit_costs.uk.cbt_session_x_utilities.depressed"
+    assert (pair / "twoway.png").stat().st_size > 0 and (pair / "manifest.json").is_file()
+    res = tmp_path / "threshold" / "cbt"
     assert main(["threshold", "--param", "unit_costs.uk.cbt_session", "--target", "30000",
                  "--arm", "integrated", "--versus", "sequential", "--patients", "300",
                  "--high", "5000", "--out", str(res)]) == 0  # fmt: skip
-    assert json.loads(res.read_text())["icer"] == pytest.approx(30000, rel=1e-6)
+    assert json.loads((res / "threshold.json").read_text())["icer"] == pytest.approx(
+        30000, rel=1e-6
+    )
+    assert (res / "threshold.png").stat().st_size > 0
 
 
 BAD = [

@@ -34,7 +34,7 @@ def test_raising_an_effect_never_lowers_mean_qalys(uk):
     for odds_ratio in (1.0, 2.0, 3.26, 5.0, 8.0):
         sc = uk.with_value("treatments.cbt_augmentation.response_effect", odds_ratio)
         r = trdsim.simulate(sc, patients=4000)
-        qalys.append(r.summary.set_index("arm").loc["integrated", "qaly"])
+        qalys.append(r.per_arm.set_index("arm").loc["integrated", "qaly"])
     assert all(b >= a for a, b in zip(qalys, qalys[1:], strict=False)), qalys
 
 
@@ -43,7 +43,7 @@ def test_cheaper_treatment_never_raises_cost(uk):
     for price in (600.0, 400.0, 200.0):
         sc = scenario_with(unit_costs={"uk": {"ect_session": price}})
         r = trdsim.simulate(sc, patients=2000)
-        costs.append(r.summary.set_index("arm").loc["sequential", "cost"])
+        costs.append(r.per_arm.set_index("arm").loc["sequential", "cost"])
     assert costs[0] > costs[1] > costs[2]
 
 

@@ -18,7 +18,7 @@ def test_threshold_price_resimulated_gives_the_target_icer(uk):
     assert r["quadrant"] == "more costly, more effective"
     # independent check: the full simulation with the price set in the scenario
     sc = uk.with_value("unit_costs.uk.cbt_session", r["value"])
-    s = trdsim.simulate(sc, patients=N).summary.set_index("arm")
+    s = trdsim.simulate(sc, patients=N).per_arm.set_index("arm")
     icer = (s.loc["integrated", "cost"] - s.loc["sequential", "cost"]) / (
         s.loc["integrated", "qaly"] - s.loc["sequential", "qaly"]
     )
@@ -66,7 +66,8 @@ def test_two_way_grid_covers_both_ranges(uk):
         uk, contrast, "unit_costs.uk.cbt_session", "utilities.depressed", steps=3, patients=300
     )
     assert len(g) == 9 and set(g.optimal) <= set(uk.arms)
-    assert g["unit_costs.uk.cbt_session"].nunique() == 3
+    assert g.x.nunique() == 3 and g.y.nunique() == 3
+    assert set(g.x_parameter) == {"unit_costs.uk.cbt_session"}
 
 
 def test_fixed_parameter_has_no_range(uk):

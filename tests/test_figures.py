@@ -114,9 +114,13 @@ def _figures():
             "base_inmb_se": 50.0, "level": 0.95}  # fmt: skip
     kx, ky = np.meshgrid([80.0, 120.0, 160.0], [0.5, 0.55, 0.6])
     two_way = pd.DataFrame(
-        {"unit_costs.cbt_session": kx.ravel(), "utilities.depressed": ky.ravel(),
+        {"x_parameter": "unit_costs.cbt_session", "x": kx.ravel(),
+         "y_parameter": "utilities.depressed", "y": ky.ravel(),
          "inmb": (140 - kx.ravel()) * 20 + (ky.ravel() - 0.55) * 1e4, "optimal": "integrated"}
     )  # fmt: skip
+    threshold = {"parameter": "unit_costs.uk.cbt_session", "value": 131.0, "base_value": 100.0,
+                 "arm": "integrated", "versus": "sequential", "target_icer": 2e4,
+                 "search": [[50.0, 900.0], [131.0, 0.0], [200.0, -700.0]]}  # fmt: skip
     services = pd.DataFrame(
         [(s, w, w % 5, 0.5 + 0.01 * w, 10) for s in ("cbt", "ect") for w in range(30)],
         columns=["service", "week", "queue", "utilisation", "capacity"],
@@ -145,7 +149,7 @@ def _figures():
         ("trace_figure", lambda: plots.trace_figure(_trace())),
         ("ever_remitted_figure", lambda: plots.ever_remitted_figure(patients, 200)),
         ("relapse_free_figure", lambda: plots.relapse_free_figure(patients, 200)),
-        ("frontier_figure", lambda: plots.frontier_figure(frontier(draws, [2e4]), "GBP")),
+        ("frontier_figure", lambda: plots.frontier_figure(frontier(draws), "GBP")),
         ("ce_plane", lambda: aplots.ce_plane(draws, [2e4, 3e4], "GBP")),
         ("ceac_figure", lambda: aplots.ceac_figure(ceac(draws, grid), "GBP", marks=[2e4])),
         ("evpi_figure", lambda: aplots.evpi_figure(evpi(draws, grid), "GBP", population=1e4)),
@@ -154,6 +158,7 @@ def _figures():
         ("evsi_figure", lambda: aplots.evsi_figure(evsi, "GBP")),
         ("tornado_figure", lambda: aplots.tornado_figure(tornado, info, "GBP")),
         ("two_way_figure", lambda: aplots.two_way_figure(two_way, info, "GBP")),
+        ("threshold_figure", lambda: aplots.threshold_figure(threshold, "GBP")),
         ("target_figure", lambda: aplots.target_figure(_target("acute", False))),
         ("target_figure/relapse", lambda: aplots.target_figure(_target("relapse", True))),
         ("validation_overview", lambda: aplots.validation_overview(validation)),
@@ -325,14 +330,14 @@ def test_parameter_labels_are_readable_and_carry_units():
 
 
 def test_tornado_uses_the_readable_labels():
-    fig = _figures()[10][1]()
+    fig = dict(_figures())["tornado_figure"]()
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert any(lab.startswith("Unit cost: CBT session (GBP)") for lab in labels)
     assert not any("unit_costs." in lab for lab in labels)
 
 
 def test_two_way_draws_the_zero_contour_or_says_there_is_none():
-    _, thunk = _figures()[11]
+    thunk = dict(_figures())["two_way_figure"]
     fig = thunk()
     from matplotlib.contour import ContourSet
 
@@ -341,20 +346,18 @@ def test_two_way_draws_the_zero_contour_or_says_there_is_none():
 
 
 def test_frontier_legend_lists_only_what_is_drawn():
-    one = frontier(
-        _draws().query("arm == 'sequential'").assign(arm=lambda d: d.arm.astype(str)), [2e4]
-    )
+    one = frontier(_draws().query("arm == 'sequential'").assign(arm=lambda d: d.arm.astype(str)))
     fig = plots.frontier_figure(one, "GBP")
     names = [t.get_text() for t in fig.legends[0].get_texts()]
     assert names == ["on the frontier"]  # one arm: a point, no line
-    three = plots.frontier_figure(frontier(_draws(), [2e4]), "GBP")
+    three = plots.frontier_figure(frontier(_draws()), "GBP")
     names = [t.get_text() for t in three.legends[0].get_texts()]
     assert names == ["efficiency frontier", "on the frontier"]
     assert "ICER £" in _texts(three)
 
 
 def test_validation_overview_marks_disagreement_by_shape_as_well_as_colour():
-    fig = _figures()[14][1]()
+    fig = dict(_figures())["validation_overview"]()
     coll = [c for c in fig.axes[0].collections if c.get_label().startswith("model")]
     assert len(coll) == 2
     paths = [c.get_paths()[0].vertices.shape for c in coll]

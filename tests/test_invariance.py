@@ -63,8 +63,9 @@ def test_arm_against_its_exact_copy_gives_zero_increments(uk):
         scenario={**uk.raw["scenario"], "arms": ["sequential", "sequential_copy"]},
     )
     r = trdsim.simulate(sc, patients=2000)
-    row = r.summary.set_index("arm").loc["sequential_copy"]
-    assert row["cost_vs_sequential"] == 0.0 and row["qaly_vs_sequential"] == 0.0
+    row = r.per_arm.set_index("arm").loc["sequential_copy"]
+    assert row["paired_with"] == "sequential"
+    assert row["cost_diff"] == 0.0 and row["qaly_diff"] == 0.0
     inc = r.incremental.set_index("arm").loc["sequential_copy"]
     assert inc.status == "equivalent" and inc.inc_cost == 0.0 and inc.inc_qaly == 0.0
 

@@ -71,8 +71,8 @@ def test_subgroups_recombine_to_the_whole_cohort(personalised, by):
     assert np.isclose(g.groupby("arm").share.sum(), 1.0).all()
     for arm in r.scenario.arms:
         rows = g[g.arm == arm]
-        whole = r.summary.set_index("arm").loc[arm]
-        for col in ("cost", "qaly", "life_years", f"qaly_vs_{r.scenario.arms[0]}"):
+        whole = r.per_arm.set_index("arm").loc[arm]
+        for col in ("cost", "qaly", "life_years", "qaly_diff"):
             weighted = (rows[col] * rows.share).sum()
             assert weighted == pytest.approx(whole[col], rel=1e-12, abs=1e-12), (arm, col)
         assert rows.patients.sum() == whole.patients

@@ -104,7 +104,7 @@ def test_noise_split_matches_a_run_without_parameter_uncertainty(uk, tmp_path):
     values.index.name = "draw"
     t = evaluate_draws(uk, values, 100, seed=9)
     table, _ = summarise(t, [20000.0], patients=100)
-    row = table[table.quantity == "inc_nmb_20000"].iloc[0]
+    row = table[(table.quantity == "inc_nmb") & (table.threshold == 20000)].iloc[0]
     assert 0.6 < row.noise_share < 1.6  # ratio of two variance estimates from 60 draws
 
 

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from trdsim.cli import main
+from trdsim.economics import status_label
 from trdsim.report import write_report
 from trdsim.report.cheers import checklist, load_items
 from trdsim.report.diagram import pathway_svg
-from trdsim.report.folder import format_version
+from trdsim.resultfolder import FORMAT_VERSION, format_of
 
 SECTIONS = ["scenario", "population", "comparators", "model", "parameters", "results",
             "incremental", "subgroups", "uncertainty", "validation", "replications",
@@ -96,7 +97,7 @@ def test_page_is_complete_and_needs_no_other_file(report, report_results):
     assert files == {"trace.png", "ever_remitted.png", "relapse_free.png", "frontier.png", "ce_plane.png",
                      "ceac.png", "evpi.png", "evppi_20000.png", "evppi_30000.png",
                      "tornado.png", "validation.png",
-                     "twoway_unit_costs.uk.cbt_session_x_utilities.depressed.png"}  # fmt: skip
+                     "twoway.png"}  # fmt: skip
     for img in page.images:
         head, data = img["src"].split(",", 1)
         assert head == "data:image/png;base64"
@@ -123,13 +124,14 @@ def test_results_and_incremental_tables_show_the_results(report, report_results)
         assert row["QALYs"] == f"{s.qaly:.3f}"
         assert row["life-years"] == f"{s.life_years:.2f}"
     inc = pd.read_csv(report_results / "incremental.csv")
+    nb = pd.read_csv(report_results / "net_benefit.csv").set_index(["threshold", "arm"])
     header = page.tables["table-incremental"][0]
     for _, s in inc.iterrows():
         row = dict(zip(header, page.rows("incremental")[s.arm], strict=True))
-        assert row["status"].startswith(s.status)
+        assert row["status"] == status_label(s.status, s.comparator)
         key = "INMB vs sequential @£20,000"
-        assert row[key] == pounds(s.inc_nmb_20000_vs_sequential)
-        assert (row["optimal @£20,000"] == "yes") == bool(s.optimal_at_20000)
+        assert row[key] == pounds(nb.inc_nmb[(20000, s.arm)])
+        assert (row["optimal @£20,000"] == "yes") == bool(nb.optimal[(20000, s.arm)])
 
 
 def test_parameter_table_has_every_input_with_its_source(report, report_results):
@@ -158,7 +160,7 @@ def test_uncertainty_and_validation_tables(report, report_results):
     assert [r for r in rows if r[1] == "Δcost"][0][2] == pounds(cost["mean"])
     tornado = pd.read_csv(report_results / "dsa" / "tornado.csv")
     assert list(page.rows("tornado")) == list(tornado.key)
-    th = json.loads((report_results / "threshold" / "cbt_session.json").read_text())
+    th = json.loads((report_results / "threshold" / "cbt_session" / "threshold.json").read_text())
     assert page.rows("thresholds")["unit_costs.uk.cbt_session"][2] == f"{th['value']:.4g}"
     v = pd.read_csv(report_results / "validation" / "validation.csv")
     rows = page.rows("validation")
@@ -249,7 +251,7 @@ def test_analysis_of_another_scenario_is_left_out(tmp_path, report_results):
     path = copy / "psa" / "manifest.json"
     m = json.loads(path.read_text())
     path.write_text(json.dumps({**m, "scenario_hash": "0" * 64}))
-    for own in (copy / "dsa").glob("twoway_*.manifest.json"):
+    for own in (copy / "dsa").glob("twoway_*/manifest.json"):
         own.unlink()
     r = write_report(copy)
     assert r.results.psa is None and r.results.dsa.two_way == []
@@ -303,7 +305,7 @@ def _manifest_edit(**change):
         ("no manifest", "no manifest.json"),
         ("bad json", "cannot read"),
         ("old version", "made by trdsim 0.0.3"),
-        ("new version", "made by trdsim 1.0.0"),
+        ("new format", "results format 3"),
         ("no version", "unknown version"),
         ("no column", "has no column qaly"),
     ],
@@ -321,9 +323,9 @@ def test_a_folder_it_cannot_report_is_one_message_and_exit_2(
         {
             "no manifest": lambda f: (f / "manifest.json").unlink(),
             "bad json": lambda f: (f / "manifest.json").write_text("{not json"),
-            "old version": _manifest_edit(trdsim_version="0.0.3"),
-            "new version": _manifest_edit(trdsim_version="1.0.0"),
-            "no version": _manifest_edit(trdsim_version=None),
+            "old version": _manifest_edit(trdsim_version="0.0.3", format_version=None),
+            "new format": _manifest_edit(format_version=3),
+            "no version": _manifest_edit(trdsim_version=None, format_version=None),
             "no column": _without_column,
         }[case](folder)
     assert main(["report", str(folder)]) == 2
@@ -361,6 +363,6 @@ def test_pathway_diagram():
 
 
 def test_format_version():
-    assert format_version("0.1.0") == format_version("0.1.7+local") == (0, 1)
-    assert format_version("0.2.0") != format_version("0.1.0")
-    assert format_version("unknown") == ()
+    assert FORMAT_VERSION == 2
+    assert format_of({}) == 1  # trdsim 0.1 wrote none
+    assert format_of({"format_version": 2}) == 2 and format_of({"format_version": "x"}) == 0

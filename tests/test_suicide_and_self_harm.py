@@ -52,7 +52,7 @@ def test_suicide_deaths_count_in_the_trace_and_in_life_years(high_suicide):
         other = base.patients[base.patients.arm == arm]
         assert pat.life_years.mean() < other.life_years.mean()
         assert other.suicide.sum() == 0
-    s = res.summary.set_index("arm")
+    s = res.per_arm.set_index("arm")
     assert (s.suicides > 0).all()
 
 
@@ -76,6 +76,6 @@ def test_self_harm_adds_hazard_times_episode_cost_per_discounted_depressed_week(
             - b.patients[b.patients.arm == arm].cost.sum()
         )
         np.testing.assert_allclose(gap, episode * (dep * x.disc_c).sum(), rtol=1e-9)
-        events = a.summary.set_index("arm").loc[arm, "self_harm_events"]
+        events = a.per_arm.set_index("arm").loc[arm, "self_harm_events"]
         np.testing.assert_allclose(events, h * dep.sum() / n, rtol=1e-12)
-    assert (b.summary.self_harm_events == 0).all()
+    assert (b.per_arm.self_harm_events == 0).all()

@@ -185,7 +185,7 @@ def test_an_icer_target_evaluates_the_same_as_compare(tmp_path, uk):
     )
     (o,) = validate(uk, load_targets(f), patients=3000)
     inc = simulate(load_scenario(str(DESIGN)), patients=3000).incremental.set_index("arm")
-    assert inc.compared_with["cbt_usual_care"] == "usual_care"
+    assert inc.comparator["cbt_usual_care"] == "usual_care"
     assert o.value == inc.icer["cbt_usual_care"] and o.quadrant == "NE"
 
 

@@ -2,12 +2,41 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from trdsim.scenario import Scenario, load_scenario
-from trdsim.simulate import Result, simulate
-
+# first: modules imported below read it
 try:
     __version__ = version("trdsim")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-__all__ = ["Result", "Scenario", "__version__", "load_scenario", "simulate"]
+from trdsim import report  # noqa: E402 - after __version__
+from trdsim.api import (
+    care,
+    care_sweep,
+    compare,
+    dsa,
+    psa,
+    read,
+    threshold,
+    two_way,
+    validate,
+)
+from trdsim.scenario import Scenario, load_scenario
+from trdsim.simulate import Result, simulate
+
+__all__ = [
+    "Result",
+    "Scenario",
+    "__version__",
+    "care",
+    "care_sweep",
+    "compare",
+    "dsa",
+    "load_scenario",
+    "psa",
+    "read",
+    "report",
+    "simulate",
+    "threshold",
+    "two_way",
+    "validate",
+]

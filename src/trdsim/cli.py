@@ -16,6 +16,7 @@ import trdsim
 from trdsim.currency import money as _money
 from trdsim.errors import TrdsimError
 from trdsim.evidence import UNVERIFIED, parameter_table
+from trdsim.resultfolder import make_manifest, write_manifest
 from trdsim.scenario import DEFAULT_SCENARIO, MAX_SEED, load_scenario
 
 __all__ = ["build_parser", "main"]
@@ -104,19 +105,19 @@ def _se(x: float, fmt: str) -> str:
 
 
 def _print_summary(result) -> None:
-    sc = result.scenario
-    cur = sc.currency
+    m = result.manifest
+    cur = m["currency"]
     print(
-        f"\n{sc.name}: {sc.description}\n"
-        f"{result.patients_n:,} patients per arm, seed {result.seed}, horizon {sc.horizon_weeks} weeks, "
-        f"{sc.perspective} perspective, {cur} {sc.price_year}, discount {sc.discount_costs:.1%} costs / "
-        f"{sc.discount_qalys:.1%} QALYs\n"
+        f"\n{m['scenario']}: {m['description']}\n"
+        f"{result.patients_n:,} patients per arm, seed {result.seed}, horizon {m['horizon_weeks']} weeks, "
+        f"{m['perspective']} perspective, {cur} {m['price_year']}, discount {m['discount_costs']:.1%} costs / "
+        f"{m['discount_qalys']:.1%} QALYs\n"
     )
-    s = result.summary
-    base = sc.arms[0]
+    s = result.per_arm
+    base = m["arms"][0]
     table = pd.DataFrame(
         {
-            "arm": s.arm,
+            "arm": s.arm.astype(str),
             "cost": [
                 f"{_money(c, cur)} ± {_se(se, ',.0f')}"
                 for c, se in zip(s.cost, s.cost_se, strict=True)
@@ -131,32 +132,34 @@ def _print_summary(result) -> None:
             "steps used": s.steps_used.map("{:.2f}".format),
             f"Δcost vs {base}": [
                 f"{_money(c, cur)} ± {_se(se, ',.0f')}"
-                for c, se in zip(s[f"cost_vs_{base}"], s[f"cost_vs_{base}_se"], strict=True)
+                for c, se in zip(s.cost_diff, s.cost_diff_se, strict=True)
             ],
             f"ΔQALY vs {base}": [
                 f"{q:+.3f} ± {_se(se, '.3f')}"
-                for q, se in zip(s[f"qaly_vs_{base}"], s[f"qaly_vs_{base}_se"], strict=True)
+                for q, se in zip(s.qaly_diff, s.qaly_diff_se, strict=True)
             ],
         }
     )
     print(table.to_string(index=False))
     print("(± = Monte Carlo standard error; Δ are paired: every arm meets the same patients)\n")
-    inc = result.incremental
+    from trdsim.economics import status_label
+
+    nb = result.net_benefit
     rows = []
-    for _, r in inc.iterrows():
+    for r in result.incremental.itertuples():
         row = {
-            "arm": r.arm,
-            "status": r.status + (f" by {r.compared_with}" if "dominated" in r.status else ""),
+            "arm": str(r.arm),
+            "status": status_label(r.status, r.comparator),
             "ICER": f"{_money(r.icer, cur)}/QALY" if pd.notna(r.icer) else "",
         }
-        for lam in sc.thresholds:
-            row[f"INMB @{_money(lam, cur)}"] = _money(r[f"inc_nmb_{lam:g}_vs_{base}"], cur)
+        for lam in m["thresholds"]:
+            v = nb.inc_nmb[(nb.threshold == lam) & (nb.arm == r.arm)].iloc[0]
+            row[f"INMB @{_money(lam, cur)}"] = _money(v, cur)
         rows.append(row)
     print("Incremental analysis (efficiency frontier; INMB vs " + base + ")")
     print(pd.DataFrame(rows).to_string(index=False))
-    for lam in sc.thresholds:
-        best = inc.arm[inc[f"optimal_at_{lam:g}"]].tolist()
-        print(f"  optimal at {_money(lam, cur)}/QALY: {', '.join(best)}")
+    for lam in m["thresholds"]:
+        print(f"  optimal at {_money(lam, cur)}/QALY: {', '.join(result.optimal(lam))}")
 
 
 def _compiled(scenario) -> None:
@@ -225,18 +228,15 @@ def cmd_trial(args) -> int:
     print(f"\nEconomics over the follow-up ({cur}, {scenario.perspective} perspective):\n")
     _print_summary(r.result)
     written = r.write(out)
-    _write_manifest(out, scenario, args.seed, n, "trial")
+    write_manifest(out, make_manifest(scenario, "trial", args.seed, n))
     print(f"\nWrote {len(written) + 1} files to {out}/")
     return 0
 
 
 def cmd_compare(args) -> int:
     import numba
-    from tqdm import tqdm
 
-    from trdsim.analysis.subgroups import parse_by, subgroup_analysis
-    from trdsim.outputs import write_results
-    from trdsim.simulate import simulate
+    from trdsim.analysis.subgroups import parse_by
 
     scenario = load_scenario(args.scenario)
     if args.threads and args.threads > numba.config.NUMBA_NUM_THREADS:
@@ -245,34 +245,22 @@ def cmd_compare(args) -> int:
             f"{numba.config.NUMBA_NUM_THREADS} (set NUMBA_NUM_THREADS to change it)"
         )
     n = args.patients or scenario.patients
-    by = []
     for spec in args.by or []:
         try:
-            by.append(parse_by(spec))
+            parse_by(spec)
         except ValueError as e:
             raise TrdsimError(f"{scenario.source}: --by = {spec!r}: {e}") from None
     _size_check(args, n, len(scenario.arms), scenario.horizon_weeks, table=True)
     out = _out_folder(args.out, Path("results") / scenario.name, "compare")
     _compiled(scenario)
     t0 = time.perf_counter()
-    with tqdm(
-        total=n * len(scenario.arms),
-        unit=" patients",
-        unit_scale=True,
-        desc="simulating",
-        disable=None,
-        file=sys.stderr,
-    ) as bar:
-        result = simulate(
-            scenario, patients=n, seed=args.seed, threads=args.threads, progress=bar.update
-        )
+    with tqdm_bar(n * len(scenario.arms), "simulating", " patients") as bar:
+        result = trdsim.compare(scenario, n, args.seed, by=args.by, threads=args.threads,
+                                progress=bar.update)  # fmt: skip
     elapsed = time.perf_counter() - t0
     _print_summary(result)
-    groups = None
-    if by:
-        groups = subgroup_analysis(result.patients, scenario.arms, scenario.thresholds, by)
-    written = write_results(result, out, figures=not args.no_figures, subgroups=groups)
-    flagged = parameter_table(scenario.params).verified.isin(UNVERIFIED).sum()
+    written = result.write(out, figures=not args.no_figures)
+    flagged = result.parameters.verified.isin(UNVERIFIED).sum()
     print(
         f"\nSimulated in {elapsed:.1f} s. Wrote {len(written)} files to {out}/"
         f"\n{flagged} inputs are 'from memory, unverified' or assumptions: "
@@ -297,27 +285,6 @@ def _report(folder: Path, out: str | None = None) -> None:
 def cmd_report(args) -> int:
     _report(Path(args.results), args.out)
     return 0
-
-
-def _write_manifest(
-    out: Path,
-    scenario,
-    seed: int | None,
-    patients: int | None,
-    kind: str,
-    name: str = "manifest.json",
-) -> None:
-    """The manifest of an analysis: which scenario and trdsim made it (the report includes
-    an analysis only when it matches the results beside it)."""
-    from trdsim.outputs import scenario_manifest
-
-    m = scenario_manifest(
-        scenario,
-        scenario.seed if seed is None else seed,
-        patients or scenario.patients,
-    )
-    m["analysis"] = kind
-    (out / name).write_text(json.dumps(m, indent=2, default=str))
 
 
 def _print_table(table: pd.DataFrame) -> None:
@@ -417,16 +384,18 @@ def _population(args, rate: float | None):
     return p
 
 
-def _print_psa(info: dict, summary_path: Path) -> None:
-    table = pd.read_csv(summary_path)
+def _print_psa(result) -> None:
+    table = result.intervals
+    info = result.info
     cur = info["currency"]
     rows = []
     for _, r in table.iterrows():
         money = r.quantity != "inc_qaly"
         f = (lambda x: _money(x, cur)) if money else (lambda x: f"{x:+.3f}")
+        what = {"inc_cost": "Δcost", "inc_qaly": "ΔQALY"}.get(r.quantity)
         row = {
-            "comparison": f"{r.arm} vs {r.versus}",
-            "quantity": r.quantity.replace("inc_", "Δ").replace("nmb_", "NMB @"),
+            "comparison": f"{r.arm} vs {r.comparator}",
+            "quantity": what or f"INMB @{_money(r.threshold, cur)}",
             "mean": f(r["mean"]),
             "95% interval": f"{f(r.low_95)} to {f(r.high_95)}",
             "MC SE": f(r.mcse).lstrip("+"),
@@ -450,15 +419,26 @@ def _print_psa(info: dict, summary_path: Path) -> None:
         print(f"WARNING: {w}")
 
 
-def cmd_psa(args) -> int:
-    from tqdm import tqdm
+class _LazyBar:
+    """A progress bar opened at its first update (so it follows the one before it)."""
 
+    def __init__(self, total: int, desc: str, unit: str):
+        self.args, self.bar = (total, desc, unit), None
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is None:
+            self.bar = tqdm_bar(*self.args)
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_psa(args) -> int:
     from trdsim.analysis.evppi import default_groups
     from trdsim.analysis.metamodel import choose_method
-    from trdsim.analysis.psa import run_psa
-    from trdsim.analysis.results import write_analysis
     from trdsim.analysis.sampling import ParameterSpace
-    from trdsim.outputs import scenario_manifest
 
     scenario = load_scenario(args.scenario)
     space = ParameterSpace(scenario)
@@ -471,11 +451,14 @@ def cmd_psa(args) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     _compiled(scenario)
     t0 = time.perf_counter()
-    with tqdm(total=args.draws, unit=" draws", desc="PSA", disable=None, file=sys.stderr) as bar:
+    evppi_bar = _LazyBar(0 if args.no_evppi else len(groups), "EVPPI", " groups")
+    with tqdm_bar(args.draws, "PSA", " draws") as bar:
         try:
-            draws = run_psa(
-                scenario, args.draws, args.patients, out, seed=seed, workers=args.workers,
-                scheduler=args.scheduler, progress=bar.update,
+            result = trdsim.psa(
+                scenario, args.draws, args.patients, seed=seed, groups=groups,
+                evppi=not args.no_evppi, evppi_method=args.evppi_method, population=population,
+                workers=args.workers, scheduler=args.scheduler, folder=out,
+                progress=bar.update, evppi_progress=evppi_bar.update,
             )  # fmt: skip
         except KeyboardInterrupt:
             print(
@@ -484,37 +467,19 @@ def cmd_psa(args) -> int:
                 file=sys.stderr,
             )
             return 130
+        finally:
+            evppi_bar.close()
     elapsed = time.perf_counter() - t0
-    n_groups = 0 if args.no_evppi else len(groups)
-    with tqdm(total=n_groups, unit=" groups", desc="EVPPI", disable=None, file=sys.stderr) as bar:
-        written, info = write_analysis(
-            draws, out, scenario.thresholds, scenario.currency,
-            groups=None if args.no_evppi else groups, population=population,
-            patients=args.patients, figures=not args.no_figures, progress=bar.update,
-            evppi_method=args.evppi_method, scenario=scenario.name, price_year=scenario.price_year,
-        )  # fmt: skip
-    _, clipped = space.sample(np.arange(args.draws), seed)  # 40 ms per 1,000 draws
-    clipped = {rule: n for rule, n in clipped.items() if n}
-    m = scenario_manifest(scenario, seed, args.patients)
-    m.update(
-        psa_draws=args.draws,
-        evppi_groups=groups,
-        population=info["population"],
-        clipped_to_keep_order=clipped,
-    )
-    (out / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
-    parameter_table(scenario.params, scenario.currency, scenario.raw.get("resources")).to_csv(
-        out / "parameters.csv", index=False
-    )
+    written = result.write(out, figures=not args.no_figures)
     print(
         f"\n{scenario.name}: PSA of {args.draws:,} draws x {args.patients:,} patients x "
         f"{len(scenario.arms)} arms ({len(space.keys)} uncertain parameters), seed {seed}, "
         f"in {elapsed:.1f} s\n"
     )
-    _print_psa(info, out / "psa_summary.csv")
-    for rule, n in clipped.items():
+    _print_psa(result)
+    for rule, n in result.manifest["clipped_to_keep_order"].items():
         print(f"  kept in order by clipping in {n} of {args.draws:,} draws: {rule}")
-    print(f"\nWrote draws.parquet and {len(written) + 2} more files to {out}/")
+    print(f"\nWrote {len(written)} files to {out}/")
     if args.report:
         _report(out, str(out / "report.html"))
     return 0
@@ -538,7 +503,7 @@ def cmd_analyse(args) -> int:
     from trdsim.analysis.evppi import default_groups
     from trdsim.analysis.metamodel import choose_method
     from trdsim.analysis.psa import STAT_COLUMNS
-    from trdsim.analysis.results import write_analysis
+    from trdsim.analysis.results import analyse
 
     path = Path(args.table)
     draws = check_table(_read_table(path), str(path))
@@ -568,13 +533,13 @@ def cmd_analyse(args) -> int:
     out = _out_folder(args.out, path.parent, "psa")
     n_groups = len(groups or {})
     with tqdm_bar(n_groups, "EVPPI", " groups") as bar:
-        written, info = write_analysis(
-            draws, out, thresholds, currency, groups=groups, population=population,
-            patients=meta.get("patients"), figures=not args.no_figures, progress=bar.update,
-            evppi_method=args.evppi_method, scenario=meta.get("scenario"),
-            price_year=meta.get("price_year"),
+        result = analyse(
+            draws, thresholds, currency, manifest=meta or None, groups=groups,
+            population=population, patients=meta.get("patients"), progress=bar.update,
+            evppi_method=args.evppi_method,
         )  # fmt: skip
-    _print_psa(info, out / "psa_summary.csv")
+    written = result.write(out, figures=not args.no_figures)
+    _print_psa(result)
     print(f"\nWrote {len(written)} files to {out}/")
     return 0
 
@@ -648,66 +613,41 @@ def tqdm_bar(total: int, desc: str, unit: str):
 
 
 def cmd_dsa(args) -> int:
-    from trdsim.analysis import plots
-    from trdsim.analysis.dsa import Contrast, one_way, two_way
+    from trdsim.analysis.dsa import Contrast
+    from trdsim.analysis.sampling import ParameterSpace
 
     scenario = load_scenario(args.scenario)
-    contrast = Contrast.of(scenario, args.arm, args.versus, args.threshold)
+    Contrast.of(scenario, args.arm, args.versus, args.threshold)  # bad arms stop here
     out = _out_folder(args.out, Path("results") / scenario.name / "dsa", "dsa")
-    info = {"arm": contrast.arm, "versus": contrast.versus, "threshold": contrast.threshold}
+    space = ParameterSpace(scenario)
+    cur = scenario.currency
     _compiled(scenario)
     if args.pair:
-        from trdsim.analysis.sampling import ParameterSpace
-
-        space = ParameterSpace(scenario)
         for k in args.pair:
             space.interval(k)  # unknown or fixed parameters stop here, before any run
         with tqdm_bar(args.steps**2, "two-way", " runs") as bar:
-            table = two_way(
-                scenario, contrast, args.pair[0], args.pair[1], steps=args.steps,
-                patients=args.patients, seed=args.seed, progress=bar.update,
+            r = trdsim.two_way(
+                scenario, args.pair[0], args.pair[1], args.arm, args.versus, args.threshold,
+                steps=args.steps, patients=args.patients, seed=args.seed, progress=bar.update,
             )  # fmt: skip
-        out.mkdir(parents=True, exist_ok=True)
-        # the keys as trdsim spells them (unit_costs.SETTING.NAME), whichever alias was given
-        name = "twoway_" + "_x_".join(space.resolve(k) for k in args.pair)
-        _write_manifest(
-            out, scenario, args.seed, args.patients, "dsa two-way", f"{name}.manifest.json"
-        )
-        table.to_csv(out / f"{name}.csv", index=False)
-        if not args.no_figures:
-            plots.two_way_figure(
-                table, info, scenario.currency, out / f"{name}.png",
-                scenario=scenario.name, price_year=scenario.price_year,
-            )  # fmt: skip
-        grid = table.pivot(index=table.columns[1], columns=table.columns[0], values="inmb")
-        print(f"Incremental NMB of {contrast.arm} vs {contrast.versus} ({scenario.currency}):")
-        print(
-            grid.map(lambda x: _money(x, scenario.currency)).to_string(float_format="{:.4g}".format)
-        )
-        print(f"\nWrote {name}.csv{'' if args.no_figures else ' and .png'} to {out}/")
+        # its own folder beside the tornado, named by the keys as trdsim spells them
+        # (unit_costs.SETTING.NAME), whichever alias was given
+        written = r.write(out / r.name, figures=not args.no_figures)
+        grid = r.grid.pivot(index="y", columns="x", values="inmb")
+        grid.index.name, grid.columns.name = r.info["y_parameter"], r.info["x_parameter"]
+        print(f"Incremental NMB of {r.info['arm']} vs {r.info['versus']} ({cur}):")
+        print(grid.map(lambda x: _money(x, cur)).to_string(float_format="{:.4g}".format))
+        print(f"\nWrote {len(written)} files to {out / r.name}/")
         return 0
-    from trdsim.analysis.sampling import ParameterSpace
-
-    space = ParameterSpace(scenario)
     keys = [space.resolve(k) for k in args.param] if args.param else None
     for k in keys or []:
         space.interval(k)
-    total = len(keys or space.keys)
+    total = len(keys or space.drivers())
     with tqdm_bar(total, "one-way", " parameters") as bar:
-        table, info = one_way(
-            scenario, contrast, keys=keys, patients=args.patients, seed=args.seed,
-            progress=bar.update,
-        )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    _write_manifest(out, scenario, args.seed, info["patients"], "dsa one-way")
-    table.to_csv(out / "tornado.csv", index=False)
-    (out / "tornado.json").write_text(json.dumps(info, indent=2))
-    if not args.no_figures:
-        plots.tornado_figure(
-            table, info, scenario.currency, out / "tornado.png",
-            scenario=scenario.name, price_year=scenario.price_year,
-        )  # fmt: skip
-    cur = scenario.currency
+        r = trdsim.dsa(scenario, args.arm, args.versus, args.threshold, keys=keys,
+                       patients=args.patients, seed=args.seed, progress=bar.update)  # fmt: skip
+    written = r.write(out, figures=not args.no_figures)
+    info, table = r.info, r.tornado
     print(
         f"\nIncremental NMB of {info['arm']} vs {info['versus']} at {_money(info['threshold'], cur)}"
         f"/QALY: base {_money(info['base_inmb'], cur)} ± {_se(info['base_inmb_se'], ',.0f')} "
@@ -728,61 +668,41 @@ def cmd_dsa(args) -> int:
             }
         ).to_string(index=False)
     )
-    print(
-        f"\nWrote tornado.csv, tornado.json{'' if args.no_figures else ', tornado.png'} to {out}/"
-    )
+    print(f"\nWrote {len(written)} files to {out}/")
     return 0
 
 
 def cmd_threshold(args) -> int:
-    from trdsim.analysis.dsa import threshold_value
-
     scenario = load_scenario(args.scenario)
-    r = threshold_value(
+    r = trdsim.threshold(
         scenario, args.param, args.target, arm=args.arm, versus=args.versus, low=args.low,
         high=args.high, patients=args.patients, seed=args.seed,
     )  # fmt: skip
-    cur = scenario.currency
-    print(
-        f"{r['parameter']} = {r['value']:.6g} (base {r['base_value']:.6g}) makes the ICER of "
-        f"{r['arm']} vs {r['versus']} {_money(r['icer'], cur)}/QALY "
-        f"(target {_money(r['target_icer'], cur)}): Δcost {_money(r['inc_cost'], cur)}, "
-        f"ΔQALY {r['inc_qaly']:+.4f}, {r['quadrant']}; {r['evaluations']} simulations of "
-        f"{r['patients']:,} patients, seed {r['seed']}"
-    )
+    print(r.summary())
     if args.out:
-        from trdsim.outputs import scenario_manifest
-
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        m = scenario_manifest(scenario, r["seed"], r["patients"])
-        provenance = {
-            k: m[k] for k in ("scenario", "scenario_hash", "trdsim_version", "created_utc")
-        }
-        out.write_text(json.dumps({**r, **provenance}, indent=2))
-        print(f"Wrote {out}")
+        if out.suffix == ".json" or out.is_file():
+            raise TrdsimError(
+                f"--out {out}: give a folder (trdsim writes the threshold analysis, its "
+                "manifest and figure into it), e.g. results/uk_nhs/threshold/NAME"
+            )
+        written = r.write(out)
+        print(f"Wrote {len(written)} files to {out}/")
     return 0
 
 
 def cmd_validate(args) -> int:
-    from trdsim.analysis import plots
     from trdsim.analysis.targets import load_targets
-    from trdsim.analysis.validation import table, validate
 
     scenario = load_scenario(args.scenario)
     targets = load_targets(args.targets, scenario)
     out = _out_folder(args.out, Path("results") / scenario.name / "validation", "validation")
     _compiled(scenario)
     with tqdm_bar(len(targets), "validating", " targets") as bar:
-        outcomes = validate(scenario, targets, args.patients, args.seed, progress=bar.update)
-    t = table(outcomes)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_manifest(out, scenario, args.seed, args.patients, "validation")
-    t.to_csv(out / "validation.csv", index=False)
-    if not args.no_figures:
-        plots.validation_overview(t, out / "validation.png", scenario=scenario.name)
-        for o in outcomes:
-            plots.target_figure(o, out / f"target_{o.target.id}.png", scenario=scenario.name)
+        r = trdsim.validate(scenario, args.targets, args.patients, args.seed,
+                            progress=bar.update)  # fmt: skip
+    written = r.write(out, figures=not args.no_figures)
+    t = r.targets
     shown = pd.DataFrame(
         {
             "target": t.id,
@@ -794,8 +714,8 @@ def cmd_validate(args) -> int:
     )
     print(f"\n{scenario.name}: {int(t.agrees.sum())} of {len(t)} targets agree\n")
     print(shown.to_string(index=False))
-    print(f"\nWrote validation.csv{'' if args.no_figures else ' and figures'} to {out}/")
-    return 1 if args.strict and not t.agrees.all() else 0
+    print(f"\nWrote {len(written)} files to {out}/")
+    return 1 if args.strict and not r.agrees else 0
 
 
 def cmd_calibrate(args) -> int:
@@ -859,19 +779,6 @@ def _settings(specs: list[str] | None) -> dict:
     return out
 
 
-def _care_manifest(out: Path, scenario, seed: int, kind: str, **extra) -> None:
-    """manifest.json of a care-system run or sweep: the scenario (as run, --set values
-    included), seed, trdsim version, and what the command was given."""
-    from trdsim.outputs import scenario_manifest
-
-    m = scenario_manifest(scenario, seed, 0)
-    m.pop("patients")  # referrals arrive at random: there is no fixed number
-    m["analysis"] = kind
-    m["care_system"] = scenario.care_system
-    m.update(extra)
-    (out / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
-
-
 def _print_care(summary: dict, yearly: pd.DataFrame, steady: dict, cs: dict) -> None:
     """The per-year table of each service and the steady-state verdict."""
     target = cs["wait_target_weeks"]
@@ -907,58 +814,34 @@ def _print_care(summary: dict, yearly: pd.DataFrame, steady: dict, cs: dict) -> 
 
 
 def cmd_care(args) -> int:
-    from trdsim import care_plots
-    from trdsim.care_system import CareSystemModel
+    from trdsim.care_result import care
 
     base = load_scenario(args.scenario or "capacity_whatif")
     settings = _settings(args.set)
     sc = base.with_values(settings)
     out = _out_folder(args.out, Path("results") / sc.name / "care_system", "care")
-    model = CareSystemModel(sc, rng=args.seed)
+    weeks = int(sc.care_system["years"]) * 52 if sc.care_system else 0
     t0 = time.perf_counter()
-    with tqdm_bar(model.weeks, "care system", " weeks") as bar:
-        while model.running:
-            model.step()
-            bar.update(1)
+    with tqdm_bar(weeks, "care system", " weeks") as bar:
+        r = care(base, args.seed, settings, progress=bar.update)
     elapsed = time.perf_counter() - t0
-    weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    services = model.datacollector.get_agent_vars_dataframe().reset_index()
-    services["week"] = services["Step"].astype(int) - 1
-    services = services.drop(columns=["Step", "AgentID"])
-    summary = model.summary()
-    yearly = model.yearly()
-    steady = model.steady_state()
-    out.mkdir(parents=True, exist_ok=True)
-    weekly.to_csv(out / "weekly.csv", index=False)
-    services.to_csv(out / "services.csv", index=False)
-    yearly.to_csv(out / "yearly.csv", index=False)
-    (out / "summary.json").write_text(
-        json.dumps({**summary, "steady_state_test": steady}, indent=2, default=float)
-    )
-    _care_manifest(out, model.scenario, model.seed_value, "care", settings=settings)
-    if not args.no_figures:
-        care_plots.queues_figure(services, out / "queues.png", scenario=sc.name)
-        care_plots.utilisation_figure(services, out / "utilisation.png", scenario=sc.name)
-        waits = {
-            sv.name: np.concatenate(sv.all_waits) if sv.all_waits else np.empty(0)
-            for sv in model.services
-        }
-        care_plots.waits_figure(waits, model.wait_target, out / "waits.png", scenario=sc.name)
-    cs = model.scenario.care_system
-    cur = sc.currency
+    written = r.write(out, figures=not args.no_figures)
+    summary, cs, cur = r.info, r.manifest["care_system"], sc.currency
     print(
         f"\n{sc.name}: {summary['referrals']:,} referrals over {cs['years']} years to "
-        f"'{cs['arm']}', {cs['queue']} queues, seed {model.seed_value}; simulated in "
+        f"'{cs['arm']}', {cs['queue']} queues, seed {r.manifest['seed']}; simulated in "
         f"{elapsed:.1f} s\n"
     )
-    for sv in model.services:
+    ends = r.services.groupby("service", sort=False).tail(1).set_index("service")
+    for name, spec in cs["services"].items():
         print(
-            f"  {sv.label} ({sv.name}): capacity {sv.capacity} patients, {sv.total_starts:,} starts, "
-            f"{summary[f'{sv.name}_within_target']:.1%} within {cs['wait_target_weeks']} weeks "
-            f"over the whole run, {sv.queue_length:,} waiting at the end"
+            f"  {spec.get('label', name)} ({name}): capacity {summary[f'{name}_capacity']} "
+            f"patients, {summary[f'{name}_starts']:,} starts, "
+            f"{summary[f'{name}_within_target']:.1%} within {cs['wait_target_weeks']} weeks "
+            f"over the whole run, {int(ends.loc[name, 'queue']):,} waiting at the end"
         )
     print()
-    _print_care(summary, yearly, steady, cs)
+    _print_care(summary, r.yearly, r.steady, cs)
     print(
         f"\nCosts over {cs['years']} years (discounted, {cur}): care {_money(summary['cost_care'], cur)}"
         f", waiting {_money(summary['cost_waiting'], cur)} ({summary['waiting_weeks']:,} "
@@ -971,15 +854,12 @@ def cmd_care(args) -> int:
         f"{_money(summary['cost_per_qaly'], cur)} per QALY (average, not incremental); "
         f"QALYs per referral {summary['qaly_per_referral']:.3f}"
     )
-    print(
-        f"\nWrote weekly.csv, services.csv, yearly.csv, summary.json, manifest.json and figures to {out}/"
-    )
+    print(f"\nWrote {len(written)} files to {out}/")
     return 0
 
 
 def cmd_sweep(args) -> int:
-    from trdsim import care_plots
-    from trdsim.sweep import parse_grid, run_sweep
+    from trdsim.sweep import parse_grid, sweep
 
     scenario = load_scenario(args.scenario)
     grid = parse_grid(args.grid, scenario)
@@ -988,36 +868,15 @@ def cmd_sweep(args) -> int:
     _compiled(scenario)
     with tqdm_bar(total, "sweep", " runs") as bar:
         try:
-            table = run_sweep(scenario, grid, args.reps, out, workers=args.workers,
-                              scheduler=args.scheduler, progress=bar.update)  # fmt: skip
+            r = sweep(scenario, grid, args.reps, out, workers=args.workers,
+                      scheduler=args.scheduler, progress=bar.update)  # fmt: skip
         except KeyboardInterrupt:
             print(f"\ninterrupted: finished runs are kept in {out}/runs; rerun the same command to resume",
                   file=sys.stderr)  # fmt: skip
             return 130
-    table.to_csv(out / "sweep.csv", index=False)
-    _care_manifest(out, scenario, scenario.seed, "sweep", reps=args.reps,
-                   grid={k: list(v) for k, v in grid.items()},
-                   seeds=sorted(set(table.seed.tolist())))  # fmt: skip
-    keys = list(grid)
-    if keys and not args.no_figures:
-        care_plots.capacity_curves(
-            table, keys[0],
-            [("share_started_within_target", "share of starts within target"),
-             ("qaly_per_referral", "QALYs per referral"),
-             ("cost_per_referral", f"cost per referral ({scenario.currency})")],
-            out / "sweep.png", by=keys[1] if len(keys) > 1 else None,
-            currency=scenario.currency, scenario=scenario.name, price_year=scenario.price_year,
-        )  # fmt: skip
-    shown = table.groupby(keys or ["rep"])[
-        ["share_started_within_target", "qaly_per_referral", "cost_per_referral"]
-    ].mean()
-    print(shown.to_string(float_format="{:.4g}".format))
-    if "steady_state" in table:
-        growing = (table.steady_state == "growing").sum()
-        print(f"\n{growing} of {len(table)} runs have a growing queue in their last year")
-    print(
-        f"\nWrote sweep.parquet, sweep.csv, manifest.json{'' if args.no_figures else ', sweep.png'} to {out}/"
-    )
+    written = r.write(out, figures=not args.no_figures)
+    print(r.summary())
+    print(f"\nWrote {len(written)} files (and sweep.parquet) to {out}/")
     return 0
 
 

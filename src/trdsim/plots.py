@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
+from trdsim.economics import ON_FRONTIER, status_label
 from trdsim.engine.layout import TRACE_STATES
 from trdsim.figure_style import (
     OKABE_ITO,
@@ -163,14 +164,14 @@ def frontier_figure(
     fig, ax = new_figure((6.5, 4.5))
     money = money_formatter(currency)
     frontier_colour, off_colour = OKABE_ITO[2], "#7F7F7F"
-    on = incremental[~incremental.status.str.contains("dominated|equivalent")]
+    on = incremental[incremental.status.astype(str).isin(ON_FRONTIER)]
     on = on.sort_values("cost")
     if len(on) >= 2:  # one arm alone is no line: no legend entry for it either
         ax.plot(on.qaly, on.cost, "-", color=frontier_colour, lw=1.5, zorder=1,
                 label="efficiency frontier")  # fmt: skip
     shown = set()
     for _, r in incremental.iterrows():
-        dominated = "dominated" in r.status or r.status == "equivalent"
+        dominated = r.status not in ON_FRONTIER
         kind = "dominated or equivalent" if dominated else "on the frontier"
         ax.scatter(
             r.qaly, r.cost, s=60, zorder=2,
@@ -187,7 +188,7 @@ def frontier_figure(
         where = (r.qaly - x0) / (x1 - x0)
         ha = "left" if where < 1 / 3 else "right" if where > 2 / 3 else "center"
         icer = r.get("icer")
-        text = f"{r.arm}: {r.status}"
+        text = f"{r.arm}: {status_label(r.status)}"
         if pd.notna(icer) and r.arm in set(on.arm):
             text += f"\nICER {format_money(icer, currency)}/QALY"
         ax.annotate(

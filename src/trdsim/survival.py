@@ -4,7 +4,16 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-__all__ = ["at_risk_at", "ever_remitted", "greenwood_band", "kaplan_meier", "relapse_free"]
+__all__ = [
+    "WEEK_COLUMNS",
+    "at_risk_at",
+    "ever_remitted",
+    "greenwood_band",
+    "kaplan_meier",
+    "relapse_free",
+    "with_coded_weeks",
+    "with_null_weeks",
+]
 
 
 def kaplan_meier(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
@@ -61,13 +70,49 @@ def at_risk_at(km: pd.DataFrame, times: np.ndarray) -> np.ndarray:
     return np.where(idx < len(t), n[np.minimum(idx, len(t) - 1)], 0)
 
 
+# event weeks of the patient table: null where the event never happened
+WEEK_COLUMNS = (
+    "first_remission_week",
+    "first_response_week",
+    "first_followup_week",
+    "first_relapse_week",
+    "top_step_start_week",
+    "death_week",
+)
+
+
+def with_null_weeks(patients: pd.DataFrame) -> pd.DataFrame:
+    """The patient table as published: event weeks that never happened are nulls
+    (nullable integers), not the kernel's -1."""
+    out = patients.copy()
+    for c in WEEK_COLUMNS:
+        if c in out.columns:
+            out[c] = out[c].astype("Int16").mask(out[c] < 0)
+    return out
+
+
+def with_coded_weeks(patients: pd.DataFrame) -> pd.DataFrame:
+    """The patient table with missing event weeks as -1 (plain integers), for arithmetic
+    on whole columns; the inverse of with_null_weeks."""
+    if not any(
+        c in patients.columns and isinstance(patients[c].dtype, pd.api.extensions.ExtensionDtype)
+        for c in WEEK_COLUMNS
+    ):
+        return patients
+    out = patients.copy()
+    for c in WEEK_COLUMNS:
+        if c in out.columns:
+            out[c] = out[c].fillna(-1).astype(np.int16)
+    return out
+
+
 def relapse_free(patients: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """Relapse-free survival of responders from the end of their first responding course.
 
     Censored at death or the horizon. One block of rows per arm.
     """
     frames = []
-    for arm, d in patients.groupby("arm", sort=False):
+    for arm, d in with_coded_weeks(patients).groupby("arm", sort=False, observed=True):
         r = d[d.first_followup_week >= 0]
         relapsed = r.first_relapse_week >= 0
         end = np.where(r.death_week >= 0, r.death_week, horizon)
@@ -79,7 +124,7 @@ def relapse_free(patients: pd.DataFrame, horizon: int) -> pd.DataFrame:
 def ever_remitted(patients: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """Cumulative proportion of the cohort ever in remission, by week and arm."""
     frames = []
-    for arm, d in patients.groupby("arm", sort=False):
+    for arm, d in with_coded_weeks(patients).groupby("arm", sort=False, observed=True):
         first = d.first_remission_week.to_numpy()
         counts = np.bincount(first[first >= 0], minlength=horizon)[:horizon]
         frames.append(

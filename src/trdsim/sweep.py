@@ -12,7 +12,9 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
@@ -20,9 +22,10 @@ from trdsim import __version__
 from trdsim.care_system import CareSystemModel
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import ScenarioError, TrdsimError
+from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest
 from trdsim.scenario import Scenario
 
-__all__ = ["RUN_FILE", "parse_grid", "run_one", "run_sweep", "runs"]
+__all__ = ["RUN_FILE", "SweepResult", "parse_grid", "run_one", "run_sweep", "runs", "sweep"]
 
 RUN_FILE = "sweep_run.json"
 RUN_DIR = "runs"
@@ -162,3 +165,83 @@ def run_sweep(
     write_atomic(table, out / TABLE)
     shutil.rmtree(out / RUN_DIR)
     return table
+
+
+# the outcomes a sweep's figure and summary show, with their labels
+OUTCOMES = (
+    ("share_started_within_target", "share of starts within target"),
+    ("qaly_per_referral", "QALYs per referral"),
+    ("cost_per_referral", "cost per referral"),
+)
+
+
+@dataclass(eq=False, repr=False)
+class SweepResult(ResultBase):
+    """A sweep: one row per run (grid values, replication, seed and the run's summary,
+    steady-state verdict included). The manifest holds the grid and replications."""
+
+    ANALYSIS: ClassVar[str] = "sweep"
+    MAIN: ClassVar[str] = "runs"
+    TABLES: ClassVar[dict[str, Table]] = {"runs": Table("sweep.csv", ("run", "rep", "seed"))}
+
+    manifest: dict
+    runs: pd.DataFrame
+
+    @property
+    def grid_keys(self) -> list[str]:
+        """The swept settings, in the order given."""
+        return list(self.manifest["grid"])
+
+    def means(self) -> pd.DataFrame:
+        """The outcomes' means over replications, per grid point."""
+        keys = self.grid_keys or ["rep"]
+        return self.runs.groupby(keys)[[k for k, _ in OUTCOMES]].mean()
+
+    def summary(self) -> str:
+        """The means per grid point and how many runs have a growing queue."""
+        text = self.means().to_string(float_format="{:.4g}".format)
+        if "steady_state" in self.runs:
+            growing = int((self.runs.steady_state == "growing").sum())
+            text += f"\n{growing} of {len(self.runs)} runs have a growing queue in their last year"
+        return text
+
+    def plot(self):
+        """Outcomes against the first swept setting (a line per value of the second)."""
+        from trdsim import care_plots
+
+        keys = self.grid_keys
+        if not keys:
+            raise ValueError("a sweep without a grid has nothing to plot against")
+        cur = self.manifest["currency"]
+        outcomes = [(k, f"{lab} ({cur})" if k.startswith("cost") else lab) for k, lab in OUTCOMES]
+        return care_plots.capacity_curves(
+            self.runs, keys[0], outcomes, by=keys[1] if len(keys) > 1 else None, currency=cur,
+            scenario=self.manifest["scenario"], price_year=self.manifest["price_year"],
+        )  # fmt: skip
+
+    def _figures(self, folder: Path) -> list[Path]:
+        if not self.grid_keys:
+            return []
+        from trdsim.figure_style import finish
+
+        finish(self.plot(), folder / "sweep.png")
+        return [folder / "sweep.png"]
+
+
+def sweep(
+    scenario: Scenario,
+    grid: dict[str, list],
+    reps: int,
+    out: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """`run_sweep` (resumable in `out`) as a result object."""
+    table = run_sweep(scenario, grid, reps, out, workers, scheduler, progress)
+    m = make_manifest(scenario, SweepResult.ANALYSIS, scenario.seed, reps=reps,
+                      grid={k: list(v) for k, v in grid.items()},
+                      seeds=sorted({int(x) for x in table.seed}))  # fmt: skip
+    m.pop("patients")  # referrals arrive at random: there is no fixed number
+    m["care_system"] = scenario.care_system
+    return SweepResult(m, as_written(table))

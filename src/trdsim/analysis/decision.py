@@ -98,17 +98,22 @@ def nmb(df: pd.DataFrame, threshold: float) -> np.ndarray:
     return threshold * _matrix(df, "qaly") - _matrix(df, "cost")
 
 
-def frontier(df: pd.DataFrame, thresholds: list[float]) -> pd.DataFrame:
-    """Incremental analysis of mean costs and QALYs over draws (strict and extended dominance)."""
+def means(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean cost and QALYs of each arm over the draws (arm, cost, qaly)."""
     arms = arms_of(df)
-    means = pd.DataFrame(
+    return pd.DataFrame(
         {"arm": arms, "cost": _matrix(df, "cost").mean(axis=0), "qaly": _matrix(df, "qaly").mean(0)}
     )
-    return incremental_analysis(means, thresholds)
+
+
+def frontier(df: pd.DataFrame) -> pd.DataFrame:
+    """Incremental analysis of mean costs and QALYs over draws (strict and extended dominance)."""
+    return incremental_analysis(means(df))
 
 
 def ceac(df: pd.DataFrame, thresholds: list[float]) -> pd.DataFrame:
-    """Tidy CEAC and CEAF: threshold, arm, probability cost-effective, expected NMB, on_ceaf.
+    """Tidy CEAC and CEAF: threshold, arm, probability cost-effective, expected NMB, the
+    expected loss of choosing the arm (E[max NMB - NMB_arm]), on_ceaf.
 
     Ties in a draw's NMB are shared between the tied arms, so probabilities sum to one.
     """
@@ -121,6 +126,7 @@ def ceac(df: pd.DataFrame, thresholds: list[float]) -> pd.DataFrame:
         share = winners / winners.sum(axis=1, keepdims=True)
         p = share.mean(axis=0)
         e = b.mean(axis=0)
+        loss = (best - b).mean(axis=0)
         chosen = int(np.argmax(e))
         for j, a in enumerate(arms):
             rows.append(
@@ -129,6 +135,7 @@ def ceac(df: pd.DataFrame, thresholds: list[float]) -> pd.DataFrame:
                     "arm": a,
                     "p_cost_effective": p[j],
                     "expected_nmb": e[j],
+                    "expected_loss": float(loss[j]),
                     "on_ceaf": j == chosen,
                 }
             )
@@ -138,8 +145,8 @@ def ceac(df: pd.DataFrame, thresholds: list[float]) -> pd.DataFrame:
 def evpi(df: pd.DataFrame, thresholds: list[float]) -> pd.DataFrame:
     """Per-person EVPI and the expected loss of each arm, per threshold.
 
-    Columns: threshold, optimal_arm (highest expected NMB), evpi, and loss_<arm> =
-    E[max NMB - NMB_arm]. EVPI equals the optimal arm's expected loss.
+    Columns: threshold, optimal_arm (highest expected NMB), evpi: the optimal arm's
+    expected loss (each arm's is in the ceac table).
     """
     arms = arms_of(df)
     rows = []
@@ -147,9 +154,7 @@ def evpi(df: pd.DataFrame, thresholds: list[float]) -> pd.DataFrame:
         b = nmb(df, lam)
         loss = (b.max(axis=1, keepdims=True) - b).mean(axis=0)
         j = int(np.argmax(b.mean(axis=0)))
-        row = {"threshold": lam, "optimal_arm": arms[j], "evpi": float(loss[j])}
-        row.update({f"loss_{a}": float(loss[k]) for k, a in enumerate(arms)})
-        rows.append(row)
+        rows.append({"threshold": lam, "optimal_arm": arms[j], "evpi": float(loss[j])})
     return pd.DataFrame(rows)
 
 

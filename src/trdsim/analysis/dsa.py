@@ -11,17 +11,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
 from trdsim.analysis.sampling import ParameterSpace
+from trdsim.currency import money
 from trdsim.errors import TrdsimError
+from trdsim.resultfolder import ResultBase, Table, make_manifest
 from trdsim.scenario import KINDS, Scenario
 from trdsim.simulate import ArmMeans, arm_means
 
-__all__ = ["Contrast", "one_way", "threshold_value", "two_way"]
+__all__ = [
+    "Contrast",
+    "DsaResult",
+    "ThresholdResult",
+    "TwoWayResult",
+    "dsa",
+    "one_way",
+    "threshold",
+    "threshold_value",
+    "two_way",
+    "two_way_map",
+]
+
+TORNADO_COLUMNS = ("key", "base_value", "low_value", "high_value", "inmb_low", "inmb_high",
+                   "optimal_low", "optimal_high", "swing")  # fmt: skip
+TWO_WAY_COLUMNS = ("x_parameter", "x", "y_parameter", "y", "inmb", "optimal", "adjusted")
+THRESHOLD_COLUMNS = ("parameter", "value", "base_value", "arm", "comparator", "target_icer",
+                     "icer", "inc_cost", "inc_qaly", "quadrant")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -138,7 +159,8 @@ def two_way(
     level: float = 0.95,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """A grid over two parameters' intervals: INMB of the contrast and the optimal arm."""
+    """A grid over two parameters' intervals: INMB of the contrast and the optimal arm,
+    one row per grid point (x_parameter, x, y_parameter, y, inmb, optimal, adjusted)."""
     if steps < 2:
         raise TrdsimError(f"--steps {steps}: needs at least 2 values per parameter")
     space = ParameterSpace(scenario)
@@ -153,7 +175,8 @@ def two_way(
     for x in xs:
         for y in ys:
             m, clipped = _evaluate(space, {kx: x, ky: y}, n, s)
-            row = {kx: x, ky: y, "inmb": contrast.inmb(m)}
+            row = {"x_parameter": kx, "x": x, "y_parameter": ky, "y": y,
+                   "inmb": contrast.inmb(m)}  # fmt: skip
             row["optimal"] = _optimal(m, contrast.threshold)
             row["adjusted"] = "; ".join(clipped)
             rows.append(row)
@@ -260,6 +283,218 @@ def threshold_value(
         "quadrant": quadrant,
         "bracket": [a, b],
         "evaluations": len(evaluations) + 1,
+        # every value the search tried and its INMB at the target (sorted by value)
+        "search": sorted([float(x), contrast.inmb(m_)] for x, m_ in evaluations),
         "patients": n,
         "seed": s,
     }
+
+
+def _contrast_info(contrast: Contrast) -> dict:
+    return {"arm": contrast.arm, "versus": contrast.versus, "threshold": contrast.threshold}
+
+
+@dataclass(eq=False, repr=False)
+class DsaResult(ResultBase):
+    """One-way sensitivity (tornado): incremental NMB of `info['arm']` vs
+    `info['versus']` at each end of every uncertain parameter's range, by swing."""
+
+    ANALYSIS: ClassVar[str] = "dsa one-way"
+    MAIN: ClassVar[str] = "tornado"
+    TABLES: ClassVar[dict[str, Table]] = {"tornado": Table("tornado.csv", TORNADO_COLUMNS)}
+    JSON: ClassVar[dict[str, str]] = {"info": "tornado.json"}
+
+    manifest: dict
+    tornado: pd.DataFrame
+    info: dict
+
+    def summary(self, top: int = 5) -> str:
+        """The base INMB and the `top` parameters with the widest swing."""
+        i, cur = self.info, self.manifest["currency"]
+        lines = [
+            f"INMB of {i['arm']} vs {i['versus']} at {money(i['threshold'], cur)}/QALY: base "
+            f"{money(i['base_inmb'], cur)} ± {money(i['base_inmb_se'], cur)} (MC SE)"
+        ]
+        for r in self.tornado.head(top).itertuples():
+            lines.append(
+                f"  {r.key}: {money(r.inmb_low, cur)} to {money(r.inmb_high, cur)} "
+                f"(optimal {r.optimal_low} / {r.optimal_high})"
+            )
+        return "\n".join(lines)
+
+    def plot(self):
+        """The tornado diagram."""
+        from trdsim.analysis import plots
+
+        return plots.tornado_figure(self.tornado, self.info, self.manifest["currency"],
+                                    **_about(self.manifest))  # fmt: skip
+
+    def _figures(self, folder: Path) -> list[Path]:
+        from trdsim.analysis import plots
+
+        path = folder / "tornado.png"
+        plots.tornado_figure(self.tornado, self.info, self.manifest["currency"], path,
+                             **_about(self.manifest))  # fmt: skip
+        return [path]
+
+
+@dataclass(eq=False, repr=False)
+class TwoWayResult(ResultBase):
+    """Two-way sensitivity: incremental NMB and the optimal arm over a grid of two
+    parameters (one row per grid point)."""
+
+    ANALYSIS: ClassVar[str] = "dsa two-way"
+    MAIN: ClassVar[str] = "grid"
+    TABLES: ClassVar[dict[str, Table]] = {"grid": Table("twoway.csv", TWO_WAY_COLUMNS)}
+    JSON: ClassVar[dict[str, str]] = {"info": "twoway.json"}
+
+    manifest: dict
+    grid: pd.DataFrame
+    info: dict
+
+    @property
+    def name(self) -> str:
+        """twoway_<x>_x_<y>: the folder name the CLI gives it."""
+        return f"twoway_{self.info['x_parameter']}_x_{self.info['y_parameter']}"
+
+    def summary(self) -> str:
+        """How often each arm is optimal over the grid, and the range of INMB."""
+        cur = self.manifest["currency"]
+        share = self.grid.optimal.value_counts(normalize=True)
+        best = ", ".join(f"{a} {p:.0%}" for a, p in share.items())
+        return (
+            f"INMB of {self.info['arm']} vs {self.info['versus']} over {self.info['x_parameter']}"
+            f" x {self.info['y_parameter']}: {money(self.grid.inmb.min(), cur)} to "
+            f"{money(self.grid.inmb.max(), cur)}; optimal over the grid: {best}"
+        )
+
+    def plot(self):
+        """The heat map of INMB with its INMB = 0 line."""
+        from trdsim.analysis import plots
+
+        return plots.two_way_figure(self.grid, self.info, self.manifest["currency"],
+                                    **_about(self.manifest))  # fmt: skip
+
+    def _figures(self, folder: Path) -> list[Path]:
+        from trdsim.analysis import plots
+
+        path = folder / "twoway.png"
+        plots.two_way_figure(self.grid, self.info, self.manifest["currency"], path,
+                             **_about(self.manifest))  # fmt: skip
+        return [path]
+
+
+@dataclass(eq=False, repr=False)
+class ThresholdResult(ResultBase):
+    """The value of a parameter at which an ICER equals a target (one-row table)."""
+
+    ANALYSIS: ClassVar[str] = "threshold"
+    MAIN: ClassVar[str] = "value"
+    TABLES: ClassVar[dict[str, Table]] = {"value": Table("threshold.csv", THRESHOLD_COLUMNS)}
+    JSON: ClassVar[dict[str, str]] = {"info": "threshold.json"}
+
+    manifest: dict
+    value: pd.DataFrame
+    info: dict
+
+    def summary(self) -> str:
+        """One sentence: the value, the ICER it gives and the search behind it."""
+        r, cur = self.info, self.manifest["currency"]
+        return (
+            f"{r['parameter']} = {r['value']:.6g} (base {r['base_value']:.6g}) makes the ICER of "
+            f"{r['arm']} vs {r['versus']} {money(r['icer'], cur)}/QALY "
+            f"(target {money(r['target_icer'], cur)}): Δcost {money(r['inc_cost'], cur)}, "
+            f"ΔQALY {r['inc_qaly']:+.4f}, {r['quadrant']}; {r['evaluations']} simulations of "
+            f"{r['patients']:,} patients, seed {r['seed']}"
+        )
+
+    def plot(self):
+        """The contrast's INMB at every value the search evaluated, the root marked."""
+        from trdsim.analysis import plots
+
+        return plots.threshold_figure(self.info, self.manifest["currency"],
+                                      **_about(self.manifest))  # fmt: skip
+
+    def _figures(self, folder: Path) -> list[Path]:
+        from trdsim.analysis import plots
+
+        path = folder / "threshold.png"
+        plots.threshold_figure(self.info, self.manifest["currency"], path,
+                               **_about(self.manifest))  # fmt: skip
+        return [path]
+
+
+def _about(manifest: dict) -> dict:
+    return {"scenario": manifest.get("scenario"), "price_year": manifest.get("price_year")}
+
+
+def dsa(
+    scenario: Scenario,
+    arm: str | None = None,
+    versus: str | None = None,
+    threshold: float | None = None,
+    keys: list[str] | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+    level: float = 0.95,
+    progress: Callable[[int], None] | None = None,
+) -> DsaResult:
+    """One-way sensitivity of arm vs versus at `threshold` (defaults: the scenario's second
+    arm, its first, its first threshold) over `keys` (default: every uncertain parameter
+    that drives others)."""
+    contrast = Contrast.of(scenario, arm, versus, threshold)
+    table, info = one_way(scenario, contrast, keys, patients, seed, level, progress)
+    m = make_manifest(scenario, DsaResult.ANALYSIS, info["seed"], info["patients"])
+    return DsaResult(m, table, json_ready(info))
+
+
+def two_way_map(
+    scenario: Scenario,
+    key_x: str,
+    key_y: str,
+    arm: str | None = None,
+    versus: str | None = None,
+    threshold: float | None = None,
+    steps: int = 7,
+    patients: int | None = None,
+    seed: int | None = None,
+    level: float = 0.95,
+    progress: Callable[[int], None] | None = None,
+) -> TwoWayResult:
+    """Two-way sensitivity over `steps` x `steps` values of two parameters' ranges."""
+    contrast = Contrast.of(scenario, arm, versus, threshold)
+    table = two_way(scenario, contrast, key_x, key_y, steps, patients, seed, level, progress)
+    n = patients or scenario.patients
+    s = scenario.seed if seed is None else seed
+    info = _contrast_info(contrast) | {
+        "x_parameter": str(table.x_parameter.iloc[0]),
+        "y_parameter": str(table.y_parameter.iloc[0]),
+        "steps": steps, "level": level, "patients": n, "seed": s,
+    }  # fmt: skip
+    m = make_manifest(scenario, TwoWayResult.ANALYSIS, s, n)
+    return TwoWayResult(m, table, json_ready(info))
+
+
+def threshold(
+    scenario: Scenario,
+    key: str,
+    target: float,
+    arm: str | None = None,
+    versus: str | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+) -> ThresholdResult:
+    """`threshold_value` as a result object (see there)."""
+    r = threshold_value(scenario, key, target, arm, versus, low, high, patients, seed)
+    row = {k: r[k] for k in THRESHOLD_COLUMNS if k in r} | {"comparator": r["versus"]}
+    m = make_manifest(scenario, ThresholdResult.ANALYSIS, r["seed"], r["patients"])
+    return ThresholdResult(m, pd.DataFrame([row], columns=list(THRESHOLD_COLUMNS)), json_ready(r))
+
+
+def json_ready(d: dict) -> dict:
+    """`d` as it reads back from JSON (plain numbers and lists)."""
+    import json
+
+    return json.loads(json.dumps(d, default=float))

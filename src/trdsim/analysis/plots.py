@@ -40,6 +40,7 @@ __all__ = [
     "evsi_figure",
     "replication_figure",
     "target_figure",
+    "threshold_figure",
     "tornado_figure",
     "two_way_figure",
     "validation_overview",
@@ -357,8 +358,8 @@ def two_way_figure(
 ) -> Figure:
     """Heat map of incremental NMB over two parameters, the optimal arm marked and the
     INMB = 0 line drawn where the sign changes (the title says when it does not)."""
-    kx, ky = [c for c in table.columns if c not in ("inmb", "optimal", "adjusted")][:2]
-    wide = table.pivot(index=ky, columns=kx, values="inmb")
+    kx, ky = str(table.x_parameter.iloc[0]), str(table.y_parameter.iloc[0])
+    wide = table.pivot(index="y", columns="x", values="inmb")
     fig, ax = new_figure((7.5, 5.8))
     z = wide.to_numpy()
     span = max(abs(np.nanmin(z)), abs(np.nanmax(z)), 1e-9)
@@ -371,7 +372,7 @@ def two_way_figure(
         ax.contour(wide.columns, wide.index, z, levels=[0.0], colors="black", linewidths=1.6)
     arms = sorted(set(table.optimal))
     for _, r in table.iterrows():
-        ax.annotate(r.optimal[:3], (r[kx], r[ky]), ha="center", va="center", fontsize=6)
+        ax.annotate(r.optimal[:3], (r.x, r.y), ha="center", va="center", fontsize=6)
     bar = fig.colorbar(mesh, ax=ax, format=money_formatter(currency))
     bar.set_label(
         f"INMB {info['arm']} vs {info['versus']} at "
@@ -388,6 +389,36 @@ def two_way_figure(
                price_year),
         fontsize=9,
     )  # fmt: skip
+    return finish(fig, path)
+
+
+@styled
+def threshold_figure(
+    info: dict,
+    currency: str,
+    path: Path | None = None,
+    *,
+    scenario: str | None = None,
+    price_year: int | None = None,
+) -> Figure:
+    """Incremental NMB at the target ICER over the values the threshold search tried,
+    with the value where it crosses zero (there the ICER equals the target)."""
+    pts = np.asarray(info["search"], dtype=float)
+    fig, ax = new_figure((6.5, 4.2))
+    ax.plot(pts[:, 0], pts[:, 1], "o-", color=ARM_COLOURS[0], ms=4, label="evaluated")
+    ax.axhline(0, color="grey", lw=0.8, ls=":")
+    ax.axvline(info["value"], color="black", lw=1.2,
+               label=f"threshold value {info['value']:.4g}")  # fmt: skip
+    ax.axvline(info["base_value"], color=ARM_COLOURS[1], lw=1, ls="--",
+               label=f"base value {info['base_value']:.4g}")  # fmt: skip
+    ax.yaxis.set_major_formatter(money_formatter(currency))
+    ax.set_xlabel(parameter_label(info["parameter"], currency))
+    ax.set_ylabel(
+        f"INMB of {info['arm']} vs {info['versus']} at "
+        f"{format_money(info['target_icer'], currency)}/QALY"
+    )
+    ax.set_title(titled("Threshold analysis", scenario, price_year))
+    ax.legend(frameon=False, fontsize=8)
     return finish(fig, path)
 
 

@@ -224,7 +224,9 @@ def _arm_order(arms: list[str]):
 def summarise(
     draws: pd.DataFrame, thresholds: list[float], patients: int | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Mean incremental cost, QALYs and NMB (vs the first arm) with 95 % intervals.
+    """Mean incremental cost, QALYs and NMB (vs the first arm, the comparator column) with
+    95 % intervals, in long form: quantity inc_cost / inc_qaly (threshold null) or inc_nmb
+    at each threshold.
 
     With the patient-level columns of a trdsim PSA, the variance of each incremental
     quantity over draws is split into patient-level noise (mean within-draw variance
@@ -241,19 +243,20 @@ def summarise(
         d = df[df.arm == a].set_index("draw")
         dc = d.cost - base.cost
         dq = d.qaly - base.qaly
-        quantities = {"inc_cost": (dc, d.get("dcost_var"))}
-        quantities["inc_qaly"] = (dq, d.get("dqaly_var"))
+        quantities = [("inc_cost", np.nan, dc, d.get("dcost_var"))]
+        quantities.append(("inc_qaly", np.nan, dq, d.get("dqaly_var")))
         for lam in thresholds:
             noise = None
             if has_noise:
                 noise = lam**2 * d.dqaly_var + d.dcost_var - 2 * lam * d.dcov
-            quantities[f"inc_nmb_{lam:g}"] = (lam * dq - dc, noise)
-        for name, (x, within) in quantities.items():
+            quantities.append(("inc_nmb", float(lam), lam * dq - dc, noise))
+        for name, lam, x, within in quantities:
             total_var = float(x.var(ddof=1)) if k > 1 else np.nan
             row = {
                 "arm": a,
-                "versus": arms[0],
+                "comparator": arms[0],
                 "quantity": name,
+                "threshold": lam,
                 "mean": float(x.mean()),
                 "low_95": float(x.quantile(0.025)),
                 "high_95": float(x.quantile(0.975)),
@@ -266,9 +269,10 @@ def summarise(
                 row["parameter_var"] = max(total_var - noise_var, 0.0)
                 row["noise_share"] = noise_var / total_var if total_var > 0 else np.nan
             rows.append(row)
-            if name.startswith("inc_nmb_"):
-                lam = name.removeprefix("inc_nmb_")
-                warnings += _warnings(a, arms[0], lam, row, k, patients if has_noise else None)
+            if name == "inc_nmb":
+                warnings += _warnings(
+                    a, arms[0], f"{lam:g}", row, k, patients if has_noise else None
+                )
     return pd.DataFrame(rows), warnings
 
 

@@ -1,4 +1,4 @@
-"""The uncertainty analysis of a PSA table, written to a folder (tables, summary, figures)."""
+"""The uncertainty analysis of a PSA table (`PsaResult`), and EVSI written to a folder."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
@@ -15,14 +16,28 @@ from trdsim.analysis.decision import (
     check_table,
     default_thresholds,
     evpi,
-    frontier,
+    means,
     population_factor,
 )
 from trdsim.analysis.evppi import evppi_tables
 from trdsim.analysis.evsi import Study, enbs, evsi
 from trdsim.analysis.psa import summarise
+from trdsim.currency import money
+from trdsim.economics import (
+    INCREMENTAL_COLUMNS,
+    NET_BENEFIT_COLUMNS,
+    incremental_analysis,
+    net_benefit,
+)
+from trdsim.resultfolder import FORMAT_VERSION, ResultBase, Table, with_arm_order
 
-__all__ = ["Population", "write_analysis", "write_evsi"]
+__all__ = ["PSA_COLUMNS", "Population", "PsaResult", "analyse", "write_evsi"]
+
+PSA_COLUMNS = ("arm", "comparator", "quantity", "threshold", "mean", "low_95", "high_95",
+               "mcse", "p_positive")  # fmt: skip
+CEAC_COLUMNS = ("threshold", "arm", "p_cost_effective", "expected_nmb", "expected_loss",
+                "on_ceaf")  # fmt: skip
+EVPI_COLUMNS = ("threshold", "optimal_arm", "evpi")
 
 
 @dataclass(frozen=True)
@@ -39,46 +54,138 @@ class Population:
         return population_factor(self.per_year, self.years, self.rate)
 
 
-def write_analysis(
+@dataclass(eq=False, repr=False)
+class PsaResult(ResultBase):
+    """A probabilistic sensitivity analysis: the draws and what is made of them.
+
+    Tables (long form): `draws` (one row per draw x arm: cost, QALYs, the patient-level
+    variances and every sampled parameter), `intervals` (incremental cost, QALYs and NMB
+    against the first arm with 95 % intervals; `.table`), `frontier` and `net_benefit`
+    of the mean costs and QALYs, `ceac` (probability cost-effective, expected NMB and
+    loss per threshold x arm, CEAF), `evpi`, `evppi` and `evppi_curve` (when groups were
+    given), `parameters`; `info` holds the headline numbers and warnings.
+    """
+
+    ANALYSIS: ClassVar[str] = "psa"
+    MAIN: ClassVar[str] = "intervals"
+    TABLES: ClassVar[dict[str, Table]] = {
+        "draws": Table("draws.parquet", ("draw", "arm", "cost", "qaly")),
+        "intervals": Table("psa_summary.csv", PSA_COLUMNS),
+        "frontier": Table("frontier.csv", INCREMENTAL_COLUMNS),
+        "net_benefit": Table("net_benefit.csv", NET_BENEFIT_COLUMNS),
+        "ceac": Table("ceac.csv", CEAC_COLUMNS),
+        "evpi": Table("evpi.csv", EVPI_COLUMNS),
+        "evppi": Table("evppi.csv", ("group", "threshold", "evppi", "se"), optional=True),
+        "evppi_curve": Table("evppi_curve.csv", ("group", "threshold", "evppi"), optional=True),
+        "parameters": Table("parameters.csv", ("key", "value"), optional=True),
+    }
+    JSON: ClassVar[dict[str, str]] = {"info": "psa_summary.json"}
+
+    manifest: dict
+    draws: pd.DataFrame
+    intervals: pd.DataFrame
+    frontier: pd.DataFrame
+    net_benefit: pd.DataFrame
+    ceac: pd.DataFrame
+    evpi: pd.DataFrame
+    info: dict
+    evppi: pd.DataFrame | None = None
+    evppi_curve: pd.DataFrame | None = None
+    parameters: pd.DataFrame | None = None
+
+    @property
+    def thresholds(self) -> list[float]:
+        """The decision thresholds."""
+        return [float(t) for t in self.info["thresholds"]]
+
+    def _about(self) -> dict:
+        return {"scenario": self.manifest.get("scenario"),
+                "price_year": self.manifest.get("price_year")}  # fmt: skip
+
+    def summary(self) -> str:
+        """Per decision threshold: the optimal arm, its probability of being cost-effective
+        and the EVPI per person (and for the population, when given)."""
+        cur = self.info["currency"]
+        lines = [
+            f"{self.manifest.get('scenario', 'PSA')}: {self.info['draws']:,} draws"
+            + (f" x {self.info['patients_per_draw']:,} patients" if self.info.get(
+                "patients_per_draw") else "")
+        ]  # fmt: skip
+        for lam in self.thresholds:
+            key = f"{lam:g}"
+            best = self.info["optimal_arm"][key]
+            c = self.ceac[(self.ceac.threshold == lam) & (self.ceac.arm == best)]
+            line = (
+                f"  at {money(lam, cur)}/QALY: {best}, P(cost-effective) "
+                f"{float(c.p_cost_effective.iloc[0]):.2f}, EVPI "
+                f"{money(self.info['evpi_per_person'][key], cur)} per person"
+            )
+            if self.info.get("evpi_population"):
+                line += f" ({money(self.info['evpi_population'][key], cur)} population)"
+            lines.append(line)
+        lines += [f"  warning: {w}" for w in self.info.get("warnings", [])]
+        return "\n".join(lines)
+
+    def plot(self):
+        """The cost-effectiveness acceptability curves and frontier."""
+        return plots.ceac_figure(self.ceac, self.info["currency"], marks=self.thresholds,
+                                 **self._about())  # fmt: skip
+
+    def _figures(self, folder: Path) -> list[Path]:
+        cur = self.info["currency"]
+        about = self._about()
+        lams = self.thresholds
+        pop = self.info.get("population")
+        factor = Population(**pop).factor if pop else None
+        made = {
+            "ce_plane.png": lambda p: plots.ce_plane(self.draws, lams, cur, p, **about),
+            "ceac.png": lambda p: plots.ceac_figure(self.ceac, cur, p, marks=lams, **about),
+            "evpi.png": lambda p: plots.evpi_figure(self.evpi, cur, p, factor, **about),
+        }
+        if self.evppi is not None:
+            for lam in lams:
+                made[f"evppi_{lam:g}.png"] = lambda p, lam=lam: plots.evppi_figure(
+                    self.evppi[self.evppi.threshold == lam], cur, p, **about
+                )
+            made["evppi_curve.png"] = lambda p: plots.evppi_curve_figure(
+                self.evppi_curve, self.evppi, cur, p, **about
+            )
+        for name, draw in made.items():
+            draw(folder / name)
+        return [folder / n for n in made]
+
+
+def analyse(
     draws: pd.DataFrame,
-    out: Path,
     thresholds: list[float],
     currency: str,
+    manifest: dict | None = None,
     groups: dict[str, list[str]] | None = None,
     population: Population | None = None,
     patients: int | None = None,
-    figures: bool = True,
     progress: Callable[[int], None] | None = None,
     evppi_method: str = "auto",
-    scenario: str | None = None,
-    price_year: int | None = None,
-) -> tuple[list[Path], dict]:
+    parameters: pd.DataFrame | None = None,
+) -> PsaResult:
     """Frontier, CEAC/CEAF, EVPI (+ population), EVPPI per group and the PSA summary.
 
     thresholds: the decision thresholds (EVPPI and the summary use these); the CEAC,
-    EVPI and EVPPI curves use a grid from 0 to twice the largest. Returns (paths,
-    summary dict). progress is called once per EVPPI group. scenario and price_year,
-    when known, are named in the figures' titles.
+    EVPI and EVPPI curves use a grid from 0 to twice the largest. manifest: what made
+    the draws (a minimal one is made for a table from elsewhere). progress is called
+    once per EVPPI group.
     """
     df = check_table(draws)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-
-    def target(name: str) -> Path:
-        written.append(out / name)
-        return out / name
-
+    arms = [str(a) for a in df.arm.cat.categories]
+    if manifest is None:
+        manifest = {"format_version": FORMAT_VERSION, "analysis": "psa", "arms": arms,
+                    "thresholds": thresholds, "currency": currency}  # fmt: skip
+    else:
+        manifest = {**manifest, "format_version": FORMAT_VERSION, "analysis": "psa"}
     grid = default_thresholds(thresholds)
-    summary, warnings = summarise(df, thresholds, patients)
-    summary.to_csv(target("psa_summary.csv"), index=False)
-    front = frontier(df, thresholds)
-    front.to_csv(target("frontier.csv"), index=False)
-    curve = ceac(df, grid)
-    curve.to_csv(target("ceac.csv"), index=False)
+    intervals, warnings = summarise(df, thresholds, patients)
     value = evpi(df, grid)
     if population is not None:
         value["population_evpi"] = value.evpi * population.factor
-    value.to_csv(target("evpi.csv"), index=False)
     partial = partial_curve = None
     if groups:
         partial, partial_curve = evppi_tables(
@@ -87,12 +194,10 @@ def write_analysis(
         if population is not None:
             partial["population_evppi"] = partial.evppi * population.factor
             partial_curve["population_evppi"] = partial_curve.evppi * population.factor
-        partial.to_csv(target("evppi.csv"), index=False)
-        partial_curve.to_csv(target("evppi_curve.csv"), index=False)
     at = value[value.threshold.isin(thresholds)]
     info = {
         "draws": int(df.draw.nunique()),
-        "arms": list(df.arm.cat.categories),
+        "arms": arms,
         "thresholds": thresholds,
         "currency": currency,
         "patients_per_draw": patients,
@@ -108,25 +213,27 @@ def write_analysis(
         info["evpi_population"] = {
             f"{t:g}": v * population.factor for t, v in zip(at.threshold, at.evpi, strict=True)
         }
-    target("psa_summary.json").write_text(json.dumps(info, indent=2))
-    if figures:
-        about = {"scenario": scenario, "price_year": price_year}
-        plots.ce_plane(df, thresholds, currency, target("ce_plane.png"), **about)
-        plots.ceac_figure(curve, currency, target("ceac.png"), marks=thresholds, **about)
-        plots.evpi_figure(
-            value, currency, target("evpi.png"), population.factor if population else None,
-            **about,
-        )  # fmt: skip
-        if partial is not None:
-            for lam in thresholds:
-                plots.evppi_figure(
-                    partial[partial.threshold == lam], currency, target(f"evppi_{lam:g}.png"),
-                    **about,
-                )  # fmt: skip
-            plots.evppi_curve_figure(
-                partial_curve, partial, currency, target("evppi_curve.png"), **about
-            )
-    return written, info
+    # as they read back from files: JSON numbers, arm columns in the arms' order
+    info = json.loads(json.dumps(info, default=float))
+    order = manifest.get("arms") or arms
+
+    def tidy(t: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if t is None else with_arm_order(t.reset_index(drop=True), order)
+
+    m = means(df)
+    return PsaResult(
+        manifest=manifest,
+        draws=tidy(df),
+        intervals=tidy(intervals),
+        frontier=tidy(incremental_analysis(m)),
+        net_benefit=tidy(net_benefit(m, thresholds)),
+        ceac=tidy(ceac(df, grid)),
+        evpi=tidy(value),
+        info=info,
+        evppi=tidy(partial),
+        evppi_curve=tidy(partial_curve),
+        parameters=parameters,
+    )
 
 
 def write_evsi(

@@ -18,6 +18,7 @@ import pandas as pd
 
 from trdsim.economics import incremental_analysis
 from trdsim.pathways import RULE_ATTRIBUTES
+from trdsim.survival import with_coded_weeks
 
 __all__ = ["GroupSpec", "SubgroupResult", "arm_summary", "parse_by", "subgroup_analysis"]
 
@@ -94,8 +95,10 @@ class SubgroupResult:
 
 
 def arm_summary(pat: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
-    """Per-arm means and standard errors, and paired differences from the first arm."""
+    """Per-arm means and standard errors, and paired differences (cost_diff, qaly_diff and
+    their SEs) from the first arm, which the paired_with column names."""
     rows = []
+    pat = with_coded_weeks(pat)
     base = pat[pat.arm == arms[0]].reset_index(drop=True)
     n = len(base)
 
@@ -122,17 +125,18 @@ def arm_summary(pat: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
                 "steps_used": d.steps_used.mean(),
                 "died": (d.death_week >= 0).mean(),
                 "suicides": d.suicide.mean() if "suicide" in d else np.nan,
-                f"cost_vs_{arms[0]}": dc.mean(),
-                f"cost_vs_{arms[0]}_se": se(dc),
-                f"qaly_vs_{arms[0]}": dq.mean(),
-                f"qaly_vs_{arms[0]}_se": se(dq),
+                "paired_with": arms[0],
+                "cost_diff": dc.mean(),
+                "cost_diff_se": se(dc),
+                "qaly_diff": dq.mean(),
+                "qaly_diff_se": se(dq),
             }
         )
     return pd.DataFrame(rows)
 
 
 def subgroup_analysis(
-    patients: pd.DataFrame, arms: list[str], thresholds: list[float], specs: list[GroupSpec]
+    patients: pd.DataFrame, arms: list[str], specs: list[GroupSpec]
 ) -> SubgroupResult:
     """The analysis of `patients` (one row per arm x patient, with attribute columns)
     within each subgroup of each spec."""
@@ -146,7 +150,7 @@ def subgroup_analysis(
         for g in order:
             sub = patients[group == g]
             summary = arm_summary(sub, arms)
-            inc = incremental_analysis(summary, thresholds).drop(columns=["cost", "qaly"])
+            inc = incremental_analysis(summary).drop(columns=["cost", "qaly"])
             t = summary.merge(inc, on="arm")
             t.insert(0, "share", (labels == g).sum() / n)
             t.insert(0, "subgroup", g)

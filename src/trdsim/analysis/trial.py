@@ -46,7 +46,7 @@ class TrialResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        return self.result.summary
+        return self.result.per_arm
 
     @property
     def incremental(self) -> pd.DataFrame:

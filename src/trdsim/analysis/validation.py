@@ -8,7 +8,9 @@ parameter; `calibration.py` does that, through the same functions.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,19 +20,23 @@ from trdsim.analysis.sampling import ParameterSpace
 from trdsim.analysis.targets import DESIGN_SETTINGS, Target
 from trdsim.analysis.trial import Z95, contrast, run_trial
 from trdsim.pathways import entry_step
+from trdsim.resultfolder import ResultBase, Table, make_manifest
 from trdsim.scenario import Scenario, from_dict, load_scenario
 from trdsim.simulate import simulate
-from trdsim.survival import kaplan_meier
+from trdsim.survival import kaplan_meier, with_coded_weeks
 
 __all__ = [
     "Outcome",
     "PATIENTS",
+    "VALIDATION_COLUMNS",
+    "ValidationResult",
     "measure",
     "measure_design",
     "quadrant",
     "setting_raw",
     "table",
     "validate",
+    "validation",
 ]
 
 PATIENTS = 20_000  # per target: Monte Carlo SE of a proportion below 0.004
@@ -130,7 +136,7 @@ def _survival_at(curve: pd.DataFrame, week: int) -> float:
 def measure(t: Target, scenario: Scenario, patients: int, seed: int) -> Outcome:
     """Simulate target t's setting for `scenario` (already in that setting) and measure."""
     res = simulate(scenario, patients=patients, seed=seed)
-    p = res.patients
+    p = with_coded_weeks(res.patients)
     h = scenario.horizon_weeks
     if t.setting == "acute":
         # patients who started the last step without having responded before it; the
@@ -206,7 +212,7 @@ def measure_design(t: Target, patients: int, seed: int, cache: dict | None = Non
     key = ("compare", t.scenario, n, s)
     if key not in cache:
         cache[key] = simulate(sc, patients=n, seed=s)
-    summ = cache[key].summary.set_index("arm")
+    summ = cache[key].per_arm.set_index("arm")
     d_cost = float(summ.cost[t.arm] - summ.cost[versus])
     d_qaly = float(summ.qaly[t.arm] - summ.qaly[versus])
     value = {"inc_cost": d_cost, "inc_qaly": d_qaly}.get(t.measure)
@@ -264,3 +270,68 @@ def table(outcomes: list[Outcome]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+VALIDATION_COLUMNS = ("id", "description", "model", "target", "low", "high", "agrees", "source")
+
+
+@dataclass(eq=False, repr=False)
+class ValidationResult(ResultBase):
+    """Every validation target: the model's value against the published one and its
+    interval of agreement (`.table`, one row per target). `outcomes` are the live
+    measurements (curves included) of a fresh run, drawn one figure per target; a result
+    read from a folder has none (its figures are already there)."""
+
+    ANALYSIS: ClassVar[str] = "validation"
+    MAIN: ClassVar[str] = "targets"
+    TABLES: ClassVar[dict[str, Table]] = {"targets": Table("validation.csv", VALIDATION_COLUMNS)}
+
+    manifest: dict
+    targets: pd.DataFrame
+    outcomes: list[Outcome] | None = field(default=None)
+
+    @property
+    def agrees(self) -> bool:
+        """Whether every target agrees."""
+        return bool(self.targets.agrees.all())
+
+    def summary(self) -> str:
+        """How many targets agree, and which do not."""
+        t = self.targets
+        lines = [f"{self.manifest['scenario']}: {int(t.agrees.sum())} of {len(t)} targets agree"]
+        for r in t[~t.agrees.astype(bool)].itertuples():
+            lines.append(
+                f"  disagrees: {r.id}: model {r.model:.3f}, published {r.target:.3f} "
+                f"(agreement {r.low:.3f}-{r.high:.3f})"
+            )
+        return "\n".join(lines)
+
+    def plot(self):
+        """Every target's model value against its interval of agreement."""
+        from trdsim.analysis import plots
+
+        return plots.validation_overview(self.targets, scenario=self.manifest["scenario"])
+
+    def _figures(self, folder: Path) -> list[Path]:
+        from trdsim.analysis import plots
+
+        sc = self.manifest["scenario"]
+        paths = [folder / "validation.png"]
+        plots.validation_overview(self.targets, paths[0], scenario=sc)
+        for o in self.outcomes or []:
+            paths.append(folder / f"target_{o.target.id}.png")
+            plots.target_figure(o, paths[-1], scenario=sc)
+        return paths
+
+
+def validation(
+    scenario: Scenario,
+    targets: list[Target],
+    patients: int = PATIENTS,
+    seed: int | None = None,
+    progress=None,
+) -> ValidationResult:
+    """`validate` as a result object: the table of every target and the measurements."""
+    outcomes = validate(scenario, targets, patients, seed, progress)
+    m = make_manifest(scenario, ValidationResult.ANALYSIS, seed, patients)
+    return ValidationResult(m, table(outcomes), outcomes)

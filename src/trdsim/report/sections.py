@@ -8,11 +8,15 @@ from dataclasses import dataclass, field
 
 from trdsim import schema
 from trdsim.currency import money
+from trdsim.economics import STATUS_LABELS, optimal_arms, status_label
 from trdsim.evidence import UNVERIFIED
 from trdsim.report import cheers, figures
 from trdsim.report.diagram import pathway_svg
 from trdsim.report.folder import ResultsFolder
 from trdsim.report.tables import Column, Table, number
+
+# a format 1 subgroup table holds statuses as labels
+_STATUS_CODES = {v: k for k, v in STATUS_LABELS.items()}
 
 __all__ = ["PERSPECTIVES", "ReportBuilder", "STARTS", "Section"]
 
@@ -100,6 +104,10 @@ class ReportBuilder:
 
     def _money(self, x: object) -> str:
         return money(x, self.cur)
+
+    def _label(self, key: str) -> str:
+        """A parameter's human label (its key when the schema has none)."""
+        return schema.label(key, currency=self.cur, with_unit=False)
 
     # -- sections -----------------------------------------------------------------------
 
@@ -430,10 +438,10 @@ class ReportBuilder:
             if name in s.columns:
                 cols.append(Column(name, title, list(s[name]), fmt, True))
         for name, title, fmt in (
-            (f"cost_vs_{base}", f"Δcost vs {base}", self._money),
-            (f"cost_vs_{base}_se", "± SE", number(",.0f")),
-            (f"qaly_vs_{base}", f"ΔQALYs vs {base}", number("+.3f")),
-            (f"qaly_vs_{base}_se", "± SE", number(".3f")),
+            ("cost_diff", f"Δcost vs {base}", self._money),
+            ("cost_diff_se", "± SE", number(",.0f")),
+            ("qaly_diff", f"ΔQALYs vs {base}", number("+.3f")),
+            ("qaly_diff_se", "± SE", number(".3f")),
         ):
             if name in s.columns:
                 cols.append(Column(name, title, list(s[name]), fmt, True))
@@ -466,11 +474,9 @@ class ReportBuilder:
 
     def incremental(self) -> Section:
         f = self.r.frontier
+        nb = self.r.net_benefit
         base = self.base
-        status = [
-            st + (f" by {cw}" if isinstance(cw, str) and "dominated" in st else "")
-            for st, cw in zip(f.status, f.compared_with, strict=True)
-        ]
+        status = [status_label(st, cw) for st, cw in zip(f.status, f.comparator, strict=True)]
         cols = [
             Column("arm", "arm", list(f.arm)),
             Column("status", "status", status),
@@ -478,17 +484,22 @@ class ReportBuilder:
             Column("inc_qaly", "ΔQALYs", list(f.inc_qaly), number("+.3f"), True),
             Column("icer", f"ICER ({self.cur}/QALY)", list(f.icer), self._money, True),
         ]
+        by_arm = nb.assign(arm=nb.arm.astype(str)).set_index(["threshold", "arm"])
+        order = [str(a) for a in f.arm]
         for lam in self.thresholds:
-            key = f"inc_nmb_{lam:g}_vs_{base}"
-            if key in f.columns:
-                cols.append(
-                    Column(
-                        key, f"INMB vs {base} @{self._money(lam)}", list(f[key]), self._money, True
-                    )
+            if lam not in set(nb.threshold):
+                continue
+            at = by_arm.loc[lam].reindex(order)
+            cols.append(
+                Column(
+                    f"inc_nmb_{lam:g}", f"INMB vs {base} @{self._money(lam)}",
+                    list(at.inc_nmb), self._money, True,
                 )
-            key = f"optimal_at_{lam:g}"
-            if key in f.columns:
-                cols.append(Column(key, f"optimal @{self._money(lam)}", list(f[key]), _yes))
+            )  # fmt: skip
+            cols.append(
+                Column(f"optimal_{lam:g}", f"optimal @{self._money(lam)}",
+                       list(at.optimal.astype(bool)), _yes)
+            )  # fmt: skip
         src = "PSA means" if self.r.summary is None else "deterministic means"
         t = Table(
             "incremental",
@@ -500,9 +511,8 @@ class ReportBuilder:
         )
         best = []
         for lam in self.thresholds:
-            key = f"optimal_at_{lam:g}"
-            if key in f.columns:
-                arms = f.arm[f[key].astype(bool)].tolist()
+            arms = optimal_arms(nb, lam)
+            if arms:
                 best.append(f"at {self._money(lam)}/QALY: <b>{_e(', '.join(arms))}</b>")
         body = t.html() + (
             _p("Optimal by expected net monetary benefit " + "; ".join(best) + ".") if best else ""
@@ -532,10 +542,14 @@ class ReportBuilder:
                 [],
             )
         base = self.base
-        dc, dq = f"cost_vs_{base}", f"qaly_vs_{base}"
+        dc, dq = "cost_diff", "qaly_diff"
+        if f"cost_vs_{base}" in g.columns:  # format 1
+            dc, dq = f"cost_vs_{base}", f"qaly_vs_{base}"
         status = [
-            st + (f" by {cw}" if isinstance(cw, str) and "dominated" in st else "")
-            for st, cw in zip(g.status, g.get("compared_with", [""] * len(g)), strict=True)
+            status_label(_STATUS_CODES.get(st, st), cw)
+            for st, cw in zip(
+                g.status, g.get("comparator", g.get("compared_with", [None] * len(g))), strict=True
+            )
         ]
         cols = [
             Column("attribute", "attribute", list(g.attribute)),
@@ -593,10 +607,11 @@ class ReportBuilder:
                 )
             )
             for path in dsa.two_way:
+                # format 2: dsa/twoway_X_x_Y/twoway.png; format 1: dsa/twoway_X_x_Y.png
+                name = path.parent.name if path.name == "twoway.png" else path.stem
+                pair = " × ".join(self._label(k) for k in name[7:].split("_x_"))
                 parts.append(
-                    figures.embed(
-                        path, f"Two-way sensitivity: {path.stem[7:]}", None, self.r.notices
-                    )
+                    figures.embed(path, f"Two-way sensitivity: {pair}", None, self.r.notices)
                 )
         if self.r.thresholds:
             t = self._threshold_table()
@@ -608,9 +623,9 @@ class ReportBuilder:
         s = psa.summary
         info = psa.info
 
-        def quantity(q: str) -> str:
-            if q.startswith("inc_nmb_"):
-                return f"INMB @{self._money(float(q.removeprefix('inc_nmb_')))}"
+        def quantity(q: str, lam: float) -> str:
+            if q == "inc_nmb":
+                return f"INMB @{self._money(float(lam))}"
             return {"inc_cost": "Δcost", "inc_qaly": "ΔQALYs"}.get(q, q)
 
         # money rows (Δcost, INMB) and QALY rows share the value columns
@@ -619,9 +634,13 @@ class ReportBuilder:
             Column(
                 "comparison",
                 "comparison",
-                [f"{a} vs {b}" for a, b in zip(s.arm, s.versus, strict=True)],
+                [f"{a} vs {b}" for a, b in zip(s.arm, s.comparator, strict=True)],
             ),
-            Column("quantity", "quantity", [quantity(q) for q in s.quantity]),
+            Column(
+                "quantity",
+                "quantity",
+                [quantity(q, t) for q, t in zip(s.quantity, s.threshold, strict=True)],
+            ),
         ]
         for name, title in (
             ("mean", "mean"),

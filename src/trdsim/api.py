@@ -1,0 +1,232 @@
+"""The Python API: each analysis as one call returning its result object.
+
+    import trdsim
+    r = trdsim.compare("uk_nhs", patients=2000)   # Result: r.table, r.summary(), r.plot()
+    p = trdsim.psa("uk_nhs", draws=200, patients=500)
+    p.write("results/uk_nhs/psa"); trdsim.report.write_report("results/uk_nhs")
+
+Every function takes a Scenario or a scenario name / TOML path, and an optional
+`progress(n)` callback (a tqdm bar's `update`). Heavy modules are imported on call, so
+`import trdsim` stays light and never touches matplotlib's state.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trdsim.errors import TrdsimError
+from trdsim.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
+    from trdsim.analysis.results import Population, PsaResult
+    from trdsim.analysis.validation import ValidationResult
+    from trdsim.care_result import CareResult
+    from trdsim.simulate import Result
+    from trdsim.sweep import SweepResult
+
+__all__ = [
+    "care",
+    "care_sweep",
+    "compare",
+    "dsa",
+    "psa",
+    "read",
+    "threshold",
+    "two_way",
+    "validate",
+]
+
+
+def _scenario(s: Scenario | str | None) -> Scenario:
+    return s if isinstance(s, Scenario) else load_scenario(s)
+
+
+def compare(
+    scenario: Scenario | str | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+    by: list[str] | None = None,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Every arm of the scenario for one cohort (common random numbers): per-arm results,
+    the incremental analysis and net benefit; `by` adds subgroup tables."""
+    from trdsim.simulate import simulate
+
+    r = simulate(_scenario(scenario), patients, seed, threads=threads, progress=progress)
+    if by:
+        r.subgroups(*by)
+    return r
+
+
+def psa(
+    scenario: Scenario | str | None = None,
+    draws: int = 1000,
+    patients: int = 1000,
+    seed: int | None = None,
+    groups: dict[str, list[str]] | None = None,
+    evppi: bool = True,
+    evppi_method: str = "auto",
+    population: Population | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    folder: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    evppi_progress: Callable[[int], None] | None = None,
+) -> PsaResult:
+    """A probabilistic sensitivity analysis and its value-of-information analysis.
+
+    groups: EVPPI groups {name: [parameter keys]} (default: one per treatment and the
+    economic groups); evppi=False skips EVPPI. folder: where the run's chunks are kept
+    so an interrupted run resumes (default: a temporary folder). progress(n): draws
+    done; evppi_progress(1): after each EVPPI group. The result's manifest
+    names the scenario, seed and draws, so `.write(folder)` gives a folder the report
+    reads.
+    """
+    import numpy as np
+
+    from trdsim.analysis.evppi import default_groups
+    from trdsim.analysis.metamodel import choose_method
+    from trdsim.analysis.psa import run_psa
+    from trdsim.analysis.results import analyse
+    from trdsim.analysis.sampling import ParameterSpace
+    from trdsim.evidence import parameter_table
+    from trdsim.resultfolder import make_manifest
+
+    sc = _scenario(scenario)
+    space = ParameterSpace(sc)
+    if groups:
+        groups = {name: [space.resolve(k) for k in keys] for name, keys in groups.items()}
+    else:
+        groups = default_groups(space.keys)
+    if evppi:
+        choose_method(evppi_method, draws)  # a bad name fails before the PSA
+    seed = sc.seed if seed is None else int(seed)
+    with tempfile.TemporaryDirectory(prefix="trdsim_psa_") as tmp:
+        out = Path(folder) if folder is not None else Path(tmp)
+        table = run_psa(sc, draws, patients, out, seed=seed, workers=workers,
+                        scheduler=scheduler, progress=progress)  # fmt: skip
+    _, clipped = space.sample(np.arange(draws), seed)
+    m = make_manifest(
+        sc, "psa", seed, patients, psa_draws=draws, evppi_groups=groups if evppi else {},
+        population=population.__dict__ if population else None,
+        clipped_to_keep_order={rule: n for rule, n in clipped.items() if n},
+    )  # fmt: skip
+    params = parameter_table(sc.params, sc.currency, sc.raw.get("resources"))
+    return analyse(
+        table, sc.thresholds, sc.currency, manifest=m, groups=groups if evppi else None,
+        population=population, patients=patients, evppi_method=evppi_method, parameters=params,
+        progress=evppi_progress,
+    )  # fmt: skip
+
+
+def dsa(
+    scenario: Scenario | str | None = None,
+    arm: str | None = None,
+    versus: str | None = None,
+    threshold: float | None = None,
+    keys: list[str] | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DsaResult:
+    """One-way sensitivity (tornado) of arm vs versus at a threshold."""
+    from trdsim.analysis.dsa import dsa as one_way
+
+    return one_way(_scenario(scenario), arm, versus, threshold, keys, patients, seed,
+                   progress=progress)  # fmt: skip
+
+
+def two_way(
+    scenario: Scenario | str | None,
+    x: str,
+    y: str,
+    arm: str | None = None,
+    versus: str | None = None,
+    threshold: float | None = None,
+    steps: int = 7,
+    patients: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> TwoWayResult:
+    """Two-way sensitivity over a steps x steps grid of parameters x and y."""
+    from trdsim.analysis.dsa import two_way_map
+
+    return two_way_map(_scenario(scenario), x, y, arm, versus, threshold, steps, patients,
+                       seed, progress=progress)  # fmt: skip
+
+
+def threshold(
+    scenario: Scenario | str | None,
+    parameter: str,
+    target: float,
+    arm: str | None = None,
+    versus: str | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+) -> ThresholdResult:
+    """The value of `parameter` at which the ICER of arm vs versus equals `target`."""
+    from trdsim.analysis.dsa import threshold as solve
+
+    return solve(_scenario(scenario), parameter, target, arm, versus, low, high, patients, seed)
+
+
+def validate(
+    scenario: Scenario | str | None = None,
+    targets: str | Path | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ValidationResult:
+    """Every validation target (the library's, or those of a targets file) measured."""
+    from trdsim.analysis.targets import load_targets
+    from trdsim.analysis.validation import PATIENTS, validation
+
+    sc = _scenario(scenario)
+    return validation(sc, load_targets(targets, sc), patients or PATIENTS, seed, progress)
+
+
+def care(
+    scenario: Scenario | str | None = None,
+    seed: int | None = None,
+    settings: dict | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CareResult:
+    """A care-system run over the scenario's horizon (settings: `--set` style values)."""
+    from trdsim.care_result import care as run
+
+    return run(scenario or "capacity_whatif", seed, settings, progress)
+
+
+def care_sweep(
+    scenario: Scenario | str,
+    grid: dict[str, list],
+    reps: int = 1,
+    folder: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """A care-system sweep over `grid` x `reps` replications (folder keeps finished runs
+    so an interrupted sweep resumes; default: a temporary folder)."""
+    from trdsim.sweep import sweep as run
+
+    sc = _scenario(scenario)
+    with tempfile.TemporaryDirectory(prefix="trdsim_sweep_") as tmp:
+        out = Path(folder) if folder is not None else Path(tmp) / "sweep"
+        return run(sc, grid, reps, out, workers, scheduler, progress)
+
+
+def read(folder: str | Path):
+    """The result object a trdsim command or `.write` left in `folder`."""
+    from trdsim.resultfolder import read_result
+
+    if not Path(folder).is_dir():
+        raise TrdsimError(f"{folder}: no such folder")
+    return read_result(folder)

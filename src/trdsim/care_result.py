@@ -1,0 +1,135 @@
+"""The result of a care-system run (`trdsim care`): weekly and yearly tables, the
+steady-state verdict and the costs, written and read through `ResultBase`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from trdsim.currency import money
+from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest
+from trdsim.scenario import Scenario
+
+__all__ = ["CareResult", "YEARLY_COLUMNS", "care"]
+
+YEARLY_COLUMNS = ("service", "year", "starts", "mean_wait", "p90_wait", "within_target",
+                  "queue_end", "queue_mean", "over_target_end", "utilisation")  # fmt: skip
+
+
+@dataclass(eq=False, repr=False)
+class CareResult(ResultBase):
+    """A care-system run: `weekly` (system counts by week), `services` (each service by
+    week), `yearly` (each service by year: waits, queue, utilisation, share within the
+    target; `.table`), `waits` (every start's wait, one row per start) and `info` (the
+    run's summary, costs and steady-state test)."""
+
+    ANALYSIS: ClassVar[str] = "care"
+    MAIN: ClassVar[str] = "yearly"
+    TABLES: ClassVar[dict[str, Table]] = {
+        "weekly": Table("weekly.csv"),
+        "services": Table("services.csv", ("service", "week")),
+        "yearly": Table("yearly.csv", YEARLY_COLUMNS),
+        "waits": Table("waits.parquet", ("service", "wait")),
+    }
+    JSON: ClassVar[dict[str, str]] = {"info": "summary.json"}
+
+    manifest: dict
+    weekly: pd.DataFrame
+    services: pd.DataFrame
+    yearly: pd.DataFrame
+    waits: pd.DataFrame
+    info: dict
+
+    @classmethod
+    def of(cls, model, settings: dict | None = None) -> CareResult:
+        """The result of a CareSystemModel that has run (settings: the --set values)."""
+        weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        services = model.datacollector.get_agent_vars_dataframe().reset_index()
+        services["week"] = services["Step"].astype(int) - 1
+        services = services.drop(columns=["Step", "AgentID"])
+        waits = pd.DataFrame(
+            {
+                "service": np.concatenate(
+                    [[sv.name] * sum(len(w) for w in sv.all_waits) for sv in model.services] or [[]]
+                ).astype(str),
+                "wait": np.concatenate(
+                    [np.concatenate(sv.all_waits) for sv in model.services if sv.all_waits]
+                    or [np.empty(0, dtype=np.int64)]
+                ).astype(np.int64),
+            }
+        )
+        m = make_manifest(model.scenario, cls.ANALYSIS, model.seed_value,
+                          care_system=model.scenario.care_system, settings=settings or {})  # fmt: skip
+        m.pop("patients")  # referrals arrive at random: there is no fixed number
+        info = {**model.summary(), "steady_state_test": model.steady_state()}
+        return cls(m, as_written(weekly), as_written(services), as_written(model.yearly()), waits,
+                   _json(info))  # fmt: skip
+
+    @property
+    def steady(self) -> dict:
+        """The steady-state test: verdict, whether the standard is met, per service."""
+        return self.info["steady_state_test"]
+
+    def summary(self) -> str:
+        """Referrals, the steady-state verdict, and costs per patient treated and QALY."""
+        s, cur = self.info, self.manifest["currency"]
+        ss = self.steady
+        answer = "meets" if ss["meets_standard"] else "does not meet"
+        return (
+            f"{self.manifest['scenario']}: {s['referrals']:,} referrals over "
+            f"{self.manifest['care_system']['years']} years; {ss['verdict']}, {answer} the "
+            f"standard ({ss['wait_standard']}) in steady state; total cost "
+            f"{money(s['cost_total'], cur)}, {money(s['cost_per_patient_treated'], cur)} per "
+            f"patient treated, {money(s['cost_per_qaly'], cur)} per QALY (average)"
+        )
+
+    def plot(self):
+        """Queues by service over the run."""
+        from trdsim import care_plots
+
+        return care_plots.queues_figure(self.services, scenario=self.manifest["scenario"])
+
+    def _figures(self, folder: Path) -> list[Path]:
+        from trdsim import care_plots
+
+        sc = self.manifest["scenario"]
+        paths = [folder / n for n in ("queues.png", "utilisation.png", "waits.png")]
+        care_plots.queues_figure(self.services, paths[0], scenario=sc)
+        care_plots.utilisation_figure(self.services, paths[1], scenario=sc)
+        order = list(dict.fromkeys(self.services.service))
+        by = {s: self.waits.wait[self.waits.service == s].to_numpy() for s in order}
+        target = int(self.manifest["care_system"]["wait_target_weeks"])
+        care_plots.waits_figure(by, target, paths[2], scenario=sc)
+        return paths
+
+
+def _json(d: dict) -> dict:
+    return json.loads(json.dumps(d, default=float))
+
+
+def care(
+    scenario: Scenario | str = "capacity_whatif",
+    seed: int | np.random.Generator | None = None,
+    settings: dict | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CareResult:
+    """Run the care-system model of `scenario` (with `settings`, dotted keys as `--set`)
+    to its horizon. progress(1) is called after each week."""
+    from trdsim.care_system import CareSystemModel
+    from trdsim.scenario import load_scenario
+
+    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    if settings:
+        sc = sc.with_values(settings)
+    model = CareSystemModel(sc, rng=seed)
+    while model.running:
+        model.step()
+        if progress is not None:
+            progress(1)
+    return CareResult.of(model, settings)
