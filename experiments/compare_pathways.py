@@ -10,8 +10,8 @@ The tables, manifests and figures it writes are kept in git (the parquet files a
 import argparse
 from pathlib import Path
 
-from trdsim.cli import main as trdsim_main
-from trdsim.scenario import bundled_scenarios
+import trdsim
+from trdsim.report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ("uk_nhs", "us_payer")
@@ -21,12 +21,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--patients", type=int, help="patients per arm (default: each scenario's)")
     args = ap.parse_args()
-    for path in (bundled_scenarios() / f"{name}.toml" for name in SCENARIOS):
-        argv = ["compare", str(path), "--out", str(ROOT / "results" / path.stem), "--report"]
-        if args.patients:
-            argv += ["--patients", str(args.patients)]
-        if trdsim_main(argv) != 0:
-            raise SystemExit(f"{path.name} failed")
+    for name in SCENARIOS:
+        r = trdsim.compare(name, patients=args.patients)
+        out = ROOT / "results" / name
+        r.write(out)
+        write_report(out)
+        print(r.summary())
 
 
 if __name__ == "__main__":

@@ -19,38 +19,44 @@ import argparse
 import shutil
 from pathlib import Path
 
-from _run import run
+from tqdm import tqdm
 
 import trdsim
+from trdsim.report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ("uk_nhs", "us_payer")
-# (file name, parameter, search interval); the CBT effect only where the ICER crosses
 THRESHOLDS = {
     "uk_nhs": [
-        ("cbt_effect", "treatments.cbt_augmentation.response_effect", "0.2", "3.26"),
-        ("cbt_session_price", "unit_costs.uk.cbt_session", "0", "5000"),
+        ("cbt_effect", "treatments.cbt_augmentation.response_effect", 0.2, 3.26),
+        ("cbt_session_price", "unit_costs.uk.cbt_session", 0.0, 5000.0),
     ],
-    "us_payer": [("cbt_session_price", "unit_costs.us.cbt_session", "0", "20000")],
+    "us_payer": [("cbt_session_price", "unit_costs.us.cbt_session", 0.0, 20000.0)],
 }
 
 
 def uncertainty(name: str, draws: int, patients: int) -> None:
     out = ROOT / "results" / name
     scenario = trdsim.load_scenario(name)
-    target, setting = f"{scenario.thresholds[-1]:g}", scenario.setting
+    target, setting = scenario.thresholds[-1], scenario.setting
     for sub in ("psa", "dsa", "threshold"):
         shutil.rmtree(out / sub, ignore_errors=True)  # a fresh run, not a resume
-    run(["psa", name, "--draws", str(draws), "--patients", str(patients),
-         "--out", str(out / "psa")])  # fmt: skip
-    run(["dsa", name, "--out", str(out / "dsa")])
-    run(["dsa", name, "--out", str(out / "dsa"), "--patients", "5000",
-         "--pair", f"unit_costs.{setting}.cbt_session", "utilities.depressed"])  # fmt: skip
-    for file, param, low, high in THRESHOLDS[name]:
-        run(["threshold", name, "--param", param, "--target", target, "--arm", "integrated",
-             "--versus", "sequential", "--low", low, "--high", high,
-             "--out", str(out / "threshold" / f"{file}.json")])  # fmt: skip
-    run(["report", str(out)])
+    with tqdm(total=draws, desc=f"{name} PSA", unit=" draws") as bar:
+        p = trdsim.psa(scenario, draws, patients, folder=out / "psa", progress=bar.update)
+    p.write(out / "psa")
+    print(p.summary())
+    d = trdsim.dsa(scenario)
+    d.write(out / "dsa")
+    print(d.summary())
+    w = trdsim.two_way(scenario, f"unit_costs.{setting}.cbt_session", "utilities.depressed",
+                       patients=5000)  # fmt: skip
+    w.write(out / "dsa" / w.name)
+    for folder, param, low, high in THRESHOLDS[name]:
+        t = trdsim.threshold(scenario, param, target, arm="integrated", versus="sequential",
+                             low=low, high=high)  # fmt: skip
+        t.write(out / "threshold" / folder)
+        print(t.summary())
+    write_report(out)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -366,3 +367,27 @@ def test_format_version():
     assert FORMAT_VERSION == 2
     assert format_of({}) == 1  # trdsim 0.1 wrote none
     assert format_of({"format_version": 2}) == 2 and format_of({"format_version": "x"}) == 0
+
+
+FORMAT1 = Path(__file__).parent / "data" / "format1" / "uk_nhs"
+
+
+def test_a_format_1_folder_is_still_reported_with_the_same_numbers(tmp_path):
+    """Results written by trdsim 0.1 (wide tables, status labels, no format_version):
+    upgraded on reading, not refused, and shown with their own numbers."""
+    folder = tmp_path / "uk_nhs"
+    shutil.copytree(FORMAT1, folder)
+    r = write_report(folder, tmp_path / "old.html")
+    assert r.results.format == 1 and r.results.psa is not None
+    page = Page((tmp_path / "old.html").read_text(encoding="utf-8"))
+    wide = pd.read_csv(FORMAT1 / "incremental.csv")
+    header = page.tables["table-incremental"][0]
+    for _, s in wide.iterrows():
+        row = dict(zip(header, page.rows("incremental")[s.arm], strict=True))
+        assert row["status"].startswith(s.status)  # the old label, now from the code
+        assert row["INMB vs sequential @£20,000"] == pounds(s.inc_nmb_20000_vs_sequential)
+        assert (row["optimal @£20,000"] == "yes") == bool(s.optimal_at_20000)
+    psa = pd.read_csv(FORMAT1 / "psa" / "psa_summary.csv")
+    shown = page.tables["table-psa_summary"][1:]
+    nmb = psa[psa.quantity == "inc_nmb_20000"].iloc[0]
+    assert [r for r in shown if r[1] == "INMB @£20,000"][0][2] == pounds(nmb["mean"])

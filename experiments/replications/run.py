@@ -15,16 +15,14 @@ behind the table (validation/).
 """
 
 import shutil
-import sys
 from pathlib import Path
 
-import pandas as pd
-
+import trdsim
 from trdsim.analysis.plots import replication_figure
+from trdsim.analysis.trial import run_trial
+from trdsim.resultfolder import make_manifest, write_manifest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from _run import run  # noqa: E402  (experiments/_run.py)
 
 ROOT = HERE.parents[1]
 OUT = ROOT / "results" / "replications"
@@ -37,12 +35,15 @@ def main() -> None:
     for design in sorted(HERE.glob("*.toml")):
         if design.name == "targets.toml":
             continue
-        text = design.read_text()
-        if "[trial]" in text:
-            run(["trial", str(design), "--out", str(OUT / "trial" / design.stem)])
-    run(["validate", "--targets", str(HERE / "targets.toml"), "--out", str(OUT / "validation"),
-         "--no-figures"])  # fmt: skip
-    v = pd.read_csv(OUT / "validation" / "validation.csv")
+        scenario = trdsim.load_scenario(str(design))
+        if scenario.trial is not None:
+            trial = run_trial(scenario)
+            folder = OUT / "trial" / design.stem
+            trial.write(folder)
+            write_manifest(folder, make_manifest(scenario, "trial"))
+    validation = trdsim.validate(targets=HERE / "targets.toml")
+    validation.write(OUT / "validation", figures=False)
+    v = validation.targets
     table = v.rename(columns={"target": "published"})[
         [*COLUMNS, "id", "description", "setting", "quadrant", "source", "verified"]
     ]
