@@ -585,7 +585,7 @@ class ReportBuilder:
                 "No uncertainty analysis was found beside these results. "
                 "<code>trdsim psa</code> (into <code>&lt;results&gt;/psa/</code>), "
                 "<code>trdsim dsa</code> (<code>dsa/</code>) and <code>trdsim threshold --out "
-                "&lt;results&gt;/threshold/NAME.json</code> add it to this report."
+                "&lt;results&gt;/threshold/NAME</code> add it to this report."
             )
             return Section("uncertainty", "Uncertainty", body)
         if psa is not None:
