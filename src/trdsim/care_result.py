@@ -3,7 +3,6 @@ steady-state verdict and the costs, written and read through `ResultBase`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from trdsim.currency import money
-from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest
+from trdsim.resultfolder import ResultBase, Table, as_written, json_ready, make_manifest
 from trdsim.scenario import Scenario
 
 __all__ = ["CareResult", "YEARLY_COLUMNS", "care"]
@@ -69,7 +68,7 @@ class CareResult(ResultBase):
         m.pop("patients")  # referrals arrive at random: there is no fixed number
         info = {**model.summary(), "steady_state_test": model.steady_state()}
         return cls(m, as_written(weekly), as_written(services), as_written(model.yearly()), waits,
-                   _json(info))  # fmt: skip
+                   json_ready(info))  # fmt: skip
 
     @property
     def steady(self) -> dict:
@@ -107,10 +106,6 @@ class CareResult(ResultBase):
         target = int(self.manifest["care_system"]["wait_target_weeks"])
         care_plots.waits_figure(by, target, paths[2], scenario=sc)
         return paths
-
-
-def _json(d: dict) -> dict:
-    return json.loads(json.dumps(d, default=float))
 
 
 def care(

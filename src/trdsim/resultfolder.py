@@ -36,6 +36,7 @@ __all__ = [
     "ResultBase",
     "Table",
     "format_of",
+    "json_ready",
     "make_manifest",
     "read_manifest",
     "read_result",
@@ -125,15 +126,22 @@ def make_manifest(
     }
     m.update(extra)
     # as it will read back: JSON has no tuples, numpy scalars or paths
-    return json.loads(json.dumps(m, default=_jsonable))
+    return json_ready(m)
 
 
 def _jsonable(x: Any) -> Any:
+    if isinstance(x, np.floating):
+        return float(x)
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, np.ndarray):
         return x.tolist()
     return str(x)
+
+
+def json_ready(d: dict) -> dict:
+    """`d` as it reads back from its JSON file (plain numbers, lists, strings)."""
+    return json.loads(json.dumps(d, default=_jsonable))
 
 
 def write_manifest(folder: Path, manifest: dict, name: str = "manifest.json") -> Path:
@@ -357,6 +365,12 @@ class ResultBase:
                         a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True
                     )
                 except AssertionError:
+                    return False
+            elif isinstance(a, dict) and isinstance(b, dict):
+                # as JSON text: NaN (a cost per QALY of no QALYs) equals itself there
+                if json.dumps(a, sort_keys=True, default=_jsonable) != json.dumps(
+                    b, sort_keys=True, default=_jsonable
+                ):
                     return False
             elif a != b:
                 return False

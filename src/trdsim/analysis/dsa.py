@@ -21,7 +21,7 @@ from scipy.optimize import brentq
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.currency import money
 from trdsim.errors import TrdsimError
-from trdsim.resultfolder import ResultBase, Table, make_manifest
+from trdsim.resultfolder import ResultBase, Table, json_ready, make_manifest
 from trdsim.scenario import KINDS, Scenario
 from trdsim.simulate import ArmMeans, arm_means
 
@@ -491,10 +491,3 @@ def threshold(
     row = {k: r[k] for k in THRESHOLD_COLUMNS if k in r} | {"comparator": r["versus"]}
     m = make_manifest(scenario, ThresholdResult.ANALYSIS, r["seed"], r["patients"])
     return ThresholdResult(m, pd.DataFrame([row], columns=list(THRESHOLD_COLUMNS)), json_ready(r))
-
-
-def json_ready(d: dict) -> dict:
-    """`d` as it reads back from JSON (plain numbers and lists)."""
-    import json
-
-    return json.loads(json.dumps(d, default=float))

@@ -29,7 +29,7 @@ from trdsim.economics import (
     incremental_analysis,
     net_benefit,
 )
-from trdsim.resultfolder import FORMAT_VERSION, ResultBase, Table, with_arm_order
+from trdsim.resultfolder import FORMAT_VERSION, ResultBase, Table, json_ready, with_arm_order
 
 __all__ = ["PSA_COLUMNS", "Population", "PsaResult", "analyse", "write_evsi"]
 
@@ -214,7 +214,7 @@ def analyse(
             f"{t:g}": v * population.factor for t, v in zip(at.threshold, at.evpi, strict=True)
         }
     # as they read back from files: JSON numbers, arm columns in the arms' order
-    info = json.loads(json.dumps(info, default=float))
+    info = json_ready(info)
     order = manifest.get("arms") or arms
 
     def tidy(t: pd.DataFrame | None) -> pd.DataFrame | None:
