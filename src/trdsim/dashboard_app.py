@@ -1,0 +1,13 @@
+"""The page `trdsim dashboard` serves (`solara run` loads this module).
+
+The scenario and its --set values come in the environment variable TRDSIM_DASHBOARD
+(JSON: {"scenario": ..., "settings": {...}}), which the command has already checked.
+"""
+
+import json
+import os
+
+from trdsim.dashboard import page as _page
+
+_config = json.loads(os.environ.get("TRDSIM_DASHBOARD", "{}"))
+page = _page(_config.get("scenario", "capacity_whatif"), _config.get("settings") or {})
