@@ -1,7 +1,7 @@
 """Speed of the care-system model: 10 years of weekly steps, 20,000 referrals a year.
 
 Run: .venv/bin/python benchmarks/bench_care.py [--referrals 20000] [--years 10]
-     .venv/bin/python benchmarks/bench_care.py --dashboard   # the dashboard's stepping
+     .venv/bin/python benchmarks/bench_care.py --dashboard [--years Y]  # the dashboard
 
 Target: <= 5 s on this 2-core machine. Reports the wall time of construction and of
 the weekly steps, and the share of the stepping time spent inside the numba kernel
@@ -9,8 +9,9 @@ the weekly steps, and the share of the stepping time spent inside the numba kern
 to them, and finding those patients) against mesa and numpy bookkeeping around it.
 
 --dashboard: the dashboard's model (trdsim.dashboard.PlanComparison: two plans of
-the scenario's 1,000 referrals a year, stepped together, with the dashboard's weekly
-record); reports weeks per second (target >= 20), without drawing the charts.
+the scenario's 1,000 referrals a year over its 5 years, stepped together, with the
+dashboard's weekly record); reports weeks per second (target >= 20), without drawing
+the charts (the page redraws them every `Render Interval` steps).
 """
 
 import argparse
@@ -23,10 +24,11 @@ from trdsim.engine import state
 KERNEL_CALLS = ("advance", "catch_up", "quiet_weeks", "survives_week")
 
 
-def dashboard(years: int) -> None:
+def dashboard(years: int | None) -> None:
     from trdsim.dashboard import PlanComparison
 
-    m = PlanComparison(settings={"care_system.years": years}, b_cbt=16)  # plan B: 4 more
+    settings = {"care_system.years": years} if years else {}
+    m = PlanComparison(settings=settings, b_cbt=16)  # plan B: 4 more therapists
     t0 = time.perf_counter()
     while m.running:
         m.step()
@@ -40,14 +42,14 @@ def dashboard(years: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--referrals", type=float, default=20000)
-    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--years", type=int, help="years (10; --dashboard: the scenario's)")
     ap.add_argument("--dashboard", action="store_true", help="time the dashboard's model")
     args = ap.parse_args()
     CareSystemModel("capacity_whatif", care_system__years=1).run_model()  # numba: load from cache
     if args.dashboard:
         dashboard(args.years)
         return
-    settings = {"care_system__referrals_per_year": args.referrals, "care_system__years": args.years,
+    settings = {"care_system__referrals_per_year": args.referrals, "care_system__years": args.years or 10,
                 # the benchmark's capacity since it was written (kept, so timings compare)
                 "care_system__services__cbt__units": 800, "care_system__services__rtms__units": 120}  # fmt: skip
     in_kernel = 0.0

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import mesa
+import numba
 import numpy as np
 
 from trdsim.care_system import CareSystemModel
@@ -193,8 +194,17 @@ class PlanComparison(mesa.Model):
         """One week of both plans, then the week's record."""
         if self.error is not None:
             return
-        for m in self.plans.values():
-            m.step()
+        # One numba thread: a planner's system is thousands of patients, too few to gain
+        # from a second, and a parallel region waits for every thread, so on a busy
+        # machine two threads made a week 30-50 times slower (benchmarks/bench_care.py
+        # --dashboard: 10 against 500 weeks a second). Results do not depend on threads.
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            for m in self.plans.values():
+                m.step()
+        finally:
+            numba.set_num_threads(threads)
         self.datacollector.collect(self)
         self.week += 1
         self.running = all(m.running for m in self.plans.values())
