@@ -90,6 +90,57 @@ def _so_far(closed, seg_rate, seg_a, cum, week, n):
     return out
 
 
+@numba.njit(cache=True)
+def _probe_gates(gate, parked_from, clin, phase, step, n, n_steps, shortcuts):
+    """Gates of this week's probe for the first n patients, in one pass: the dead and the
+    parked skip it, and so do the living who wait for a step (they ask again unless they
+    die this week: the caller checks that and probes those who may). Returns those
+    waiting, unparked, and the parked who wait (they ask again this week for sure)."""
+    gate[:] = L.GATE_SKIP
+    waiting = np.empty(n, dtype=np.int64)
+    parked_waiting = np.empty(n, dtype=np.int64)
+    a = b = 0
+    for i in range(n):
+        if not shortcuts:
+            gate[i] = L.GATE_PROBE
+        elif parked_from[i] >= 0:
+            if phase[i] == L.WAITING:
+                parked_waiting[b] = i
+                b += 1
+        elif clin[i] != L.DEAD:
+            if phase[i] == L.WAITING and step[i] < n_steps:
+                waiting[a] = i
+                a += 1
+            else:
+                gate[i] = L.GATE_PROBE
+    return waiting[:a], parked_waiting[:b]
+
+
+@numba.njit(cache=True)
+def _census(phase, clin, left, n):
+    """Counts of the first n patients, in one pass: waiting, in care, in usual care (alive),
+    dead, in remission, responding, left care."""
+    out = np.zeros(7, dtype=np.int64)
+    for i in range(n):
+        ph = phase[i]
+        cl = clin[i]
+        if cl == L.DEAD:
+            out[3] += 1
+        elif ph == L.WAITING:
+            out[0] += 1
+        elif ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP:
+            out[1] += 1
+        elif ph == L.USUAL:
+            out[2] += 1
+        if cl == L.REMISSION:
+            out[4] += 1
+        elif cl == L.RESPONSE:
+            out[5] += 1
+        if left[i]:
+            out[6] += 1
+    return out
+
+
 def referral_weeks(rate_per_year: float, weeks: int, seed: int) -> np.ndarray:
     """Arrival week of each referral, in order: Poisson counts per week (inverse CDF of
     counter-based uniforms, so the counts depend only on the seed and the week)."""
@@ -366,17 +417,21 @@ class CareSystemModel(mesa.Model):
         self.needs_flat = self.needs.reshape(-1, len(self.services))
         self.week = 0
         self.arrived = 0
+        self._changes = 0  # counts steps, so that census() knows when to count again
+        self._census_key: tuple = ()
+        self._census = np.zeros(7, dtype=np.int64)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "week": "week",
                 "arrived": "arrived",
-                "waiting": lambda m: m.count(L.WAITING),
-                "in_care": lambda m: m.count_in_care(),
-                "discharged": lambda m: m.count(L.USUAL),
-                "dead": lambda m: m.count_dead(),
-                "left_care": lambda m: int(m.left[: m.arrived].sum()),
-                "remission": lambda m: m.count_clinical(L.REMISSION),
-                "response": lambda m: m.count_clinical(L.RESPONSE),
+                # the counts of count(), count_in_care() etc., taken in one pass
+                "waiting": lambda m: int(m.census()[0]),
+                "in_care": lambda m: int(m.census()[1]),
+                "discharged": lambda m: int(m.census()[2]),
+                "dead": lambda m: int(m.census()[3]),
+                "left_care": lambda m: int(m.census()[6]),
+                "remission": lambda m: int(m.census()[4]),
+                "response": lambda m: int(m.census()[5]),
                 "cost": lambda m: m.cost_so_far(),
                 "qaly": lambda m: m.qaly_so_far(),
             },
@@ -412,6 +467,16 @@ class CareSystemModel(mesa.Model):
     def count_clinical(self, clin: int) -> int:
         return int((self.run.clin[: self.arrived] == clin).sum())
 
+    def census(self) -> np.ndarray:
+        """Waiting, in care, in usual care (alive), dead, in remission, responding, left
+        care: of everybody referred so far (kept until the state changes: a DataCollector
+        reads several of them in a row)."""
+        key = (self.week, self.arrived, self._changes)
+        if self._census_key != key:
+            self._census = _census(self.run.phase, self.run.clin, self.left, self.arrived)
+            self._census_key = key
+        return self._census
+
     def cost_so_far(self) -> float:
         """Discounted cost of everybody referred so far (the model's, as run.cost)."""
         r = self.run
@@ -442,27 +507,19 @@ class CareSystemModel(mesa.Model):
             self.parked_from[due] = self.parked_until[due] = -1
         # 1. probe: who would start a step this week? (the dead and the parked are left
         # out: a week changes nothing of the dead, and nothing happens to the parked)
-        run.gate[:] = L.GATE_SKIP
-        run.gate[: self.arrived] = L.GATE_PROBE
-        out = (self.parked_from[: self.arrived] >= 0) | (run.clin[: self.arrived] == L.DEAD)
         # A patient waiting for a step asks for it again unless it dies this week (in a
         # probe nothing else can happen first: the wait's response hazard acts only in
-        # a week lived waiting): those who live through it are flagged without a probe
-        sure = np.flatnonzero((run.phase[: self.arrived] == L.WAITING) & ~out)
-        sure = sure[run.step[sure] < self.pathway.n_steps]
-        sure = sure[run.survives_week(sure, w)]
-        if not self.shortcuts:
-            out[:] = False
-            sure = sure[:0]
-        out[sure] = True
-        run.gate[: self.arrived][out] = L.GATE_SKIP
+        # a week lived waiting): those who live through it are flagged without a probe,
+        # and so are the parked who wait (nothing but asking again can happen to them)
+        waiting, parked_waiting = _probe_gates(
+            run.gate, self.parked_from, run.clin, run.phase, run.step, self.arrived,
+            self.pathway.n_steps, self.shortcuts,
+        )  # fmt: skip
+        lives = run.survives_week(waiting, w)
+        run.gate[waiting[~lives]] = L.GATE_PROBE
         run.requested[:] = 0
         run.advance(w, w + 1)
-        # and the parked who wait: nothing but asking again can happen to them this week
-        parked = self.parked_from[: self.arrived] >= 0
-        sure = np.concatenate(
-            [sure, np.flatnonzero(parked & (run.phase[: self.arrived] == L.WAITING))]
-        )
+        sure = np.concatenate([waiting[lives], parked_waiting])
         run.requested[sure] = 1
         run.req_step[sure] = run.step[sure]
         req = np.flatnonzero(run.requested[: self.arrived] == 1)
@@ -525,6 +582,7 @@ class CareSystemModel(mesa.Model):
         self.waiting_weeks += n_waiting
         self.waiting_cost += n_waiting * self.waiting_week_cost * self.disc_c[w]
         self._park(w + 1)
+        self._changes += 1
         self.datacollector.collect(self)
         self.week += 1
         if self.week >= self.weeks:
