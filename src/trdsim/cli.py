@@ -1011,7 +1011,7 @@ def cmd_dashboard(args) -> int:
     problem = _port_problem(args.host, args.port)
     if problem:
         raise TrdsimError(f"port {args.port} on {args.host} {problem}: choose another with --port")
-    app = Path(__file__).with_name("dashboard_app.py")
+    app = Path(__file__).with_name("apps") / "dashboard_page.py"
     env = {
         **os.environ,
         "TRDSIM_DASHBOARD": json.dumps({"scenario": scenario, "settings": settings}),
