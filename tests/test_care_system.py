@@ -437,3 +437,42 @@ def test_report_of_a_care_folder(tmp_path, capsys):
     assert main(["report", str(sweep)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "sweep" in err
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        # queues on both services, a combined step needing both
+        dict(care_system__referrals_per_year=3000, care_system__years=3,
+             care_system__services__cbt__units=20, care_system__services__rtms__units=2),
+        # most severe first, waiting patients leaving care
+        dict(care_system__referrals_per_year=2000, care_system__years=3,
+             care_system__queue="severity", care_system__leave_per_week=0.02),
+    ],
+)  # fmt: skip
+def test_leaving_quiet_patients_out_of_the_weekly_calls_changes_no_number(settings):
+    """Parking patients to whom nothing can happen, and flagging waiting patients
+    without a probe, gives every weekly and final number of everybody-every-week."""
+    plain = CareSystemModel(**settings)
+    plain.shortcuts = False
+    plain.run_model()
+    fast = CareSystemModel(**settings)
+    fast.run_model()
+    assert (fast.parked_from == -1).all()  # everybody brought up to date at the end
+    pd.testing.assert_frame_equal(
+        fast.datacollector.get_model_vars_dataframe(),
+        plain.datacollector.get_model_vars_dataframe(),
+        check_exact=True,
+    )
+    pd.testing.assert_frame_equal(
+        fast.datacollector.get_agent_vars_dataframe(),
+        plain.datacollector.get_agent_vars_dataframe(),
+        check_exact=True,
+    )
+    a, b = fast.run.outputs(), plain.run.outputs()
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    sa, sb = fast.summary(), plain.summary()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert sa[k] == sb[k] or (sa[k] != sa[k] and sb[k] != sb[k]), k  # nan == nan

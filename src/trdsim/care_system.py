@@ -78,6 +78,69 @@ def _uniforms(seed, ids, week, purpose):
     return out
 
 
+@numba.njit(cache=True)
+def _so_far(closed, seg_rate, seg_a, cum, week, n):
+    """closed + rate x (cum[week] - cum[seg_a]) for patients 0 .. n - 1: ArmRun.cost and
+    .qaly of the first n patients, element by element the same arithmetic (summed by the
+    caller with numpy, as before), without numpy's temporaries over the whole cohort."""
+    out = np.empty(n)
+    at = cum[week]
+    for i in range(n):
+        out[i] = closed[i] + seg_rate[i] * (at - cum[seg_a[i]])
+    return out
+
+
+@numba.njit(cache=True)
+def _probe_gates(gate, parked_from, clin, phase, step, n, n_steps, shortcuts):
+    """Gates of this week's probe for the first n patients, in one pass: the dead and the
+    parked skip it, and so do the living who wait for a step (they ask again unless they
+    die this week: the caller checks that and probes those who may). Returns those
+    waiting, unparked, and the parked who wait (they ask again this week for sure)."""
+    gate[:] = L.GATE_SKIP
+    waiting = np.empty(n, dtype=np.int64)
+    parked_waiting = np.empty(n, dtype=np.int64)
+    a = b = 0
+    for i in range(n):
+        if not shortcuts:
+            gate[i] = L.GATE_PROBE
+        elif parked_from[i] >= 0:
+            if phase[i] == L.WAITING:
+                parked_waiting[b] = i
+                b += 1
+        elif clin[i] != L.DEAD:
+            if phase[i] == L.WAITING and step[i] < n_steps:
+                waiting[a] = i
+                a += 1
+            else:
+                gate[i] = L.GATE_PROBE
+    return waiting[:a], parked_waiting[:b]
+
+
+@numba.njit(cache=True)
+def _census(phase, clin, left, n):
+    """Counts of the first n patients, in one pass: waiting, in care, in usual care (alive),
+    dead, in remission, responding, left care."""
+    out = np.zeros(7, dtype=np.int64)
+    for i in range(n):
+        ph = phase[i]
+        cl = clin[i]
+        if cl == L.DEAD:
+            out[3] += 1
+        elif ph == L.WAITING:
+            out[0] += 1
+        elif ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP:
+            out[1] += 1
+        elif ph == L.USUAL:
+            out[2] += 1
+        if cl == L.REMISSION:
+            out[4] += 1
+        elif cl == L.RESPONSE:
+            out[5] += 1
+        if left[i]:
+            out[6] += 1
+    return out
+
+
 def referral_weeks(rate_per_year: float, weeks: int, seed: int) -> np.ndarray:
     """Arrival week of each referral, in order: Poisson counts per week (inverse CDF of
     counter-based uniforms, so the counts depend only on the seed and the week)."""
@@ -130,11 +193,12 @@ class Service(mesa.Agent):
         self.in_use_by_week: list[int] = []
         self.over_target_by_week: list[int] = []  # waiting longer than the target
 
-    def record(self, requesters: np.ndarray, granted: np.ndarray) -> None:
-        """This week's requesters of a place here, in queue order, and those granted one."""
+    def record(self, requesters: np.ndarray, ok: np.ndarray) -> None:
+        """This week's requesters of a place here, in queue order, and which were granted one."""
         m = self.model
+        granted = requesters[ok]
         self.last_granted = granted
-        self.last_waiting = requesters[~np.isin(requesters, granted)]
+        self.last_waiting = requesters[~ok]
         self.queue_length = len(self.last_waiting)
         self.starts = len(granted)
         self.waits = m.week - m.queued_since[granted]
@@ -248,6 +312,11 @@ class CareSystemModel(mesa.Model):
     closed cohort, e.g. a backlog; with unlimited capacity it is `trdsim.simulate`).
     """
 
+    # Leave out of the weekly kernel calls the patients whose week is known (parked, dead,
+    # waiting and sure to ask again): the same numbers, faster. False: everybody is in
+    # every call (the plain way, kept to test that the two agree).
+    shortcuts: bool = True
+
     def __init__(
         self,
         scenario_file: str | Scenario = "capacity_whatif",
@@ -337,21 +406,34 @@ class CareSystemModel(mesa.Model):
             for t in comps[comps >= 0]:
                 if self.service_of_treatment[t] != UNLIMITED:
                     self.needs[row // n_steps, row % n_steps, self.service_of_treatment[t]] = True
+        # patients left out of the weekly kernel calls while nothing can happen to them
+        # (depressed in usual care, or in follow-up, with no event due and the same
+        # costs: see kernel.quiet_weeks_usual and _followup), and brought up to date in
+        # the week something may:
+        # the first week not simulated, and that week (-1: not parked)
+        self.parked_from = np.full(n, -1, dtype=np.int64)
+        self.parked_until = np.full(n, -1, dtype=np.int64)
+        # the same table by row variant x (steps + 1) + step, for one-index lookups
+        self.needs_flat = self.needs.reshape(-1, len(self.services))
         self.week = 0
         self.arrived = 0
+        self._changes = 0  # counts steps, so that census() knows when to count again
+        self._census_key: tuple = ()
+        self._census = np.zeros(7, dtype=np.int64)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "week": "week",
                 "arrived": "arrived",
-                "waiting": lambda m: m.count(L.WAITING),
-                "in_care": lambda m: m.count_in_care(),
-                "discharged": lambda m: m.count(L.USUAL),
-                "dead": lambda m: m.count_dead(),
-                "left_care": lambda m: int(m.left[: m.arrived].sum()),
-                "remission": lambda m: m.count_clinical(L.REMISSION),
-                "response": lambda m: m.count_clinical(L.RESPONSE),
-                "cost": lambda m: float(m.run.cost[: m.arrived].sum()),
-                "qaly": lambda m: float(m.run.qaly[: m.arrived].sum()),
+                # the counts of count(), count_in_care() etc., taken in one pass
+                "waiting": lambda m: int(m.census()[0]),
+                "in_care": lambda m: int(m.census()[1]),
+                "discharged": lambda m: int(m.census()[2]),
+                "dead": lambda m: int(m.census()[3]),
+                "left_care": lambda m: int(m.census()[6]),
+                "remission": lambda m: int(m.census()[4]),
+                "response": lambda m: int(m.census()[5]),
+                "cost": lambda m: m.cost_so_far(),
+                "qaly": lambda m: m.qaly_so_far(),
             },
             agent_reporters={
                 "service": "name",
@@ -385,45 +467,101 @@ class CareSystemModel(mesa.Model):
     def count_clinical(self, clin: int) -> int:
         return int((self.run.clin[: self.arrived] == clin).sum())
 
+    def census(self) -> np.ndarray:
+        """Waiting, in care, in usual care (alive), dead, in remission, responding, left
+        care: of everybody referred so far (kept until the state changes: a DataCollector
+        reads several of them in a row)."""
+        key = (self.week, self.arrived, self._changes)
+        if self._census_key != key:
+            self._census = _census(self.run.phase, self.run.clin, self.left, self.arrived)
+            self._census_key = key
+        return self._census
+
+    def cost_so_far(self) -> float:
+        """Discounted cost of everybody referred so far (the model's, as run.cost)."""
+        r = self.run
+        return float(
+            _so_far(
+                r.cost_closed, r.seg_c, r.seg_a, self.inputs.cum_disc_c, r.week, self.arrived
+            ).sum()
+        )
+
+    def qaly_so_far(self) -> float:
+        """Discounted QALYs of everybody referred so far (as run.qaly)."""
+        r = self.run
+        q = self.inputs.cum_qaly_weight
+        return float(_so_far(r.qaly_closed, r.seg_u, r.seg_a, q, r.week, self.arrived).sum())
+
+    def _row(self, variant: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """Rows of `needs_flat` of patients on (variant, step)."""
+        return variant.astype(np.intp) * (self.pathway.n_steps + 1) + step
+
     # ----- one week ---------------------------------------------------------------
     def step(self) -> None:
         w, run = self.week, self.run
         self.arrived = int(np.searchsorted(self.arrival_week, w, side="right"))
-        here = np.arange(self.arrived)
-        # 1. probe: who would start a step this week?
-        run.gate[:] = L.GATE_SKIP
-        run.gate[: self.arrived] = L.GATE_PROBE
+        # 0. parked patients whose quiet weeks end now are brought up to this week
+        due = np.flatnonzero(self.parked_until[: self.arrived] == w)
+        if len(due):
+            run.catch_up(due, self.parked_from[due], w)
+            self.parked_from[due] = self.parked_until[due] = -1
+        # 1. probe: who would start a step this week? (the dead and the parked are left
+        # out: a week changes nothing of the dead, and nothing happens to the parked)
+        # A patient waiting for a step asks for it again unless it dies this week (in a
+        # probe nothing else can happen first: the wait's response hazard acts only in
+        # a week lived waiting): those who live through it are flagged without a probe,
+        # and so are the parked who wait (nothing but asking again can happen to them)
+        waiting, parked_waiting = _probe_gates(
+            run.gate, self.parked_from, run.clin, run.phase, run.step, self.arrived,
+            self.pathway.n_steps, self.shortcuts,
+        )  # fmt: skip
+        lives = run.survives_week(waiting, w)
+        run.gate[waiting[~lives]] = L.GATE_PROBE
         run.requested[:] = 0
         run.advance(w, w + 1)
-        req = here[run.requested[: self.arrived] == 1]
+        sure = np.concatenate([waiting[lives], parked_waiting])
+        run.requested[sure] = 1
+        run.req_step[sure] = run.step[sure]
+        req = np.flatnonzero(run.requested[: self.arrived] == 1)
         new = req[self.queued_since[req] < 0]
         self.queued_since[new] = w
         # 2. places in use by patients not changing step this week
         ph = run.phase[: self.arrived]
         busy = ((ph == L.ACUTE) | (ph == L.COURSE)) & (run.requested[: self.arrived] == 0)
         busy &= run.clin[: self.arrived] != L.DEAD
-        in_use = self.needs[run.variant[: self.arrived][busy], run.step[: self.arrived][busy]]
-        in_use = in_use.sum(axis=0)
+        # places in use: patients by (variant, step) row, times the services each row needs
+        rows = self._row(run.variant[: self.arrived][busy], run.step[: self.arrived][busy])
+        per_row = np.bincount(rows, minlength=len(self.needs_flat))
+        in_use = per_row @ self.needs_flat.astype(np.int64)
         # requesters in queue order; each is granted if every service its step needs has
         # a free place (a step that needs none starts at once)
         since = self.queued_since[req]
         if self.queue_rule == "severity":
             order = np.lexsort((req, since, -run.cohort.severity[req]))
         else:
-            order = np.lexsort((req, since))
+            # by week joined, then patient number: req is in patient order, so a stable
+            # sort on the week alone gives it (and a radix sort on int16 weeks is fast)
+            key = since.astype(np.int16) if self.weeks < 2**15 else since
+            order = np.argsort(key, kind="stable")
         queue = req[order]
-        wants = self.needs[run.variant[queue], run.req_step[queue]]
+        wants = self.needs_flat[self._row(run.variant[queue], run.req_step[queue])]
         free = np.array([sv.capacity for sv in self.services], dtype=np.int64) - in_use
-        granted = queue[_grant_in_order(wants, np.maximum(free, 0))]
+        ok = _grant_in_order(wants, np.maximum(free, 0))
+        granted = queue[ok]
         for k, sv in enumerate(self.services):
             sv.in_use = int(in_use[k])
             mine = wants[:, k]
-            sv.record(
-                queue[mine], granted[self.needs[run.variant[granted], run.req_step[granted], k]]
-            )
-        # 3. rerun the week for the flagged: granted start, the others wait
+            sv.record(queue[mine], ok[mine])
+        # 3. rerun the week for the flagged: granted start, the others wait (the parked
+        # who wait live this week later, with their other quiet weeks; those granted are
+        # first brought up to this week)
+        late = granted[self.parked_from[granted] >= 0]
+        if len(late):
+            run.catch_up(late, self.parked_from[late], w)
+            self.parked_from[late] = self.parked_until[late] = -1
         run.gate[:] = L.GATE_SKIP
         run.gate[req] = L.GATE_WAIT
+        run.gate[req[self.parked_from[req] >= 0]] = L.GATE_SKIP
         run.gate[granted] = L.GATE_OPEN
         run.advance(w, w + 1)
         self.queued_since[granted] = -1
@@ -443,10 +581,47 @@ class CareSystemModel(mesa.Model):
         n_waiting = int((run.clin[waiting] != L.DEAD).sum())
         self.waiting_weeks += n_waiting
         self.waiting_cost += n_waiting * self.waiting_week_cost * self.disc_c[w]
+        self._park(w + 1)
+        self._changes += 1
         self.datacollector.collect(self)
         self.week += 1
         if self.week >= self.weeks:
             self.running = False
+            self._catch_up_all()
+
+    def _park(self, week: int) -> None:
+        """Leave out of the weekly calls from `week` the patients to whom nothing can
+        happen for two weeks or more (one saves nothing), until the week something may.
+        Their state stays as it is; their cost and QALYs so far are exact (the open
+        segment runs on), and their clinical state and phase do not change."""
+        if week >= self.weeks or not self.shortcuts:
+            return
+        n = self.arrived
+        run = self.run
+        ph = run.phase[:n]
+        may = (self.parked_from[:n] < 0) & (run.clin[:n] != L.DEAD)
+        quiet_phase = (ph == L.USUAL) | (ph == L.UNTREATED) | (ph == L.FOLLOWUP)
+        if self.leave_per_week == 0:
+            # waiting for a step (leaving care, which changes a waiting patient's state
+            # in the week, keeps them in the weekly calls)
+            quiet_phase |= (ph == L.WAITING) & (run.step[:n] < self.pathway.n_steps)
+        may &= quiet_phase
+        who = np.flatnonzero(may)
+        if not len(who):
+            return
+        k = run.quiet_weeks(who, week)
+        park = k >= 2
+        who, k = who[park], k[park]
+        self.parked_from[who] = week
+        self.parked_until[who] = np.minimum(week + k, self.weeks)
+
+    def _catch_up_all(self) -> None:
+        """Bring every parked patient up to the current week (the end of a run, so that
+        the per-patient outputs, `run.outputs()`, are complete)."""
+        who = np.flatnonzero(self.parked_from >= 0)
+        if len(who):
+            self.run.catch_up(who, self.parked_from[who], self.week)
+            self.parked_from[who] = self.parked_until[who] = -1
 
     def _overdue(self) -> dict[int, int]:
         """Per service: patients waiting longer than the target at the end, or who left."""

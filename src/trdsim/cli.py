@@ -97,6 +97,7 @@ def _whole_number(minimum: int, meaning: str, maximum: int | None = None):
 
 
 _positive_int = _whole_number(1, "at least 1")
+_port = _whole_number(1, "a port from 1 to 65535", 65535)
 _seed = _whole_number(0, f"between 0 and {MAX_SEED} (2**63 - 1)", MAX_SEED)
 
 
@@ -858,6 +859,59 @@ def cmd_care(args) -> int:
     return 0
 
 
+def _port_problem(host: str, port: int) -> str | None:
+    """Why a server could not listen on host:port now, or None (checked before starting
+    one, so that a busy port is one message rather than the server's traceback)."""
+    import errno
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as the server binds (uvicorn sets it): a port left in TIME_WAIT by a server
+        # just stopped is free, one a server listens on is not
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            return "is in use" if e.errno == errno.EADDRINUSE else f"cannot be used ({e.strerror})"
+    return None
+
+
+def cmd_dashboard(args) -> int:
+    try:
+        import solara  # noqa: F401
+    except ImportError:
+        raise TrdsimError(
+            "the dashboard needs solara: pip install 'trdsim[dashboard]' (or 'mesa[viz]')"
+        ) from None
+    from trdsim.dashboard import PlanComparison
+
+    scenario = args.scenario or "capacity_whatif"
+    settings = _settings(args.set)
+    # every input checked here, where a mistake is one line and exit 2
+    model = PlanComparison(scenario, settings)
+    problem = _port_problem(args.host, args.port)
+    if problem:
+        raise TrdsimError(f"port {args.port} on {args.host} {problem}: choose another with --port")
+    app = Path(__file__).with_name("apps") / "dashboard_page.py"
+    env = {
+        **os.environ,
+        "TRDSIM_DASHBOARD": json.dumps({"scenario": scenario, "settings": settings}),
+    }
+    print(
+        f"trdsim dashboard: {model.scenario_name} at http://{args.host}:{args.port}/ "
+        f"(Ctrl-C stops it)",
+        flush=True,
+    )
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host,
+           "--port", str(args.port), "--no-open", "--production", "--no-check-version",
+           "--log-level", "warning"]  # fmt: skip
+    sys.stdout.flush()
+    # the server replaces this process: stopping trdsim (Ctrl-C, or its pid) stops it;
+    # --no-check-version: a page on localhost does not ask PyPI for solara's latest version
+    os.execve(sys.executable, cmd, env)
+    return 0  # not reached
+
+
 def cmd_sweep(args) -> int:
     from trdsim.sweep import parse_grid, sweep
 
@@ -1090,6 +1144,21 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("--out", help="output folder (default results/<scenario>/care_system/)")
     cr.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     cr.set_defaults(func=cmd_care)
+
+    db = sub.add_parser(
+        "dashboard", help="a browser page comparing two capacity plans as they run (solara)"
+    )
+    db.add_argument(
+        "scenario",
+        nargs="?",
+        help="scenario with a [care_system] section (default capacity_whatif)",
+    )
+    db.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="change a scenario key (repeatable)"
+    )
+    db.add_argument("--port", type=_port, default=8765, help="port on localhost (8765)")
+    db.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+    db.set_defaults(func=cmd_dashboard)
 
     sw = sub.add_parser(
         "sweep", help="care-system runs over a grid of scenario values (resumable; dask)"

@@ -75,16 +75,22 @@ __all__ = [
     "K",
     "advance",
     "advance_batch",
+    "advance_each",
     "baseline_mods",
     "int_budget",
     "natural_hazard",
     "quantise",
+    "quiet_weeks_followup",
+    "quiet_weeks_usual",
     "relapse_table",
     "start",
     "start_batch",
+    "survives_week_depressed",
 ]
 
 CHUNK = 2048  # patients per parallel work item; results do not depend on it
+# advance_each brings up a few thousand patients a week: smaller items keep both cores busy
+CATCH_UP_CHUNK = 256
 HSCALE = float(2**52)  # fixed-point units per unit of cumulative hazard
 # a week's hazard above this is certain death / response for any budget (an Exp(1) draw
 # from 53-bit uniforms is below 37), and capping it keeps k x hazard within int64
@@ -536,6 +542,29 @@ def _advance_span(
                 if ph == L.USUAL or ph == L.UNTREATED:
                     wcw = c_dep + (usual_cost if ph == L.USUAL else 0.0)
                     uw = u_dep - (usual_disutility if ph == L.USUAL else 0.0)
+                    q_h = quantise(h) if h > 0.0 else np.int64(0)
+                    while w < w1:
+                        if w >= next_age_w:
+                            hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
+                        q_d = quantise(hb * mort_hr + sui_h)
+                        lim = min(w1, next_age_w) - w
+                        k = _quiet(rsb, q_h, _quiet(db, q_d, lim))
+                        if k > 0:
+                            sa, sc, su, co, qa = _seg(
+                                w, wcw, uw, sa, sc, su, co, qa, cum_dc, cum_qw
+                            )
+                            db -= k * q_d
+                            rsb -= k * q_h
+                            w += k
+                        if k < lim:
+                            break
+                elif ph == L.WAITING and g == L.GATE_WAIT:
+                    # waiting, its step not to start in this call (a caller that knows
+                    # it is not granted a place): usual care's costs and hazards, and
+                    # each week only the step asked for again (the week counter back
+                    # at 0), so quiet weeks commit in bulk as in usual care
+                    wcw = c_dep + usual_cost
+                    uw = u_dep - usual_disutility
                     q_h = quantise(h) if h > 0.0 else np.int64(0)
                     while w < w1:
                         if w >= next_age_w:
@@ -1014,6 +1043,150 @@ def advance(
                 running[s] += part[c, ww, s]
         for s in range(n_tr):
             trace[w0 + ww, s] += running[s]
+
+
+@numba.njit(parallel=True, cache=True)
+def advance_each(
+    who, first_week, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step,
+    gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr,
+    maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz,
+    mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails,
+    gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c,
+    seg_u, cost, qaly, weeks_alive, weeks_rem, first_rem, first_resp, first_fu,
+    first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains,
+    requested, req_step,
+):  # fmt: skip
+    """Advance each patient who[j] from its own week first_week[j] to w1, as `advance`
+    would (the same code, one patient at a time). For a caller that leaves patients with
+    nothing to happen out of its weekly calls and brings them up to date later (the
+    care-system model); the week x state trace is not kept."""
+    rel_tab = relapse_table(maint_hr, cum_h, disc_c.shape[0])
+    mc_next = _next_change(maint_cost, disc_c.shape[0])
+    n_tr = len(L.TRACE_STATES)
+    m = who.shape[0]
+    n_chunks = (m + CATCH_UP_CHUNK - 1) // CATCH_UP_CHUNK
+    for c in numba.prange(n_chunks):
+        lo, hi = c * CATCH_UP_CHUNK, min(m, (c + 1) * CATCH_UP_CHUNK)
+        w_min = w1
+        for j in range(lo, hi):
+            w_min = min(w_min, first_week[j])
+        if w_min >= w1:
+            continue
+        # one scratch trace for the chunk: its counts are not kept, so patients share it
+        part = np.zeros((w1 - w_min, n_tr), dtype=np.int64)
+        for j in range(lo, hi):
+            i = who[j]
+            if first_week[j] < w1:
+                _advance_span(
+                    i, i + 1, first_week[j], w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part,
+                )  # fmt: skip
+
+
+@numba.njit(cache=True)
+def quiet_weeks_usual(
+    who, w, horizon, sex, age, clin, phase, hnh, death_budget, resp_budget, seg_c, seg_u,
+    ef, mort_h, usual_cost, usual_disutility,
+):  # fmt: skip
+    """For each patient who[j] at the start of week w: how many weeks from w nothing can
+    happen to it (0 if it is not depressed in usual care or none, or waiting). These are
+    the weeks `_advance_span` commits in bulk for a patient in usual care or none (no
+    death, no response, the same background hazard) -- the same arithmetic, looked ahead
+    to the horizon; a waiting patient, living its weeks waiting, meets the same hazards
+    at the same cost and only asks for its step again each week -- and only
+    if the week's cost and utility continue the patient's open segment, so that its
+    cost and QALYs so far (ArmRun.cost, .qaly) are exact without simulating them."""
+    out = np.zeros(who.shape[0], dtype=np.int64)
+    mort_hr = ef[L.EF_MORT_HR]
+    sui_h = ef[L.EF_SUICIDE_H]
+    c_dep, u_dep = ef[L.EF_C_DEP], ef[L.EF_U_DEP]
+    for j in range(who.shape[0]):
+        i = who[j]
+        ph = phase[i]
+        if clin[i] != L.DEPRESSED or not (ph == L.USUAL or ph == L.UNTREATED or ph == L.WAITING):
+            continue
+        # usual care's cost and disutility while in it, or waiting in it
+        usual = ph == L.USUAL or ph == L.WAITING
+        wcw = c_dep + (usual_cost if usual else 0.0)
+        uw = u_dep - (usual_disutility if usual else 0.0)
+        if wcw != seg_c[i] or uw != seg_u[i]:
+            continue  # the week would open a new segment: simulate it
+        h = hnh[i]
+        q_h = quantise(h) if h > 0.0 else np.int64(0)
+        hb, next_age_w = _background(mort_h, sex[i], age[i], w, horizon)
+        q_d = quantise(hb * mort_hr + sui_h)
+        lim = min(horizon, next_age_w) - w
+        out[j] = max(_quiet(resp_budget[i], q_h, _quiet(death_budget[i], q_d, lim)), 0)
+    return out
+
+
+@numba.njit(cache=True)
+def quiet_weeks_followup(
+    who, w, horizon, sex, age, clin, phase, step, wk, cs, rc, variant, xk, ek,
+    death_budget, deep_budget, relapse_at, seg_c, seg_u, comp, tx, n_steps, maint_row,
+    maint_hr, maint_cost, cum_h, ef, mort_h,
+):  # fmt: skip
+    """For each patient who[j] at the start of week w: how many weeks from w nothing can
+    happen to it (0 unless a responder or remitter in follow-up). The first stretch
+    `_advance_span` would commit in bulk for it (no death, deepening or relapse, the
+    same components running, maintenance cost and background hazard) -- the same
+    arithmetic, looked ahead to the horizon -- and only if its cost and utility continue
+    the patient's open segment (see quiet_weeks_usual)."""
+    out = np.zeros(who.shape[0], dtype=np.int64)
+    if who.shape[0] == 0:
+        return out
+    rel_tab = relapse_table(maint_hr, cum_h, horizon)
+    mc_next = _next_change(maint_cost, horizon)
+    mc_max = maint_cost.shape[1] - 1
+    q_deep = quantise(ef[L.EF_DEEP_H])
+    for j in range(who.shape[0]):
+        i = who[j]
+        cl = clin[i]
+        if phase[i] != L.FOLLOWUP or not (cl == L.RESPONSE or cl == L.REMISSION):
+            continue
+        st = step[i]
+        rci = rc[i]
+        resp = cl == L.RESPONSE
+        vb = variant[i] * n_steps
+        mb = variant[i] * (n_steps + 1)
+        (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2,
+         xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
+        wc = ef[L.EF_C_RESP] if resp else ef[L.EF_C_REM]
+        u = ef[L.EF_U_RESP] if resp else ef[L.EF_U_REM]
+        comps = st < n_steps and rci != L.NATURAL
+        row_f = maint_row[mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)]
+        hb, next_age_w = _background(mort_h, sex[i], age[i], w, horizon)
+        q_b = quantise(hb)
+        nw = wk[i] + 1
+        lim = min(horizon, next_age_w) - w
+        if comps:
+            lim = min(lim, _run_len(nw, nc, e0, e1, e2))
+            wc, u = _running(nw, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
+        fw = nw - cs[i]
+        lim = min(lim, mc_next[row_f, fw] - fw)
+        wc += maint_cost[row_f, min(fw, mc_max)]
+        if wc != seg_c[i] or u != seg_u[i]:
+            continue  # the week would open a new segment: simulate it
+        k = _quiet(death_budget[i], q_b, lim)
+        if resp:
+            k = _quiet(deep_budget[i], q_deep, k)
+        k = _before_relapse(rel_tab, row_f, 1 if resp else 0, fw, k, relapse_at[i])
+        out[j] = max(k, 0)
+    return out
+
+
+@numba.njit(cache=True)
+def survives_week_depressed(who, w, horizon, sex, age, death_budget, ef, mort_h):
+    """For each depressed patient who[j]: whether it lives through week w -- the death
+    test `_advance_span` makes first in a week (background hazard at the depressed
+    hazard ratio plus suicide, spent from the death budget), made ahead of it."""
+    out = np.zeros(who.shape[0], dtype=np.bool_)
+    mort_hr = ef[L.EF_MORT_HR]
+    sui_h = ef[L.EF_SUICIDE_H]
+    for j in range(who.shape[0]):
+        i = who[j]
+        hb, _ = _background(mort_h, sex[i], age[i], w, horizon)
+        out[j] = death_budget[i] - quantise(hb * mort_hr + sui_h) > 0
+    return out
 
 
 @numba.njit(inline="always", cache=True)

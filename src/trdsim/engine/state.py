@@ -167,6 +167,46 @@ class ArmRun:
         self._advance(w0, w1)
         self.week = max(self.week, w1)
 
+    def catch_up(self, who: np.ndarray, first_week: np.ndarray, w1: int) -> None:
+        """Simulate weeks first_week[j] .. w1 - 1 of each patient who[j], as `advance`
+        does: for a caller that left them out of some weekly calls (the trace is not kept)."""
+        if len(who):
+            # a waiting patient lives its weeks waiting (its step does not start)
+            self.gate[who] = np.where(self.phase[who] == L.WAITING, L.GATE_WAIT, L.GATE_OPEN)
+            a = self._advance_args()[:-1]  # without the trace
+            kernel.advance_each(who.astype(np.int64), first_week.astype(np.int64), w1,
+                                self.seed, self.cohort.pid0, *a)  # fmt: skip
+            self.week = max(self.week, w1)
+
+    def quiet_weeks(self, who: np.ndarray, week: int) -> np.ndarray:
+        """For each patient who[j] at the start of `week`, the weeks from then in which
+        nothing can happen to it (kernel.quiet_weeks_usual and _followup: 0 unless
+        depressed in usual care or none, or in follow-up, with its open segment's cost
+        and utility)."""
+        c, p, x = self.cohort, self.pathway, self.inputs
+        who = who.astype(np.int64)
+        usual = kernel.quiet_weeks_usual(
+            who, week, len(x.disc_q), c.sex, c.age, self.clin, self.phase,
+            self.hnh, self.death_budget, self.resp_budget, self.seg_c, self.seg_u, x.ef,
+            x.mort_h, p.usual_cost, p.usual_disutility,
+        )  # fmt: skip
+        followup = kernel.quiet_weeks_followup(
+            who, week, len(x.disc_q), c.sex, c.age, self.clin, self.phase, self.step, self.wk,
+            self.cs, self.rc, self.variant, self.xk, self.ek, self.death_budget,
+            self.deep_budget, self.relapse_at, self.seg_c, self.seg_u, p.comp, x.tx,
+            p.n_steps, p.maint_row, p.maint_hr, p.maint_cost, x.cum_h, x.ef, x.mort_h,
+        )  # fmt: skip
+        return np.maximum(usual, followup)  # each is 0 outside its phases
+
+    def survives_week(self, who: np.ndarray, week: int) -> np.ndarray:
+        """Whether each depressed patient who[j] lives through `week` (the kernel's death
+        test of the week, made ahead of it)."""
+        c, x = self.cohort, self.inputs
+        return kernel.survives_week_depressed(
+            who.astype(np.int64), week, len(x.disc_q), c.sex, c.age, self.death_budget,
+            x.ef, x.mort_h,
+        )  # fmt: skip
+
     @property
     def cost(self) -> np.ndarray:
         """Discounted cost per patient of the weeks simulated so far."""
