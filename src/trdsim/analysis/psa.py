@@ -27,7 +27,7 @@ from trdsim.analysis.sampling import ParameterSpace
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario
-from trdsim.simulate import BLOCK, arm_means_draws
+from trdsim.simulate import BLOCK, arm_means_values
 
 __all__ = [
     "PsaRun",
@@ -75,20 +75,20 @@ def evaluate_draws(
 ) -> pd.DataFrame:
     """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws.
 
-    The draws go through the kernel together (`arm_means_draws`, up to BLOCK patients a
-    call): the same numbers as one call per draw, bit for bit.
+    The draws go through the kernel together (`arm_means_values`: inputs compiled for
+    all of them in one pass, up to BLOCK patients a call): the same numbers as one call
+    per draw, bit for bit.
     """
     if threads is not None:
         numba.set_num_threads(threads)
-    space = ParameterSpace(scenario)
     draws = [int(d) for d in values.index]
-    rows = values.to_dict("index")
+    cols = {k: values[k].to_numpy(dtype=np.float64) for k in values.columns}
     size = max(BLOCK // patients, 1)  # draws per kernel call
     means = []
     for k in range(0, len(draws), size):
-        ds = draws[k : k + size]
-        scenarios = [space.apply(rows[d]) for d in ds]
-        means += arm_means_draws(scenarios, [draw_seed(seed, d) for d in ds], patients)
+        part = {key: x[k : k + size] for key, x in cols.items()}
+        seeds = [draw_seed(seed, d) for d in draws[k : k + size]]
+        means += arm_means_values(scenario, part, seeds, patients)
     arms = list(scenario.arms)
     stats = ("cost", "qaly", *STAT_COLUMNS)
     table = {
