@@ -410,11 +410,13 @@ def _solve_intercepts(ps, eta, weight):
 
 @numba.njit(cache=True)
 def _solve_intercepts_draws(ps, eta, weight):
-    """_solve_intercepts for each draw's row of ps (draws, k) and eta (draws, points),
-    in one call: each row solved exactly as on its own."""
+    """_solve_intercepts for each table and draw, ps (tables, draws, k) with eta (draws,
+    points), in one call over the threads: each row solved exactly as on its own."""
+    m, n = ps.shape[0], ps.shape[1]
     out = np.empty(ps.shape)
-    for d in range(ps.shape[0]):
-        out[d] = _solve_intercepts(ps[d], eta[d], weight)
+    for i in numba.prange(m * n):
+        t, d = i // n, i % n
+        out[t, d] = _solve_intercepts(ps[t, d], eta[d], weight)
     return out
 
 
@@ -490,11 +492,19 @@ def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
 
 
 @numba.njit(cache=True)
-def _solve_log_multipliers(w, lin, shares, ln_hrs, log_s, surv):
-    """_solve_log_multiplier for each draw's row of the arguments, in one call."""
-    out = np.empty(w.shape[0])
-    for d in range(w.shape[0]):
-        out[d] = _solve_log_multiplier(w[d], lin[d], shares[d], ln_hrs[d], log_s[d], surv[d])
+def _solve_log_multipliers(w, lin, shares, ln_hrs, n_mix, log_s, surv):
+    """_solve_log_multiplier for each treatment t and draw d, in one call over the
+    threads: w, lin (treatments, draws, points); shares, ln_hrs (treatments, draws, k),
+    of which the first n_mix[t] are treatment t's mixture; log_s, surv (treatments,
+    draws). Each solved exactly as on its own."""
+    m, n = w.shape[0], w.shape[1]
+    out = np.empty((m, n))
+    for i in numba.prange(m * n):
+        t, d = i // n, i % n
+        k = n_mix[t]
+        out[t, d] = _solve_log_multiplier(
+            w[t, d], lin[t, d], shares[t, d, :k], ln_hrs[t, d, :k], log_s[t, d], surv[t, d]
+        )
     return out
 
 
@@ -919,8 +929,7 @@ def _baselines_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> _Ba
     nh_p = _logistic(_logit_draws(v(nh["response"]))[:, None] + b_fail * (nf - nh_src))
     ctx_p = _logistic(_logit_draws(v(ctx["response"]))[:, None] + b_fail * (nf - ctx_src))
     eta = _baseline_mods_draws(ef, ref)
-    nhz = _solve_intercepts_draws(nh_p, eta, ref.weight)
-    ctxz = _solve_intercepts_draws(ctx_p, eta, ref.weight)
+    nhz, ctxz = _solve_intercepts_draws(np.stack([nh_p, ctx_p]), eta, ref.weight)
     return _BaselineDraws(
         v(nh["weeks"]), v(ctx["first_week"]), v(ctx["last_week"]), nh_p, ctx_p, nhz, ctxz
     )
@@ -999,6 +1008,13 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
     rows = np.arange(n)
 
     tx = np.zeros((n, len(used_t), L.TX_NCOL))
+    # each treatment's relapse multiplier problem, solved for all at once after the loop
+    n_t, n_points = len(used_t), ref.weight.shape[0]
+    w_all, lin_all = np.empty((n_t, n, n_points)), np.empty((n_t, n, n_points))
+    mix_max = 4  # (remitted, partial) x (with, without a sudden gain)
+    shares_all, ln_hrs_all = np.zeros((n_t, n, mix_max)), np.zeros((n_t, n, mix_max))
+    n_mix = np.empty(n_t, dtype=np.int64)
+    log_base_all, surv_all = np.empty((n_t, n)), np.empty((n_t, n))
     for k, name in enumerate(used_t):
         t = par["treatments"][name]
         vt = {f: v(p) for f, p in t.items() if isinstance(p, dict) and "value" in p}
@@ -1029,15 +1045,21 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
         tx[:, k, L.TX_OR] = [math.exp(x) for x in ln_or]  # as compile_inputs: the kernel's exp
         for f, col in _COPIED:
             tx[:, k, col] = vt[f]
-        w = responders / responders.sum(axis=1, keepdims=True)
-        log_c = _solve_log_multipliers(
-            w, lin, np.stack(shares, axis=1), np.stack(ln_hrs, axis=1), log_base, 1.0 - p_last
-        )
-        tx[:, k, L.TX_RELAPSE_HR] = np.exp(log_c)
+        w_all[k] = responders / responders.sum(axis=1, keepdims=True)
+        lin_all[k] = lin
+        n_mix[k] = len(shares)
+        shares_all[k, :, : len(shares)] = np.stack(shares, axis=1)
+        ln_hrs_all[k, :, : len(shares)] = np.stack(ln_hrs, axis=1)
+        log_base_all[k] = log_base
+        surv_all[k] = 1.0 - p_last
         tx[:, k, L.TX_MONO] = float(t["monoaminergic"])
         tx[:, k, L.TX_PSYCH] = float(t["psychotherapy"])
         tx[:, k, L.TX_COUNTS] = float(t["counts_as_trial"])
         tx[:, k, L.TX_COST_WEEK] = d.weekly_cost(t, vt["sessions"], weeks)
+    log_c = _solve_log_multipliers(
+        w_all, lin_all, shares_all, ln_hrs_all, n_mix, log_base_all, surv_all
+    )
+    tx[:, :, L.TX_RELAPSE_HR] = np.exp(log_c).T
 
     interactions = [
         (frozenset(i["components"]), v(i["excess_multiplier"]), v(i["relapse_hr"]))
