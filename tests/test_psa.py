@@ -49,6 +49,24 @@ def test_an_interrupted_run_resumes_to_the_same_table(serial, uk, tmp_path):
     pd.testing.assert_frame_equal(resumed, serial)
 
 
+def test_a_run_resumes_from_chunks_that_also_hold_the_parameters(serial, uk, tmp_path):
+    """Chunk files hold the simulated columns (the parameters are added at the end); an
+    earlier version's chunks also held the parameters' columns, and still resume."""
+
+    def stop_after_one(done):
+        if done >= CHUNK:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK, on_chunk=stop_after_one)
+    (saved,) = (tmp_path / "chunks").glob("*.parquet")
+    assert "utilities.depressed" not in pd.read_parquet(saved).columns
+    values, _ = ParameterSpace(uk).sample(np.arange(DRAWS), 5)
+    evaluate_draws(uk, values.loc[0 : CHUNK - 1], PATIENTS, 5).to_parquet(saved)
+    resumed = run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK)
+    pd.testing.assert_frame_equal(resumed, serial)
+
+
 def test_a_rerun_with_other_arguments_is_refused(uk, tmp_path):
     run_psa(uk, 2, 20, tmp_path, seed=5)
     with pytest.raises(TrdsimError, match="other arguments"):

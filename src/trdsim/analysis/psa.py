@@ -72,8 +72,10 @@ def evaluate_draws(
     patients: int,
     seed: int,
     threads: int | None = None,
+    parameters: bool = True,
 ) -> pd.DataFrame:
-    """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws.
+    """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws;
+    without the parameters' columns if not `parameters`.
 
     The draws go through the kernel together (`arm_means_values`: inputs compiled for
     all of them in one pass, up to BLOCK patients a call): the same numbers as one call
@@ -96,9 +98,10 @@ def evaluate_draws(
         "arm": np.tile(np.array(arms, dtype=object), len(draws)),
         **{f: np.concatenate([getattr(m, f) for m in means]) for f in stats},
     }
-    params = values.to_numpy()
-    for j, key in enumerate(values.columns):
-        table[key] = np.repeat(params[:, j], len(arms))
+    if parameters:
+        params = values.to_numpy()
+        for j, key in enumerate(values.columns):
+            table[key] = np.repeat(params[:, j], len(arms))
     return pd.DataFrame(table)
 
 
@@ -137,15 +140,20 @@ def _run_chunks(scenario, values, patients, seed, out, bounds, client, progress,
         if on_chunk is not None:
             on_chunk(done)
 
+    # chunk files hold the simulated columns only: run_psa adds the parameters' from
+    # `values` at the end (writing 70 parameter columns per chunk cost more than the rest)
     if client is None:
         for a, b in todo:
-            save(a, b, evaluate_draws(scenario, values.loc[a:b], patients, seed))
+            save(a, b, evaluate_draws(scenario, values.loc[a:b], patients, seed, parameters=False))
         return
     from dask.distributed import as_completed
 
     sc = client.scatter(scenario, broadcast=True)
     futures = {
-        client.submit(evaluate_draws, sc, values.loc[a:b], patients, seed, 1, pure=False): (a, b)
+        client.submit(evaluate_draws, sc, values.loc[a:b], patients, seed, 1, False, pure=False): (
+            a,
+            b,
+        )
         for a, b in todo
     }
     for fut in as_completed(futures):
@@ -209,8 +217,12 @@ def run_psa(
             client.close()
         if cluster is not None:
             cluster.close()
-    table = pd.concat([pd.read_parquet(_chunk_path(out, a, b)) for a, b in bounds])
+    # chunks written by an earlier version also hold the parameters: read the rest only
+    columns = ["draw", "arm", "cost", "qaly", *STAT_COLUMNS]
+    table = pd.concat([pd.read_parquet(_chunk_path(out, a, b), columns=columns) for a, b in bounds])
     table = table.sort_values(["draw", "arm"], key=_arm_order(scenario.arms)).reset_index(drop=True)
+    params = values.loc[table["draw"].to_numpy()].reset_index(drop=True)
+    table = pd.concat([table, params], axis=1)
     write_atomic(table, out / DRAWS_FILE)
     shutil.rmtree(out / CHUNK_DIR)  # resume data, superseded by the table
     return table
