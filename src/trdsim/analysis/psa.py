@@ -46,6 +46,12 @@ DRAWS_FILE = "draws.parquet"
 WORK_PER_CHUNK = 1e8  # patient-weeks per chunk: a few seconds, so little is lost on a stop
 PROGRESS_STEPS = 20  # chunks of a run in this process: the progress bar moves in steps
 CHUNKS_PER_WORKER = 4  # chunks per dask worker: uneven chunks still keep every worker busy
+# In this process consecutive chunks go through the kernel together, up to these (and are
+# then saved one by one): a call of about a second keeps every thread busy to its end
+# even when other processes share the cores, where 50-draw calls lost up to half their
+# speed; a stop loses at most that. Memory: about 200 bytes per patient in the call.
+WORK_PER_CALL = 4e8  # patient-weeks
+PATIENTS_PER_CALL = 1_000_000
 STAT_COLUMNS = ("cost_var", "qaly_var", "dcost_var", "dqaly_var", "dcov")
 # Below these the report says plainly that the run is too small for its conclusions.
 NOISE_SHARE_WARN = 0.10  # share of the spread of incremental NMB due to patient-level noise
@@ -73,9 +79,11 @@ def evaluate_draws(
     seed: int,
     threads: int | None = None,
     parameters: bool = True,
+    block: int = BLOCK,
 ) -> pd.DataFrame:
     """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws;
-    without the parameters' columns if not `parameters`.
+    without the parameters' columns if not `parameters`. block: patients per kernel call
+    (at least one draw's; the numbers do not depend on it).
 
     The draws go through the kernel together (`arm_means_values`: inputs compiled for
     all of them in one pass, up to BLOCK patients a call): the same numbers as one call
@@ -85,7 +93,7 @@ def evaluate_draws(
         numba.set_num_threads(threads)
     draws = [int(d) for d in values.index]
     cols = {k: values[k].to_numpy(dtype=np.float64) for k in values.columns}
-    size = max(BLOCK // patients, 1)  # draws per kernel call
+    size = max(block // patients, 1)  # draws per kernel call
     means = []
     for k in range(0, len(draws), size):
         part = {key: x[k : k + size] for key, x in cols.items()}
@@ -143,8 +151,15 @@ def _run_chunks(scenario, values, patients, seed, out, bounds, client, progress,
     # chunk files hold the simulated columns only: run_psa adds the parameters' from
     # `values` at the end (writing 70 parameter columns per chunk cost more than the rest)
     if client is None:
-        for a, b in todo:
-            save(a, b, evaluate_draws(scenario, values.loc[a:b], patients, seed, parameters=False))
+        work = patients * len(scenario.arms) * scenario.horizon_weeks
+        most = max(1, min(int(WORK_PER_CALL // work), PATIENTS_PER_CALL // patients))
+        for group in _consecutive(todo, most):
+            a0, b1 = group[0][0], group[-1][1]
+            df = evaluate_draws(
+                scenario, values.loc[a0:b1], patients, seed, parameters=False, block=most * patients
+            )
+            for a, b in group:
+                save(a, b, df[(df.draw >= a) & (df.draw <= b)].reset_index(drop=True))
         return
     from dask.distributed import as_completed
 
@@ -159,6 +174,18 @@ def _run_chunks(scenario, values, patients, seed, out, bounds, client, progress,
     for fut in as_completed(futures):
         a, b = futures[fut]
         save(a, b, fut.result())
+
+
+def _consecutive(bounds: list[tuple[int, int]], most: int) -> list[list[tuple[int, int]]]:
+    """Runs of consecutive chunks (draws a..b) of at most `most` draws (or one chunk)."""
+    groups: list[list[tuple[int, int]]] = []
+    for a, b in bounds:
+        g = groups[-1] if groups else None
+        if g and g[-1][1] + 1 == a and b - g[0][0] + 1 <= most:
+            g.append((a, b))
+        else:
+            groups.append([(a, b)])
+    return groups
 
 
 def run_psa(
