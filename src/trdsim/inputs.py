@@ -408,7 +408,7 @@ def _solve_intercepts(ps, eta, weight):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(parallel=True, cache=True)
 def _solve_intercepts_draws(ps, eta, weight):
     """_solve_intercepts for each table and draw, ps (tables, draws, k) with eta (draws,
     points), in one call over the threads: each row solved exactly as on its own."""
@@ -491,7 +491,7 @@ def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
     return x
 
 
-@numba.njit(cache=True)
+@numba.njit(parallel=True, cache=True)
 def _solve_log_multipliers(w, lin, shares, ln_hrs, n_mix, log_s, surv):
     """_solve_log_multiplier for each treatment t and draw d, in one call over the
     threads: w, lin (treatments, draws, points); shares, ln_hrs (treatments, draws, k),
