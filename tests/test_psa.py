@@ -72,7 +72,7 @@ def test_chunks_through_the_kernel_one_by_one_give_the_same_table(
     serial, uk, tmp_path, monkeypatch
 ):
     """In this process consecutive chunks share kernel calls (up to WORK_PER_CALL); one
-    call per chunk gives the same table."""
+    chunk per group and one draw per kernel call give the same table."""
     monkeypatch.setattr(psa, "WORK_PER_CALL", 1.0)
     table = run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK)
     pd.testing.assert_frame_equal(table, serial)

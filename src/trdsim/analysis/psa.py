@@ -47,9 +47,10 @@ WORK_PER_CHUNK = 1e8  # patient-weeks per chunk: a few seconds, so little is los
 PROGRESS_STEPS = 20  # chunks of a run in this process: the progress bar moves in steps
 CHUNKS_PER_WORKER = 4  # chunks per dask worker: uneven chunks still keep every worker busy
 # In this process consecutive chunks go through the kernel together, up to these (and are
-# then saved one by one): a call of about a second keeps every thread busy to its end
-# even when other processes share the cores, where 50-draw calls lost up to half their
-# speed; a stop loses at most that. Memory: about 200 bytes per patient in the call.
+# then saved one by one): fewer, longer parallel regions (about a second of work each),
+# which is what a stop loses at most. On shared cores 50-draw calls ran up to half as
+# fast in some measurements and as fast in others (too noisy to settle). Memory: about
+# 200 bytes per patient in the call (the default PSA's peak went from ~410 to ~540 MB).
 WORK_PER_CALL = 4e8  # patient-weeks
 PATIENTS_PER_CALL = 1_000_000
 STAT_COLUMNS = ("cost_var", "qaly_var", "dcost_var", "dqaly_var", "dcov")
