@@ -9,6 +9,9 @@ Run: .venv/bin/python benchmarks/bench_psa.py [--draws 1000] [--patients 1000]
   peak memory.
 * The simulation part (`run_psa` in this process, all arms) against the full kernel's
   rate on a 1,000,000-patient cohort of the same arms, measured here; target within 2x.
+  Its time split: the draws' inputs compiled (`compile_draws`), their patients drawn
+  (`sample_cohorts`), the kernel (start and advance of every arm, with the means), and
+  the rest (parameter draws, tables, chunk files).
 * One PSA on a dask LocalCluster of 2 processes: the same table as in-process.
 """
 
@@ -24,6 +27,7 @@ import numba
 import numpy as np
 
 import trdsim
+import trdsim.simulate
 from trdsim.analysis.psa import run_psa
 from trdsim.cohort import sample_cohort
 from trdsim.engine.state import ArmRun
@@ -50,6 +54,34 @@ def full_kernel_rate(scenario, n: int) -> float:
             t += time.perf_counter() - t0
         best = min(best, t)
     return n * len(scenario.arms) * scenario.horizon_weeks / best
+
+
+class Timed:
+    """Wall time spent in some functions of a module while in the block (patched)."""
+
+    def __init__(self, module, names: list[str]):
+        self.module, self.names = module, names
+        self.seconds = dict.fromkeys(names, 0.0)
+
+    def __enter__(self) -> "Timed":
+        self.saved = {n: getattr(self.module, n) for n in self.names}
+        for n, f in self.saved.items():
+            setattr(self.module, n, self._wrap(n, f))
+        return self
+
+    def _wrap(self, name, f):
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - t
+
+        return timed
+
+    def __exit__(self, *exc) -> None:
+        for n, f in self.saved.items():
+            setattr(self.module, n, f)
 
 
 def minimal_seconds(patient_weeks: int, weeks: int) -> float:
@@ -89,9 +121,11 @@ def main() -> None:
     print(f"| command / minimal kernel | {wall / t_min:.1f}x | |")
     print(f"| peak memory of the command (RSS) | {peak:,.0f} MB | |")
 
-    t = time.perf_counter()
-    table = run_psa(sc, k, n, Path(tempfile.mkdtemp()) / "psa")
-    t_sim = time.perf_counter() - t
+    simulate = sys.modules["trdsim.simulate"]  # the module (trdsim.simulate is the function)
+    with Timed(simulate, ["compile_draws", "sample_cohorts", "_run_draws"]) as parts:
+        t = time.perf_counter()
+        table = run_psa(sc, k, n, Path(tempfile.mkdtemp()) / "psa")
+        t_sim = time.perf_counter() - t
     psa_rate = pw / t_sim
     full = full_kernel_rate(sc, 1_000_000)
     print(
@@ -101,6 +135,13 @@ def main() -> None:
         f"| full kernel, 1,000,000 patients x {len(sc.arms)} arms | {full / 1e6:,.0f} M patient-weeks/s | |"
     )  # noqa: E501
     print(f"| full kernel rate / PSA rate | {full / psa_rate:.2f}x | <= 2x |")
+    sec = parts.seconds
+    rest = t_sim - sum(sec.values())
+    print(
+        f"| `run_psa` split: inputs compiled / patients drawn / kernel (with means) / rest "
+        f"| {sec['compile_draws']:.2f} / {sec['sample_cohorts']:.2f} / {sec['_run_draws']:.2f} "
+        f"/ {rest:.2f} s | |"
+    )
 
     t = time.perf_counter()
     other = run_psa(sc, k, n, Path(tempfile.mkdtemp()) / "psa", workers=2)

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from helpers import default_raw
 
+from trdsim.analysis import psa
 from trdsim.analysis.psa import chunk_size, draw_seed, evaluate_draws, run_psa, summarise
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.engine.kernel import CHUNK as CHUNK_PATIENTS
@@ -47,6 +48,40 @@ def test_an_interrupted_run_resumes_to_the_same_table(serial, uk, tmp_path):
     resumed = run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK, progress=finished.append)
     assert finished[0] == 2 * CHUNK  # the saved chunks were not redone
     pd.testing.assert_frame_equal(resumed, serial)
+
+
+def test_a_run_resumes_from_chunks_that_also_hold_the_parameters(serial, uk, tmp_path):
+    """Chunk files hold the simulated columns (the parameters are added at the end); an
+    earlier version's chunks also held the parameters' columns, and still resume."""
+
+    def stop_after_one(done):
+        if done >= CHUNK:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK, on_chunk=stop_after_one)
+    (saved,) = (tmp_path / "chunks").glob("*.parquet")
+    assert "utilities.depressed" not in pd.read_parquet(saved).columns
+    values, _ = ParameterSpace(uk).sample(np.arange(DRAWS), 5)
+    evaluate_draws(uk, values.loc[0 : CHUNK - 1], PATIENTS, 5).to_parquet(saved)
+    resumed = run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK)
+    pd.testing.assert_frame_equal(resumed, serial)
+
+
+def test_chunks_through_the_kernel_one_by_one_give_the_same_table(
+    serial, uk, tmp_path, monkeypatch
+):
+    """In this process consecutive chunks share kernel calls (up to WORK_PER_CALL); one
+    chunk per group and one draw per kernel call give the same table."""
+    monkeypatch.setattr(psa, "WORK_PER_CALL", 1.0)
+    table = run_psa(uk, DRAWS, PATIENTS, tmp_path, seed=5, chunk=CHUNK)
+    pd.testing.assert_frame_equal(table, serial)
+
+
+def test_kernel_calls_group_consecutive_chunks_only():
+    chunks = [(0, 3), (4, 7), (8, 11), (16, 19), (20, 23)]  # 12..15 already on disk
+    assert psa._consecutive(chunks, 8) == [[(0, 3), (4, 7)], [(8, 11)], [(16, 19), (20, 23)]]
+    assert psa._consecutive(chunks, 1) == [[c] for c in chunks]  # at least one chunk a call
 
 
 def test_a_rerun_with_other_arguments_is_refused(uk, tmp_path):

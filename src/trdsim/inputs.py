@@ -30,7 +30,7 @@ arrays are used):
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -45,6 +45,7 @@ from trdsim.pathways import (
     USUAL_CARE,
     CompiledPathway,
     compile_pathway,
+    compile_pathway_draws,
     entry_step,
     maintenance_for,
     step_key,
@@ -59,6 +60,7 @@ __all__ = [
     "ReferencePopulation",
     "baselines",
     "comparator_no_response",
+    "compile_draws",
     "compile_inputs",
     "natural_hazard",
     "reference_population",
@@ -70,6 +72,7 @@ __all__ = [
 ]
 
 QUADRATURE_NODES = 32  # per normal attribute; exact to ~1e-15 for these integrands
+P_CLIP = 1e-9  # a rate implied by an RR or RD is kept this far inside (0, 1): finite logit
 
 
 @dataclass(frozen=True)
@@ -405,6 +408,18 @@ def _solve_intercepts(ps, eta, weight):
     return out
 
 
+@numba.njit(parallel=True, cache=True)
+def _solve_intercepts_draws(ps, eta, weight):
+    """_solve_intercepts for each table and draw, ps (tables, draws, k) with eta (draws,
+    points), in one call over the threads: each row solved exactly as on its own."""
+    m, n = ps.shape[0], ps.shape[1]
+    out = np.empty(ps.shape)
+    for i in numba.prange(m * n):
+        t, d = i // n, i % n
+        out[t, d] = _solve_intercepts(ps[t, d], eta[d], weight)
+    return out
+
+
 @numba.njit(cache=True)
 def _solve_intercept(p, eta, e_eta, weight, start):
     """alpha with sum(weight * logistic(alpha + eta)) == p: Newton inside a bisection bracket.
@@ -474,6 +489,23 @@ def _solve_log_multiplier(w, lin, shares, ln_hrs, log_s, surv):
         if done:
             return x
     return x
+
+
+@numba.njit(parallel=True, cache=True)
+def _solve_log_multipliers(w, lin, shares, ln_hrs, n_mix, log_s, surv):
+    """_solve_log_multiplier for each treatment t and draw d, in one call over the
+    threads: w, lin (treatments, draws, points); shares, ln_hrs (treatments, draws, k),
+    of which the first n_mix[t] are treatment t's mixture; log_s, surv (treatments,
+    draws). Each solved exactly as on its own."""
+    m, n = w.shape[0], w.shape[1]
+    out = np.empty((m, n))
+    for i in numba.prange(m * n):
+        t, d = i // n, i % n
+        k = n_mix[t]
+        out[t, d] = _solve_log_multiplier(
+            w[t, d], lin[t, d], shares[t, d, :k], ln_hrs[t, d, :k], log_s[t, d], surv[t, d]
+        )
+    return out
 
 
 def _solve_relapse_multiplier(
@@ -561,7 +593,7 @@ def response_log_odds_ratio(t: dict, base: Baselines) -> float:
     if t["measure"] == "OR":
         return float(np.log(value))
     p1 = p0 * value if t["measure"] == "RR" else p0 + value
-    p1 = min(max(p1, 1e-9), 1.0 - 1e-9)
+    p1 = min(max(p1, P_CLIP), 1.0 - P_CLIP)
     return _logit(p1) - _logit(p0)
 
 
@@ -704,4 +736,391 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         qaly_weight=disc_q / 52.0,
         disc_c=discount_factors(scenario.discount_costs, h),
         pathways=pathways,
+    )
+
+
+# --- many parameter draws at once (PSA) --------------------------------------------
+# `compile_draws` is `compile_inputs` over a leading draw axis, operation by operation,
+# so that it returns stack_inputs([compile_inputs(s) for s in the draws' scenarios])
+# bit for bit without a Python compile per draw (tests/test_psa.py checks every field).
+# What keeps it exact:
+#   * numpy's elementwise ufuncs (exp, log, log1p, + - * /) give an element the same
+#     value whatever the shape of its array (and for a lone scalar, a 0-d array), so a
+#     parameter becomes a (draws,) array and a per-point quantity a (draws, points) one;
+#   * powers are not like that: a power of scalars is C's pow, an array's power numpy's
+#     own vector loop, or a copy / sqrt / square for the exponents 1, 0.5, 2 given as a
+#     Python float: scalar powers are taken draw by draw as scalars (_scalar_pow), array
+#     powers for each group of draws with the same exponent, given as a Python float;
+#   * math.exp (the kernel's exp, for TX_OR) is taken element by element;
+#   * the Newton solves run the same numba functions on each draw's row.
+# A change to compile_inputs needs its twin here.
+
+
+def _draw_params(params: dict, values: Mapping[str, np.ndarray]) -> dict:
+    """The parameter tree with each key of `values` (flattened, as ParameterSpace keys)
+    holding its (draws,) array as value; copied along the changed paths only."""
+    params = dict(params)
+    copied: set[tuple[str, ...]] = set()
+    for key, v in values.items():
+        parts = key.split(".")
+        node = params
+        for depth, part in enumerate(parts[:-1]):
+            path = tuple(parts[: depth + 1])
+            if path not in copied:
+                node[part] = dict(node[part])
+                copied.add(path)
+            node = node[part]
+        node[parts[-1]] = {**node[parts[-1]], "value": np.asarray(v, dtype=np.float64)}
+    return params
+
+
+class _Draws:
+    """Reads a parameter tree of `_draw_params` as (draws,) arrays."""
+
+    def __init__(self, scenario: Scenario, params: dict, n: int):
+        self.scenario, self.par, self.n = scenario, params, n
+
+    def v(self, p: dict) -> np.ndarray:
+        """The entry's value in every draw (as _v, per draw)."""
+        return np.broadcast_to(np.asarray(p["value"], dtype=np.float64), (self.n,))
+
+    def cost(self, entry: dict) -> np.ndarray:
+        """_cost in every draw."""
+        sc = self.scenario
+        year = int(entry.get("price_year", sc.price_year))
+        return self.v(entry) * price_factor(sc.setting, year, sc.price_year)
+
+    def weekly_cost(self, entry: dict, count: np.ndarray, weeks) -> np.ndarray:
+        """_weekly_cost in every draw."""
+        unit = self.par["unit_costs"][self.scenario.setting]
+        if "resource" in entry:
+            c = count * self.cost(unit[entry["resource"]]) / weeks
+        else:
+            c = np.zeros(self.n)
+        if "drug_per_week" in entry:
+            c = c + self.cost(unit[entry["drug_per_week"]])
+        return c
+
+    def self_harm_cost_week(self) -> np.ndarray:
+        """self_harm_cost_week in every draw."""
+        h = self.v(self.par["self_harm"]["weekly_hazard_depressed"])
+        if not (h != 0.0).any():  # as self_harm_cost_week: no episode cost is looked up
+            return np.zeros(self.n)
+        unit = self.par["unit_costs"][self.scenario.setting]
+        return np.where(h == 0.0, 0.0, h * self.cost(unit[SELF_HARM_COST]))
+
+
+def _scalar_pow(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """base ** exponent draw by draw as numpy scalars (C's pow, as a per-draw compile
+    takes a power of scalars), not numpy's vector power."""
+    return np.array([b ** float(e) for b, e in zip(base, exponent, strict=True)])
+
+
+def _array_pow(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """Row d of base (draws, k) to the power exponent[d], as a per-draw compile takes an
+    array to a Python float's power: one numpy power per distinct exponent."""
+    out = np.empty_like(base)
+    for e in np.unique(exponent):
+        rows = exponent == e
+        out[rows] = base[rows] ** float(e)
+    return out
+
+
+def _effects_draws(d: _Draws) -> np.ndarray:
+    """_effects of every draw: (draws, EF_NCOL)."""
+    par, v = d.par, d.v
+    e = {k: v(p) for k, p in par["effects"].items()}
+    u = {k: v(p) for k, p in par["utilities"].items()}
+    nh = {k: v(p) for k, p in par["natural_history"].items()}
+    ctx = {k: v(p) for k, p in par["trial_context"].items()}
+    rb = {k: v(p) for k, p in par["relapse_baseline"].items()}
+    ef = np.zeros((d.n, L.EF_NCOL))
+    ef[:, L.EF_B_MALT] = np.log(e["response_or_maltreatment"])
+    ef[:, L.EF_B_INFL] = np.log(e["response_or_inflammation_monoaminergic"])
+    ef[:, L.EF_B_SEV] = e["response_logodds_per_severity_point_psychotherapy"]
+    ef[:, L.EF_B_FLEX] = np.log(e["response_or_per_sd_flexibility"])
+    ef[:, L.EF_B_CHRONIC] = np.log(e["response_or_chronic_episode"])
+    ef[:, L.EF_R_FAIL] = np.log(e["relapse_hr_per_prior_failure"])
+    ef[:, L.EF_R_RESID] = np.log(e["relapse_hr_residual_symptoms"])
+    ef[:, L.EF_R_MALT] = np.log(e["relapse_hr_maltreatment"])
+    ef[:, L.EF_R_FLEX] = np.log(e["relapse_hr_per_sd_flexibility"])
+    ef[:, L.EF_SG_PROB] = e["sudden_gain_probability"]
+    ef[:, L.EF_R_SG] = np.log(e["relapse_hr_sudden_gain"])
+    ef[:, L.EF_MORT_HR] = v(par["mortality"]["nonsuicide_depressed_hr"])
+    ef[:, L.EF_SUICIDE_H] = v(par["mortality"]["suicide_weekly_hazard_depressed"])
+    ef[:, L.EF_U_DEP] = u["depressed"]
+    ef[:, L.EF_U_RESP] = u["response"]
+    ef[:, L.EF_U_REM] = u["remission"]
+    ef[:, L.EF_SEV_MEAN] = _reference_cohort()["severity_mean"]
+    sc = par["state_costs"][d.scenario.setting]
+    for col, key in (
+        (L.EF_C_DEP, "depressed"),
+        (L.EF_C_RESP, "response"),
+        (L.EF_C_REM, "remission"),
+    ):
+        ef[:, col] = d.cost(sc[f"{key}_week"])
+        if key == "depressed":
+            ef[:, col] += d.self_harm_cost_week()
+        if "productivity" in par:
+            ef[:, col] += v(par["productivity"][f"{key}_week"])
+    ef[:, L.EF_NH_WEEKS] = nh["weeks"]
+    ef[:, L.EF_NH_REM] = nh["remission_share"]
+    ef[:, L.EF_DEEP_H] = nh["deepening_weekly_hazard"]
+    ef[:, L.EF_R_NF0] = rb["source_prior_failures"]
+    ef[:, L.EF_CTX_FIRST] = ctx["first_week"]
+    ef[:, L.EF_CTX_LAST] = ctx["last_week"]
+    return ef
+
+
+def _maintenance_draws(d: _Draws, names: list[str]) -> np.ndarray:
+    """_maintenance_table of every draw: (draws, options, MX_NCOL)."""
+    mx = np.zeros((d.n, len(names), L.MX_NCOL))
+    for j, name in enumerate(names):
+        m = d.par["maintenance"][name]
+        mx[:, j, L.MX_HR] = d.v(m["relapse_hr"])
+        mx[:, j, L.MX_HR_PARTIAL] = d.v(m.get("relapse_hr_partial", m["relapse_hr"]))
+        mx[:, j, L.MX_DURATION] = d.v(m["duration_weeks"])
+        mx[:, j, L.MX_COST_WEEK] = d.weekly_cost(m, d.v(m["sessions_per_week"]), 1.0)
+    return mx
+
+
+def _logit_draws(p: np.ndarray) -> np.ndarray:
+    return np.log(p / (1.0 - p))
+
+
+def _no_response_draws(c, h, weeks, ctx_first, ctx_last) -> np.ndarray:
+    """comparator_no_response in every draw: c and h (draws,) scalars per draw, or
+    (draws, points) arrays per draw; weeks, ctx_first, ctx_last (draws,)."""
+    f = np.minimum(np.maximum(weeks - ctx_first + 1.0, 0.0) / (ctx_last - ctx_first + 1.0), 1.0)
+    if c.ndim == 1:
+        return _scalar_pow(1.0 - c, f) * np.exp(-h * weeks)
+    return _array_pow(1.0 - c, f) * np.exp(-h * weeks[:, None])
+
+
+@dataclass(frozen=True)
+class _BaselineDraws:
+    """Baselines of every draw (fields as Baselines, with a leading draw axis)."""
+
+    nh_weeks: np.ndarray
+    ctx_first: np.ndarray
+    ctx_last: np.ndarray
+    nh_response: np.ndarray
+    context: np.ndarray
+    nhz: np.ndarray
+    ctxz: np.ndarray
+
+    def comparator(self, nf: np.ndarray, weeks: np.ndarray) -> np.ndarray:
+        """Baselines.comparator in every draw (nf: failed trials per draw)."""
+        rows = np.arange(nf.shape[0])
+        at = np.minimum(nf, L.NF_MAX)
+        c = self.context[rows, at]
+        h = -np.log1p(-self.nh_response[rows, at]) / self.nh_weeks
+        return 1.0 - _no_response_draws(c, h, weeks, self.ctx_first, self.ctx_last)
+
+
+def _baselines_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> _BaselineDraws:
+    """baselines in every draw."""
+    par, v = d.par, d.v
+    b_fail = np.log(v(par["effects"]["response_or_per_prior_failure"]))[:, None]
+    nf = np.arange(L.NF_MAX + 1)
+    nh, ctx = par["natural_history"], par["trial_context"]
+    nh_src = v(nh["source_prior_failures"])[:, None]
+    ctx_src = v(ctx["source_prior_failures"])[:, None]
+    nh_p = _logistic(_logit_draws(v(nh["response"]))[:, None] + b_fail * (nf - nh_src))
+    ctx_p = _logistic(_logit_draws(v(ctx["response"]))[:, None] + b_fail * (nf - ctx_src))
+    eta = _baseline_mods_draws(ef, ref)
+    nhz, ctxz = _solve_intercepts_draws(np.stack([nh_p, ctx_p]), eta, ref.weight)
+    return _BaselineDraws(
+        v(nh["weeks"]), v(ctx["first_week"]), v(ctx["last_week"]), nh_p, ctx_p, nhz, ctxz
+    )
+
+
+def _baseline_mods_draws(ef: np.ndarray, ref: ReferencePopulation) -> np.ndarray:
+    """_baseline_mods in every draw: (draws, points)."""
+    return (
+        ef[:, L.EF_B_MALT, None] * ref.malt
+        + ef[:, L.EF_B_FLEX, None] * ref.z_flex
+        + ef[:, L.EF_B_CHRONIC, None] * ref.chronic
+    )
+
+
+def _response_log_odds_ratio_draws(d: _Draws, t: dict, base: _BaselineDraws) -> np.ndarray:
+    """response_log_odds_ratio in every draw."""
+    weeks = d.v(t["trial_weeks"])
+    p0 = base.comparator(d.v(t["source_prior_failures"]).astype(np.int64), weeks)
+    if t["effect"] == "absolute":
+        return _logit_draws(d.v(t["response"])) - _logit_draws(p0)
+    value = d.v(t["response_effect"])
+    if t["measure"] == "OR":
+        return np.log(value)
+    p1 = p0 * value if t["measure"] == "RR" else p0 + value
+    p1 = np.minimum(np.maximum(p1, P_CLIP), 1.0 - P_CLIP)
+    return _logit_draws(p1) - _logit_draws(p0)
+
+
+def compile_draws(
+    scenario: Scenario, values: Mapping[str, np.ndarray], n: int | None = None
+) -> DrawInputs:
+    """The compiled inputs of parameter draws of a scenario, straight from their values.
+
+    values: (draws,) arrays keyed by flattened parameter key (ParameterSpace.sample's
+    columns); every other parameter keeps the scenario's value. n: the number of draws
+    (needed only when values is empty). Bit-identical to stack_inputs([compile_inputs(
+    space.apply(row)) for each draw's row]), in one pass over the draw axis (see the
+    comment above _draw_params).
+    """
+    cols = {k: np.asarray(x, dtype=np.float64) for k, x in values.items()}
+    if n is None:
+        if not cols:
+            raise ValueError("compile_draws: no values, so the number of draws must be given")
+        n = len(next(iter(cols.values())))
+    if any(x.shape != (n,) for x in cols.values()):
+        raise ValueError(f"compile_draws: every parameter needs one value per draw ({n})")
+    d = _Draws(scenario, _draw_params(scenario.params, cols), n)
+    ef = _effects_draws(d)
+    # the reference points depend on whether two effects are zero: draws that differ
+    # there (only contrived distributions do) are compiled apart
+    cohort = _reference_cohort()
+    uses_sev = (ef[:, L.EF_B_SEV] != 0.0) & (cohort["severity_sd"] > 0)
+    uses_flex = (ef[:, L.EF_B_FLEX] != 0.0) | (ef[:, L.EF_R_FLEX] != 0.0)
+    key = uses_sev.astype(np.int64) * 2 + uses_flex
+    if (key != key[0]).any():
+        groups = [np.flatnonzero(key == k) for k in np.unique(key)]
+        parts = [
+            compile_draws(scenario, {k: x[g] for k, x in cols.items()}, len(g)) for g in groups
+        ]
+        return _merge_draws(parts, groups, n)
+    ref = reference_population(cohort, ef[0])
+    return _compile_draws(d, ef, ref)
+
+
+def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawInputs:
+    """compile_draws for draws that share their reference points."""
+    scenario, par, v, n = d.scenario, d.par, d.v, d.n
+    used_t, used_m = _used(scenario)
+    mx = _maintenance_draws(d, used_m)
+    base = _baselines_draws(d, ef, ref)
+    eta_base = _baseline_mods_draws(ef, ref)
+    lin_relapse = ef[:, L.EF_R_MALT, None] * ref.malt + ef[:, L.EF_R_FLEX, None] * ref.z_flex
+    rb = {k: v(p) for k, p in par["relapse_baseline"].items()}
+    rb_shape = rb["shape"]
+    rb_scale = rb["time_weeks"] / _scalar_pow(-np.log1p(-rb["relapse"]), 1.0 / rb_shape)
+    rows = np.arange(n)
+
+    tx = np.zeros((n, len(used_t), L.TX_NCOL))
+    # each treatment's relapse multiplier problem, solved for all at once after the loop
+    n_t, n_points = len(used_t), ref.weight.shape[0]
+    w_all, lin_all = np.empty((n_t, n, n_points)), np.empty((n_t, n, n_points))
+    mix_max = 4  # (remitted, partial) x (with, without a sudden gain)
+    shares_all, ln_hrs_all = np.zeros((n_t, n, mix_max)), np.zeros((n_t, n, mix_max))
+    n_mix = np.empty(n_t, dtype=np.int64)
+    log_base_all, surv_all = np.empty((n_t, n)), np.empty((n_t, n))
+    for k, name in enumerate(used_t):
+        t = par["treatments"][name]
+        vt = {f: v(p) for f, p in t.items() if isinstance(p, dict) and "value" in p}
+        ln_or = _response_log_odds_ratio_draws(d, t, base)
+        nf_src = vt["source_prior_failures"].astype(np.int64)
+        weeks = vt["trial_weeks"]
+        h_j = natural_hazard(base.nhz[rows, nf_src][:, None] + eta_base, base.nh_weeks[:, None])
+        c_j = _logistic(base.ctxz[rows, nf_src][:, None] + eta_base)
+        q_j = _no_response_draws(c_j, h_j, weeks, base.ctx_first, base.ctx_last)
+        responders = ref.weight * _logistic(np.log1p(-q_j) - np.log(q_j) + ln_or[:, None])
+        t_last = vt.get("relapse_t2", vt["relapse_t1"])
+        p_last = vt.get("relapse_p2", vt["relapse_p1"])
+        log_base = -_scalar_pow(t_last / rb_scale, rb_shape)
+        rem_share = vt["remission_share"]
+        shares = [rem_share, 1.0 - rem_share]
+        ln_hrs = [np.zeros(n), ef[:, L.EF_R_RESID]]
+        if t["psychotherapy"]:
+            sg = ef[:, L.EF_SG_PROB]
+            shares = [s * (1.0 - sg) for s in shares] + [s * sg for s in shares]
+            ln_hrs = ln_hrs + [h + ef[:, L.EF_R_SG] for h in ln_hrs]
+        ref_hr = mx[:, used_m.index(t["relapse_reference"]), L.MX_HR]
+        lin = (
+            lin_relapse
+            + (ef[:, L.EF_R_FAIL] * (nf_src - ef[:, L.EF_R_NF0]))[:, None]
+            + np.log(ref_hr)[:, None]
+        )
+        tx[:, k, L.TX_LN_OR] = ln_or
+        tx[:, k, L.TX_OR] = [math.exp(x) for x in ln_or]  # as compile_inputs: the kernel's exp
+        for f, col in _COPIED:
+            tx[:, k, col] = vt[f]
+        w_all[k] = responders / responders.sum(axis=1, keepdims=True)
+        lin_all[k] = lin
+        n_mix[k] = len(shares)
+        shares_all[k, :, : len(shares)] = np.stack(shares, axis=1)
+        ln_hrs_all[k, :, : len(shares)] = np.stack(ln_hrs, axis=1)
+        log_base_all[k] = log_base
+        surv_all[k] = 1.0 - p_last
+        tx[:, k, L.TX_MONO] = float(t["monoaminergic"])
+        tx[:, k, L.TX_PSYCH] = float(t["psychotherapy"])
+        tx[:, k, L.TX_COUNTS] = float(t["counts_as_trial"])
+        tx[:, k, L.TX_COST_WEEK] = d.weekly_cost(t, vt["sessions"], weeks)
+    log_c = _solve_log_multipliers(
+        w_all, lin_all, shares_all, ln_hrs_all, n_mix, log_base_all, surv_all
+    )
+    tx[:, :, L.TX_RELAPSE_HR] = np.exp(log_c).T
+
+    interactions = [
+        (frozenset(i["components"]), v(i["excess_multiplier"]), v(i["relapse_hr"]))
+        for i in par["interactions"].values()
+    ]
+    h = scenario.horizon_weeks
+    compiled = {
+        a: compile_pathway_draws(scenario.pathways[a], used_t, tx, used_m, mx, interactions, h)
+        for a in scenario.arms
+    }
+    weeks = np.arange(h + 1, dtype=np.float64)
+    cum_h = _array_pow(weeks / rb_scale[:, None], rb_shape)
+    disc_q = discount_factors(scenario.discount_qalys, h)
+    first = ModelInputs(
+        treatments=used_t,
+        tx=tx[0].copy(),
+        ef=ef[0].copy(),
+        nhz=base.nhz[0].copy(),
+        ctxz=base.ctxz[0].copy(),
+        mort_h=weekly_mortality_hazard(scenario.life_table),
+        cum_h=cum_h[0].copy(),
+        disc_q=disc_q,
+        qaly_weight=disc_q / 52.0,
+        disc_c=discount_factors(scenario.discount_costs, h),
+        pathways={a: p for a, (p, _) in compiled.items()},
+    )
+    return DrawInputs(
+        first=first,
+        tx=tx,
+        ef=ef,
+        nhz=base.nhz,
+        ctxz=base.ctxz,
+        cum_h=cum_h,
+        pathways={a: DrawPathway(structure=p, **arr) for a, (p, arr) in compiled.items()},
+    )
+
+
+def _merge_draws(parts: list[DrawInputs], groups: list[np.ndarray], n: int) -> DrawInputs:
+    """DrawInputs of n draws from those of groups of them (each group's draw indices)."""
+
+    def merge(get) -> np.ndarray:
+        first = get(parts[0])
+        out = np.empty((n, *first.shape[1:]), dtype=first.dtype)
+        for part, g in zip(parts, groups, strict=True):
+            out[g] = get(part)
+        return out
+
+    fields = ("step_xmult", "step_rhr", "maint_hr", "maint_cost", "usual_cost", "usual_disutility")
+    head = next(p for p, g in zip(parts, groups, strict=True) if g[0] == 0)  # holds draw 0
+    return DrawInputs(
+        first=head.first,
+        tx=merge(lambda x: x.tx),
+        ef=merge(lambda x: x.ef),
+        nhz=merge(lambda x: x.nhz),
+        ctxz=merge(lambda x: x.ctxz),
+        cum_h=merge(lambda x: x.cum_h),
+        pathways={
+            a: DrawPathway(
+                structure=p.structure,
+                **{f: merge(lambda x, a=a, f=f: getattr(x.pathways[a], f)) for f in fields},
+            )
+            for a, p in head.pathways.items()
+        },
     )

@@ -28,6 +28,7 @@ __all__ = [
     "RULE_ATTRIBUTES",
     "USUAL_CARE",
     "compile_pathway",
+    "compile_pathway_draws",
     "entry_step",
     "maintenance_for",
     "parse_condition",
@@ -282,6 +283,80 @@ def compile_pathway(
         usual_disutility=float(tx[uc, L.TX_DISUTILITY]),
         start=p["start"],
     )
+
+
+def compile_pathway_draws(
+    p: dict,
+    treatments: list[str],
+    tx: np.ndarray,
+    maintenance: list[str],
+    mx: np.ndarray,
+    interactions: list[tuple[frozenset, np.ndarray, np.ndarray]],
+    horizon: int,
+) -> tuple[CompiledPathway, dict[str, np.ndarray]]:
+    """`compile_pathway` for several parameter draws at once, bit for bit.
+
+    tx (draws, treatments, TX_NCOL), mx (draws, maintenance, MX_NCOL) and the
+    interactions' multipliers (draws,) hold each draw's values. Returns the first draw's
+    CompiledPathway (structure and Python-side methods) and the arrays that depend on
+    the values, with the draw as leading axis: step_xmult, step_rhr, maint_hr,
+    maint_cost, usual_cost, usual_disutility. Every element is computed by the same
+    operations as in `compile_pathway` (same multiplies in the same order).
+    """
+    st = _structure(p, treatments, maintenance, [m for m, _, _ in interactions])
+    n = tx.shape[0]
+    rows = st.comp.shape[0]
+    used = st.comp >= 0
+    counts = np.zeros(st.comp.shape, dtype=bool)
+    # whether failing a component counts as a trial is a flag, the same in every draw
+    counts[used] = tx[0][st.comp[used], L.TX_COUNTS] > 0
+    step_counts = counts.any(axis=1).astype(np.int8)
+    step_xmult = np.ones((n, rows))
+    step_rhr = np.ones((n, rows))
+    for (_, xmult, rhr), at in zip(interactions, st.interaction_rows, strict=True):
+        step_xmult[:, at] *= xmult[:, None]
+        step_rhr[:, at] *= rhr[:, None]
+    weeks = np.arange(horizon + 1)
+    maint_hr = np.ones((n, len(st.combos), horizon + 1, 2))
+    maint_cost = np.zeros((n, len(st.combos), horizon + 1))
+    for i, combo in enumerate(st.combos):
+        for j in combo:
+            # the prefix of weeks within each draw's duration, as a mask over draws
+            active = weeks[None, :] <= mx[:, j, L.MX_DURATION, None]
+            for col, hr in ((0, L.MX_HR), (1, L.MX_HR_PARTIAL)):
+                view = maint_hr[:, i, :, col]
+                np.multiply(view, mx[:, j, hr, None], out=view, where=active)
+            cost = maint_cost[:, i]
+            np.add(cost, mx[:, j, L.MX_COST_WEEK, None], out=cost, where=active)
+    uc = treatments.index(USUAL_CARE)
+    arrays = {
+        "step_xmult": step_xmult,
+        "step_rhr": step_rhr,
+        "maint_hr": maint_hr,
+        "maint_cost": maint_cost,
+        "usual_cost": np.ascontiguousarray(tx[:, uc, L.TX_COST_WEEK]),
+        "usual_disutility": np.ascontiguousarray(tx[:, uc, L.TX_DISUTILITY]),
+    }
+    first = CompiledPathway(
+        label=p["label"],
+        step_names=[list(s) for s in p["steps"]],
+        variant_steps=st.variant_steps,
+        variant_choice=[tuple(c) for c in st.choices],
+        rules=list(p.get("rules", [])),
+        comp=st.comp,
+        step_xmult=step_xmult[0].copy(),
+        step_rhr=step_rhr[0].copy(),
+        step_counts=step_counts,
+        maint_row=st.maint_row,
+        maint_hr=maint_hr[0].copy(),
+        maint_cost=maint_cost[0].copy(),
+        on_relapse=_RELAPSE[p["on_relapse"]],
+        on_exhausted=_EXHAUSTED[p["on_exhausted"]],
+        usual_cost=float(arrays["usual_cost"][0]),
+        usual_disutility=float(arrays["usual_disutility"][0]),
+        start=p["start"],
+    )
+    return first, arrays
 
 
 # Attributes that modify a treatment's own effect in the kernel, with the parameter that

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from trdsim.analysis.subgroups import SubgroupResult, arm_summary, parse_by, subgroup_analysis
-from trdsim.cohort import COHORT_ARRAYS, Cohort, sample_cohort
+from trdsim.cohort import COHORT_ARRAYS, Cohort, sample_cohort, sample_cohorts
 from trdsim.currency import money
 from trdsim.economics import (
     INCREMENTAL_COLUMNS,
@@ -25,7 +26,7 @@ from trdsim.effective import effective_table, effects_table
 from trdsim.engine import layout as L
 from trdsim.engine.state import ArmRun, DrawsRun
 from trdsim.evidence import parameter_table
-from trdsim.inputs import ModelInputs, compile_inputs, stack_inputs
+from trdsim.inputs import DrawInputs, ModelInputs, compile_draws, compile_inputs, stack_inputs
 from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest, tidy, with_arm_order
 from trdsim.scenario import Scenario
 from trdsim.survival import with_null_weeks
@@ -36,6 +37,7 @@ __all__ = [
     "Result",
     "arm_means",
     "arm_means_draws",
+    "arm_means_values",
     "simulate",
     "state_column",
 ]
@@ -338,12 +340,33 @@ def arm_means_draws(
     if patients < 1:
         raise ValueError("patients must be at least 1")
     xs = [compile_inputs(s) for s in scenarios] if inputs is None else inputs
-    stacked = stack_inputs(xs)
     cohorts = [sample_cohort(s, patients, seed) for s, seed in zip(scenarios, seeds, strict=True)]
     cohort = Cohort(0, *(np.concatenate([getattr(c, f) for c in cohorts]) for f in COHORT_ARRAYS))
-    arms = scenarios[0].arms
-    h = scenarios[0].horizon_weeks
-    d = len(scenarios)
+    return _run_draws(stack_inputs(xs), cohort, scenarios[0], seeds, patients)
+
+
+def arm_means_values(
+    scenario: Scenario, values: Mapping[str, np.ndarray], seeds: list[int], patients: int
+) -> list[ArmMeans]:
+    """`arm_means_draws` for draws given by their parameter values ((draws,) arrays by
+    flattened key, as ParameterSpace.sample's columns) instead of their scenarios: the
+    inputs of all draws compiled in one pass (`compile_draws`), their patients drawn in
+    one call (`sample_cohorts`). Bit-identical to arm_means_draws of the draws' scenarios.
+    """
+    if patients < 1:
+        raise ValueError("patients must be at least 1")
+    stacked = compile_draws(scenario, values, len(seeds))
+    cohort = sample_cohorts(scenario, patients, np.array(seeds, dtype=np.uint64), values)
+    return _run_draws(stacked, cohort, scenario, seeds, patients)
+
+
+def _run_draws(
+    stacked: DrawInputs, cohort: Cohort, scenario: Scenario, seeds: list[int], patients: int
+) -> list[ArmMeans]:
+    """Every arm of the draws through the kernel (one call per arm), reduced to means."""
+    arms = scenario.arms
+    h = scenario.horizon_weeks
+    d = len(seeds)
     cost = np.empty((d, len(arms), patients))
     qaly = np.empty((d, len(arms), patients))
     s = np.array(seeds, dtype=np.uint64)

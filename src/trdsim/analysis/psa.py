@@ -27,7 +27,7 @@ from trdsim.analysis.sampling import ParameterSpace
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario
-from trdsim.simulate import BLOCK, arm_means_draws
+from trdsim.simulate import BLOCK, arm_means_values
 
 __all__ = [
     "PsaRun",
@@ -46,6 +46,13 @@ DRAWS_FILE = "draws.parquet"
 WORK_PER_CHUNK = 1e8  # patient-weeks per chunk: a few seconds, so little is lost on a stop
 PROGRESS_STEPS = 20  # chunks of a run in this process: the progress bar moves in steps
 CHUNKS_PER_WORKER = 4  # chunks per dask worker: uneven chunks still keep every worker busy
+# In this process consecutive chunks go through the kernel together, up to these (and are
+# then saved one by one): fewer, longer parallel regions (about a second of work each),
+# which is what a stop loses at most. On shared cores 50-draw calls ran up to half as
+# fast in some measurements and as fast in others (too noisy to settle). Memory: about
+# 200 bytes per patient in the call (the default PSA's peak went from ~410 to ~540 MB).
+WORK_PER_CALL = 4e8  # patient-weeks
+PATIENTS_PER_CALL = 1_000_000
 STAT_COLUMNS = ("cost_var", "qaly_var", "dcost_var", "dqaly_var", "dcov")
 # Below these the report says plainly that the run is too small for its conclusions.
 NOISE_SHARE_WARN = 0.10  # share of the spread of incremental NMB due to patient-level noise
@@ -72,23 +79,27 @@ def evaluate_draws(
     patients: int,
     seed: int,
     threads: int | None = None,
+    parameters: bool = True,
+    block: int = BLOCK,
 ) -> pd.DataFrame:
-    """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws.
+    """Rows (draw, arm, cost, qaly, patient-level statistics, parameters) for some draws;
+    without the parameters' columns if not `parameters`. block: patients per kernel call
+    (at least one draw's; the numbers do not depend on it).
 
-    The draws go through the kernel together (`arm_means_draws`, up to BLOCK patients a
-    call): the same numbers as one call per draw, bit for bit.
+    The draws go through the kernel together (`arm_means_values`: inputs compiled for
+    all of them in one pass, up to BLOCK patients a call): the same numbers as one call
+    per draw, bit for bit.
     """
     if threads is not None:
         numba.set_num_threads(threads)
-    space = ParameterSpace(scenario)
     draws = [int(d) for d in values.index]
-    rows = values.to_dict("index")
-    size = max(BLOCK // patients, 1)  # draws per kernel call
+    cols = {k: values[k].to_numpy(dtype=np.float64) for k in values.columns}
+    size = max(block // patients, 1)  # draws per kernel call
     means = []
     for k in range(0, len(draws), size):
-        ds = draws[k : k + size]
-        scenarios = [space.apply(rows[d]) for d in ds]
-        means += arm_means_draws(scenarios, [draw_seed(seed, d) for d in ds], patients)
+        part = {key: x[k : k + size] for key, x in cols.items()}
+        seeds = [draw_seed(seed, d) for d in draws[k : k + size]]
+        means += arm_means_values(scenario, part, seeds, patients)
     arms = list(scenario.arms)
     stats = ("cost", "qaly", *STAT_COLUMNS)
     table = {
@@ -96,9 +107,10 @@ def evaluate_draws(
         "arm": np.tile(np.array(arms, dtype=object), len(draws)),
         **{f: np.concatenate([getattr(m, f) for m in means]) for f in stats},
     }
-    params = values.to_numpy()
-    for j, key in enumerate(values.columns):
-        table[key] = np.repeat(params[:, j], len(arms))
+    if parameters:
+        params = values.to_numpy()
+        for j, key in enumerate(values.columns):
+            table[key] = np.repeat(params[:, j], len(arms))
     return pd.DataFrame(table)
 
 
@@ -137,20 +149,44 @@ def _run_chunks(scenario, values, patients, seed, out, bounds, client, progress,
         if on_chunk is not None:
             on_chunk(done)
 
+    # chunk files hold the simulated columns only: run_psa adds the parameters' from
+    # `values` at the end (writing 70 parameter columns per chunk cost more than the rest)
     if client is None:
-        for a, b in todo:
-            save(a, b, evaluate_draws(scenario, values.loc[a:b], patients, seed))
+        work = patients * len(scenario.arms) * scenario.horizon_weeks
+        most = max(1, min(int(WORK_PER_CALL // work), PATIENTS_PER_CALL // patients))
+        for group in _consecutive(todo, most):
+            a0, b1 = group[0][0], group[-1][1]
+            df = evaluate_draws(
+                scenario, values.loc[a0:b1], patients, seed, parameters=False, block=most * patients
+            )
+            for a, b in group:
+                save(a, b, df[(df.draw >= a) & (df.draw <= b)].reset_index(drop=True))
         return
     from dask.distributed import as_completed
 
     sc = client.scatter(scenario, broadcast=True)
     futures = {
-        client.submit(evaluate_draws, sc, values.loc[a:b], patients, seed, 1, pure=False): (a, b)
+        client.submit(evaluate_draws, sc, values.loc[a:b], patients, seed, 1, False, pure=False): (
+            a,
+            b,
+        )
         for a, b in todo
     }
     for fut in as_completed(futures):
         a, b = futures[fut]
         save(a, b, fut.result())
+
+
+def _consecutive(bounds: list[tuple[int, int]], most: int) -> list[list[tuple[int, int]]]:
+    """Runs of consecutive chunks (draws a..b) of at most `most` draws (or one chunk)."""
+    groups: list[list[tuple[int, int]]] = []
+    for a, b in bounds:
+        g = groups[-1] if groups else None
+        if g and g[-1][1] + 1 == a and b - g[0][0] + 1 <= most:
+            g.append((a, b))
+        else:
+            groups.append([(a, b)])
+    return groups
 
 
 def run_psa(
@@ -209,8 +245,12 @@ def run_psa(
             client.close()
         if cluster is not None:
             cluster.close()
-    table = pd.concat([pd.read_parquet(_chunk_path(out, a, b)) for a, b in bounds])
+    # chunks written by an earlier version also hold the parameters: read the rest only
+    columns = ["draw", "arm", "cost", "qaly", *STAT_COLUMNS]
+    table = pd.concat([pd.read_parquet(_chunk_path(out, a, b), columns=columns) for a, b in bounds])
     table = table.sort_values(["draw", "arm"], key=_arm_order(scenario.arms)).reset_index(drop=True)
+    params = values.loc[table["draw"].to_numpy()].reset_index(drop=True)
+    table = pd.concat([table, params], axis=1)
     write_atomic(table, out / DRAWS_FILE)
     shutil.rmtree(out / CHUNK_DIR)  # resume data, superseded by the table
     return table

@@ -1277,9 +1277,11 @@ def advance_batch(
     horizon = disc_c.shape[0]
     per = (n_per + CHUNK - 1) // CHUNK  # chunks per draw
     n_tr = trace.shape[2]
+    # the tables and the trace's sums below take microseconds a draw: serial loops, as a
+    # parallel region costs more than that to start when the cores are shared
     rel_tab = np.empty((n_draws, maint_hr.shape[1], 2, horizon + 1))
     mc_next = np.empty((n_draws, maint_cost.shape[1], horizon + 1), dtype=np.int64)
-    for d in numba.prange(n_draws):
+    for d in range(n_draws):
         rel_tab[d] = relapse_table(maint_hr[d], cum_h[d], horizon)
         mc_next[d] = _next_change(maint_cost[d], horizon)
     part = np.zeros((n_draws * per, w1 - w0, n_tr), dtype=np.int64)
@@ -1299,7 +1301,7 @@ def advance_batch(
             max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step,
             rel_tab[d], mc_next[d], part[t],
         )  # fmt: skip
-    for d in numba.prange(n_draws):
+    for d in range(n_draws):
         running = np.zeros(n_tr, dtype=np.int64)
         for ww in range(w1 - w0):
             for cc in range(per):
