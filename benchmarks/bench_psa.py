@@ -13,6 +13,10 @@ Run: .venv/bin/python benchmarks/bench_psa.py [--draws 1000] [--patients 1000]
   (`sample_cohorts`), the kernel (start and advance of every arm, with the means), and
   the rest (parameter draws, tables, chunk files).
 * One PSA on a dask LocalCluster of 2 processes: the same table as in-process.
+
+`--load` instead measures the simulation part (300 draws x 1,000 patients) in a fresh
+process with each OpenMP wait policy, alone and beside 2 busy processes (cores shared
+with other work): why trdsim sets OMP_WAIT_POLICY=PASSIVE unless told otherwise.
 """
 
 import argparse
@@ -93,11 +97,51 @@ def minimal_seconds(patient_weeks: int, weeks: int) -> float:
     return time.perf_counter() - t
 
 
+PSA_IN_CHILD = """
+import tempfile, time, trdsim
+from trdsim.analysis.psa import run_psa
+from trdsim.engine.warmup import warm_up
+sc = trdsim.load_scenario()
+warm_up(sc)
+t = time.perf_counter()
+run_psa(sc, 300, 1000, tempfile.mkdtemp())
+print(time.perf_counter() - t)
+"""
+
+
+def under_load(repeats: int = 2) -> None:
+    """run_psa's time with each wait policy, on idle cores and beside 2 busy processes."""
+    import os
+
+    print("| OpenMP wait policy | idle cores | beside 2 busy processes |\n|---|---|---|")
+    for policy in ("ACTIVE", "PASSIVE"):
+        env = {**os.environ, "OMP_WAIT_POLICY": policy}
+
+        def once(env: dict = env) -> float:
+            run = subprocess.run([sys.executable, "-c", PSA_IN_CHILD], env=env, check=True,
+                                 capture_output=True, text=True)  # fmt: skip
+            return float(run.stdout.split()[-1])
+
+        idle = [once() for _ in range(repeats)]
+        busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+        try:
+            loaded = [once() for _ in range(repeats)]
+        finally:
+            for b in busy:
+                b.kill()
+        show = lambda xs: " / ".join(f"{x:.2f}" for x in xs) + " s"  # noqa: E731
+        print(f"| {policy} | {show(idle)} | {show(loaded)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--patients", type=int, default=1000)
+    ap.add_argument("--load", action="store_true", help="the wait-policy comparison only")
     args = ap.parse_args()
+    if args.load:
+        under_load()
+        return
     sc = trdsim.load_scenario()
     k, n = args.draws, args.patients
     warm_up(sc)

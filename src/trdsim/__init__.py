@@ -1,6 +1,13 @@
 """trdsim: individual-level simulation of sequential vs integrated care for treatment-resistant depression."""
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# numba's OpenMP threads otherwise spin between parallel regions; on cores shared with
+# other work that spinning made a PSA up to 6x slower, and passive waiting costs about
+# nothing on idle cores (`benchmarks/bench_psa.py --load`). Read when the threads start,
+# so set before any kernel runs; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # first: modules imported below read it
 try:
