@@ -93,6 +93,8 @@ def write_results(
 
     result.summary.to_csv(target("summary.csv"), index=False)
     result.incremental.to_csv(target("incremental.csv"), index=False)
+    if result.costs is not None:
+        result.costs.to_csv(target("costs.csv"), index=False)
     result.trace.to_parquet(target("trace.parquet"), index=False)
     result.patients.to_parquet(target("patients.parquet"), index=False)
     parameter_table(

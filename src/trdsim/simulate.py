@@ -8,6 +8,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.costs import cost_table
 from trdsim.analysis.subgroups import SubgroupResult, arm_summary, parse_by, subgroup_analysis
 from trdsim.cohort import COHORT_ARRAYS, Cohort, sample_cohort
 from trdsim.economics import incremental_analysis
@@ -47,6 +48,8 @@ class Result:
     incremental: pd.DataFrame  # frontier, dominance, ICERs, NMB
     trace: pd.DataFrame  # week x arm x state counts (long)
     patients: pd.DataFrame  # one row per arm x patient: outcomes, then entry attributes
+    # one row per arm x cost category x resource (analysis.costs.cost_table)
+    costs: pd.DataFrame | None = None
 
     def subgroups(self, *by: str) -> SubgroupResult:
         """Costs, QALYs and the incremental analysis per subgroup of each attribute in
@@ -87,6 +90,7 @@ def simulate(
     if looks and not (looks[0] >= 0 and looks[-1] < h):
         raise ValueError(f"observed weeks must be within 0 .. {h - 1}")
     frames: dict[str, list[pd.DataFrame]] = {a: [] for a in scenario.arms}
+    cats: dict[str, list[dict[str, np.ndarray]]] = {a: [] for a in scenario.arms}
     trace = {a: np.zeros((h, len(L.TRACE_STATES)), dtype=np.int64) for a in scenario.arms}
     for b0 in range(0, n, block):
         cohort = sample_cohort(scenario, min(block, n - b0), s, pid0=b0)
@@ -101,6 +105,7 @@ def simulate(
             trace[a] += run.trace
             # each patient's outcomes, then their attributes at entry (for subgroups)
             frames[a].append(pd.DataFrame(run.outputs() | seen | cohort.attributes()))
+            cats[a].append(run.cost_by_category())
             if progress is not None:
                 progress(len(cohort))
     pat = pd.concat(
@@ -129,7 +134,11 @@ def simulate(
         ],
         ignore_index=True,
     )
-    return Result(scenario, n, s, inputs, summary, incremental, tr, pat)
+    by_arm = {
+        a: {k: np.concatenate([c[k] for c in cats[a]]) for k in cats[a][0]} for a in scenario.arms
+    }
+    costs = cost_table(scenario, inputs, by_arm)
+    return Result(scenario, n, s, inputs, summary, incremental, tr, pat, costs)
 
 
 @dataclass(frozen=True)
