@@ -73,7 +73,7 @@ class Page(HTMLParser):
 
 def pounds(x: float) -> str:
     """Independent of the report's formatter: whole pounds with thousands separators."""
-    return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+    return f"\u2212£{-x:,.0f}" if round(x) < 0 else f"£{abs(x):,.0f}"
 
 
 @pytest.fixture(scope="module")
