@@ -37,6 +37,7 @@ CEAC_COLUMNS = ("threshold", "arm", "p_cost_effective", "on_ceaf")
 EVPI_COLUMNS = ("threshold", "optimal_arm", "evpi")
 TORNADO_COLUMNS = ("key", "base_value", "low_value", "high_value", "inmb_low", "inmb_high")
 SUBGROUP_COLUMNS = ("attribute", "subgroup", "share", "arm", "patients", "cost", "qaly", "status")
+COST_COLUMNS = ("arm", "group", "category", "label", "resource", "resource_label", "cost", "se")
 VALIDATION_COLUMNS = ("id", "description", "model", "target", "low", "high", "agrees", "source")
 REPLICATION_COLUMNS = (
     "study", "measure", "published", "low", "high", "model", "agrees", "dependent",
@@ -115,6 +116,7 @@ class ResultsFolder:
     # results/replications/replications.csv beside this results folder, if there is one
     replications: pd.DataFrame | None = None
     notices: list[str] = field(default_factory=list)
+    costs: pd.DataFrame | None = None  # costs.csv: cost by arm x category (newer folders)
 
 
 def _read_json(path: Path) -> dict:
@@ -328,6 +330,10 @@ def _with_analyses(r: ResultsFolder) -> ResultsFolder:
     """Attach the PSA, DSA, threshold and validation results found in the folder."""
     if (r.folder / "subgroups.csv").is_file():
         r.subgroups = _read_csv(r.folder / "subgroups.csv", SUBGROUP_COLUMNS)
+    if (r.folder / "costs.csv").is_file():
+        r.costs = _read_csv(r.folder / "costs.csv", COST_COLUMNS).fillna(
+            {"resource": "", "resource_label": ""}
+        )
     sub = r.folder / "psa"
     if (sub / "psa_summary.csv").is_file():
         m = _sub_manifest(sub, r.manifest, "the PSA", r.notices)

@@ -14,7 +14,7 @@ from trdsim.report.diagram import pathway_svg
 from trdsim.report.folder import ResultsFolder
 from trdsim.report.tables import Column, Table, number
 
-__all__ = ["PERSPECTIVES", "ReportBuilder", "STARTS", "Section"]
+__all__ = ["PERSPECTIVES", "ReportBuilder", "STARTS", "Section", "arm_labels"]
 
 PERSPECTIVES = {
     "payer": "health-care payer (costs of care only)",
@@ -77,6 +77,21 @@ def _e(x: object) -> str:
     return html.escape(str(x))
 
 
+def arm_labels(pathways: dict[str, dict], arms: list[str]) -> dict[str, str]:
+    """Each arm's name for tables and text: its pathway's label up to the first colon or
+    parenthesis ('Sequential care'), the whole label if two arms would share a name, the
+    arm's id if its pathway has no label."""
+    full = {a: str(pathways.get(a, {}).get("label") or a) for a in arms}
+    short = {a: re.split(r":| \(", full[a], maxsplit=1)[0].strip() or a for a in arms}
+    if len(set(short.values())) < len(arms):
+        return full if len(set(full.values())) == len(arms) else {a: a for a in arms}
+    return short
+
+
+def _vs(arm: str, versus: object, names: dict[str, str]) -> str:
+    return f"{names.get(arm, arm)} vs {names.get(str(versus), versus)}"
+
+
 def _yes(x: object) -> str:
     return "yes" if bool(x) and str(x).lower() != "false" else ""
 
@@ -97,6 +112,26 @@ class ReportBuilder:
         self.thresholds: list[float] = [float(t) for t in self.m["thresholds"]]
         self.text = self.m.get("text_parameters", {})
         self.params = self.m["parameters"]
+        self.names = arm_labels(self.m["pathways"], self.arms)
+        # parameter labels: parameters.csv's own (with the scenario's resources), else
+        # derived from the key with the treatments' and maintenance's own labels
+        self.tree: dict = {}
+        for key, v in self.text.items():
+            section, name, field_ = (key.split(".") + ["", ""])[:3]
+            self.tree.setdefault(section, {}).setdefault(name, {})[field_] = v
+        p = r.parameters
+        self.key_labels = dict(zip(p.key, p["label"], strict=True)) if "label" in p else {}
+
+    def _arm(self, arm: object) -> str:
+        """An arm's label (its id if unknown; blank if missing)."""
+        return "" if not isinstance(arm, str) or not arm else self.names.get(arm, arm)
+
+    def _label(self, key: str) -> str:
+        """A parameter key's human label, without unit."""
+        own = self.key_labels.get(key)
+        if isinstance(own, str) and own:
+            return own
+        return schema.label(key, self.tree, with_unit=False)
 
     def _money(self, x: object) -> str:
         return money(x, self.cur)
@@ -109,16 +144,18 @@ class ReportBuilder:
             self.population(),
             self.comparators(),
             self.model(),
-            self.parameters(),
             self.results(),
+            self.costs(),
             self.incremental(),
             self.subgroups(),
             self.uncertainty(),
             self.validation(),
             self.replications(),
+            # the 170-odd inputs after the results, so a reader reaches those first
+            self.parameters(),
         ]
         notices = self.notices()
-        out = ([notices] if notices else []) + built
+        out = [self.bottom_line()] + ([notices] if notices else []) + built
         return out + [self.cheers({s.id: s.title for s in out}, self.analyses())]
 
     def analyses(self) -> set[str]:
@@ -131,7 +168,109 @@ class ReportBuilder:
             found.add("validation")
         if self.r.subgroups is not None:
             found.add("subgroups")
+        if self.r.costs is not None:
+            found.add("costs")
         return found
+
+    def bottom_line(self) -> Section:
+        """Per threshold: the optimal arm, its increments and ICER against its comparator
+        on the frontier, and the PSA's probability that it is cost-effective, as
+        incremental.csv and ceac.csv give them; then the main caveats."""
+        f = self.r.frontier
+        psa = self.r.psa
+        rows = []
+        for lam in self.thresholds:
+            key = f"optimal_at_{lam:g}"
+            if key not in f.columns:
+                continue
+            best = f[f[key].astype(bool)]
+            if best.empty:
+                continue
+            row = best.iloc[0]
+            p = None
+            if psa is not None:
+                c = psa.ceac
+                hit = c[(c.threshold - lam).abs() < 1e-6 * max(lam, 1.0)]
+                hit = hit[hit.arm == row.arm]
+                p = float(hit.p_cost_effective.iloc[0]) if len(hit) else None
+            rows.append((lam, row, p))
+        versus = [r.compared_with if isinstance(r.compared_with, str) else "" for _, r, _ in rows]
+        cols = [
+            Column("threshold", "threshold (per QALY)", [x for x, _, _ in rows], self._money, True),
+            Column("optimal_arm", "optimal arm", [self._arm(r.arm) for _, r, _ in rows]),
+            Column(
+                "compared_with",
+                "compared with (next on the frontier)",
+                [self._arm(v) if v else "none: the least costly arm" for v in versus],
+            ),
+            Column("inc_cost", "Δcost", [r.inc_cost for _, r, _ in rows], self._money, True),
+            Column("inc_qaly", "ΔQALYs", [r.inc_qaly for _, r, _ in rows], number("+.3f"), True),
+            Column(
+                "icer", f"ICER ({self.cur}/QALY)", [r.icer for _, r, _ in rows], self._money, True
+            ),
+        ]
+        if psa is not None:
+            cols.append(
+                Column(
+                    "p_cost_effective",
+                    "P(cost-effective), PSA",
+                    [p for _, _, p in rows],
+                    number(".2f"),
+                    True,
+                )
+            )
+        src = "deterministic means" if self.r.summary is not None else "PSA means"
+        t = Table(
+            "bottom_line",
+            f"The optimal arm at each threshold ({src}, discounted, per patient)",
+            cols,
+            note="Optimal: the highest expected net monetary benefit. Δ and ICER: against the "
+            "next less costly arm on the efficiency frontier (see Incremental analysis).",
+        )
+        caveats = []
+        prm = self.r.parameters
+        flagged = int(prm.verified.isin(UNVERIFIED).sum())
+        if flagged:
+            caveats.append(
+                f"{flagged} of {len(prm)} inputs are unverified (from memory) or assumptions: "
+                "the results hold only as far as they do (⚠ in the parameter table)."
+            )
+        if psa is None:
+            caveats.append(
+                "No probabilistic sensitivity analysis in this folder, so no probability of "
+                "cost-effectiveness: ± figures are Monte Carlo error only, not parameter "
+                "uncertainty."
+            )
+        else:
+            caveats.append(
+                f"Probabilities from a PSA of {int(psa.info['draws']):,} parameter draws × "
+                f"{int(psa.manifest['patients']):,} patients per arm."
+            )
+            ceaf = psa.ceac[psa.ceac.on_ceaf.astype(bool)]
+            for lam, row, _ in rows:
+                on = ceaf[(ceaf.threshold - lam).abs() < 1e-6 * max(lam, 1.0)]
+                if len(on) and on.arm.iloc[0] != row.arm:
+                    caveats.append(
+                        f"At {self._money(lam)}/QALY the PSA's arm with the highest expected "
+                        f"net benefit is {self._arm(on.arm.iloc[0])}, not {self._arm(row.arm)}."
+                    )
+        v = self.r.validation
+        if v is None:
+            caveats.append("No external validation beside these results.")
+        else:
+            bad = int((~v.agrees.astype(bool)).sum())
+            caveats.append(
+                f"{bad} of {len(v)} validation targets missed (see Validation)."
+                if bad
+                else f"All {len(v)} validation targets agree (see Validation)."
+            )
+        body = (
+            t.html()
+            + '<p class="caveat"><b>Caveats.</b> '
+            + " ".join(_e(c) for c in caveats)
+            + "</p>"
+        )
+        return Section("bottom-line", "Bottom line", body, [t])
 
     def notices(self) -> Section | None:
         items = list(self.r.notices)
@@ -149,7 +288,7 @@ class ReportBuilder:
             bad = v[~v.agrees.astype(bool)]
             items.append(
                 f"{len(bad)} of {len(v)} validation targets disagree with the model: "
-                + ", ".join(bad.id)
+                + "; ".join(bad.description)
                 + " (see Validation)."
             )
         if not items:
@@ -245,7 +384,7 @@ class ReportBuilder:
             "effect_modifiers",
             "Patient attributes that change response and relapse (heterogeneity)",
             [
-                Column("key", "parameter", list(effects)),
+                Column("key", "parameter", [self._label(k) for k in effects]),
                 Column("value", "value", list(effects.values()), number("g"), numeric=True),
             ],
             note="Odds ratios (OR) act on a step's response odds, hazard ratios (HR) on the "
@@ -283,7 +422,7 @@ class ReportBuilder:
         for arm in self.arms:
             pw = m["pathways"][arm]
             parts.append(
-                f'<div class="arm"><h3>{_e(arm)}</h3><p>{_e(pw.get("label", ""))}</p>'
+                f'<div class="arm"><h3>{_e(self._arm(arm))}</h3><p>{_e(pw.get("label", ""))}</p>'
                 + pathway_svg(
                     re.sub(r"\W", "-", arm),
                     pw,
@@ -374,7 +513,7 @@ class ReportBuilder:
             f"Every input ({len(p)}): value, distribution for the PSA, certainty and source",
             [
                 Column("label", "parameter", list(labels)),
-                Column("key", "key", list(p.key)),
+                Column("key", "key", list(p.key), code=True),
                 Column("value", "value", list(p.value), number("g"), numeric=True),
                 Column("unit", "unit", list(units)),
                 Column("distribution", "distribution", list(p.distribution)),
@@ -404,7 +543,7 @@ class ReportBuilder:
                 "results",
                 "Per-arm results: PSA means over draws (discounted)",
                 [
-                    Column("arm", "arm", list(f.arm)),
+                    Column("arm", "arm", [self._arm(a) for a in f.arm]),
                     Column("cost", f"cost ({self.cur})", list(f.cost), self._money, True),
                     Column("qaly", "QALYs", list(f.qaly), number(".3f"), True),
                 ],
@@ -412,7 +551,7 @@ class ReportBuilder:
             return Section("results", "Results per arm", t.html(), [t])
         base = self.base
         cols = [
-            Column("arm", "arm", list(s.arm)),
+            Column("arm", "arm", [self._arm(a) for a in s.arm]),
             Column("cost", f"cost ({self.cur})", list(s.cost), self._money, True),
             Column("cost_se", "± SE", list(s.cost_se), number(",.0f"), True),
             Column("qaly", "QALYs", list(s.qaly), number(".3f"), True),
@@ -430,9 +569,9 @@ class ReportBuilder:
             if name in s.columns:
                 cols.append(Column(name, title, list(s[name]), fmt, True))
         for name, title, fmt in (
-            (f"cost_vs_{base}", f"Δcost vs {base}", self._money),
+            (f"cost_vs_{base}", f"Δcost vs {self._arm(base)}", self._money),
             (f"cost_vs_{base}_se", "± SE", number(",.0f")),
-            (f"qaly_vs_{base}", f"ΔQALYs vs {base}", number("+.3f")),
+            (f"qaly_vs_{base}", f"ΔQALYs vs {self._arm(base)}", number("+.3f")),
             (f"qaly_vs_{base}_se", "± SE", number(".3f")),
         ):
             if name in s.columns:
@@ -464,15 +603,57 @@ class ReportBuilder:
         body = t.html() + "".join(f for f in figs if f)
         return Section("results", "Results per arm", body, tables)
 
+    def costs(self) -> Section:
+        """Each arm's discounted cost per patient by category and resource (costs.csv)."""
+        c = self.r.costs
+        if c is None:
+            body = _p(
+                "This folder has no costs by category (costs.csv): rerun <code>trdsim "
+                "compare</code> with this trdsim to add them."
+            )
+            return Section("costs", "Costs by category", body)
+        order = {"treatment": 0, "usual care": 1, "maintenance": 2, "state": 3, "productivity": 4}
+        arms = [a for a in self.arms if a in set(c.arm)]
+        keys = ["group", "category", "resource"]
+        wide = c.pivot_table(index=keys, columns="arm", values="cost", sort=False).reset_index()
+        names = c.drop_duplicates(keys).set_index(keys)[["label", "resource_label"]]
+        wide = wide.join(names, on=keys)
+        # categories no arm spends on (treatments of other scenarios' pathways) are left out
+        wide = wide[(wide[arms].abs() > 0).any(axis=1)]
+        wide = wide.assign(_o=wide.group.map(order).fillna(9)).sort_values(["_o"], kind="stable")
+        totals = c.groupby("arm").cost.sum()
+        cols = [
+            Column("group", "group", [*wide.group, "total"]),
+            Column("category", "category", [*wide.label, "Total"]),
+            Column("resource", "resource", [*wide.resource_label.fillna(""), ""]),
+        ]
+        for a in arms:
+            cols.append(
+                Column(a, self._arm(a), [*wide[a], float(totals[a])], self._money, numeric=True)
+            )
+        t = Table(
+            "costs",
+            f"Discounted cost per patient by category ({self.cur}, {self.m['price_year']} prices)",
+            cols,
+            note="Treatments: the courses of each pathway step's components; usual care: after "
+            "or without the pathway and while waiting; maintenance: after a response; state: "
+            "health-care costs by clinical state (with non-fatal self-harm while depressed)"
+            + ("; productivity: by clinical state" if "productivity" in set(c.group) else "")
+            + ". Resource: the unit cost a category's weekly cost is made of, split in "
+            "proportion. Totals equal the per-arm costs of the results; standard errors "
+            "are in costs.csv.",
+        )
+        return Section("costs", "Costs by category", t.html(), [t])
+
     def incremental(self) -> Section:
         f = self.r.frontier
         base = self.base
         status = [
-            st + (f" by {cw}" if isinstance(cw, str) and "dominated" in st else "")
+            st + (f" by {self._arm(cw)}" if isinstance(cw, str) and "dominated" in st else "")
             for st, cw in zip(f.status, f.compared_with, strict=True)
         ]
         cols = [
-            Column("arm", "arm", list(f.arm)),
+            Column("arm", "arm", [self._arm(a) for a in f.arm]),
             Column("status", "status", status),
             Column("inc_cost", "Δcost", list(f.inc_cost), self._money, True),
             Column("inc_qaly", "ΔQALYs", list(f.inc_qaly), number("+.3f"), True),
@@ -483,7 +664,11 @@ class ReportBuilder:
             if key in f.columns:
                 cols.append(
                     Column(
-                        key, f"INMB vs {base} @{self._money(lam)}", list(f[key]), self._money, True
+                        key,
+                        f"INMB vs {self._arm(base)} @{self._money(lam)}",
+                        list(f[key]),
+                        self._money,
+                        True,
                     )
                 )
             key = f"optimal_at_{lam:g}"
@@ -496,13 +681,13 @@ class ReportBuilder:
             cols,
             note="Δcost, ΔQALYs and the ICER are against the next less costly arm on the "
             "frontier (the 'compared with' arm for dominated arms); INMB = incremental net "
-            f"monetary benefit against {base}.",
+            f"monetary benefit against {self._arm(base)}.",
         )
         best = []
         for lam in self.thresholds:
             key = f"optimal_at_{lam:g}"
             if key in f.columns:
-                arms = f.arm[f[key].astype(bool)].tolist()
+                arms = [self._arm(a) for a in f.arm[f[key].astype(bool)]]
                 best.append(f"at {self._money(lam)}/QALY: <b>{_e(', '.join(arms))}</b>")
         body = t.html() + (
             _p("Optimal by expected net monetary benefit " + "; ".join(best) + ".") if best else ""
@@ -534,20 +719,22 @@ class ReportBuilder:
         base = self.base
         dc, dq = f"cost_vs_{base}", f"qaly_vs_{base}"
         status = [
-            st + (f" by {cw}" if isinstance(cw, str) and "dominated" in st else "")
+            st + (f" by {self._arm(cw)}" if isinstance(cw, str) and "dominated" in st else "")
             for st, cw in zip(g.status, g.get("compared_with", [""] * len(g)), strict=True)
         ]
         cols = [
             Column("attribute", "attribute", list(g.attribute)),
             Column("subgroup", "subgroup", list(g.subgroup)),
             Column("share", "share of cohort", list(g.share), _share),
-            Column("arm", "arm", list(g.arm)),
+            Column("arm", "arm", [self._arm(a) for a in g.arm]),
             Column("cost", "cost", list(g.cost), self._money, True),
             Column("qaly", "QALYs", list(g.qaly), number(".3f"), True),
         ]
         if dc in g.columns:
-            cols.append(Column(dc, f"Δcost vs {base}", list(g[dc]), self._money, True))
-            cols.append(Column(dq, f"ΔQALYs vs {base}", list(g[dq]), number("+.3f"), True))
+            cols.append(Column(dc, f"Δcost vs {self._arm(base)}", list(g[dc]), self._money, True))
+            cols.append(
+                Column(dq, f"ΔQALYs vs {self._arm(base)}", list(g[dq]), number("+.3f"), True)
+            )
         cols.append(Column("status", "status", status))
         if "icer" in g.columns:
             cols.append(Column("icer", f"ICER ({self.cur}/QALY)", list(g.icer), self._money, True))
@@ -619,7 +806,7 @@ class ReportBuilder:
             Column(
                 "comparison",
                 "comparison",
-                [f"{a} vs {b}" for a, b in zip(s.arm, s.versus, strict=True)],
+                [_vs(a, b, self.names) for a, b in zip(s.arm, s.versus, strict=True)],
             ),
             Column("quantity", "quantity", [quantity(q) for q in s.quantity]),
         ]
@@ -645,7 +832,7 @@ class ReportBuilder:
         p_opt = dict(zip(ce.threshold, ce.p_cost_effective, strict=True))
         ecols = [
             Column("threshold", "threshold (per QALY)", list(e.threshold), self._money, True),
-            Column("optimal_arm", "optimal arm", list(e.optimal_arm)),
+            Column("optimal_arm", "optimal arm", [self._arm(a) for a in e.optimal_arm]),
             Column(
                 "p_optimal",
                 "P(optimal arm is cost-effective)",
@@ -707,7 +894,7 @@ class ReportBuilder:
         t = dsa.tornado.head(15)
         info = dsa.info
         cols = [
-            Column("key", "parameter", list(t.key)),
+            Column("key", "parameter", [self._label(k) for k in t.key]),
             Column("base_value", "base", list(t.base_value), number(".4g"), True),
             Column("low_value", "low", list(t.low_value), number(".4g"), True),
             Column("high_value", "high", list(t.high_value), number(".4g"), True),
@@ -719,12 +906,15 @@ class ReportBuilder:
                 Column(
                     "optimal",
                     "optimal arm low / high",
-                    [f"{a} / {b}" for a, b in zip(t.optimal_low, t.optimal_high, strict=True)],
+                    [
+                        f"{self._arm(a)} / {self._arm(b)}"
+                        for a, b in zip(t.optimal_low, t.optimal_high, strict=True)
+                    ],
                 )
             )
         return Table(
             "tornado",
-            f"One-way sensitivity: incremental NMB of {info['arm']} vs {info['versus']} at "
+            f"One-way sensitivity: incremental NMB of {_vs(info['arm'], info['versus'], self.names)} at "
             f"{self._money(info['threshold'])}/QALY (base {self._money(info['base_inmb'])} ± "
             f"{self._money(info['base_inmb_se'])}); the {len(t)} widest of {len(dsa.tornado)}",
             cols,
@@ -738,10 +928,12 @@ class ReportBuilder:
             "thresholds",
             "Threshold analysis: the value at which an ICER reaches the target",
             [
-                Column("parameter", "parameter", [r["parameter"] for r in rs]),
+                Column("parameter", "parameter", [self._label(r["parameter"]) for r in rs]),
                 Column("base_value", "base", [r["base_value"] for r in rs], number(".4g"), True),
                 Column("value", "threshold value", [r["value"] for r in rs], number(".4g"), True),
-                Column("comparison", "ICER of", [f"{r['arm']} vs {r['versus']}" for r in rs]),
+                Column(
+                    "comparison", "ICER of", [_vs(r["arm"], r["versus"], self.names) for r in rs]
+                ),
                 Column("target_icer", "target", [r["target_icer"] for r in rs], self._money, True),
                 Column("quadrant", "at the threshold", [r["quadrant"] for r in rs]),
             ],
@@ -761,8 +953,7 @@ class ReportBuilder:
             f"External validation: {int(agrees.sum())} of {len(v)} published targets agree "
             f"({int(self.r.validation_manifest['patients']):,} simulated patients per target)",
             [
-                Column("id", "target", list(v.id)),
-                Column("description", "what", list(v.description)),
+                Column("description", "target", list(v.description)),
                 Column("model", "model", list(v.model), number(".3f"), True),
                 Column("target", "published", list(v.target), number(".3f"), True),
                 Column(

@@ -43,6 +43,7 @@ class Column:
     show: Callable[[object], str] = text
     numeric: bool = False  # right-aligned in HTML and Markdown
     row_show: Sequence[Callable[[object], str]] | None = None  # per row, when rows differ
+    code: bool = False  # identifiers (parameter keys): shown as code in HTML, beside labels
 
     def cell(self, i: int) -> str:
         show = self.row_show[i] if self.row_show is not None else self.show
@@ -80,13 +81,13 @@ class Table:
             f"<th{' class=num' if c.numeric else ''}>{html.escape(c.title)}</th>"
             for c in self.columns
         )
+
+        def td(c: Column, v: str) -> str:
+            shown = f"<code>{html.escape(v)}</code>" if c.code and v else html.escape(v)
+            return f"<td{' class=num' if c.numeric else ''}>{shown}</td>"
+
         body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td{' class=num' if c.numeric else ''}>{html.escape(v)}</td>"
-                for c, v in zip(self.columns, row, strict=True)
-            )
-            + "</tr>"
+            "<tr>" + "".join(td(c, v) for c, v in zip(self.columns, row, strict=True)) + "</tr>"
             for row in self.shown()
         )
         note = f'<p class="note">{html.escape(self.note)}</p>' if self.note else ""
