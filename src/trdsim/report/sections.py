@@ -41,9 +41,10 @@ def _p(s: str) -> str:
     return f"<p>{s}</p>"
 
 
-def _pathway_details(pw: dict, names: dict[str, str]) -> str:
+def _pathway_details(pw: dict, names: dict[str, str], words=lambda t: t) -> str:
     """A pathway's note, its personalised rules (with what the evidence says each
-    attribute does) and where each step comes from."""
+    attribute does) and where each step comes from; `words` puts labels for the
+    parameter keys these texts name."""
     out = _p(_e(pw["note"])) if pw.get("note") else ""
     rules = pw.get("rules", [])
     if rules:
@@ -54,7 +55,7 @@ def _pathway_details(pw: dict, names: dict[str, str]) -> str:
             items.append(
                 f"<li><b>Rule {j + 1}</b>, step {r['step'] + 1}: if {_e(r['when'])}, "
                 f"{_e(given)} instead of {_e(replaced)}. "
-                f"<i>{_e(r.get('moderation', ''))}</i></li>"
+                f"<i>{_e(words(r.get('moderation', '')))}</i></li>"
             )
         out += (
             _p("Personalised rules (the first rule that matches a step wins):")
@@ -62,8 +63,10 @@ def _pathway_details(pw: dict, names: dict[str, str]) -> str:
         )
     cites = pw.get("citations", {})
     if cites or rules:
-        rows = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in cites.items()) + "".join(
-            f"<li><b>rule{j + 1}</b>: {_e(r['why'])}</li>"
+        rows = "".join(
+            f"<li><b>{_e(k)}</b>: {_e(words(v))}</li>" for k, v in cites.items()
+        ) + "".join(
+            f"<li><b>rule{j + 1}</b>: {_e(words(r['why']))}</li>"
             for j, r in enumerate(rules)
             if "why" in r and f"rule{j + 1}" not in cites
         )
@@ -125,6 +128,16 @@ class ReportBuilder:
     def _arm(self, arm: object) -> str:
         """An arm's label (its id if unknown; blank if missing)."""
         return "" if not isinstance(arm, str) or not arm else self.names.get(arm, arm)
+
+    def _words(self, text: str) -> str:
+        """Free text (rule moderation, citations) with every parameter key it names
+        replaced by the parameter's label."""
+        if not hasattr(self, "_key_pattern"):
+            keys = sorted(set(self.params) | set(self.key_labels), key=len, reverse=True)
+            self._key_pattern = re.compile(
+                r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?![\w])"
+            )
+        return self._key_pattern.sub(lambda m: self._label(m.group(1)), str(text))
 
     def _label(self, key: str) -> str:
         """A parameter key's human label, without unit."""
@@ -431,7 +444,7 @@ class ReportBuilder:
                     weeks,
                     min(k, len(pw["steps"]) - 1),
                 )
-                + _pathway_details(pw, labels("treatments"))
+                + _pathway_details(pw, labels("treatments"), self._words)
                 + "</div>"
             )
         body = (
@@ -782,7 +795,11 @@ class ReportBuilder:
             for path in dsa.two_way:
                 parts.append(
                     figures.embed(
-                        path, f"Two-way sensitivity: {path.stem[7:]}", None, self.r.notices
+                        path,
+                        "Two-way sensitivity: "
+                        + " × ".join(self._label(k) for k in path.stem[7:].split("_x_")),
+                        None,
+                        self.r.notices,
                     )
                 )
         if self.r.thresholds:
