@@ -1007,6 +1007,7 @@ def cmd_sweep(args) -> int:
              ("cost_per_referral", f"cost per referral ({scenario.currency})")],
             out / "sweep.png", by=keys[1] if len(keys) > 1 else None,
             currency=scenario.currency, scenario=scenario.name, price_year=scenario.price_year,
+            labels=care_plots.grid_labels(scenario.raw.get("care_system", {}), keys),
         )  # fmt: skip
     shown = table.groupby(keys or ["rep"])[
         ["share_started_within_target", "qaly_per_referral", "cost_per_referral"]
