@@ -12,7 +12,7 @@ import trdsim
 from trdsim.analysis.subgroups import SubgroupResult
 from trdsim.effective import effective_table, effects_table
 from trdsim.evidence import flatten, parameter_table
-from trdsim.pathways import rule_moderation
+from trdsim.pathways import named_arms, rule_moderation
 from trdsim.plots import (
     ever_remitted_figure,
     frontier_figure,
@@ -109,8 +109,10 @@ def write_results(
         sc = result.scenario
         about = {"scenario": sc.name, "price_year": sc.price_year}
         h = sc.horizon_weeks
-        trace_figure(result.trace, target("trace.png"), **about)
-        ever_remitted_figure(result.patients, h, target("ever_remitted.png"), **about)
-        relapse_free_figure(result.patients, h, target("relapse_free.png"), **about)
-        frontier_figure(result.incremental, sc.currency, target("frontier.png"), **about)
+        # figures name arms by their pathways' labels (the tables keep the ids)
+        named = named_arms(sc.pathways, sc.arms)
+        trace_figure(named(result.trace), target("trace.png"), **about)
+        ever_remitted_figure(named(result.patients), h, target("ever_remitted.png"), **about)
+        relapse_free_figure(named(result.patients), h, target("relapse_free.png"), **about)
+        frontier_figure(named(result.incremental), sc.currency, target("frontier.png"), **about)
     return written

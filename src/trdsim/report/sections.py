@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from trdsim import schema
 from trdsim.currency import money
 from trdsim.evidence import UNVERIFIED
+from trdsim.pathways import arm_labels, named_arms
 from trdsim.report import cheers, figures
 from trdsim.report.diagram import pathway_svg
 from trdsim.report.folder import ResultsFolder
@@ -78,17 +79,6 @@ def _pathway_details(pw: dict, names: dict[str, str], words=lambda t: t) -> str:
 
 def _e(x: object) -> str:
     return html.escape(str(x))
-
-
-def arm_labels(pathways: dict[str, dict], arms: list[str]) -> dict[str, str]:
-    """Each arm's name for tables and text: its pathway's label up to the first colon or
-    parenthesis ('Sequential care'), the whole label if two arms would share a name, the
-    arm's id if its pathway has no label."""
-    full = {a: str(pathways.get(a, {}).get("label") or a) for a in arms}
-    short = {a: re.split(r":| \(", full[a], maxsplit=1)[0].strip() or a for a in arms}
-    if len(set(short.values())) < len(arms):
-        return full if len(set(full.values())) == len(arms) else {a: a for a in arms}
-    return short
 
 
 def _vs(arm: str, versus: object, names: dict[str, str]) -> str:
@@ -604,13 +594,15 @@ class ReportBuilder:
         h = int(self.m["horizon_weeks"])
         from trdsim import plots  # the plotting module loads matplotlib; only when needed
 
+        named = named_arms(self.m["pathways"], self.arms)
+
         for name, caption, make in (
             ("trace.png", "Proportion of each arm's cohort in each state, by week",
-             figures.from_table(trace, plots.trace_figure)),
+             figures.from_table(trace, lambda d, p: plots.trace_figure(named(d), p))),
             ("ever_remitted.png", "Cumulative proportion ever remitted",
-             figures.from_table(patients, lambda d, p: plots.ever_remitted_figure(d, h, p))),
+             figures.from_table(patients, lambda d, p: plots.ever_remitted_figure(named(d), h, p))),
             ("relapse_free.png", "Relapse-free survival of responders (Kaplan–Meier)",
-             figures.from_table(patients, lambda d, p: plots.relapse_free_figure(d, h, p))),
+             figures.from_table(patients, lambda d, p: plots.relapse_free_figure(named(d), h, p))),
         ):  # fmt: skip
             figs.append(figures.embed(folder / name, caption, make, self.r.notices))
         body = t.html() + "".join(f for f in figs if f)
@@ -711,7 +703,7 @@ class ReportBuilder:
         body += figures.embed(
             folder / ("frontier.png" if self.r.summary is not None else "frontier_means.png"),
             "Arms on the cost-effectiveness plane with the efficiency frontier",
-            lambda p: frontier_figure(f, self.cur, p),
+            lambda p: frontier_figure(named_arms(self.m["pathways"], self.arms)(f), self.cur, p),
             self.r.notices,
         )
         return Section("incremental", "Incremental analysis", body, [t])
