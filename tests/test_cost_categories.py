@@ -4,6 +4,7 @@ per-arm costs of the summary."""
 
 import numpy as np
 import pytest
+from helpers import scenario_with
 
 from trdsim.cohort import sample_cohort
 from trdsim.engine import layout as L
@@ -100,3 +101,22 @@ def test_cost_table_adds_up_to_the_summary(uk):
     # resources are unit-cost keys of the scenario's setting (maintenance has none)
     res = r.costs.resource[r.costs.group.isin(["treatment", "usual care"])]
     assert res.str.startswith(f"unit_costs.{sc.setting}.").all()
+
+
+def test_productivity_is_its_own_group_and_is_what_the_societal_view_adds(uk):
+    sc, _ = uk
+    payer = simulate(sc, patients=300, seed=SEED)
+    soc_sc = scenario_with(
+        scenario={**sc.raw["scenario"], "perspective": "societal"},
+        productivity={"depressed_week": 100.0, "response_week": 40.0, "remission_week": 0.0},
+    )
+    soc = simulate(soc_sc, patients=300, seed=SEED)
+    assert "productivity" not in set(payer.costs.group)
+    prod = soc.costs[soc.costs.group == "productivity"].groupby("arm").cost.sum()
+    # same patients and events: the societal costs are the payer's plus productivity
+    extra = soc.summary.set_index("arm").cost - payer.summary.set_index("arm").cost
+    for arm in sc.arms:
+        assert prod[arm] == pytest.approx(extra[arm], rel=1e-9)
+    rest = soc.costs[soc.costs.group != "productivity"].groupby("arm").cost.sum()
+    for arm in sc.arms:
+        assert rest[arm] == pytest.approx(payer.summary.set_index("arm").cost[arm], rel=1e-9)

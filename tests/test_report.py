@@ -226,14 +226,21 @@ def test_costs_by_category_add_up_to_the_results(report, report_results):
     for _, s in summary.iterrows():
         assert totals[s.arm] == pytest.approx(s.cost, rel=1e-9)
     # the page: a column per arm, the last row the total, shown as the results show it
+    cost = summary.set_index("arm").cost
+    for tid, first in (("table-costs", 2), ("table-costs_by_resource", 3)):
+        header, *body = page.tables[tid]
+        assert header[first:] == [arm_name(m, a) for a in m["arms"]]
+        assert body[-1][0] == "Total"
+        for j, a in enumerate(m["arms"]):
+            assert body[-1][first + j] == pounds(cost[a])
+        shown = {r[1] for r in body}
+        assert "Electroconvulsive therapy (acute course)" in shown  # a treatment's label
+        assert "State costs while depressed" in shown
+    # each category's row is the sum of its resources in costs.csv
     header, *body = page.tables["table-costs"]
-    assert header[3:] == [arm_name(m, a) for a in m["arms"]]
-    assert body[-1][1] == "Total"
-    for j, a in enumerate(m["arms"]):
-        assert body[-1][3 + j] == pounds(summary.set_index("arm").cost[a])
-    shown = {r[1] for r in body}
-    assert "Electroconvulsive therapy (acute course)" in shown  # a treatment, by its label
-    assert "State costs while depressed" in shown
+    ect = costs[costs.category == "treatment:ect"].groupby("arm").cost.sum()
+    row = next(r for r in body if r[1] == "Electroconvulsive therapy (acute course)")
+    assert row[2:] == [pounds(ect[a]) for a in m["arms"]]
 
 
 def test_exports_hold_the_same_tables(report, report_results):

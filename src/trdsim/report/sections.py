@@ -25,6 +25,14 @@ STARTS = {
     "trd": "at treatment-resistant depression",
     "diagnosis": "at diagnosis of major depression",
 }
+COST_GROUPS = {
+    "treatment": "Treatment",
+    "usual care": "Usual care",
+    "maintenance": "Maintenance",
+    "state": "State costs",
+    "productivity": "Productivity",
+}
+COST_GROUPS_ORDER = {g: k for k, g in enumerate(COST_GROUPS)}
 FILL_WORDS = {"report": "in this report", "partly": "partly: author adds", "author": "author only"}
 
 
@@ -617,38 +625,60 @@ class ReportBuilder:
                 "compare</code> with this trdsim to add them."
             )
             return Section("costs", "Costs by category", body)
-        order = {"treatment": 0, "usual care": 1, "maintenance": 2, "state": 3, "productivity": 4}
         arms = [a for a in self.arms if a in set(c.arm)]
-        keys = ["group", "category", "resource"]
-        wide = c.pivot_table(index=keys, columns="arm", values="cost", sort=False).reset_index()
-        names = c.drop_duplicates(keys).set_index(keys)[["label", "resource_label"]]
-        wide = wide.join(names, on=keys)
-        # categories no arm spends on (treatments of other scenarios' pathways) are left out
-        wide = wide[(wide[arms].abs() > 0).any(axis=1)]
-        wide = wide.assign(_o=wide.group.map(order).fillna(9)).sort_values(["_o"], kind="stable")
+        c = c.assign(_o=c.group.map(COST_GROUPS_ORDER).fillna(len(COST_GROUPS_ORDER)))
+        c = c.sort_values("_o", kind="stable")
         totals = c.groupby("arm").cost.sum()
-        cols = [
-            Column("group", "group", [*wide.group, "total"]),
-            Column("category", "category", [*wide.label, "Total"]),
-            Column("resource", "resource", [*wide.resource_label.fillna(""), ""]),
-        ]
-        for a in arms:
-            cols.append(
-                Column(a, self._arm(a), [*wide[a], float(totals[a])], self._money, numeric=True)
+
+        def table(keys: list[str], tid: str, caption: str, note: str) -> Table:
+            wide = c.pivot_table(
+                index=keys, columns="arm", values="cost", aggfunc="sum", sort=False
             )
-        t = Table(
+            wide = wide.reset_index()
+            # categories no arm spends on (treatments only other pathways give) are left out
+            wide = wide[(wide[arms].abs() > 0).any(axis=1)]
+            names = c.drop_duplicates(keys).set_index(keys)
+            shown = wide.join(names[["label", "resource_label"]], on=keys)
+            cols = [
+                Column("group", "group", [*shown.group.map(COST_GROUPS), "Total"]),
+                Column("category", "category", [*shown.label, ""]),
+            ]
+            if "resource" in keys:
+                cols.append(Column("resource", "resource", [*shown.resource_label.fillna(""), ""]))
+            for a in arms:
+                cols.append(
+                    Column(a, self._arm(a), [*shown[a], float(totals[a])], self._money, True)
+                )
+            return Table(tid, caption, cols, note=note)
+
+        unit = f"{self.cur}, {self.m['price_year']} prices"
+        by_category = table(
+            ["group", "category"],
             "costs",
-            f"Discounted cost per patient by category ({self.cur}, {self.m['price_year']} prices)",
-            cols,
-            note="Treatments: the courses of each pathway step's components; usual care: after "
-            "or without the pathway and while waiting; maintenance: after a response; state: "
-            "health-care costs by clinical state (with non-fatal self-harm while depressed)"
+            f"Discounted cost per patient by category ({unit})",
+            "Treatment: the courses of each pathway step's components; usual care: after or "
+            "without the pathway, and while waiting; maintenance: after a response; state "
+            "costs: health-care costs by clinical state (with non-fatal self-harm while "
+            "depressed)"
             + ("; productivity: by clinical state" if "productivity" in set(c.group) else "")
-            + ". Resource: the unit cost a category's weekly cost is made of, split in "
-            "proportion. Totals equal the per-arm costs of the results; standard errors "
-            "are in costs.csv.",
+            + ". The totals are the per-arm costs of the results; standard errors are in "
+            "costs.csv.",
         )
-        return Section("costs", "Costs by category", t.html(), [t])
+        by_resource = table(
+            ["group", "category", "resource"],
+            "costs_by_resource",
+            f"Discounted cost per patient by category and resource ({unit})",
+            "A category's cost is split over the unit costs its weekly cost is made of, in "
+            "proportion to them (maintenance is one sum: its weekly cost changes over time).",
+        )
+        t = by_category
+        body = (
+            by_category.html()
+            + "<details><summary>By resource (unit cost)</summary>"
+            + by_resource.html()
+            + "</details>"
+        )
+        return Section("costs", "Costs by category", body, [t, by_resource])
 
     def incremental(self) -> Section:
         f = self.r.frontier
