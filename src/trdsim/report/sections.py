@@ -127,6 +127,14 @@ class ReportBuilder:
         """An arm's label (its id if unknown; blank if missing)."""
         return "" if not isinstance(arm, str) or not arm else self.names.get(arm, arm)
 
+    def _arm_words(self, text: str) -> str:
+        """A PSA warning ('integrated vs sequential at ...') with the arms by their labels."""
+        return re.sub(
+            r"^(\S+) vs (\S+)",
+            lambda m: f"{self._arm(m.group(1))} vs {self._arm(m.group(2))}",
+            str(text),
+        )
+
     def _words(self, text: str) -> str:
         """Free text (rule moderation, citations) with every parameter key it names
         replaced by the parameter's label."""
@@ -293,7 +301,7 @@ class ReportBuilder:
                 "(marked ⚠ in the parameter table): check them before relying on the results."
             )
         if self.r.psa is not None:
-            items += [f"PSA: {w}" for w in self.r.psa.info.get("warnings", [])]
+            items += [f"PSA: {self._arm_words(w)}" for w in self.r.psa.info.get("warnings", [])]
         v = self.r.validation
         if v is not None and not v.agrees.astype(bool).all():
             bad = v[~v.agrees.astype(bool)]
@@ -893,7 +901,12 @@ class ReportBuilder:
         if psa.evppi is not None and len(psa.evppi):
             v = psa.evppi
             vcols = [
-                Column("group", "group", list(v.group)),
+                Column(
+                    "group",
+                    "group",
+                    # section names (natural_history) in words; groups the user named as given
+                    [schema.words(g) if " " not in str(g) else g for g in v.group],
+                ),
                 Column("threshold", "threshold", list(v.threshold), self._money, True),
                 Column("parameters", "parameters", list(v.parameters), number("d"), True),
                 Column("evppi", "EVPPI", list(v.evppi), self._money, True),
