@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from helpers import scenario_with
 
+from trdsim.analysis.costs import CategoryMoments
 from trdsim.cohort import sample_cohort
 from trdsim.engine import layout as L
 from trdsim.engine.state import ArmRun
@@ -120,3 +121,24 @@ def test_productivity_is_its_own_group_and_is_what_the_societal_view_adds(uk):
     rest = soc.costs[soc.costs.group != "productivity"].groupby("arm").cost.sum()
     for arm in sc.arms:
         assert rest[arm] == pytest.approx(payer.summary.set_index("arm").cost[arm], rel=1e-9)
+
+
+def test_pooled_moments_equal_the_whole_samples():
+    rng = np.random.default_rng(3)
+    x = {"a": rng.gamma(2.0, 500.0, 1000), "b": rng.normal(10.0, 3.0, 1000)}
+    m = CategoryMoments()
+    for lo, hi in ((0, 1), (1, 250), (250, 251), (251, 1000)):
+        m.add({k: v[lo:hi] for k, v in x.items()})
+    got = m.mean_se()
+    for k, v in x.items():
+        assert got[k][0] == pytest.approx(v.mean(), rel=1e-12)
+        assert got[k][1] == pytest.approx(v.std(ddof=1) / np.sqrt(len(v)), rel=1e-9)
+
+
+def test_cost_table_does_not_depend_on_the_block_size(uk):
+    sc, _ = uk
+    whole = simulate(sc, patients=300, seed=SEED).costs
+    blocks = simulate(sc, patients=300, seed=SEED, block=70).costs
+    assert whole[["arm", "category", "resource"]].equals(blocks[["arm", "category", "resource"]])
+    np.testing.assert_allclose(blocks.cost, whole.cost, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(blocks.se, whole.se, rtol=1e-7, atol=1e-9)

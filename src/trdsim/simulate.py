@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from trdsim.analysis.costs import cost_table
+from trdsim.analysis.costs import CategoryMoments, cost_table
 from trdsim.analysis.subgroups import SubgroupResult, arm_summary, parse_by, subgroup_analysis
 from trdsim.cohort import COHORT_ARRAYS, Cohort, sample_cohort
 from trdsim.economics import incremental_analysis
@@ -90,7 +90,7 @@ def simulate(
     if looks and not (looks[0] >= 0 and looks[-1] < h):
         raise ValueError(f"observed weeks must be within 0 .. {h - 1}")
     frames: dict[str, list[pd.DataFrame]] = {a: [] for a in scenario.arms}
-    cats: dict[str, list[dict[str, np.ndarray]]] = {a: [] for a in scenario.arms}
+    cats = {a: CategoryMoments() for a in scenario.arms}
     trace = {a: np.zeros((h, len(L.TRACE_STATES)), dtype=np.int64) for a in scenario.arms}
     for b0 in range(0, n, block):
         cohort = sample_cohort(scenario, min(block, n - b0), s, pid0=b0)
@@ -105,7 +105,7 @@ def simulate(
             trace[a] += run.trace
             # each patient's outcomes, then their attributes at entry (for subgroups)
             frames[a].append(pd.DataFrame(run.outputs() | seen | cohort.attributes()))
-            cats[a].append(run.cost_by_category())
+            cats[a].add(run.cost_by_category())
             if progress is not None:
                 progress(len(cohort))
     pat = pd.concat(
@@ -134,10 +134,7 @@ def simulate(
         ],
         ignore_index=True,
     )
-    by_arm = {
-        a: {k: np.concatenate([c[k] for c in cats[a]]) for k in cats[a][0]} for a in scenario.arms
-    }
-    costs = cost_table(scenario, inputs, by_arm)
+    costs = cost_table(scenario, inputs, cats)
     return Result(scenario, n, s, inputs, summary, incremental, tr, pat, costs)
 
 

@@ -11,7 +11,7 @@ from trdsim import schema
 from trdsim.inputs import ModelInputs, cost_parts
 from trdsim.scenario import Scenario
 
-__all__ = ["COST_COLUMNS", "category_label", "cost_table"]
+__all__ = ["COST_COLUMNS", "CategoryMoments", "category_label", "cost_table"]
 
 COST_COLUMNS = ["arm", "group", "category", "label", "resource", "resource_label", "cost", "se"]
 
@@ -33,27 +33,59 @@ def category_label(category: str, params: dict) -> str:
     return schema.words(category)
 
 
+class CategoryMoments:
+    """Mean and standard error of each cost category over patients added block by block
+    (`ArmRun.cost_by_category` of each block), without keeping per-patient values: each
+    block's count, mean and sum of squared deviations, pooled exactly (Chan et al.)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean: dict[str, float] = {}
+        self.m2: dict[str, float] = {}
+
+    def add(self, block: dict[str, np.ndarray]) -> None:
+        """Add one block of patients: per category, their discounted costs."""
+        for k, x in block.items():
+            nb = len(x)
+            if nb == 0:
+                continue
+            mb = float(x.mean())
+            m2b = float(((x - mb) ** 2).sum())
+            n, m = self.n, self.mean.get(k, 0.0)
+            d = mb - m
+            self.mean[k] = m + d * nb / (n + nb)
+            self.m2[k] = self.m2.get(k, 0.0) + m2b + d * d * n * nb / (n + nb)
+        if block:
+            self.n += len(next(iter(block.values())))
+
+    def mean_se(self) -> dict[str, tuple[float, float]]:
+        """Per category: (mean, standard error of the mean); SE NaN for one patient."""
+        n = self.n
+        return {
+            k: (m, float(np.sqrt(self.m2[k] / (n - 1) / n)) if n > 1 else float("nan"))
+            for k, m in self.mean.items()
+        }
+
+
 def cost_table(
-    scenario: Scenario, inputs: ModelInputs, by_arm: dict[str, dict[str, np.ndarray]]
+    scenario: Scenario, inputs: ModelInputs, by_arm: dict[str, CategoryMoments]
 ) -> pd.DataFrame:
     """One row per arm x category x resource: mean discounted cost per patient and its
-    standard error. by_arm: per arm, `ArmRun.cost_by_category` over all its patients.
-    Each category's cost is split over its parts (`inputs.cost_parts`) in proportion to
-    their weekly costs, so the rows of an arm add up to its total cost."""
+    standard error. by_arm: per arm, the moments of `ArmRun.cost_by_category` over all
+    its patients. Each category's cost is split over its parts (`inputs.cost_parts`) in
+    proportion to their weekly costs, so the rows of an arm add up to its total cost."""
     parts = cost_parts(scenario, inputs)
     params = scenario.params
     resources = scenario.raw.get("resources")
     rows = []
-    for arm, cats in by_arm.items():
-        for category, money in cats.items():
+    for arm, moments in by_arm.items():
+        for category, (mean, se_cat) in moments.mean_se().items():
             pp = parts[category]
             total_rate = sum(c for _, _, c in pp)
             for group, key, rate in pp:
-                # a category whose weekly cost is zero costs nothing, whatever its parts
+                # a category whose weekly cost is zero costs nothing, whatever its parts;
+                # a part is a fixed share of its category, patient by patient
                 share = rate / total_rate if total_rate != 0.0 else 0.0
-                x = money * share
-                n = len(x)
-                se = float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
                 maint = group == "maintenance"
                 rows.append(
                     {
@@ -65,8 +97,8 @@ def cost_table(
                         "resource_label": ""
                         if maint
                         else schema.label(key, params, with_unit=False, resources=resources),
-                        "cost": float(x.mean()),
-                        "se": se,
+                        "cost": mean * share,
+                        "se": se_cat * abs(share),
                     }
                 )
     return pd.DataFrame(rows, columns=COST_COLUMNS)
