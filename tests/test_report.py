@@ -157,7 +157,7 @@ def test_parameter_table_has_every_input_with_its_source(report, report_results)
 
 
 def test_uncertainty_and_validation_tables(report, report_results):
-    _, page, _ = report
+    r, page, _ = report
     psa = pd.read_csv(report_results / "psa" / "psa_summary.csv")
     rows = page.tables["table-psa_summary"][1:]
     assert len(rows) == len(psa)
@@ -176,6 +176,10 @@ def test_uncertainty_and_validation_tables(report, report_results):
     for _, t in v.iterrows():
         assert rows[t.description][1] == f"{t.model:.3f}"
         assert rows[t.description][4] == ("yes" if t.agrees else "NO")
+    # the export keeps each target's id for re-use; the page shows the description only
+    exported = pd.read_csv(r.html.parent / "report_tables" / "validation.csv")
+    assert exported.id.tolist() == v.id.tolist()
+    assert all(t not in cells for t in v.id for cells in rows.values())
 
 
 def test_cheers_map(report):

@@ -403,7 +403,8 @@ class ReportBuilder:
             "effect_modifiers",
             "Patient attributes that change response and relapse (heterogeneity)",
             [
-                Column("key", "parameter", [self._label(k) for k in effects]),
+                Column("label", "parameter", [self._label(k) for k in effects]),
+                Column("key", "key", list(effects), shown=False),
                 Column("value", "value", list(effects.values()), number("g"), numeric=True),
             ],
             note="Odds ratios (OR) act on a step's response odds, hazard ratios (HR) on the "
@@ -946,7 +947,8 @@ class ReportBuilder:
         t = dsa.tornado.head(15)
         info = dsa.info
         cols = [
-            Column("key", "parameter", [self._label(k) for k in t.key]),
+            Column("label", "parameter", [self._label(k) for k in t.key]),
+            Column("key", "key", list(t.key), shown=False),
             Column("base_value", "base", list(t.base_value), number(".4g"), True),
             Column("low_value", "low", list(t.low_value), number(".4g"), True),
             Column("high_value", "high", list(t.high_value), number(".4g"), True),
@@ -980,7 +982,8 @@ class ReportBuilder:
             "thresholds",
             "Threshold analysis: the value at which an ICER reaches the target",
             [
-                Column("parameter", "parameter", [self._label(r["parameter"]) for r in rs]),
+                Column("label", "parameter", [self._label(r["parameter"]) for r in rs]),
+                Column("parameter", "key", [r["parameter"] for r in rs], shown=False),
                 Column("base_value", "base", [r["base_value"] for r in rs], number(".4g"), True),
                 Column("value", "threshold value", [r["value"] for r in rs], number(".4g"), True),
                 Column(
@@ -1006,6 +1009,7 @@ class ReportBuilder:
             f"({int(self.r.validation_manifest['patients']):,} simulated patients per target)",
             [
                 Column("description", "target", list(v.description)),
+                Column("id", "id", list(v.id), shown=False),
                 Column("model", "model", list(v.model), number(".3f"), True),
                 Column("target", "published", list(v.target), number(".3f"), True),
                 Column(
