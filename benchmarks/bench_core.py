@@ -69,7 +69,7 @@ def kernel_bytes_per_patient(scenario, inputs, cohort) -> tuple[float, float]:
              "deep_budget", "seg_a", "seg_c", "seg_u")  # fmt: skip
     outputs = ("cost_closed", "qaly_closed", "weeks_alive", "weeks_remission", "first_remission",
                "first_response", "first_followup", "first_relapse", "relapses", "max_step", "top_start",
-               "death_week", "death_cause", "sudden_gains")  # fmt: skip
+               "death_week", "death_cause", "sudden_gains", "cost_cat")  # fmt: skip
     held = sum(getattr(cohort, a).nbytes for a in attrs) + sum(
         getattr(run, s).nbytes for s in state
     )

@@ -31,12 +31,13 @@ import argparse
 import shutil
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from _run import run
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from _run import run  # noqa: E402
+from trdsim.care_plots import capacity_curves
+from trdsim.figure_style import OKABE_ITO, finish, new_figure, styled, titled
+from trdsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "capacity_whatif"
@@ -46,12 +47,100 @@ KEYS = {"care_system.services.cbt.units": "therapists",
         "care_system.services.rtms.units": "chairs"}  # fmt: skip
 
 
+@styled
+def within_target_figure(
+    mean: pd.DataFrame,
+    need_t: int | None,
+    need_c: int | None,
+    standard: float,
+    target: int,
+    years: int,
+    path: Path | None = None,
+) -> Figure:
+    """Share of starts within the wait target by CBT therapists (at the answer's chairs)
+    and by rTMS chairs (at the answer's therapists): in the last year (steady state) and
+    pooled over the run; the standard dashed, the answer dotted."""
+    chairs = need_c or max(CHAIRS)
+    therapists = need_t or max(THERAPISTS)
+    at_c = mean[mean.chairs == chairs].set_index("therapists").sort_index()
+    at_t = mean[mean.therapists == therapists].set_index("chairs").sort_index()
+    sc = load_scenario("capacity_whatif")
+    fig, axes = new_figure((10, 4), 1, 2)
+    for ax, table, col, colour, label, need in [
+        (axes[0], at_c, "cbt", OKABE_ITO[2], f"CBT therapists (caseload 20; {chairs} chairs)",
+         need_t),
+        (axes[1], at_t, "rtms", OKABE_ITO[4],
+         f"rTMS chairs (8 patients each; {therapists} therapists)", need_c),
+    ]:  # fmt: skip
+        ax.plot(table.index, 100 * table[f"{col}_last_year_within_target"], "o-", color=colour,
+                label="last year (steady state)")  # fmt: skip
+        ax.plot(table.index, 100 * table[f"{col}_within_target"], "s--", color=colour,
+                alpha=0.55, label="pooled over the run (misleading)")  # fmt: skip
+        ax.axhline(100 * standard, color="black", ls="--", lw=1,
+                   label=f"standard: {standard:.0%} within {target} weeks")  # fmt: skip
+        if need is not None:
+            ax.axvline(need, color=OKABE_ITO[7], ls=":", lw=1, label=f"smallest meeting it: {need}")
+        ax.set_xlabel(label)
+        ax.set_ylabel(f"% of starts within {target} weeks")
+        ax.set_ylim(0, 102)
+        ax.legend(frameon=False, fontsize=8, loc="lower left")
+    fig.suptitle(
+        titled(
+            f"Integrated care, 1,000 referrals a year, year {years}: capacity for the "
+            f"{target}-week standard",
+            sc.name,
+            sc.price_year,
+        )
+    )
+    return finish(fig, path)
+
+
+def sweep_figure(t: pd.DataFrame) -> None:
+    """sweep.png: outcomes by therapists, a line per number of chairs."""
+    sc = load_scenario("capacity_whatif")
+    capacity_curves(
+        t,
+        "therapists",
+        [("share_started_within_target", "share of starts within target"),
+         ("qaly_per_referral", "QALYs per referral"),
+         ("cost_per_referral", f"cost per referral ({sc.currency})")],
+        OUT / "sweep.png",
+        by="chairs",
+        currency=sc.currency,
+        scenario=sc.name,
+        price_year=sc.price_year,
+        labels={"therapists": "CBT therapists", "chairs": "rTMS chairs"},
+    )  # fmt: skip
+
+
+def redraw() -> None:
+    """Draw within_target.png and sweep.png again from the CSV files a run wrote (no
+    simulation)."""
+    t = pd.read_csv(OUT / "sweep.csv")
+    sweep_figure(t)
+    mean = pd.read_csv(OUT / "steady_state.csv")
+    needs = pd.read_csv(OUT / "needs.csv").set_index("service").needed
+    within_target_figure(
+        mean,
+        None if pd.isna(needs["CBT therapists"]) else int(needs["CBT therapists"]),
+        None if pd.isna(needs["rTMS chairs"]) else int(needs["rTMS chairs"]),
+        float(t.wait_standard_share.iloc[0]),
+        int(t.wait_target_weeks.iloc[0]),
+        int(t["care_system.years"].iloc[0]),
+        OUT / "within_target.png",
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workers", type=int)
     ap.add_argument("--years", type=int, default=20)
+    ap.add_argument("--redraw", action="store_true", help="only redraw the figure from the CSVs")
     args = ap.parse_args()
+    if args.redraw:
+        redraw()
+        return
     sweep_dir = OUT / "sweep"
     shutil.rmtree(sweep_dir, ignore_errors=True)  # a fresh sweep, not a resume
     argv = ["sweep", "capacity_whatif", "--reps", str(args.reps), "--out", str(sweep_dir),
@@ -117,29 +206,10 @@ def main() -> None:
         marginal.total_cost_per_extra_therapist / marginal.qaly_gain_per_extra_therapist
     )
     marginal.to_csv(OUT / "marginal_therapist.csv", index=False)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, table, col, colour, label in [
-        (axes[0], at_c, "cbt", "#1b9e77", f"CBT therapists (caseload 20; {chairs} chairs)"),
-        (axes[1], at_t, "rtms", "#d95f02",
-         f"rTMS chairs (8 patients each; {need_t or max(THERAPISTS)} therapists)"),
-    ]:  # fmt: skip
-        ax.plot(table.index, 100 * table[f"{col}_last_year_within_target"], "o-", color=colour,
-                label="last year (steady state)")  # fmt: skip
-        ax.plot(table.index, 100 * table[f"{col}_within_target"], "o--", color=colour,
-                alpha=0.5, label="pooled over the run (misleading)")  # fmt: skip
-        ax.set_xlabel(label)
-        ax.axhline(100 * standard, color="black", ls="--", lw=1)
-        ax.set_ylabel(f"% of starts within {target} weeks")
-        ax.set_ylim(0, 102)
-        ax.legend(frameon=False, fontsize=8)
-    fig.suptitle(
-        f"Integrated care, 1,000 referrals a year, year {args.years}: capacity for the "
-        f"{target}-week standard"
+    within_target_figure(
+        mean, need_t, need_c, standard, target, args.years, OUT / "within_target.png"
     )
-    fig.tight_layout()
-    fig.savefig(OUT / "within_target.png", dpi=200)
-    plt.close(fig)
-    (sweep_dir / "sweep.png").replace(OUT / "sweep.png")
+    sweep_figure(t)
     shutil.rmtree(OUT / "care_system", ignore_errors=True)
     run(["care", "capacity_whatif", "--out", str(OUT / "care_system"),
          "--set", f"care_system.years={args.years}",

@@ -18,9 +18,9 @@ from trdsim.report.cheers import checklist, load_items
 from trdsim.report.diagram import pathway_svg
 from trdsim.resultfolder import FORMAT_VERSION, format_of
 
-SECTIONS = ["scenario", "population", "comparators", "model", "parameters", "results",
-            "incremental", "subgroups", "uncertainty", "validation", "replications",
-            "cheers"]  # fmt: skip
+SECTIONS = ["bottom-line", "scenario", "population", "comparators", "model", "results",
+            "costs", "incremental", "subgroups", "uncertainty", "validation", "replications",
+            "parameters", "cheers"]  # fmt: skip
 AUTHOR_ONLY = {1, 2, 3, 4, 19, 21, 25, 27, 28}
 
 
@@ -73,9 +73,15 @@ class Page(HTMLParser):
         return {r[0]: r for r in self.tables[f"table-{table}"][1:]}
 
 
+def arm_name(manifest: dict, arm: str) -> str:
+    """What the report calls an arm: its pathway's label up to the first colon or
+    parenthesis (the arms of uk_nhs have distinct names so)."""
+    return re.split(r":| \(", manifest["pathways"][arm]["label"], maxsplit=1)[0].strip()
+
+
 def pounds(x: float) -> str:
     """Independent of the report's formatter: whole pounds with thousands separators."""
-    return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+    return f"\u2212£{-x:,.0f}" if round(x) < 0 else f"£{abs(x):,.0f}"
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +122,12 @@ def test_page_is_complete_and_needs_no_other_file(report, report_results):
 def test_results_and_incremental_tables_show_the_results(report, report_results):
     _, page, _ = report
     summary = pd.read_csv(report_results / "summary.csv")
+    m = json.loads((report_results / "manifest.json").read_text())
     rows = page.rows("results")
-    assert list(rows) == list(summary.arm)
+    assert list(rows) == [arm_name(m, a) for a in summary.arm]
     header = page.tables["table-results"][0]
     for _, s in summary.iterrows():
-        row = dict(zip(header, rows[s.arm], strict=True))
+        row = dict(zip(header, rows[arm_name(m, s.arm)], strict=True))
         assert row["cost (GBP)"] == pounds(s.cost)
         assert row["QALYs"] == f"{s.qaly:.3f}"
         assert row["life-years"] == f"{s.life_years:.2f}"
@@ -128,9 +135,10 @@ def test_results_and_incremental_tables_show_the_results(report, report_results)
     nb = pd.read_csv(report_results / "net_benefit.csv").set_index(["threshold", "arm"])
     header = page.tables["table-incremental"][0]
     for _, s in inc.iterrows():
-        row = dict(zip(header, page.rows("incremental")[s.arm], strict=True))
-        assert row["status"] == status_label(s.status, s.comparator)
-        key = "INMB vs sequential @£20,000"
+        row = dict(zip(header, page.rows("incremental")[arm_name(m, s.arm)], strict=True))
+        by = arm_name(m, s.comparator) if isinstance(s.comparator, str) else None
+        assert row["status"] == status_label(s.status, by)
+        key = "INMB vs Sequential care @£20,000"
         assert row[key] == pounds(nb.inc_nmb[(20000, s.arm)])
         assert (row["optimal @£20,000"] == "yes") == bool(nb.optimal[(20000, s.arm)])
 
@@ -153,22 +161,29 @@ def test_parameter_table_has_every_input_with_its_source(report, report_results)
 
 
 def test_uncertainty_and_validation_tables(report, report_results):
-    _, page, _ = report
+    r, page, _ = report
     psa = pd.read_csv(report_results / "psa" / "psa_summary.csv")
     rows = page.tables["table-psa_summary"][1:]
     assert len(rows) == len(psa)
     cost = psa[psa.quantity == "inc_cost"].iloc[0]
     assert [r for r in rows if r[1] == "Δcost"][0][2] == pounds(cost["mean"])
+    # parameters by their labels in parameters.csv, validation targets by their own
+    # descriptions in the library
+    label = pd.read_csv(report_results / "parameters.csv").set_index("key").label
     tornado = pd.read_csv(report_results / "dsa" / "tornado.csv")
-    assert list(page.rows("tornado")) == list(tornado.key)
+    assert list(page.rows("tornado")) == [label[k] for k in tornado.key]
     th = json.loads((report_results / "threshold" / "cbt_session" / "threshold.json").read_text())
-    assert page.rows("thresholds")["unit_costs.uk.cbt_session"][2] == f"{th['value']:.4g}"
+    assert page.rows("thresholds")[label["unit_costs.uk.cbt_session"]][2] == f"{th['value']:.4g}"
     v = pd.read_csv(report_results / "validation" / "validation.csv")
     rows = page.rows("validation")
-    assert list(rows) == list(v.id)
+    assert list(rows) == list(v.description)
     for _, t in v.iterrows():
-        assert rows[t.id][2] == f"{t.model:.3f}"
-        assert rows[t.id][5] == ("yes" if t.agrees else "NO")
+        assert rows[t.description][1] == f"{t.model:.3f}"
+        assert rows[t.description][4] == ("yes" if t.agrees else "NO")
+    # the export keeps each target's id for re-use; the page shows the description only
+    exported = pd.read_csv(r.html.parent / "report_tables" / "validation.csv")
+    assert exported.id.tolist() == v.id.tolist()
+    assert all(t not in cells for t in v.id for cells in rows.values())
 
 
 def test_cheers_map(report):
@@ -181,10 +196,59 @@ def test_cheers_map(report):
     status = {int(row[0]): row[2] for row in rows}
     assert {n for n, s in status.items() if s == "author only"} == AUTHOR_ONLY
     assert status[20] == "in this report" and status[22] == "in this report"
+    assert status[23] == "in this report"  # costs by category are in costs.csv and shown
     # without the analyses, the items that need them say which command adds them
     without = {i.number: i for i in checklist(set(SECTIONS), set())}
     assert without[20].fill == "partly" and "trdsim psa" in without[20].author
     assert without[17].fill == "partly" and "trdsim validate" in without[17].author
+    assert without[23].fill == "partly" and "costs.csv" in without[23].author
+
+
+def test_bottom_line_gives_the_tables_numbers(report, report_results):
+    _, page, _ = report
+    m = json.loads((report_results / "manifest.json").read_text())
+    inc = pd.read_csv(report_results / "incremental.csv")
+    ceac = pd.read_csv(report_results / "psa" / "ceac.csv")
+    rows = page.tables["table-bottom_line"]
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(m["thresholds"])
+    for lam, cells in zip(m["thresholds"], body, strict=True):
+        row = dict(zip(header, cells, strict=True))
+        best = inc[inc[f"optimal_at_{lam:g}"]].iloc[0]
+        assert row["threshold (per QALY)"] == pounds(lam)
+        assert row["optimal arm"] == arm_name(m, best.arm)
+        assert row["Δcost"] == pounds(best.inc_cost)
+        assert row["ΔQALYs"] == f"{best.inc_qaly:+.3f}"
+        assert row["ICER (GBP/QALY)"] == pounds(best.icer)
+        p = ceac[(ceac.threshold == lam) & (ceac.arm == best.arm)].p_cost_effective.iloc[0]
+        assert row["P(cost-effective), PSA"] == f"{p:.2f}"
+
+
+def test_costs_by_category_add_up_to_the_results(report, report_results):
+    _, page, _ = report
+    m = json.loads((report_results / "manifest.json").read_text())
+    summary = pd.read_csv(report_results / "summary.csv")
+    costs = pd.read_csv(report_results / "costs.csv")
+    # the folder's table: one row per arm x category x resource, adding up to the summary
+    totals = costs.groupby("arm").cost.sum()
+    for _, s in summary.iterrows():
+        assert totals[s.arm] == pytest.approx(s.cost, rel=1e-9)
+    # the page: a column per arm, the last row the total, shown as the results show it
+    cost = summary.set_index("arm").cost
+    for tid, first in (("table-costs", 2), ("table-costs_by_resource", 3)):
+        header, *body = page.tables[tid]
+        assert header[first:] == [arm_name(m, a) for a in m["arms"]]
+        assert body[-1][0] == "Total"
+        for j, a in enumerate(m["arms"]):
+            assert body[-1][first + j] == pounds(cost[a])
+        shown = {r[1] for r in body}
+        assert "Electroconvulsive therapy (acute course)" in shown  # a treatment's label
+        assert "State costs while depressed" in shown
+    # each category's row is the sum of its resources in costs.csv
+    header, *body = page.tables["table-costs"]
+    ect = costs[costs.category == "treatment:ect"].groupby("arm").cost.sum()
+    row = next(r for r in body if r[1] == "Electroconvulsive therapy (acute course)")
+    assert row[2:] == [pounds(ect[a]) for a in m["arms"]]
 
 
 def test_exports_hold_the_same_tables(report, report_results):
@@ -233,9 +297,10 @@ def test_psa_report_alone_and_beside_its_results(tmp_path, report_results):
                  "--no-evppi", "--report"]) == 0  # fmt: skip
     page = Page((out / "report.html").read_text(encoding="utf-8"))
     frontier = pd.read_csv(out / "frontier.csv")
+    m = json.loads((out / "manifest.json").read_text())
     rows = page.rows("results")
     for _, f in frontier.iterrows():
-        assert rows[f.arm][1] == pounds(f.cost)
+        assert rows[arm_name(m, f.arm)][1] == pounds(f.cost)
     # a PSA folder inside matching compare results reports both, whatever its name
     r = write_report(report_results / "psa", tmp_path / "both.html")
     assert r.results.summary is not None and r.results.psa is not None

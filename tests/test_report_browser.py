@@ -10,6 +10,7 @@ This test never skips: without a browser it fails and says how to install one
 import base64
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -110,9 +111,11 @@ def test_tables_show_the_results_and_parameters(opened, report_results):
         )
 
     summary = pd.read_csv(report_results / "summary.csv")
+    m = json.loads((report_results / "manifest.json").read_text())
     rows = {r[0]: r for r in cells("table-results")}
     for _, s in summary.iterrows():
-        assert rows[s.arm][1] == f"£{s.cost:,.0f}" and rows[s.arm][3] == f"{s.qaly:.3f}"
+        row = rows[_arm_name(m, s.arm)]
+        assert row[1] == f"£{s.cost:,.0f}" and row[3] == f"{s.qaly:.3f}"
     params = pd.read_csv(report_results / "parameters.csv")
     rows = {r[1]: r for r in cells("table-parameters")}  # label, key, value, unit, ...
     assert len(rows) == len(params)
@@ -146,3 +149,91 @@ def test_navigation_and_screenshots(opened):
     (ARTIFACTS / "report_full.png").write_bytes(base64.b64decode(full["data"]))
     for path in (shot, ARTIFACTS / "report_full.png"):
         assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and path.stat().st_size > 20_000
+
+
+def _viewport(browser, width: int, height: int) -> None:
+    """Lay the page out in a window of exactly width x height CSS pixels, from the top."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    browser.execute_script("window.scrollTo(0, 0)")
+
+
+def _pounds(x: float) -> str:
+    """Whole pounds as a reader writes them (a true minus sign), independent of the report."""
+    return f"\u2212£{-x:,.0f}" if round(x) < 0 else f"£{abs(x):,.0f}"
+
+
+def _arm_name(manifest: dict, arm: str) -> str:
+    """The arm's pathway label up to its first colon or parenthesis."""
+    return re.split(r":| \(", manifest["pathways"][arm]["label"], maxsplit=1)[0].strip()
+
+
+def test_bottom_line_is_on_the_first_screen_with_the_tables_numbers(opened, report_results):
+    browser, _ = opened
+    _viewport(browser, 1280, 800)
+    try:
+        top, bottom, text = browser.execute_script(
+            "const e = document.getElementById('bottom-line'); const r = e.getBoundingClientRect();"
+            " return [r.top, r.bottom, e.innerText]"
+        )
+        first = browser.execute_script(
+            "return document.querySelector('main > section').id"
+        )  # nothing of the report comes before it
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert first == "bottom-line"
+    assert 0 <= top < 800 and bottom <= 800, (top, bottom)  # all of it in one screen
+    m = json.loads((report_results / "manifest.json").read_text())
+    inc = pd.read_csv(report_results / "incremental.csv")
+    ceac = pd.read_csv(report_results / "psa" / "ceac.csv")
+    for lam in m["thresholds"]:
+        best = inc[inc[f"optimal_at_{lam:g}"]].iloc[0]
+        p = ceac[(ceac.threshold == lam) & (ceac.arm == best.arm)].p_cost_effective.iloc[0]
+        line = [r for r in text.splitlines() if r.startswith(_pounds(lam))]
+        assert len(line) == 1, text
+        for shown in (_arm_name(m, best.arm), _pounds(best.inc_cost), f"{best.inc_qaly:+.3f}",
+                      _pounds(best.icer), f"{p:.2f}"):  # fmt: skip
+            assert shown in line[0], (shown, line[0])
+    assert "inputs are unverified" in text  # the main caveat
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_page_wide_horizontal_scrolling(opened, width):
+    browser, _ = opened
+    _viewport(browser, width, 800)
+    try:
+        inner, scroll, scrollers = browser.execute_script(
+            "return [window.innerWidth, document.documentElement.scrollWidth,"
+            " [...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth >"
+            " w.clientWidth).length]"
+        )
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert inner == width
+    assert scroll <= inner, f"the page scrolls sideways at {width} px ({scroll} px wide)"
+    if width == 390:
+        assert scrollers > 0  # wide tables scroll inside their own box instead
+
+
+def test_no_raw_parameter_key_where_a_label_exists(opened, report_results):
+    browser, _ = opened
+    # everything a reader can see, with every collapsed part opened; keys shown as code
+    # (the parameter table's key column, commands) are identifiers, not labels
+    text = browser.execute_script(
+        "document.querySelectorAll('details').forEach(d => d.open = true);"
+        "const code = [...document.querySelectorAll('code')];"
+        "code.forEach(c => c.style.display = 'none');"
+        "const t = document.body.innerText;"
+        "code.forEach(c => c.style.display = '');"
+        "return t;"
+    )
+    params = pd.read_csv(report_results / "parameters.csv")
+    raw = [k for k, lab in zip(params.key, params.label, strict=True) if lab != k and k in text]
+    assert raw == [], raw[:10]
+    v = pd.read_csv(report_results / "validation" / "validation.csv")
+    assert [t for t in v.id if re.search(rf"\b{t}\b", text)] == []
+    m = json.loads((report_results / "manifest.json").read_text())
+    for arm in m["arms"]:
+        assert _arm_name(m, arm) in text

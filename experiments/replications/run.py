@@ -1,6 +1,7 @@
 """Published TRD trials and economic evaluations reproduced from their designs.
 
-Run: .venv/bin/python experiments/replications/run.py
+Run: .venv/bin/python experiments/replications/run.py (--redraw: only the figure, from
+the table a run wrote)
 
 Each study is a scenario in this folder written from the publication's design only
 (population and eligibility, arms, follow-up, perspective, currency and price year,
@@ -15,12 +16,17 @@ behind the table (validation/).
 """
 
 import shutil
+import sys
+import tomllib
 from pathlib import Path
+
+import pandas as pd
 
 import trdsim
 from trdsim.analysis.plots import replication_figure
 from trdsim.analysis.trial import run_trial
 from trdsim.resultfolder import make_manifest, write_manifest
+from trdsim.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,7 +35,26 @@ OUT = ROOT / "results" / "replications"
 COLUMNS = ["study", "measure", "published", "low", "high", "model", "agrees", "dependent"]
 
 
+def draw(table: pd.DataFrame) -> None:
+    """replications.png: each figure's money in its own design's currency and price
+    year, the designs named in the caption."""
+    targets = tomllib.loads((HERE / "targets.toml").read_text())["target"]
+    design = {t["id"]: load_scenario(HERE / t["scenario"]) for t in targets}
+    shown = table.assign(
+        currency=[design[i].currency for i in table.id],
+        price_year=[design[i].price_year for i in table.id],
+    )
+    replication_figure(
+        shown,
+        OUT / "replications.png",
+        scenario=", ".join(sorted({d.name for d in design.values()})),
+    )
+
+
 def main() -> None:
+    if "--redraw" in sys.argv[1:]:  # only the figure, from replications.csv
+        draw(pd.read_csv(OUT / "replications.csv"))
+        return
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     for design in sorted(HERE.glob("*.toml")):
@@ -48,7 +73,7 @@ def main() -> None:
         [*COLUMNS, "id", "description", "setting", "quadrant", "source", "verified"]
     ]
     table.to_csv(OUT / "replications.csv", index=False)
-    replication_figure(table, OUT / "replications.png")
+    draw(table)
     agree = int(table.agrees.sum())
     print(f"\n{agree} of {len(table)} published figures reproduced; wrote {OUT}/replications.csv")
 

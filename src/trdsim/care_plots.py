@@ -6,9 +6,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from trdsim import schema
 from trdsim.figure_style import OKABE_ITO, finish, money_formatter, new_figure, styled, titled
 
-__all__ = ["COLOURS", "capacity_curves", "queues_figure", "utilisation_figure", "waits_figure"]
+__all__ = [
+    "COLOURS",
+    "capacity_curves",
+    "grid_labels",
+    "queues_figure",
+    "utilisation_figure",
+    "waits_figure",
+]
 
 COLOURS = OKABE_ITO[:6]
 
@@ -83,6 +91,24 @@ def utilisation_figure(
     return finish(fig, path)
 
 
+def grid_labels(care_system: dict, keys: list[str]) -> dict[str, str]:
+    """Readable names of swept scenario keys: a service's units by the service's own label
+    in the scenario's [care_system.services] ('CBT therapists'), others by the schema's
+    label of the key."""
+    services = care_system.get("services", {})
+    out = {}
+    for key in keys:
+        parts = key.split(".")
+        if parts[:2] == ["care_system", "services"] and len(parts) == 4 and parts[3] == "units":
+            own = services.get(parts[2], {}).get("label")
+            out[key] = own if isinstance(own, str) else f"{schema.words(parts[2])} units"
+        elif key == "care_system.years":
+            out[key] = "years simulated"
+        else:
+            out[key] = schema.label(key, with_unit=False)
+    return out
+
+
 @styled
 def capacity_curves(
     table: pd.DataFrame,
@@ -94,17 +120,20 @@ def capacity_curves(
     currency: str | None = None,
     scenario: str | None = None,
     price_year: int | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Figure:
     """Outcomes (mean over replications) against one swept capacity, a line per `by` value
-    (columns named cost_* on a money axis when `currency` is given)."""
+    (columns named cost_* on a money axis when `currency` is given); labels: readable
+    names of `x` and `by` (`grid_labels`)."""
+    names = labels or {}
     fig, axes = new_figure((5.2 * len(outcomes), 4), 1, len(outcomes), squeeze=False)
     groups = table.groupby(by, sort=True) if by else [(None, table)]
     for ax, (col, label) in zip(axes[0], outcomes, strict=True):
         for k, (val, d) in enumerate(groups):
             m = d.groupby(x)[col].mean()
             ax.plot(m.index, m.values, "o-", color=COLOURS[k % len(COLOURS)], ms=3,
-                    label=f"{by} = {val}" if by else None)  # fmt: skip
-        ax.set_xlabel(x)
+                    label=f"{names.get(by, by)}: {val}" if by else None)  # fmt: skip
+        ax.set_xlabel(names.get(x, x))
         ax.set_ylabel(label)
         if currency and col.startswith("cost"):
             ax.yaxis.set_major_formatter(money_formatter(currency))

@@ -62,6 +62,7 @@ __all__ = [
     "comparator_no_response",
     "compile_draws",
     "compile_inputs",
+    "cost_parts",
     "natural_hazard",
     "reference_population",
     "response_log_odds_ratio",
@@ -292,6 +293,56 @@ def _weekly_cost(scenario: Scenario, entry: dict, count: float, weeks: float) ->
     if "drug_per_week" in entry:
         c += _cost(scenario, unit[entry["drug_per_week"]])
     return c
+
+
+def _weekly_cost_parts(
+    scenario: Scenario, entry: dict, count: float, weeks: float
+) -> list[tuple[str, float]]:
+    """`_weekly_cost` by resource: (unit_costs key, weekly cost) of its sessions and of its
+    drug, in that order and with the same arithmetic (their sum is `_weekly_cost`)."""
+    unit = scenario.params["unit_costs"][scenario.setting]
+    base = f"unit_costs.{scenario.setting}."
+    out = []
+    if "resource" in entry:
+        out.append(
+            (base + entry["resource"], count * _cost(scenario, unit[entry["resource"]]) / weeks)
+        )
+    if "drug_per_week" in entry:
+        out.append((base + entry["drug_per_week"], _cost(scenario, unit[entry["drug_per_week"]])))
+    return out
+
+
+def cost_parts(
+    scenario: Scenario, inputs: "ModelInputs"
+) -> dict[str, list[tuple[str, str, float]]]:
+    """What each cost category of the kernel (`ArmRun.cost_by_category`) is made of: per
+    category, (group, parameter key, weekly cost) parts whose weekly costs add up to the
+    category's own weekly cost. Groups: 'treatment', 'usual care', 'maintenance',
+    'state' (health-care costs by clinical state, with non-fatal self-harm while
+    depressed) and 'productivity' (in the state costs when the scenario counts it).
+    Maintenance has one part: its weekly cost changes over the relapse clock."""
+    par = scenario.params
+    setting = scenario.setting
+    out: dict[str, list[tuple[str, str, float]]] = {}
+    for state in ("depressed", "response", "remission"):
+        key = f"state_costs.{setting}.{state}_week"
+        parts = [("state", key, _cost(scenario, par["state_costs"][setting][f"{state}_week"]))]
+        if state == "depressed" and self_harm_cost_week(scenario) != 0.0:
+            sh = f"unit_costs.{setting}.{SELF_HARM_COST}"
+            parts.append(("state", sh, self_harm_cost_week(scenario)))
+        if "productivity" in par:
+            prod = f"productivity.{state}_week"
+            parts.append(("productivity", prod, _v(par["productivity"][f"{state}_week"])))
+        out[f"state:{state}"] = parts
+    for name in inputs.treatments:
+        t = par["treatments"][name]
+        weeks = _v(t["trial_weeks"])
+        parts_t = _weekly_cost_parts(scenario, t, _v(t["sessions"]), weeks)
+        out[f"treatment:{name}"] = [("treatment", k, c) for k, c in parts_t]
+        if name == USUAL_CARE:
+            out["usual_care"] = [("usual care", k, c) for k, c in parts_t]
+    out["maintenance"] = [("maintenance", "maintenance", 1.0)]
+    return out
 
 
 def _maintenance_table(scenario: Scenario, names: list[str]) -> np.ndarray:

@@ -16,6 +16,7 @@ one block of steps per variant, and each patient is given the index of their var
 
 import itertools
 import operator
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,8 @@ __all__ = [
     "MAX_VARIANTS",
     "RULE_ATTRIBUTES",
     "USUAL_CARE",
+    "arm_labels",
+    "named_arms",
     "compile_pathway",
     "compile_pathway_draws",
     "entry_step",
@@ -398,3 +401,29 @@ def rule_moderation(rule: dict, steps: list[list[str]], params: dict) -> str:
         f"Sourced moderator: {where} ({p['source']}) acts on the {flag} component(s) "
         f"{', '.join(acted)}."
     )
+
+
+def arm_labels(pathways: dict[str, dict], arms: list[str]) -> dict[str, str]:
+    """Each arm's name for tables, text and figures: its pathway's label up to the first
+    colon or parenthesis ('Sequential care'), the whole label if two arms would share a
+    name, the arm's id if its pathway has no label."""
+    full = {a: str(pathways.get(a, {}).get("label") or a) for a in arms}
+    short = {a: re.split(r":| \(", full[a], maxsplit=1)[0].strip() or a for a in arms}
+    if len(set(short.values())) < len(arms):
+        return full if len(set(full.values())) == len(arms) else {a: a for a in arms}
+    return short
+
+
+def named_arms(pathways: dict[str, dict], arms: list[str]):
+    """A function giving a copy of a table with its arm columns ('arm', 'comparator', and a
+    format 1 table's 'compared_with') in `arm_labels` names, for figures."""
+    names = arm_labels(pathways, arms)
+
+    def named(table):
+        cols = [c for c in ("arm", "comparator", "compared_with") if c in table.columns]
+        # as plain text: a categorical's categories would be mapped, not its values
+        return table.assign(
+            **{c: table[c].astype(object).map(lambda a: names.get(a, a)) for c in cols}
+        )
+
+    return named

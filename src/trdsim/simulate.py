@@ -11,6 +11,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.costs import COST_COLUMNS, CategoryMoments, cost_table
 from trdsim.analysis.subgroups import SubgroupResult, arm_summary, parse_by, subgroup_analysis
 from trdsim.cohort import COHORT_ARRAYS, Cohort, sample_cohort, sample_cohorts
 from trdsim.currency import money
@@ -27,6 +28,7 @@ from trdsim.engine import layout as L
 from trdsim.engine.state import ArmRun, DrawsRun
 from trdsim.evidence import parameter_table
 from trdsim.inputs import DrawInputs, ModelInputs, compile_draws, compile_inputs, stack_inputs
+from trdsim.pathways import named_arms
 from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest, tidy, with_arm_order
 from trdsim.scenario import Scenario
 from trdsim.survival import with_null_weeks
@@ -71,6 +73,7 @@ class Result(ResultBase):
         "parameters": Table("parameters.csv", ("key", "value", "distribution", "source")),
         "effective": Table("effective.csv"),
         "effects": Table("effects.csv"),
+        "costs": Table("costs.csv", tuple(COST_COLUMNS), optional=True),
         "subgroup_table": Table("subgroups.csv", ("attribute", "subgroup", "arm"), optional=True),
     }
 
@@ -83,6 +86,8 @@ class Result(ResultBase):
     parameters: pd.DataFrame  # every input with its source
     effective: pd.DataFrame  # each step's response and remission in this cohort
     effects: pd.DataFrame  # how each treatment effect is stored
+    # one row per arm x cost category x resource (analysis.costs.cost_table)
+    costs: pd.DataFrame | None = None
     subgroup_table: pd.DataFrame | None = None  # after .subgroups(...)
     scenario: Scenario | None = None
     inputs: ModelInputs | None = None
@@ -131,7 +136,8 @@ class Result(ResultBase):
         """The arms on the cost-effectiveness plane with the efficiency frontier."""
         from trdsim.plots import frontier_figure
 
-        return frontier_figure(self.incremental, self.manifest["currency"], **self._about())
+        named = named_arms(self.manifest["pathways"], self.manifest["arms"])
+        return frontier_figure(named(self.incremental), self.manifest["currency"], **self._about())
 
     def _about(self) -> dict:
         return {"scenario": self.manifest["scenario"], "price_year": self.manifest["price_year"]}
@@ -147,12 +153,14 @@ class Result(ResultBase):
         h = int(self.manifest["horizon_weeks"])
         cur = self.manifest["currency"]
         about = self._about()
+        # figures name arms by their pathways' labels (the tables keep the ids)
+        named = named_arms(self.manifest["pathways"], self.manifest["arms"])
         paths = [folder / n for n in ("trace.png", "ever_remitted.png", "relapse_free.png",
                                       "frontier.png")]  # fmt: skip
-        trace_figure(self.trace, paths[0], **about)
-        ever_remitted_figure(self.patients, h, paths[1], **about)
-        relapse_free_figure(self.patients, h, paths[2], **about)
-        frontier_figure(self.incremental, cur, paths[3], **about)
+        trace_figure(named(self.trace), paths[0], **about)
+        ever_remitted_figure(named(self.patients), h, paths[1], **about)
+        relapse_free_figure(named(self.patients), h, paths[2], **about)
+        frontier_figure(named(self.incremental), cur, paths[3], **about)
         return paths
 
 
@@ -188,6 +196,7 @@ def simulate(
     if looks and not (looks[0] >= 0 and looks[-1] < h):
         raise ValueError(f"observed weeks must be within 0 .. {h - 1}")
     frames: dict[str, list[pd.DataFrame]] = {a: [] for a in scenario.arms}
+    cats = {a: CategoryMoments() for a in scenario.arms}
     trace = {a: np.zeros((h, len(L.TRACE_STATES)), dtype=np.int64) for a in scenario.arms}
     for b0 in range(0, n, block):
         cohort = sample_cohort(scenario, min(block, n - b0), s, pid0=b0)
@@ -202,6 +211,7 @@ def simulate(
             trace[a] += run.trace
             # each patient's outcomes, then their attributes at entry (for subgroups)
             frames[a].append(pd.DataFrame(run.outputs() | seen | cohort.attributes()))
+            cats[a].add(run.cost_by_category())
             if progress is not None:
                 progress(len(cohort))
     pat = pd.concat(
@@ -243,6 +253,7 @@ def simulate(
         parameters=params,
         effective=with_arm_order(effective_table(scenario, inputs), arms),
         effects=effects_table(scenario),
+        costs=cost_table(scenario, inputs, cats),
         scenario=scenario,
         inputs=inputs,
     )

@@ -217,6 +217,7 @@ class SweepResult(ResultBase):
         return care_plots.capacity_curves(
             self.runs, keys[0], outcomes, by=keys[1] if len(keys) > 1 else None, currency=cur,
             scenario=self.manifest["scenario"], price_year=self.manifest["price_year"],
+            labels=care_plots.grid_labels(self.manifest.get("care_system") or {}, keys),
         )  # fmt: skip
 
     def _figures(self, folder: Path) -> list[Path]:

@@ -5,6 +5,7 @@ Each function returns its matplotlib Figure and also writes it as PNG when given
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -492,9 +493,15 @@ def validation_overview(
     price_year: int | None = None,
 ) -> Figure:
     """Every target: model value against its interval of agreement, on one page
-    (agreement by marker shape and colour: blue dot agrees, vermillion cross does not)."""
+    (agreement by marker shape and colour: blue dot agrees, vermillion cross does not),
+    each named by its description in the library (its id if the table has none)."""
     t = table.iloc[::-1]
-    fig, ax = new_figure((7.5, 0.34 * len(t) + 1.6))
+    names = [
+        textwrap.fill(d if isinstance(d, str) and d else i, 55)
+        for d, i in zip(t.get("description", t.id), t.id, strict=True)
+    ]
+    lines = sum(n.count("\n") for n in names)
+    fig, ax = new_figure((7.5, 0.34 * len(t) + 0.12 * lines + 1.6))
     y = np.arange(len(t))
     ax.hlines(y, t.low, t.high, color=BAND, lw=7, label="interval of agreement")
     ax.plot(t.target, y, "|", color="black", ms=12, mew=2, label="published")
@@ -503,8 +510,8 @@ def validation_overview(
     if (~ok).any():
         ax.scatter(t.model[~ok], y[~ok], color=DISAGREE, marker="X", zorder=3, s=45,
                    label="model: disagrees")  # fmt: skip
-    ax.set_yticks(y, t.id, fontsize=7)
-    ax.set_xlabel("proportion (hazard ratio for sustain1_*)")
+    ax.set_yticks(y, names, fontsize=6)
+    ax.set_xlabel("proportion (a hazard ratio for the targets that are one)")
     ax.set_title(titled(f"Validation: {int(t.agrees.sum())} of {len(t)} targets agree", scenario))
     ax.legend(frameon=False, fontsize=7, loc="lower right")
     return finish(fig, path)
@@ -517,12 +524,18 @@ def replication_figure(
     *,
     scenario: str | None = None,
     price_year: int | None = None,
+    currency: str | None = None,
 ) -> Figure:
     """Each compared figure of the replications on its own scale: the published value
-    and its interval of agreement, and the model's value (dot: agrees; cross: misses)."""
+    and its interval of agreement, and the model's value (dot: agrees; cross: misses).
+    Each panel is named by the figure's description when the table has one; money
+    measures (ICERs, incremental costs) are in the row's `currency` and `price_year`
+    columns when the table has them, else in `currency`."""
     n = len(table)
-    fig, axes = new_figure((8.5, 0.62 * n + 1.0), n, 1, squeeze=False)
-    for ax, (_, r) in zip(axes[:, 0], table.iterrows(), strict=True):
+    titles = [_replication_title(r) for _, r in table.iterrows()]
+    lines = sum(t.count("\n") for t in titles)
+    fig, axes = new_figure((8.5, 0.62 * n + 0.12 * lines + 1.0), n, 1, squeeze=False)
+    for ax, (_, r), what in zip(axes[:, 0], table.iterrows(), titles, strict=True):
         lo, hi, pub, mod = float(r.low), float(r.high), float(r.published), float(r.model)
         ok = bool(r.agrees)
         span = [v for v in (lo, hi, pub, mod) if np.isfinite(v)]
@@ -535,10 +548,18 @@ def replication_figure(
             ax.plot([mod], [0], "o" if ok else "X", color=AGREE if ok else DISAGREE, ms=7)
         ax.set_yticks([])
         ax.tick_params(axis="x", labelsize=6, pad=1)
-        dep = " (dependent)" if bool(r.dependent) else ""
+        cur = r.get("currency", currency)
+        cur = cur if isinstance(cur, str) and cur else None
+        money = cur is not None and r.measure in MONEY_MEASURES
+        show = (lambda x, c=cur: format_money(x, c)) if money else _short
+        if money:
+            ax.xaxis.set_major_formatter(money_formatter(cur))
+            year = r.get("price_year")
+            if year is not None and np.isfinite(year):
+                what += f" [{cur}, {int(year)} prices]"
         ax.set_title(
-            f"{r.study}: {r.measure}{dep}  —  model {_short(mod)}, published {_short(pub)}"
-            f" [{_short(lo)}, {_short(hi)}]: {'agrees' if ok else 'MISSES'}",
+            f"{what}\nmodel {show(mod)}, published {show(pub)}"
+            f" [{show(lo)}, {show(hi)}]: {'agrees' if ok else 'MISSES'}",
             fontsize=7,
             loc="left",
             pad=2,
@@ -550,10 +571,21 @@ def replication_figure(
             f"Replications: {int(table.agrees.sum())} of {n} published figures reproduced "
             "(band: interval of agreement; bar: published; dot: model agrees, cross: misses)",
             scenario,
+            price_year,
         ),
         fontsize=8,
     )
     return finish(fig, path)
+
+
+MONEY_MEASURES = ("icer", "inc_cost", "cost")  # replication measures in money
+
+
+def _replication_title(r: pd.Series) -> str:
+    """'Study: what the figure is (dependent)', wrapped to the panel's width."""
+    what = r.description if isinstance(r.get("description"), str) else r.measure
+    dep = " (dependent)" if bool(r.dependent) else ""
+    return textwrap.fill(f"{r.study}: {what}{dep}", 150)
 
 
 def _short(x: float) -> str:

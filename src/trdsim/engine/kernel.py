@@ -137,6 +137,30 @@ def _seg(w, wc, u, sa, sc, su, co, qa, cdc, cqw):
     return sa, sc, su, co, qa
 
 
+@numba.njit(inline="always", cache=True)
+def _by_category(cat, i, w, k, cdc, state, comp, row, nw, nc, e0, e1, e2, usual, mcost):
+    """Add weeks w .. w + k - 1 of patient i to the cost categories (layout.CC_*): their
+    discounted weeks in clinical state `state`, on each running component (nc of step
+    row `row`'s components, running while step week nw is within their course) and in
+    usual care, and the maintenance cost (weekly `mcost`). The weekly cost of these
+    weeks is the sum the same branches give `_seg`, so categories add up to the total.
+    An empty `cat` (a PSA batch, which needs totals only) records nothing."""
+    if cat.shape[0] == 0:
+        return
+    d = cdc[np.uint64(w + k)] - cdc[np.uint64(w)]
+    cat[i, state] += d
+    if nc > 0 and nw <= e0:
+        cat[i, L.CC_TX0 + comp[row, 0]] += d
+    if nc > 1 and nw <= e1:
+        cat[i, L.CC_TX0 + comp[row, 1]] += d
+    if nc > 2 and nw <= e2:
+        cat[i, L.CC_TX0 + comp[row, 2]] += d
+    if usual:
+        cat[i, L.CC_USUAL] += d
+    if mcost != 0.0:
+        cat[i, L.CC_MAINT] += mcost * d
+
+
 @numba.njit(cache=True)
 def relapse_table(maint_hr, cum_h, weeks):
     """Cumulative relapse hazard by week of the clock (0 .. weeks) for each follow-up
@@ -443,6 +467,7 @@ def _advance_span(
     seg_u,
     cost,
     qaly,
+    cost_cat,
     weeks_alive,
     weeks_rem,
     first_rem,
@@ -553,6 +578,10 @@ def _advance_span(
                             sa, sc, su, co, qa = _seg(
                                 w, wcw, uw, sa, sc, su, co, qa, cum_dc, cum_qw
                             )
+                            _by_category(
+                                cost_cat, i, w, k, cum_dc, L.DEPRESSED, comp, vb, 0, 0, e0,
+                                e1, e2, ph == L.USUAL, 0.0,
+                            )  # fmt: skip
                             db -= k * q_d
                             rsb -= k * q_h
                             w += k
@@ -602,6 +631,10 @@ def _advance_span(
                                 sa, sc, su, co, qa = _seg(
                                     w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw
                                 )
+                                _by_category(
+                                    cost_cat, i, w, k, cum_dc, L.DEPRESSED, comp, vb + st,
+                                    wki + 1, nc, e0, e1, e2, False, 0.0,
+                                )  # fmt: skip
                                 db -= k * q_d
                                 rsb -= k * q_z
                                 wki += k
@@ -636,9 +669,11 @@ def _advance_span(
                         lim = min(lim, _run_len(nw, nc, e0, e1, e2))
                         wc, u = _running(nw, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
                     fw = nw - csi  # in follow-up >= 1: the clock started earlier
+                    mw = 0.0
                     if fu:
                         lim = min(lim, mc_next[row_f, fw] - fw)
-                        wc += maint_cost[row_f, min(fw, mc_max)]
+                        mw = maint_cost[row_f, min(fw, mc_max)]
+                        wc += mw
                     else:
                         lim = min(lim, csi - nw)  # the course's last week is an event
                     k = _quiet(db, q_b, lim)
@@ -649,6 +684,10 @@ def _advance_span(
                     k = max(k, 0)
                     if k > 0:
                         sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
+                        _by_category(
+                            cost_cat, i, w, k, cum_dc, cl, comp, vb + st, nw,
+                            nc if comps else 0, e0, e1, e2, False, mw,
+                        )  # fmt: skip
                         db -= k * q_b
                         if resp:
                             dpb -= k * q_deep
@@ -895,15 +934,26 @@ def _advance_span(
             # the step's components run on a course, and on after a response the course
             # produced (a natural response, while waiting or after the pathway, has none)
             on_course = ph == L.ACUTE or ph == L.COURSE
-            if st < n_steps and (on_course or (ph == L.FOLLOWUP and rci != L.NATURAL)):
+            comps = st < n_steps and (on_course or (ph == L.FOLLOWUP and rci != L.NATURAL))
+            usual = False
+            mw = 0.0
+            if comps:
                 wc, u = _running(wki, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
             elif ph == L.USUAL or ph == L.WAITING:
                 wc += usual_cost
                 u -= usual_disutility
+                usual = True
             if ph == L.FOLLOWUP:
                 row = maint_row[mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)]
-                wc += maint_cost[np.uint64(row), np.uint64(min(wki - csi, mc_max))]
+                mw = maint_cost[np.uint64(row), np.uint64(min(wki - csi, mc_max))]
+                wc += mw
             sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
+            # (a probing call undoes a week before this point, so an undone week records
+            # no category; multi-week calls never probe)
+            _by_category(
+                cost_cat, i, w, 1, cum_dc, cl, comp, vb + st, wki, nc if comps else 0, e0, e1,
+                e2, usual, mw,
+            )  # fmt: skip
             if cl != cl_before or ph != ph_before:
                 nts = _trace_state(cl, ph)
                 if nts != ts:
@@ -1002,9 +1052,11 @@ def advance(
     seg_a,
     seg_c,
     seg_u,
-    # per-patient outputs (accumulated; cost and QALYs of closed segments)
+    # per-patient outputs (accumulated; cost and QALYs of closed segments; cost_cat:
+    # (patients, CC_TX0 + treatments) cost categories, or (0, ...) to skip them)
     cost,
     qaly,
+    cost_cat,
     weeks_alive,
     weeks_rem,
     first_rem,
@@ -1034,7 +1086,7 @@ def advance(
     mc_next = _next_change(maint_cost, disc_c.shape[0])
     for c in numba.prange(n_chunks):
         _advance_span(
-            c * CHUNK, min(n, (c + 1) * CHUNK), w0, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part[c],
+            c * CHUNK, min(n, (c + 1) * CHUNK), w0, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part[c],
         )  # fmt: skip
     running = np.zeros(n_tr, dtype=np.int64)
     for ww in range(w1 - w0):
@@ -1263,9 +1315,9 @@ def advance_batch(
     tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc,
     clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek,
     death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u,
-    cost, qaly, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse,
-    relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step,
-    trace,
+    cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu,
+    first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains,
+    requested, req_step, trace,
 ):  # fmt: skip
     """`advance` for n_per patients of each draw: work items are (draw, chunk) pairs
     spread over the threads; per-draw arrays (step_xmult, step_rhr, maint_hr,
@@ -1297,7 +1349,7 @@ def advance_batch(
             usual_disutility[d], tx[d], ef[d], nhz[d], ctxz[d], mort_h, cum_h[d], qaly_weight,
             disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek,
             death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly,
-            weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses,
+            cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses,
             max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step,
             rel_tab[d], mc_next[d], part[t],
         )  # fmt: skip

@@ -58,6 +58,9 @@ class ArmRun:
     # outputs (cost and QALYs of closed segments; `cost` and `qaly` add the open one)
     cost_closed: np.ndarray = field(init=False)
     qaly_closed: np.ndarray = field(init=False)
+    # (n, CC_TX0 + treatments): discounted weeks by clinical state, in usual care and on
+    # each treatment, and maintenance cost (layout.CC_*); see `cost_by_category`
+    cost_cat: np.ndarray = field(init=False)
     weeks_alive: np.ndarray = field(init=False)
     weeks_remission: np.ndarray = field(init=False)
     first_remission: np.ndarray = field(init=False)
@@ -92,6 +95,7 @@ class ArmRun:
         self.deep_budget, self.relapse_at = _z(n, np.int64), _z(n, np.float64)
         self.seg_a, self.seg_c, self.seg_u = _z(n, np.int16), _z(n, np.float64), _z(n, np.float64)
         self.cost_closed, self.qaly_closed = _z(n, np.float64), _z(n, np.float64)
+        self.cost_cat = np.zeros((self._cat_rows(n), L.CC_TX0 + len(self.inputs.treatments)))
         self.weeks_alive, self.weeks_remission = _z(n, np.int16), _z(n, np.int16)
         self.first_remission, self.first_followup = _z(n, np.int16, -1), _z(n, np.int16, -1)
         self.first_response = _z(n, np.int16, -1)
@@ -113,6 +117,10 @@ class ArmRun:
 
     def _trace_shape(self) -> tuple[int, ...]:
         return (len(self.inputs.disc_q), len(L.TRACE_STATES))
+
+    def _cat_rows(self, n: int) -> int:
+        """Patients whose cost categories are recorded (all of them here)."""
+        return n
 
     def _start_args(self) -> tuple:
         """What the kernel's start takes after the seed and patient numbering."""
@@ -140,7 +148,7 @@ class ArmRun:
             self.hnh, self.xk, self.ek,
             self.death_budget, self.resp_budget, self.relapse_at, self.deep_budget,
             self.seg_a, self.seg_c, self.seg_u,
-            self.cost_closed, self.qaly_closed, self.weeks_alive, self.weeks_remission,
+            self.cost_closed, self.qaly_closed, self.cost_cat, self.weeks_alive, self.weeks_remission,
             self.first_remission, self.first_response, self.first_followup, self.first_relapse,
             self.relapses, self.max_step, self.top_start, self.death_week, self.death_cause,
             self.sudden_gains, self.requested, self.req_step,
@@ -219,6 +227,24 @@ class ArmRun:
         q = self.inputs.cum_qaly_weight
         return self.qaly_closed + self.seg_u * (q[self.week] - q[self.seg_a])
 
+    def cost_by_category(self) -> dict[str, np.ndarray]:
+        """Discounted cost per patient by category so far: one entry per clinical state
+        ('state:depressed', ...; its weekly state cost, productivity included), 'usual_care'
+        (usual care after or without the pathway, and while waiting), 'maintenance', and
+        'treatment:<name>' per treatment. They add up to `cost` (to rounding)."""
+        x, p = self.inputs, self.pathway
+        cc = self.cost_cat
+        out = {
+            "state:depressed": cc[:, L.CC_DEP] * x.ef[L.EF_C_DEP],
+            "state:response": cc[:, L.CC_RESP] * x.ef[L.EF_C_RESP],
+            "state:remission": cc[:, L.CC_REM] * x.ef[L.EF_C_REM],
+            "usual_care": cc[:, L.CC_USUAL] * p.usual_cost,
+            "maintenance": cc[:, L.CC_MAINT].copy(),
+        }
+        for t, name in enumerate(x.treatments):
+            out[f"treatment:{name}"] = cc[:, L.CC_TX0 + t] * x.tx[t, L.TX_COST_WEEK]
+        return out
+
     def outputs(self) -> dict[str, np.ndarray]:
         """Per-patient outcomes so far."""
         return {
@@ -256,6 +282,10 @@ class DrawsRun(ArmRun):
 
     def _trace_shape(self) -> tuple[int, ...]:
         return (len(self.seed), len(self.inputs.disc_q), len(L.TRACE_STATES))
+
+    def _cat_rows(self, n: int) -> int:
+        """None: a PSA batch needs total costs only (the kernel skips an empty array)."""
+        return 0
 
     def _start(self) -> None:
         kernel.start_batch(self.seed, self.n_per, *self._start_args())

@@ -12,7 +12,7 @@ from trdsim.errors import TrdsimError
 from trdsim.report.care import CareFolder, care_sections
 from trdsim.report.folder import ResultsFolder, load_results
 from trdsim.report.page import render
-from trdsim.report.sections import ReportBuilder, Section
+from trdsim.report.sections import ReportBuilder, Section, arm_labels
 from trdsim.report.tables import write_exports
 
 __all__ = ["Report", "write_report"]
@@ -47,8 +47,9 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Repo
         title = f"The care system under capacity: {m['scenario']}"
     else:
         sections = ReportBuilder(r).sections()
-        arms = " vs ".join(m["arms"])
-        title = f"Cost-effectiveness of {arms} care: {m['scenario']}"
+        names = arm_labels(m["pathways"], list(m["arms"]))
+        arms = " vs ".join(names[a] for a in m["arms"])
+        title = f"Cost-effectiveness of {arms}: {m['scenario']}"
     subtitle = [
         m.get("description", ""),
         f"trdsim {trdsim.__version__} report of {r.folder} "

@@ -15,6 +15,7 @@ HOW_TO_ADD = {
     "dsa": "`trdsim dsa` (writes <results>/dsa/)",
     "validation": "`trdsim validate SCENARIO --out <results>/validation`",
     "subgroups": "`trdsim compare --by ATTRIBUTE` (writes <results>/subgroups.csv)",
+    "costs": "`trdsim compare` with this trdsim (writes <results>/costs.csv, costs by category)",
 }
 
 
@@ -47,7 +48,7 @@ def load_items() -> list[dict]:
 
 def checklist(present: set[str], analyses: set[str]) -> list[Item]:
     """Each item's status in a report that has the sections `present` and the analyses
-    `analyses` (of "psa", "dsa", "validation", "subgroups")."""
+    `analyses` (of "psa", "dsa", "validation", "subgroups", "costs")."""
     out = []
     for i in load_items():
         fill, author = i["fill"], i.get("author", "")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.costs import COST_COLUMNS
 from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
 from trdsim.analysis.results import PsaResult
 from trdsim.analysis.validation import VALIDATION_COLUMNS, ValidationResult
@@ -151,6 +152,7 @@ class ResultsFolder:
     replications: pd.DataFrame | None = None
     notices: list[str] = field(default_factory=list)
     format: int = FORMAT_VERSION
+    costs: pd.DataFrame | None = None  # costs.csv: cost by arm x category (newer folders)
 
 
 def _csv(path: Path, columns: tuple[str, ...], arms: list[str] | None = None) -> pd.DataFrame:
@@ -453,6 +455,11 @@ def _with_analyses(r: ResultsFolder) -> ResultsFolder:
     arms = r.manifest["arms"]
     if r.format == 1 and (r.folder / "subgroups.csv").is_file():
         r.subgroups = _csv(r.folder / "subgroups.csv", SUBGROUP_COLUMNS, arms)
+    if (r.folder / "costs.csv").is_file():
+        # blank resource: a category not split by resource
+        r.costs = _csv(r.folder / "costs.csv", tuple(COST_COLUMNS), arms).fillna(
+            {"resource": "", "resource_label": ""}
+        )
     sub = r.folder / "psa"
     if (sub / "psa_summary.csv").is_file():
         m = _sub_manifest(sub, r.manifest, "the PSA", r.notices)

@@ -10,6 +10,7 @@ from trdsim import schema
 from trdsim.currency import money
 from trdsim.economics import STATUS_LABELS, optimal_arms, status_label
 from trdsim.evidence import UNVERIFIED
+from trdsim.pathways import arm_labels, named_arms
 from trdsim.report import cheers, figures
 from trdsim.report.diagram import pathway_svg
 from trdsim.report.folder import ResultsFolder
@@ -18,7 +19,7 @@ from trdsim.report.tables import Column, Table, number
 # a format 1 subgroup table holds statuses as labels
 _STATUS_CODES = {v: k for k, v in STATUS_LABELS.items()}
 
-__all__ = ["PERSPECTIVES", "ReportBuilder", "STARTS", "Section"]
+__all__ = ["PERSPECTIVES", "ReportBuilder", "STARTS", "Section", "arm_labels"]
 
 PERSPECTIVES = {
     "payer": "health-care payer (costs of care only)",
@@ -28,6 +29,14 @@ STARTS = {
     "trd": "at treatment-resistant depression",
     "diagnosis": "at diagnosis of major depression",
 }
+COST_GROUPS = {
+    "treatment": "Treatment",
+    "usual care": "Usual care",
+    "maintenance": "Maintenance",
+    "state": "State costs",
+    "productivity": "Productivity",
+}
+COST_GROUPS_ORDER = {g: k for k, g in enumerate(COST_GROUPS)}
 FILL_WORDS = {"report": "in this report", "partly": "partly: author adds", "author": "author only"}
 
 
@@ -45,9 +54,10 @@ def _p(s: str) -> str:
     return f"<p>{s}</p>"
 
 
-def _pathway_details(pw: dict, names: dict[str, str]) -> str:
+def _pathway_details(pw: dict, names: dict[str, str], words=lambda t: t) -> str:
     """A pathway's note, its personalised rules (with what the evidence says each
-    attribute does) and where each step comes from."""
+    attribute does) and where each step comes from; `words` puts labels for the
+    parameter keys these texts name."""
     out = _p(_e(pw["note"])) if pw.get("note") else ""
     rules = pw.get("rules", [])
     if rules:
@@ -58,7 +68,7 @@ def _pathway_details(pw: dict, names: dict[str, str]) -> str:
             items.append(
                 f"<li><b>Rule {j + 1}</b>, step {r['step'] + 1}: if {_e(r['when'])}, "
                 f"{_e(given)} instead of {_e(replaced)}. "
-                f"<i>{_e(r.get('moderation', ''))}</i></li>"
+                f"<i>{_e(words(r.get('moderation', '')))}</i></li>"
             )
         out += (
             _p("Personalised rules (the first rule that matches a step wins):")
@@ -66,8 +76,10 @@ def _pathway_details(pw: dict, names: dict[str, str]) -> str:
         )
     cites = pw.get("citations", {})
     if cites or rules:
-        rows = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in cites.items()) + "".join(
-            f"<li><b>rule{j + 1}</b>: {_e(r['why'])}</li>"
+        rows = "".join(
+            f"<li><b>{_e(k)}</b>: {_e(words(v))}</li>" for k, v in cites.items()
+        ) + "".join(
+            f"<li><b>rule{j + 1}</b>: {_e(words(r['why']))}</li>"
             for j, r in enumerate(rules)
             if "why" in r and f"rule{j + 1}" not in cites
         )
@@ -79,6 +91,10 @@ def _pathway_details(pw: dict, names: dict[str, str]) -> str:
 
 def _e(x: object) -> str:
     return html.escape(str(x))
+
+
+def _vs(arm: str, versus: object, names: dict[str, str]) -> str:
+    return f"{names.get(arm, arm)} vs {names.get(str(versus), versus)}"
 
 
 def _yes(x: object) -> str:
@@ -101,13 +117,47 @@ class ReportBuilder:
         self.thresholds: list[float] = [float(t) for t in self.m["thresholds"]]
         self.text = self.m.get("text_parameters", {})
         self.params = self.m["parameters"]
+        self.names = arm_labels(self.m["pathways"], self.arms)
+        # parameter labels: parameters.csv's own (with the scenario's resources), else
+        # derived from the key with the treatments' and maintenance's own labels
+        self.tree: dict = {}
+        for key, v in self.text.items():
+            section, name, field_ = (key.split(".") + ["", ""])[:3]
+            self.tree.setdefault(section, {}).setdefault(name, {})[field_] = v
+        p = r.parameters
+        self.key_labels = dict(zip(p.key, p["label"], strict=True)) if "label" in p else {}
+
+    def _arm(self, arm: object) -> str:
+        """An arm's label (its id if unknown; blank if missing)."""
+        return "" if not isinstance(arm, str) or not arm else self.names.get(arm, arm)
+
+    def _arm_words(self, text: str) -> str:
+        """A PSA warning ('integrated vs sequential at ...') with the arms by their labels."""
+        return re.sub(
+            r"^(\S+) vs (\S+)",
+            lambda m: f"{self._arm(m.group(1))} vs {self._arm(m.group(2))}",
+            str(text),
+        )
+
+    def _words(self, text: str) -> str:
+        """Free text (rule moderation, citations) with every parameter key it names
+        replaced by the parameter's label."""
+        if not hasattr(self, "_key_pattern"):
+            keys = sorted(set(self.params) | set(self.key_labels), key=len, reverse=True)
+            self._key_pattern = re.compile(
+                r"(?<![\w.])(" + "|".join(map(re.escape, keys)) + r")(?![\w])"
+            )
+        return self._key_pattern.sub(lambda m: self._label(m.group(1)), str(text))
+
+    def _label(self, key: str) -> str:
+        """A parameter key's human label, without unit."""
+        own = self.key_labels.get(key)
+        if isinstance(own, str) and own:
+            return own
+        return schema.label(key, self.tree, with_unit=False)
 
     def _money(self, x: object) -> str:
         return money(x, self.cur)
-
-    def _label(self, key: str) -> str:
-        """A parameter's human label (its key when the schema has none)."""
-        return schema.label(key, currency=self.cur, with_unit=False)
 
     # -- sections -----------------------------------------------------------------------
 
@@ -117,16 +167,18 @@ class ReportBuilder:
             self.population(),
             self.comparators(),
             self.model(),
-            self.parameters(),
             self.results(),
+            self.costs(),
             self.incremental(),
             self.subgroups(),
             self.uncertainty(),
             self.validation(),
             self.replications(),
+            # the 170-odd inputs after the results, so a reader reaches those first
+            self.parameters(),
         ]
         notices = self.notices()
-        out = ([notices] if notices else []) + built
+        out = [self.bottom_line()] + ([notices] if notices else []) + built
         return out + [self.cheers({s.id: s.title for s in out}, self.analyses())]
 
     def analyses(self) -> set[str]:
@@ -139,7 +191,107 @@ class ReportBuilder:
             found.add("validation")
         if self.r.subgroups is not None:
             found.add("subgroups")
+        if self.r.costs is not None:
+            found.add("costs")
         return found
+
+    def bottom_line(self) -> Section:
+        """Per threshold: the optimal arm, its increments and ICER against its comparator
+        on the frontier, and the PSA's probability that it is cost-effective, as
+        incremental.csv and ceac.csv give them; then the main caveats."""
+        f = self.r.frontier
+        by_arm = f.assign(arm=f.arm.astype(str)).set_index("arm", drop=False)
+        psa = self.r.psa
+        rows = []
+        for lam in self.thresholds:
+            best = optimal_arms(self.r.net_benefit, lam)
+            if not best:
+                continue
+            row = by_arm.loc[best[0]]
+            p = None
+            if psa is not None:
+                c = psa.ceac
+                hit = c[(c.threshold - lam).abs() < 1e-6 * max(lam, 1.0)]
+                hit = hit[hit.arm == row.arm]
+                p = float(hit.p_cost_effective.iloc[0]) if len(hit) else None
+            rows.append((lam, row, p))
+        versus = [r.comparator if isinstance(r.comparator, str) else "" for _, r, _ in rows]
+        cols = [
+            Column("threshold", "threshold (per QALY)", [x for x, _, _ in rows], self._money, True),
+            Column("optimal_arm", "optimal arm", [self._arm(r.arm) for _, r, _ in rows]),
+            Column(
+                "compared_with",
+                "compared with (next on the frontier)",
+                [self._arm(v) if v else "none: the least costly arm" for v in versus],
+            ),
+            Column("inc_cost", "Δcost", [r.inc_cost for _, r, _ in rows], self._money, True),
+            Column("inc_qaly", "ΔQALYs", [r.inc_qaly for _, r, _ in rows], number("+.3f"), True),
+            Column(
+                "icer", f"ICER ({self.cur}/QALY)", [r.icer for _, r, _ in rows], self._money, True
+            ),
+        ]
+        if psa is not None:
+            cols.append(
+                Column(
+                    "p_cost_effective",
+                    "P(cost-effective), PSA",
+                    [p for _, _, p in rows],
+                    number(".2f"),
+                    True,
+                )
+            )
+        src = "deterministic means" if self.r.summary is not None else "PSA means"
+        t = Table(
+            "bottom_line",
+            f"The optimal arm at each threshold ({src}, discounted, per patient)",
+            cols,
+            note="Optimal: the highest expected net monetary benefit. Δ and ICER: against the "
+            "next less costly arm on the efficiency frontier (see Incremental analysis).",
+        )
+        caveats = []
+        prm = self.r.parameters
+        flagged = int(prm.verified.isin(UNVERIFIED).sum())
+        if flagged:
+            caveats.append(
+                f"{flagged} of {len(prm)} inputs are unverified (from memory) or assumptions: "
+                "the results hold only as far as they do (⚠ in the parameter table)."
+            )
+        if psa is None:
+            caveats.append(
+                "No probabilistic sensitivity analysis in this folder, so no probability of "
+                "cost-effectiveness: ± figures are Monte Carlo error only, not parameter "
+                "uncertainty."
+            )
+        else:
+            caveats.append(
+                f"Probabilities from a PSA of {int(psa.info['draws']):,} parameter draws × "
+                f"{int(psa.manifest['patients']):,} patients per arm."
+            )
+            ceaf = psa.ceac[psa.ceac.on_ceaf.astype(bool)]
+            for lam, row, _ in rows:
+                on = ceaf[(ceaf.threshold - lam).abs() < 1e-6 * max(lam, 1.0)]
+                if len(on) and on.arm.iloc[0] != row.arm:
+                    caveats.append(
+                        f"At {self._money(lam)}/QALY the PSA's arm with the highest expected "
+                        f"net benefit is {self._arm(on.arm.iloc[0])}, not {self._arm(row.arm)}."
+                    )
+        v = self.r.validation
+        if v is None:
+            caveats.append("No external validation beside these results.")
+        else:
+            bad = int((~v.agrees.astype(bool)).sum())
+            caveats.append(
+                f"{bad} of {len(v)} validation targets missed (see Validation)."
+                if bad
+                else f"All {len(v)} validation targets agree (see Validation)."
+            )
+        body = (
+            t.html()
+            + '<p class="caveat"><b>Caveats.</b> '
+            + " ".join(_e(c) for c in caveats)
+            + "</p>"
+        )
+        return Section("bottom-line", "Bottom line", body, [t])
 
     def notices(self) -> Section | None:
         items = list(self.r.notices)
@@ -151,13 +303,13 @@ class ReportBuilder:
                 "(marked ⚠ in the parameter table): check them before relying on the results."
             )
         if self.r.psa is not None:
-            items += [f"PSA: {w}" for w in self.r.psa.info.get("warnings", [])]
+            items += [f"PSA: {self._arm_words(w)}" for w in self.r.psa.info.get("warnings", [])]
         v = self.r.validation
         if v is not None and not v.agrees.astype(bool).all():
             bad = v[~v.agrees.astype(bool)]
             items.append(
                 f"{len(bad)} of {len(v)} validation targets disagree with the model: "
-                + ", ".join(bad.id)
+                + "; ".join(bad.description)
                 + " (see Validation)."
             )
         if not items:
@@ -253,7 +405,8 @@ class ReportBuilder:
             "effect_modifiers",
             "Patient attributes that change response and relapse (heterogeneity)",
             [
-                Column("key", "parameter", list(effects)),
+                Column("label", "parameter", [self._label(k) for k in effects]),
+                Column("key", "key", list(effects), shown=False),
                 Column("value", "value", list(effects.values()), number("g"), numeric=True),
             ],
             note="Odds ratios (OR) act on a step's response odds, hazard ratios (HR) on the "
@@ -291,7 +444,7 @@ class ReportBuilder:
         for arm in self.arms:
             pw = m["pathways"][arm]
             parts.append(
-                f'<div class="arm"><h3>{_e(arm)}</h3><p>{_e(pw.get("label", ""))}</p>'
+                f'<div class="arm"><h3>{_e(self._arm(arm))}</h3><p>{_e(pw.get("label", ""))}</p>'
                 + pathway_svg(
                     re.sub(r"\W", "-", arm),
                     pw,
@@ -300,7 +453,7 @@ class ReportBuilder:
                     weeks,
                     min(k, len(pw["steps"]) - 1),
                 )
-                + _pathway_details(pw, labels("treatments"))
+                + _pathway_details(pw, labels("treatments"), self._words)
                 + "</div>"
             )
         body = (
@@ -382,7 +535,7 @@ class ReportBuilder:
             f"Every input ({len(p)}): value, distribution for the PSA, certainty and source",
             [
                 Column("label", "parameter", list(labels)),
-                Column("key", "key", list(p.key)),
+                Column("key", "key", list(p.key), code=True),
                 Column("value", "value", list(p.value), number("g"), numeric=True),
                 Column("unit", "unit", list(units)),
                 Column("distribution", "distribution", list(p.distribution)),
@@ -412,7 +565,7 @@ class ReportBuilder:
                 "results",
                 "Per-arm results: PSA means over draws (discounted)",
                 [
-                    Column("arm", "arm", list(f.arm)),
+                    Column("arm", "arm", [self._arm(a) for a in f.arm]),
                     Column("cost", f"cost ({self.cur})", list(f.cost), self._money, True),
                     Column("qaly", "QALYs", list(f.qaly), number(".3f"), True),
                 ],
@@ -420,7 +573,7 @@ class ReportBuilder:
             return Section("results", "Results per arm", t.html(), [t])
         base = self.base
         cols = [
-            Column("arm", "arm", list(s.arm)),
+            Column("arm", "arm", [self._arm(a) for a in s.arm]),
             Column("cost", f"cost ({self.cur})", list(s.cost), self._money, True),
             Column("cost_se", "± SE", list(s.cost_se), number(",.0f"), True),
             Column("qaly", "QALYs", list(s.qaly), number(".3f"), True),
@@ -438,9 +591,9 @@ class ReportBuilder:
             if name in s.columns:
                 cols.append(Column(name, title, list(s[name]), fmt, True))
         for name, title, fmt in (
-            ("cost_diff", f"Δcost vs {base}", self._money),
+            ("cost_diff", f"Δcost vs {self._arm(base)}", self._money),
             ("cost_diff_se", "± SE", number(",.0f")),
-            ("qaly_diff", f"ΔQALYs vs {base}", number("+.3f")),
+            ("qaly_diff", f"ΔQALYs vs {self._arm(base)}", number("+.3f")),
             ("qaly_diff_se", "± SE", number(".3f")),
         ):
             if name in s.columns:
@@ -460,25 +613,94 @@ class ReportBuilder:
         h = int(self.m["horizon_weeks"])
         from trdsim import plots  # the plotting module loads matplotlib; only when needed
 
+        named = named_arms(self.m["pathways"], self.arms)
+
         for name, caption, make in (
             ("trace.png", "Proportion of each arm's cohort in each state, by week",
-             figures.from_table(trace, plots.trace_figure)),
+             figures.from_table(trace, lambda d, p: plots.trace_figure(named(d), p))),
             ("ever_remitted.png", "Cumulative proportion ever remitted",
-             figures.from_table(patients, lambda d, p: plots.ever_remitted_figure(d, h, p))),
+             figures.from_table(patients, lambda d, p: plots.ever_remitted_figure(named(d), h, p))),
             ("relapse_free.png", "Relapse-free survival of responders (Kaplan–Meier)",
-             figures.from_table(patients, lambda d, p: plots.relapse_free_figure(d, h, p))),
+             figures.from_table(patients, lambda d, p: plots.relapse_free_figure(named(d), h, p))),
         ):  # fmt: skip
             figs.append(figures.embed(folder / name, caption, make, self.r.notices))
         body = t.html() + "".join(f for f in figs if f)
         return Section("results", "Results per arm", body, tables)
 
+    def costs(self) -> Section:
+        """Each arm's discounted cost per patient by category and resource (costs.csv)."""
+        c = self.r.costs
+        if c is None:
+            body = _p(
+                "This folder has no costs by category (costs.csv): rerun <code>trdsim "
+                "compare</code> with this trdsim to add them."
+            )
+            return Section("costs", "Costs by category", body)
+        arms = [a for a in self.arms if a in set(c.arm)]
+        c = c.assign(_o=c.group.map(COST_GROUPS_ORDER).fillna(len(COST_GROUPS_ORDER)))
+        c = c.sort_values("_o", kind="stable")
+        totals = c.groupby("arm").cost.sum()
+
+        def table(keys: list[str], tid: str, caption: str, note: str) -> Table:
+            wide = c.pivot_table(
+                index=keys, columns="arm", values="cost", aggfunc="sum", sort=False
+            )
+            wide = wide.reset_index()
+            # categories no arm spends on (treatments only other pathways give) are left out
+            wide = wide[(wide[arms].abs() > 0).any(axis=1)]
+            names = c.drop_duplicates(keys).set_index(keys)
+            shown = wide.join(names[["label", "resource_label"]], on=keys)
+            cols = [
+                Column("group", "group", [*shown.group.map(COST_GROUPS), "Total"]),
+                Column("category", "category", [*shown.label, ""]),
+            ]
+            if "resource" in keys:
+                cols.append(Column("resource", "resource", [*shown.resource_label.fillna(""), ""]))
+            for a in arms:
+                cols.append(
+                    Column(a, self._arm(a), [*shown[a], float(totals[a])], self._money, True)
+                )
+            return Table(tid, caption, cols, note=note)
+
+        unit = f"{self.cur}, {self.m['price_year']} prices"
+        by_category = table(
+            ["group", "category"],
+            "costs",
+            f"Discounted cost per patient by category ({unit})",
+            "Treatment: the courses of each pathway step's components; usual care: after or "
+            "without the pathway, and while waiting; maintenance: after a response; state "
+            "costs: health-care costs by clinical state (with non-fatal self-harm while "
+            "depressed)"
+            + ("; productivity: by clinical state" if "productivity" in set(c.group) else "")
+            + ". The totals are the per-arm costs of the results; standard errors are in "
+            "costs.csv.",
+        )
+        by_resource = table(
+            ["group", "category", "resource"],
+            "costs_by_resource",
+            f"Discounted cost per patient by category and resource ({unit})",
+            "A category's cost is split over the unit costs its weekly cost is made of, in "
+            "proportion to them (maintenance is one sum: its weekly cost changes over time).",
+        )
+        t = by_category
+        body = (
+            by_category.html()
+            + "<details><summary>By resource (unit cost)</summary>"
+            + by_resource.html()
+            + "</details>"
+        )
+        return Section("costs", "Costs by category", body, [t, by_resource])
+
     def incremental(self) -> Section:
         f = self.r.frontier
         nb = self.r.net_benefit
         base = self.base
-        status = [status_label(st, cw) for st, cw in zip(f.status, f.comparator, strict=True)]
+        status = [
+            status_label(st, self._arm(cw) if isinstance(cw, str) else None)
+            for st, cw in zip(f.status, f.comparator, strict=True)
+        ]
         cols = [
-            Column("arm", "arm", list(f.arm)),
+            Column("arm", "arm", [self._arm(a) for a in f.arm]),
             Column("status", "status", status),
             Column("inc_cost", "Δcost", list(f.inc_cost), self._money, True),
             Column("inc_qaly", "ΔQALYs", list(f.inc_qaly), number("+.3f"), True),
@@ -492,7 +714,7 @@ class ReportBuilder:
             at = by_arm.loc[lam].reindex(order)
             cols.append(
                 Column(
-                    f"inc_nmb_{lam:g}", f"INMB vs {base} @{self._money(lam)}",
+                    f"inc_nmb_{lam:g}", f"INMB vs {self._arm(base)} @{self._money(lam)}",
                     list(at.inc_nmb), self._money, True,
                 )
             )  # fmt: skip
@@ -507,11 +729,11 @@ class ReportBuilder:
             cols,
             note="Δcost, ΔQALYs and the ICER are against the next less costly arm on the "
             "frontier (the 'compared with' arm for dominated arms); INMB = incremental net "
-            f"monetary benefit against {base}.",
+            f"monetary benefit against {self._arm(base)}.",
         )
         best = []
         for lam in self.thresholds:
-            arms = optimal_arms(nb, lam)
+            arms = [self._arm(a) for a in optimal_arms(nb, lam)]
             if arms:
                 best.append(f"at {self._money(lam)}/QALY: <b>{_e(', '.join(arms))}</b>")
         body = t.html() + (
@@ -523,7 +745,7 @@ class ReportBuilder:
         body += figures.embed(
             folder / ("frontier.png" if self.r.summary is not None else "frontier_means.png"),
             "Arms on the cost-effectiveness plane with the efficiency frontier",
-            lambda p: frontier_figure(f, self.cur, p),
+            lambda p: frontier_figure(named_arms(self.m["pathways"], self.arms)(f), self.cur, p),
             self.r.notices,
         )
         return Section("incremental", "Incremental analysis", body, [t])
@@ -546,7 +768,7 @@ class ReportBuilder:
         if f"cost_vs_{base}" in g.columns:  # format 1
             dc, dq = f"cost_vs_{base}", f"qaly_vs_{base}"
         status = [
-            status_label(_STATUS_CODES.get(st, st), cw)
+            status_label(_STATUS_CODES.get(st, st), self._arm(cw) if isinstance(cw, str) else None)
             for st, cw in zip(
                 g.status, g.get("comparator", g.get("compared_with", [None] * len(g))), strict=True
             )
@@ -555,13 +777,15 @@ class ReportBuilder:
             Column("attribute", "attribute", list(g.attribute)),
             Column("subgroup", "subgroup", list(g.subgroup)),
             Column("share", "share of cohort", list(g.share), _share),
-            Column("arm", "arm", list(g.arm)),
+            Column("arm", "arm", [self._arm(a) for a in g.arm]),
             Column("cost", "cost", list(g.cost), self._money, True),
             Column("qaly", "QALYs", list(g.qaly), number(".3f"), True),
         ]
         if dc in g.columns:
-            cols.append(Column(dc, f"Δcost vs {base}", list(g[dc]), self._money, True))
-            cols.append(Column(dq, f"ΔQALYs vs {base}", list(g[dq]), number("+.3f"), True))
+            cols.append(Column(dc, f"Δcost vs {self._arm(base)}", list(g[dc]), self._money, True))
+            cols.append(
+                Column(dq, f"ΔQALYs vs {self._arm(base)}", list(g[dq]), number("+.3f"), True)
+            )
         cols.append(Column("status", "status", status))
         if "icer" in g.columns:
             cols.append(Column("icer", f"ICER ({self.cur}/QALY)", list(g.icer), self._money, True))
@@ -634,7 +858,7 @@ class ReportBuilder:
             Column(
                 "comparison",
                 "comparison",
-                [f"{a} vs {b}" for a, b in zip(s.arm, s.comparator, strict=True)],
+                [_vs(a, b, self.names) for a, b in zip(s.arm, s.comparator, strict=True)],
             ),
             Column(
                 "quantity",
@@ -664,7 +888,7 @@ class ReportBuilder:
         p_opt = dict(zip(ce.threshold, ce.p_cost_effective, strict=True))
         ecols = [
             Column("threshold", "threshold (per QALY)", list(e.threshold), self._money, True),
-            Column("optimal_arm", "optimal arm", list(e.optimal_arm)),
+            Column("optimal_arm", "optimal arm", [self._arm(a) for a in e.optimal_arm]),
             Column(
                 "p_optimal",
                 "P(optimal arm is cost-effective)",
@@ -686,7 +910,12 @@ class ReportBuilder:
         if psa.evppi is not None and len(psa.evppi):
             v = psa.evppi
             vcols = [
-                Column("group", "group", list(v.group)),
+                Column(
+                    "group",
+                    "group",
+                    # section names (natural_history) in words; groups the user named as given
+                    [schema.words(g) if " " not in str(g) else g for g in v.group],
+                ),
                 Column("threshold", "threshold", list(v.threshold), self._money, True),
                 Column("parameters", "parameters", list(v.parameters), number("d"), True),
                 Column("evppi", "EVPPI", list(v.evppi), self._money, True),
@@ -726,7 +955,8 @@ class ReportBuilder:
         t = dsa.tornado.head(15)
         info = dsa.info
         cols = [
-            Column("key", "parameter", list(t.key)),
+            Column("label", "parameter", [self._label(k) for k in t.key]),
+            Column("key", "key", list(t.key), shown=False),
             Column("base_value", "base", list(t.base_value), number(".4g"), True),
             Column("low_value", "low", list(t.low_value), number(".4g"), True),
             Column("high_value", "high", list(t.high_value), number(".4g"), True),
@@ -738,12 +968,15 @@ class ReportBuilder:
                 Column(
                     "optimal",
                     "optimal arm low / high",
-                    [f"{a} / {b}" for a, b in zip(t.optimal_low, t.optimal_high, strict=True)],
+                    [
+                        f"{self._arm(a)} / {self._arm(b)}"
+                        for a, b in zip(t.optimal_low, t.optimal_high, strict=True)
+                    ],
                 )
             )
         return Table(
             "tornado",
-            f"One-way sensitivity: incremental NMB of {info['arm']} vs {info['versus']} at "
+            f"One-way sensitivity: incremental NMB of {_vs(info['arm'], info['versus'], self.names)} at "
             f"{self._money(info['threshold'])}/QALY (base {self._money(info['base_inmb'])} ± "
             f"{self._money(info['base_inmb_se'])}); the {len(t)} widest of {len(dsa.tornado)}",
             cols,
@@ -757,10 +990,13 @@ class ReportBuilder:
             "thresholds",
             "Threshold analysis: the value at which an ICER reaches the target",
             [
-                Column("parameter", "parameter", [r["parameter"] for r in rs]),
+                Column("label", "parameter", [self._label(r["parameter"]) for r in rs]),
+                Column("parameter", "key", [r["parameter"] for r in rs], shown=False),
                 Column("base_value", "base", [r["base_value"] for r in rs], number(".4g"), True),
                 Column("value", "threshold value", [r["value"] for r in rs], number(".4g"), True),
-                Column("comparison", "ICER of", [f"{r['arm']} vs {r['versus']}" for r in rs]),
+                Column(
+                    "comparison", "ICER of", [_vs(r["arm"], r["versus"], self.names) for r in rs]
+                ),
                 Column("target_icer", "target", [r["target_icer"] for r in rs], self._money, True),
                 Column("quadrant", "at the threshold", [r["quadrant"] for r in rs]),
             ],
@@ -780,8 +1016,8 @@ class ReportBuilder:
             f"External validation: {int(agrees.sum())} of {len(v)} published targets agree "
             f"({int(self.r.validation_manifest['patients']):,} simulated patients per target)",
             [
-                Column("id", "target", list(v.id)),
-                Column("description", "what", list(v.description)),
+                Column("description", "target", list(v.description)),
+                Column("id", "id", list(v.id), shown=False),
                 Column("model", "model", list(v.model), number(".3f"), True),
                 Column("target", "published", list(v.target), number(".3f"), True),
                 Column(

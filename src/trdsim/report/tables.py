@@ -43,6 +43,8 @@ class Column:
     show: Callable[[object], str] = text
     numeric: bool = False  # right-aligned in HTML and Markdown
     row_show: Sequence[Callable[[object], str]] | None = None  # per row, when rows differ
+    code: bool = False  # identifiers (parameter keys): shown as code in HTML, beside labels
+    shown: bool = True  # False: in the CSV only (an identifier for re-use beside its label)
 
     def cell(self, i: int) -> str:
         show = self.row_show[i] if self.row_show is not None else self.show
@@ -71,22 +73,27 @@ class Table:
         """The values as numbers (CSV)."""
         return pd.DataFrame({c.name: list(c.values) for c in self.columns})
 
+    @property
+    def visible(self) -> list[Column]:
+        """The columns the page and the Markdown show."""
+        return [c for c in self.columns if c.shown]
+
     def shown(self) -> list[list[str]]:
         """The values as shown, row by row."""
-        return [[c.cell(i) for c in self.columns] for i in range(self.rows)]
+        return [[c.cell(i) for c in self.visible] for i in range(self.rows)]
 
     def html(self) -> str:
         head = "".join(
             f"<th{' class=num' if c.numeric else ''}>{html.escape(c.title)}</th>"
-            for c in self.columns
+            for c in self.visible
         )
+
+        def td(c: Column, v: str) -> str:
+            shown = f"<code>{html.escape(v)}</code>" if c.code and v else html.escape(v)
+            return f"<td{' class=num' if c.numeric else ''}>{shown}</td>"
+
         body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td{' class=num' if c.numeric else ''}>{html.escape(v)}</td>"
-                for c, v in zip(self.columns, row, strict=True)
-            )
-            + "</tr>"
+            "<tr>" + "".join(td(c, v) for c, v in zip(self.visible, row, strict=True)) + "</tr>"
             for row in self.shown()
         )
         note = f'<p class="note">{html.escape(self.note)}</p>' if self.note else ""
@@ -103,8 +110,8 @@ class Table:
             return s.replace("|", "\\|").replace("\n", " ")
 
         lines = [f"**{self.caption}**", ""]
-        lines.append("| " + " | ".join(cell(c.title) for c in self.columns) + " |")
-        lines.append("|" + "|".join("---:" if c.numeric else ":---" for c in self.columns) + "|")
+        lines.append("| " + " | ".join(cell(c.title) for c in self.visible) + " |")
+        lines.append("|" + "|".join("---:" if c.numeric else ":---" for c in self.visible) + "|")
         for row in self.shown():
             lines.append("| " + " | ".join(cell(v) for v in row) + " |")
         if self.note:

@@ -1,0 +1,104 @@
+"""Costs by category: the discounted cost per patient of each arm, broken down by what
+it pays for (treatments, usual care, maintenance, state costs, productivity) and, where
+the library says, by resource (unit-cost keys)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trdsim import schema
+from trdsim.inputs import ModelInputs, cost_parts
+from trdsim.scenario import Scenario
+
+__all__ = ["COST_COLUMNS", "CategoryMoments", "category_label", "cost_table"]
+
+COST_COLUMNS = ["arm", "group", "category", "label", "resource", "resource_label", "cost", "se"]
+
+_STATES = {"depressed": "while depressed", "response": "in response", "remission": "in remission"}
+
+
+def category_label(category: str, params: dict) -> str:
+    """A human label of a cost category key ('treatment:ect', 'state:depressed', ...)."""
+    kind, _, name = category.partition(":")
+    if kind == "treatment":
+        own = params.get("treatments", {}).get(name, {}).get("label")
+        return own if isinstance(own, str) else schema.words(name)
+    if kind == "state":
+        return f"State costs {_STATES.get(name, name)}"
+    if category == "usual_care":
+        return "Usual care (after or without the pathway, and while waiting)"
+    if category == "maintenance":
+        return "Maintenance treatment after response"
+    return schema.words(category)
+
+
+class CategoryMoments:
+    """Mean and standard error of each cost category over patients added block by block
+    (`ArmRun.cost_by_category` of each block), without keeping per-patient values: each
+    block's count, mean and sum of squared deviations, pooled exactly (Chan et al.)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean: dict[str, float] = {}
+        self.m2: dict[str, float] = {}
+
+    def add(self, block: dict[str, np.ndarray]) -> None:
+        """Add one block of patients: per category, their discounted costs."""
+        for k, x in block.items():
+            nb = len(x)
+            if nb == 0:
+                continue
+            mb = float(x.mean())
+            m2b = float(((x - mb) ** 2).sum())
+            n, m = self.n, self.mean.get(k, 0.0)
+            d = mb - m
+            self.mean[k] = m + d * nb / (n + nb)
+            self.m2[k] = self.m2.get(k, 0.0) + m2b + d * d * n * nb / (n + nb)
+        if block:
+            self.n += len(next(iter(block.values())))
+
+    def mean_se(self) -> dict[str, tuple[float, float]]:
+        """Per category: (mean, standard error of the mean); SE NaN for one patient."""
+        n = self.n
+        return {
+            k: (m, float(np.sqrt(self.m2[k] / (n - 1) / n)) if n > 1 else float("nan"))
+            for k, m in self.mean.items()
+        }
+
+
+def cost_table(
+    scenario: Scenario, inputs: ModelInputs, by_arm: dict[str, CategoryMoments]
+) -> pd.DataFrame:
+    """One row per arm x category x resource: mean discounted cost per patient and its
+    standard error. by_arm: per arm, the moments of `ArmRun.cost_by_category` over all
+    its patients. Each category's cost is split over its parts (`inputs.cost_parts`) in
+    proportion to their weekly costs, so the rows of an arm add up to its total cost."""
+    parts = cost_parts(scenario, inputs)
+    params = scenario.params
+    resources = scenario.raw.get("resources")
+    rows = []
+    for arm, moments in by_arm.items():
+        for category, (mean, se_cat) in moments.mean_se().items():
+            pp = parts[category]
+            total_rate = sum(c for _, _, c in pp)
+            for group, key, rate in pp:
+                # a category whose weekly cost is zero costs nothing, whatever its parts;
+                # a part is a fixed share of its category, patient by patient
+                share = rate / total_rate if total_rate != 0.0 else 0.0
+                maint = group == "maintenance"
+                rows.append(
+                    {
+                        "arm": arm,
+                        "group": group,
+                        "category": category,
+                        "label": category_label(category, params),
+                        "resource": "" if maint else key,
+                        "resource_label": ""
+                        if maint
+                        else schema.label(key, params, with_unit=False, resources=resources),
+                        "cost": mean * share,
+                        "se": se_cat * abs(share),
+                    }
+                )
+    return pd.DataFrame(rows, columns=COST_COLUMNS)
