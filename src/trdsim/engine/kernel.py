@@ -138,27 +138,47 @@ def _seg(w, wc, u, sa, sc, su, co, qa, cdc, cqw):
 
 
 @numba.njit(inline="always", cache=True)
-def _by_category(cat, i, w, k, cdc, state, comp, row, nw, nc, e0, e1, e2, usual, mcost):
-    """Add weeks w .. w + k - 1 of patient i to the cost categories (layout.CC_*): their
-    discounted weeks in clinical state `state`, on each running component (nc of step
-    row `row`'s components, running while step week nw is within their course) and in
-    usual care, and the maintenance cost (weekly `mcost`). The weekly cost of these
-    weeks is the sum the same branches give `_seg`, so categories add up to the total.
-    An empty `cat` (a PSA batch, which needs totals only) records nothing."""
-    if cat.shape[0] == 0:
-        return
+def _by_category(cdc, w, k, state, nw, nc, e0, e1, e2, usual, mcost, acc):
+    """Weeks w .. w + k - 1 added to a patient's cost categories, kept in locals while
+    the patient is simulated (`acc`: discounted weeks depressed, in response, in
+    remission, in usual care, on each of the running step's three component slots, and
+    the maintenance cost): the clinical state's, each running component's (nc of the
+    step's slots, running while step week nw is within their course), usual care's and
+    maintenance's (weekly `mcost`). The weekly cost of these weeks is the sum the same
+    branches give `_seg`, so the categories add up to the total. Locals, not the output
+    array: a store in the quiet-week loops would keep the compiler from holding the
+    loops' other numbers in registers."""
+    dep, resp, rem, us, mt, a0, a1, a2 = acc
     d = cdc[np.uint64(w + k)] - cdc[np.uint64(w)]
-    cat[i, state] += d
+    if state == L.DEPRESSED:
+        dep += d
+    elif state == L.RESPONSE:
+        resp += d
+    else:
+        rem += d
     if nc > 0 and nw <= e0:
-        cat[i, L.CC_TX0 + comp[row, 0]] += d
+        a0 += d
     if nc > 1 and nw <= e1:
-        cat[i, L.CC_TX0 + comp[row, 1]] += d
+        a1 += d
     if nc > 2 and nw <= e2:
-        cat[i, L.CC_TX0 + comp[row, 2]] += d
+        a2 += d
     if usual:
-        cat[i, L.CC_USUAL] += d
-    if mcost != 0.0:
-        cat[i, L.CC_MAINT] += mcost * d
+        us += d
+    return dep, resp, rem, us, mt + mcost * d, a0, a1, a2
+
+
+@numba.njit(inline="always", cache=True)
+def _flush_slots(cat, i, comp, row, acc):
+    """Move the slot weeks of `acc` (step row `row`'s components) to the treatments'
+    columns of patient i; returns `acc` with them at zero."""
+    dep, resp, rem, us, mt, a0, a1, a2 = acc
+    if a0 != 0.0:
+        cat[i, L.CC_TX0 + comp[row, 0]] += a0
+    if a1 != 0.0:
+        cat[i, L.CC_TX0 + comp[row, 1]] += a1
+    if a2 != 0.0:
+        cat[i, L.CC_TX0 + comp[row, 2]] += a2
+    return dep, resp, rem, us, mt, 0.0, 0.0, 0.0
 
 
 @numba.njit(cache=True)
@@ -545,6 +565,10 @@ def _advance_span(
         mb = variant[i] * (n_steps + 1)
         (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2,
          xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
+        # cost categories of this call (see _by_category), and the step row whose
+        # component slots they count
+        acc = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        acc_row = vb + st
         # the trace is kept as changes: +1 for the state held at the start of the
         # call, then -1/+1 in the week the state changes; summed over weeks at the end
         ts = _trace_state(cl, ph)
@@ -568,6 +592,7 @@ def _advance_span(
                     wcw = c_dep + (usual_cost if ph == L.USUAL else 0.0)
                     uw = u_dep - (usual_disutility if ph == L.USUAL else 0.0)
                     q_h = quantise(h) if h > 0.0 else np.int64(0)
+                    w_in = w  # the loop's weeks are one cost category: counted once below
                     while w < w1:
                         if w >= next_age_w:
                             hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
@@ -578,15 +603,16 @@ def _advance_span(
                             sa, sc, su, co, qa = _seg(
                                 w, wcw, uw, sa, sc, su, co, qa, cum_dc, cum_qw
                             )
-                            _by_category(
-                                cost_cat, i, w, k, cum_dc, L.DEPRESSED, comp, vb, 0, 0, e0,
-                                e1, e2, ph == L.USUAL, 0.0,
-                            )  # fmt: skip
                             db -= k * q_d
                             rsb -= k * q_h
                             w += k
                         if k < lim:
                             break
+                    if cost_cat is not None and w > w_in:
+                        acc = _by_category(
+                            cum_dc, w_in, w - w_in, L.DEPRESSED, 0, 0, e0, e1, e2,
+                            ph == L.USUAL, 0.0, acc,
+                        )  # fmt: skip
                 elif ph == L.WAITING and g == L.GATE_WAIT:
                     # waiting, its step not to start in this call (a caller that knows
                     # it is not granted a place): usual care's costs and hazards, and
@@ -595,6 +621,7 @@ def _advance_span(
                     wcw = c_dep + usual_cost
                     uw = u_dep - usual_disutility
                     q_h = quantise(h) if h > 0.0 else np.int64(0)
+                    w_in = w  # the loop's weeks are one cost category: counted once below
                     while w < w1:
                         if w >= next_age_w:
                             hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
@@ -610,6 +637,12 @@ def _advance_span(
                             w += k
                         if k < lim:
                             break
+                    if cost_cat is not None and w > w_in:
+                        # a waiting week costs what a usual-care week does
+                        acc = _by_category(
+                            cum_dc, w_in, w - w_in, L.DEPRESSED, 0, 0, e0, e1, e2,
+                            True, 0.0, acc,
+                        )  # fmt: skip
                 elif ph == L.ACUTE:  # on a course: response, the course's end or death?
                     stop = False
                     last = max(cend, 1)  # the course's last week (not the start week)
@@ -621,6 +654,7 @@ def _advance_span(
                         q_z = quantise(hz) if (hz > 0.0 and wki + 1 > 0) else np.int64(0)
                         # weeks of this segment, and of the course before its last week
                         span = min(w1 - w, nxt - (wki + 1), last - 1 - wki)
+                        w_in, nw_in = w, wki + 1  # one cost category: counted once below
                         while True:
                             if w >= next_age_w:
                                 hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
@@ -631,10 +665,6 @@ def _advance_span(
                                 sa, sc, su, co, qa = _seg(
                                     w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw
                                 )
-                                _by_category(
-                                    cost_cat, i, w, k, cum_dc, L.DEPRESSED, comp, vb + st,
-                                    wki + 1, nc, e0, e1, e2, False, 0.0,
-                                )  # fmt: skip
                                 db -= k * q_d
                                 rsb -= k * q_z
                                 wki += k
@@ -647,6 +677,11 @@ def _advance_span(
                                 # the segment's end (or the call's, or the course's)
                                 stop = w >= w1 or wki + 1 >= last
                                 break
+                        if cost_cat is not None and w > w_in:
+                            acc = _by_category(
+                                cum_dc, w_in, w - w_in, L.DEPRESSED, nw_in, nc, e0, e1, e2,
+                                False, 0.0, acc,
+                            )  # fmt: skip
             elif ph == L.COURSE or ph == L.FOLLOWUP:
                 # a responder: death, deepening, the course's end or relapse?
                 resp = cl == L.RESPONSE
@@ -684,10 +719,11 @@ def _advance_span(
                     k = max(k, 0)
                     if k > 0:
                         sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
-                        _by_category(
-                            cost_cat, i, w, k, cum_dc, cl, comp, vb + st, nw,
-                            nc if comps else 0, e0, e1, e2, False, mw,
-                        )  # fmt: skip
+                        if cost_cat is not None:
+                            acc = _by_category(
+                                cum_dc, w, k, cl, nw, nc if comps else 0, e0, e1, e2, False, mw,
+                                acc,
+                            )  # fmt: skip
                         db -= k * q_b
                         if resp:
                             dpb -= k * q_deep
@@ -912,6 +948,10 @@ def _advance_span(
                         xk,
                         ek,
                     )
+                    # the slots' weeks so far belong to the step row they ran on
+                    if cost_cat is not None:
+                        acc = _flush_slots(cost_cat, i, comp, acc_row, acc)
+                    acc_row = vb + st
                     (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2,
                      d0, d1, d2, xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
                     ph = L.ACUTE
@@ -948,12 +988,10 @@ def _advance_span(
                 mw = maint_cost[np.uint64(row), np.uint64(min(wki - csi, mc_max))]
                 wc += mw
             sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
-            # (a probing call undoes a week before this point, so an undone week records
-            # no category; multi-week calls never probe)
-            _by_category(
-                cost_cat, i, w, 1, cum_dc, cl, comp, vb + st, wki, nc if comps else 0, e0, e1,
-                e2, usual, mw,
-            )  # fmt: skip
+            if cost_cat is not None:
+                acc = _by_category(
+                    cum_dc, w, 1, cl, wki, nc if comps else 0, e0, e1, e2, usual, mw, acc
+                )
             if cl != cl_before or ph != ph_before:
                 nts = _trace_state(cl, ph)
                 if nts != ts:
@@ -962,7 +1000,14 @@ def _advance_span(
                     ts = nts
             w += 1
         if undo:
-            continue
+            continue  # the call's categories are dropped with the rest of the week
+        if cost_cat is not None:
+            acc = _flush_slots(cost_cat, i, comp, acc_row, acc)
+            cost_cat[i, L.CC_DEP] += acc[0]
+            cost_cat[i, L.CC_RESP] += acc[1]
+            cost_cat[i, L.CC_REM] += acc[2]
+            cost_cat[i, L.CC_USUAL] += acc[3]
+            cost_cat[i, L.CC_MAINT] += acc[4]
         clin[i] = cl
         phase[i] = ph
         step[i] = st
@@ -1053,7 +1098,8 @@ def advance(
     seg_c,
     seg_u,
     # per-patient outputs (accumulated; cost and QALYs of closed segments; cost_cat:
-    # (patients, CC_TX0 + treatments) cost categories, or (0, ...) to skip them)
+    # (patients, CC_TX0 + treatments) cost categories, or None: not kept, and the code
+    # that keeps them is not compiled in)
     cost,
     qaly,
     cost_cat,

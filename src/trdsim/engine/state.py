@@ -60,7 +60,7 @@ class ArmRun:
     qaly_closed: np.ndarray = field(init=False)
     # (n, CC_TX0 + treatments): discounted weeks by clinical state, in usual care and on
     # each treatment, and maintenance cost (layout.CC_*); see `cost_by_category`
-    cost_cat: np.ndarray = field(init=False)
+    cost_cat: np.ndarray | None = field(init=False)
     weeks_alive: np.ndarray = field(init=False)
     weeks_remission: np.ndarray = field(init=False)
     first_remission: np.ndarray = field(init=False)
@@ -95,7 +95,9 @@ class ArmRun:
         self.deep_budget, self.relapse_at = _z(n, np.int64), _z(n, np.float64)
         self.seg_a, self.seg_c, self.seg_u = _z(n, np.int16), _z(n, np.float64), _z(n, np.float64)
         self.cost_closed, self.qaly_closed = _z(n, np.float64), _z(n, np.float64)
-        self.cost_cat = np.zeros((self._cat_rows(n), L.CC_TX0 + len(self.inputs.treatments)))
+        self.cost_cat = (
+            np.zeros((n, L.CC_TX0 + len(self.inputs.treatments))) if self._categories() else None
+        )
         self.weeks_alive, self.weeks_remission = _z(n, np.int16), _z(n, np.int16)
         self.first_remission, self.first_followup = _z(n, np.int16, -1), _z(n, np.int16, -1)
         self.first_response = _z(n, np.int16, -1)
@@ -118,9 +120,9 @@ class ArmRun:
     def _trace_shape(self) -> tuple[int, ...]:
         return (len(self.inputs.disc_q), len(L.TRACE_STATES))
 
-    def _cat_rows(self, n: int) -> int:
-        """Patients whose cost categories are recorded (all of them here)."""
-        return n
+    def _categories(self) -> bool:
+        """Whether the kernel keeps each patient's cost categories (`cost_by_category`)."""
+        return True
 
     def _start_args(self) -> tuple:
         """What the kernel's start takes after the seed and patient numbering."""
@@ -234,6 +236,8 @@ class ArmRun:
         'treatment:<name>' per treatment. They add up to `cost` (to rounding)."""
         x, p = self.inputs, self.pathway
         cc = self.cost_cat
+        if cc is None:
+            raise ValueError("this run keeps no cost categories (a PSA batch)")
         out = {
             "state:depressed": cc[:, L.CC_DEP] * x.ef[L.EF_C_DEP],
             "state:response": cc[:, L.CC_RESP] * x.ef[L.EF_C_RESP],
@@ -283,9 +287,9 @@ class DrawsRun(ArmRun):
     def _trace_shape(self) -> tuple[int, ...]:
         return (len(self.seed), len(self.inputs.disc_q), len(L.TRACE_STATES))
 
-    def _cat_rows(self, n: int) -> int:
-        """None: a PSA batch needs total costs only (the kernel skips an empty array)."""
-        return 0
+    def _categories(self) -> bool:
+        """No: a PSA batch needs total costs only, and runs the kernel compiled without."""
+        return False
 
     def _start(self) -> None:
         kernel.start_batch(self.seed, self.n_per, *self._start_args())
