@@ -95,7 +95,7 @@ def test_cost_table_adds_up_to_the_summary(uk):
     sc, _ = uk
     r = simulate(sc, patients=400, seed=SEED)
     by_arm = r.costs.groupby("arm").cost.sum()
-    for _, s in r.summary.iterrows():
+    for _, s in r.per_arm.iterrows():
         assert by_arm[s.arm] == pytest.approx(s.cost, rel=1e-10)
     assert set(r.costs.group) >= {"treatment", "state", "usual care", "maintenance"}
     assert (r.costs.se >= 0).all()
@@ -115,12 +115,12 @@ def test_productivity_is_its_own_group_and_is_what_the_societal_view_adds(uk):
     assert "productivity" not in set(payer.costs.group)
     prod = soc.costs[soc.costs.group == "productivity"].groupby("arm").cost.sum()
     # same patients and events: the societal costs are the payer's plus productivity
-    extra = soc.summary.set_index("arm").cost - payer.summary.set_index("arm").cost
+    extra = soc.per_arm.set_index("arm").cost - payer.per_arm.set_index("arm").cost
     for arm in sc.arms:
         assert prod[arm] == pytest.approx(extra[arm], rel=1e-9)
     rest = soc.costs[soc.costs.group != "productivity"].groupby("arm").cost.sum()
     for arm in sc.arms:
-        assert rest[arm] == pytest.approx(payer.summary.set_index("arm").cost[arm], rel=1e-9)
+        assert rest[arm] == pytest.approx(payer.per_arm.set_index("arm").cost[arm], rel=1e-9)
 
 
 def test_pooled_moments_equal_the_whole_samples():

@@ -207,14 +207,15 @@ def test_cheers_map(report):
 def test_bottom_line_gives_the_tables_numbers(report, report_results):
     _, page, _ = report
     m = json.loads((report_results / "manifest.json").read_text())
-    inc = pd.read_csv(report_results / "incremental.csv")
+    inc = pd.read_csv(report_results / "incremental.csv").set_index("arm", drop=False)
+    nb = pd.read_csv(report_results / "net_benefit.csv")
     ceac = pd.read_csv(report_results / "psa" / "ceac.csv")
     rows = page.tables["table-bottom_line"]
     header, body = rows[0], rows[1:]
     assert len(body) == len(m["thresholds"])
     for lam, cells in zip(m["thresholds"], body, strict=True):
         row = dict(zip(header, cells, strict=True))
-        best = inc[inc[f"optimal_at_{lam:g}"]].iloc[0]
+        best = inc.loc[nb.arm[(nb.threshold == lam) & nb.optimal].iloc[0]]
         assert row["threshold (per QALY)"] == pounds(lam)
         assert row["optimal arm"] == arm_name(m, best.arm)
         assert row["Δcost"] == pounds(best.inc_cost)
@@ -445,12 +446,14 @@ def test_a_format_1_folder_is_still_reported_with_the_same_numbers(tmp_path):
     r = write_report(folder, tmp_path / "old.html")
     assert r.results.format == 1 and r.results.psa is not None
     page = Page((tmp_path / "old.html").read_text(encoding="utf-8"))
+    m = json.loads((FORMAT1 / "manifest.json").read_text())
     wide = pd.read_csv(FORMAT1 / "incremental.csv")
     header = page.tables["table-incremental"][0]
     for _, s in wide.iterrows():
-        row = dict(zip(header, page.rows("incremental")[s.arm], strict=True))
+        row = dict(zip(header, page.rows("incremental")[arm_name(m, s.arm)], strict=True))
         assert row["status"].startswith(s.status)  # the old label, now from the code
-        assert row["INMB vs sequential @£20,000"] == pounds(s.inc_nmb_20000_vs_sequential)
+        key = f"INMB vs {arm_name(m, 'sequential')} @£20,000"
+        assert row[key] == pounds(s.inc_nmb_20000_vs_sequential)
         assert (row["optimal @£20,000"] == "yes") == bool(s.optimal_at_20000)
     psa = pd.read_csv(FORMAT1 / "psa" / "psa_summary.csv")
     shown = page.tables["table-psa_summary"][1:]

@@ -186,10 +186,11 @@ def test_bottom_line_is_on_the_first_screen_with_the_tables_numbers(opened, repo
     assert first == "bottom-line"
     assert 0 <= top < 800 and bottom <= 800, (top, bottom)  # all of it in one screen
     m = json.loads((report_results / "manifest.json").read_text())
-    inc = pd.read_csv(report_results / "incremental.csv")
+    inc = pd.read_csv(report_results / "incremental.csv").set_index("arm", drop=False)
+    nb = pd.read_csv(report_results / "net_benefit.csv")
     ceac = pd.read_csv(report_results / "psa" / "ceac.csv")
     for lam in m["thresholds"]:
-        best = inc[inc[f"optimal_at_{lam:g}"]].iloc[0]
+        best = inc.loc[nb.arm[(nb.threshold == lam) & nb.optimal].iloc[0]]
         p = ceac[(ceac.threshold == lam) & (ceac.arm == best.arm)].p_cost_effective.iloc[0]
         line = [r for r in text.splitlines() if r.startswith(_pounds(lam))]
         assert len(line) == 1, text

@@ -1150,7 +1150,7 @@ def advance_each(
     maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz,
     mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails,
     gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c,
-    seg_u, cost, qaly, weeks_alive, weeks_rem, first_rem, first_resp, first_fu,
+    seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu,
     first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains,
     requested, req_step,
 ):  # fmt: skip
@@ -1176,7 +1176,7 @@ def advance_each(
             i = who[j]
             if first_week[j] < w1:
                 _advance_span(
-                    i, i + 1, first_week[j], w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part,
+                    i, i + 1, first_week[j], w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part,
                 )  # fmt: skip
 
 
