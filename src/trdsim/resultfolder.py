@@ -256,6 +256,7 @@ class ResultBase:
     TABLES: ClassVar[dict[str, Table]] = {}
     JSON: ClassVar[dict[str, str]] = {}
     MAIN: ClassVar[str] = ""  # the field `.table` returns
+    FIGURE: ClassVar[str] = ""  # the file `.plot()`'s figure is written to, if one
 
     manifest: dict
 
@@ -339,7 +340,13 @@ class ResultBase:
         return cls(**values)
 
     def _figures(self, folder: Path) -> list[Path]:
-        return []
+        """The figure files of `write`: by default `.plot()` as FIGURE (none if unset)."""
+        if not self.FIGURE:
+            return []
+        from trdsim.figure_style import finish
+
+        finish(self.plot(), folder / self.FIGURE)
+        return [folder / self.FIGURE]
 
     def summary(self) -> str:
         """A few lines a reader takes in at once."""

@@ -183,6 +183,7 @@ class SweepResult(ResultBase):
     ANALYSIS: ClassVar[str] = "sweep"
     MAIN: ClassVar[str] = "runs"
     TABLES: ClassVar[dict[str, Table]] = {"runs": Table("sweep.csv", ("run", "rep", "seed"))}
+    FIGURE: ClassVar[str] = "sweep.png"
 
     manifest: dict
     runs: pd.DataFrame
@@ -221,12 +222,8 @@ class SweepResult(ResultBase):
         )  # fmt: skip
 
     def _figures(self, folder: Path) -> list[Path]:
-        if not self.grid_keys:
-            return []
-        from trdsim.figure_style import finish
-
-        finish(self.plot(), folder / "sweep.png")
-        return [folder / "sweep.png"]
+        # a sweep without a grid has no outcome curve to draw
+        return super()._figures(folder) if self.grid_keys else []
 
 
 def sweep(

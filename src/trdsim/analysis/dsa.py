@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -303,6 +302,7 @@ class DsaResult(ResultBase):
     MAIN: ClassVar[str] = "tornado"
     TABLES: ClassVar[dict[str, Table]] = {"tornado": Table("tornado.csv", TORNADO_COLUMNS)}
     JSON: ClassVar[dict[str, str]] = {"info": "tornado.json"}
+    FIGURE: ClassVar[str] = "tornado.png"
 
     manifest: dict
     tornado: pd.DataFrame
@@ -329,14 +329,6 @@ class DsaResult(ResultBase):
         return plots.tornado_figure(self.tornado, self.info, self.manifest["currency"],
                                     **_about(self.manifest))  # fmt: skip
 
-    def _figures(self, folder: Path) -> list[Path]:
-        from trdsim.analysis import plots
-
-        path = folder / "tornado.png"
-        plots.tornado_figure(self.tornado, self.info, self.manifest["currency"], path,
-                             **_about(self.manifest))  # fmt: skip
-        return [path]
-
 
 @dataclass(eq=False, repr=False)
 class TwoWayResult(ResultBase):
@@ -347,6 +339,7 @@ class TwoWayResult(ResultBase):
     MAIN: ClassVar[str] = "grid"
     TABLES: ClassVar[dict[str, Table]] = {"grid": Table("twoway.csv", TWO_WAY_COLUMNS)}
     JSON: ClassVar[dict[str, str]] = {"info": "twoway.json"}
+    FIGURE: ClassVar[str] = "twoway.png"
 
     manifest: dict
     grid: pd.DataFrame
@@ -375,14 +368,6 @@ class TwoWayResult(ResultBase):
         return plots.two_way_figure(self.grid, self.info, self.manifest["currency"],
                                     **_about(self.manifest))  # fmt: skip
 
-    def _figures(self, folder: Path) -> list[Path]:
-        from trdsim.analysis import plots
-
-        path = folder / "twoway.png"
-        plots.two_way_figure(self.grid, self.info, self.manifest["currency"], path,
-                             **_about(self.manifest))  # fmt: skip
-        return [path]
-
 
 @dataclass(eq=False, repr=False)
 class ThresholdResult(ResultBase):
@@ -392,6 +377,7 @@ class ThresholdResult(ResultBase):
     MAIN: ClassVar[str] = "value"
     TABLES: ClassVar[dict[str, Table]] = {"value": Table("threshold.csv", THRESHOLD_COLUMNS)}
     JSON: ClassVar[dict[str, str]] = {"info": "threshold.json"}
+    FIGURE: ClassVar[str] = "threshold.png"
 
     manifest: dict
     value: pd.DataFrame
@@ -414,14 +400,6 @@ class ThresholdResult(ResultBase):
 
         return plots.threshold_figure(self.info, self.manifest["currency"],
                                       **_about(self.manifest))  # fmt: skip
-
-    def _figures(self, folder: Path) -> list[Path]:
-        from trdsim.analysis import plots
-
-        path = folder / "threshold.png"
-        plots.threshold_figure(self.info, self.manifest["currency"], path,
-                               **_about(self.manifest))  # fmt: skip
-        return [path]
 
 
 def _about(manifest: dict) -> dict:
