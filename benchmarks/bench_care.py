@@ -21,7 +21,7 @@ from trdsim.care_system import CareSystemModel
 from trdsim.engine import state
 
 # ArmRun methods that run the numba kernel for the care-system model
-KERNEL_CALLS = ("advance", "catch_up", "quiet_weeks", "survives_week")
+KERNEL_CALLS = ("advance", "advance_some", "quiet_weeks", "survives_week")
 
 
 def dashboard(years: int | None) -> None:

@@ -457,7 +457,13 @@ def test_leaving_quiet_patients_out_of_the_weekly_calls_changes_no_number(settin
     plain.shortcuts = False
     plain.run_model()
     fast = CareSystemModel(**settings)
-    fast.run_model()
+    parked_in = set()  # phases in which patients were left out of the weekly calls
+    while fast.running:
+        fast.step()
+        on = fast.parked_from[: fast.arrived] >= 0
+        parked_in |= set(np.unique(fast.run.phase[: fast.arrived][on]).tolist())
+    # the shortcuts are taken: on a course and in follow-up, not only in usual care
+    assert {L.ACUTE, L.COURSE, L.FOLLOWUP} <= parked_in
     assert (fast.parked_from == -1).all()  # everybody brought up to date at the end
     pd.testing.assert_frame_equal(
         fast.datacollector.get_model_vars_dataframe(),
@@ -472,6 +478,11 @@ def test_leaving_quiet_patients_out_of_the_weekly_calls_changes_no_number(settin
     a, b = fast.run.outputs(), plain.run.outputs()
     for k in a:
         assert np.array_equal(a[k], b[k]), k
+    # cost categories: stretches added in bulk rather than week by week (to rounding)
+    ca, cb = fast.run.cost_by_category(), plain.run.cost_by_category()
+    assert ca.keys() == cb.keys()
+    for k in ca:
+        np.testing.assert_allclose(ca[k], cb[k], rtol=1e-9, atol=1e-6, err_msg=k)
     sa, sb = fast.summary(), plain.summary()
     assert sa.keys() == sb.keys()
     for k in sa:

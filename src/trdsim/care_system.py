@@ -95,14 +95,18 @@ def _probe_gates(gate, parked_from, clin, phase, step, n, n_steps, shortcuts):
     """Gates of this week's probe for the first n patients, in one pass: the dead and the
     parked skip it, and so do the living who wait for a step (they ask again unless they
     die this week: the caller checks that and probes those who may). Returns those
-    waiting, unparked, and the parked who wait (they ask again this week for sure)."""
+    probed, those waiting, unparked, and the parked who wait (they ask again this week
+    for sure)."""
     gate[:] = L.GATE_SKIP
+    probed = np.empty(n, dtype=np.int64)
     waiting = np.empty(n, dtype=np.int64)
     parked_waiting = np.empty(n, dtype=np.int64)
-    a = b = 0
+    a = b = c = 0
     for i in range(n):
         if not shortcuts:
             gate[i] = L.GATE_PROBE
+            probed[c] = i
+            c += 1
         elif parked_from[i] >= 0:
             if phase[i] == L.WAITING:
                 parked_waiting[b] = i
@@ -113,31 +117,30 @@ def _probe_gates(gate, parked_from, clin, phase, step, n, n_steps, shortcuts):
                 a += 1
             else:
                 gate[i] = L.GATE_PROBE
-    return waiting[:a], parked_waiting[:b]
+                probed[c] = i
+                c += 1
+    return probed[:c], waiting[:a], parked_waiting[:b]
 
 
 @numba.njit(cache=True)
 def _census(phase, clin, left, n):
     """Counts of the first n patients, in one pass: waiting, in care, in usual care (alive),
     dead, in remission, responding, left care."""
-    out = np.zeros(7, dtype=np.int64)
+    # a table of phase x clinical state, filled without branches, then read
+    tab = np.zeros((L.UNTREATED + 1, L.DEAD + 1), dtype=np.int64)
+    gone = 0
     for i in range(n):
-        ph = phase[i]
-        cl = clin[i]
-        if cl == L.DEAD:
-            out[3] += 1
-        elif ph == L.WAITING:
-            out[0] += 1
-        elif ph == L.ACUTE or ph == L.COURSE or ph == L.FOLLOWUP:
-            out[1] += 1
-        elif ph == L.USUAL:
-            out[2] += 1
-        if cl == L.REMISSION:
-            out[4] += 1
-        elif cl == L.RESPONSE:
-            out[5] += 1
-        if left[i]:
-            out[6] += 1
+        tab[phase[i], clin[i]] += 1
+        gone += left[i]
+    out = np.zeros(7, dtype=np.int64)
+    alive = tab[:, : L.DEAD]
+    out[0] = alive[L.WAITING].sum()
+    out[1] = alive[L.ACUTE].sum() + alive[L.COURSE].sum() + alive[L.FOLLOWUP].sum()
+    out[2] = alive[L.USUAL].sum()
+    out[3] = tab[:, L.DEAD].sum()
+    out[4] = tab[:, L.REMISSION].sum()
+    out[5] = tab[:, L.RESPONSE].sum()
+    out[6] = gone
     return out
 
 
@@ -150,22 +153,117 @@ def referral_weeks(rate_per_year: float, weeks: int, seed: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _grant_in_order(wants: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Requesters (rows, in queue order) granted: each takes a place in every service it
-    wants if all of them have one free; a later requester may fill what is left."""
-    ok = np.zeros(wants.shape[0], dtype=np.bool_)
-    for j in range(wants.shape[0]):
+def _grant_in_order(queue, variant, req_step, stride, needs_flat, free):
+    """Requesters (patients, in queue order) granted: each takes a place in every service
+    its step needs (row variant x stride + step of `needs_flat`) if all of them have one
+    free; a later requester may fill what is left. Returns who is granted and each
+    requester's row."""
+    m = queue.shape[0]
+    ok = np.zeros(m, dtype=np.bool_)
+    rows = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        i = queue[j]
+        r = np.int64(variant[i]) * stride + req_step[i]
+        rows[j] = r
         fits = True
         for k in range(free.shape[0]):
-            if wants[j, k] and free[k] <= 0:
+            if needs_flat[r, k] and free[k] <= 0:
                 fits = False
                 break
         if fits:
             ok[j] = True
             for k in range(free.shape[0]):
-                if wants[j, k]:
+                if needs_flat[r, k]:
                     free[k] -= 1
-    return ok
+    return ok, rows
+
+
+@numba.njit(cache=True)
+def _service_queue(queue, ok, rows, needs_flat, k, queued_since, week, target):
+    """Service k's requesters this week, in queue order: those granted, those left
+    waiting, and how many of these have waited longer than the target."""
+    m = queue.shape[0]
+    granted = np.empty(m, dtype=np.int64)
+    waiting = np.empty(m, dtype=np.int64)
+    a = b = over = 0
+    for j in range(m):
+        if needs_flat[rows[j], k]:
+            i = queue[j]
+            if ok[j]:
+                granted[a] = i
+                a += 1
+            else:
+                waiting[b] = i
+                b += 1
+                if week - queued_since[i] > target:
+                    over += 1
+    return granted[:a], waiting[:b], over
+
+
+@numba.njit(cache=True)
+def _due(parked_until, n, week):
+    """Patients among the first n whose parked weeks end at `week` (in patient order)."""
+    out = np.empty(n, dtype=np.int64)
+    a = 0
+    for i in range(n):
+        if parked_until[i] == week:
+            out[a] = i
+            a += 1
+    return out[:a]
+
+
+@numba.njit(cache=True)
+def _requests(requested, phase, clin, variant, step, queued_since, n, week, n_rows, stride):
+    """After the probe, in one pass over the first n patients: the requesters (in patient
+    order), stamping the week they join the queue on those new to it, and the patients
+    holding a place (on a course, alive, not changing step this week) per row of
+    `needs_flat` (variant x stride + step)."""
+    req = np.empty(n, dtype=np.int64)
+    per_row = np.zeros(n_rows, dtype=np.int64)
+    a = 0
+    for i in range(n):
+        if requested[i] == 1:
+            req[a] = i
+            a += 1
+            if queued_since[i] < 0:
+                queued_since[i] = week
+        else:
+            ph = phase[i]
+            if (ph == L.ACUTE or ph == L.COURSE) and clin[i] != L.DEAD:
+                per_row[np.int64(variant[i]) * stride + step[i]] += 1
+    return req[:a], per_row
+
+
+@numba.njit(cache=True)
+def _rerun_gates(gate, req, granted, parked_from):
+    """Gates of the week's rerun: everybody skips it but the requesters, who wait unless
+    granted (they start); the parked among them live the week later (skip)."""
+    gate[:] = L.GATE_SKIP
+    for j in range(req.shape[0]):
+        i = req[j]
+        gate[i] = L.GATE_SKIP if parked_from[i] >= 0 else L.GATE_WAIT
+    for j in range(granted.shape[0]):
+        gate[granted[j]] = L.GATE_OPEN
+
+
+@numba.njit(cache=True)
+def _park_candidates(parked_from, clin, phase, step, n, n_steps, waiting_too):
+    """Patients among the first n who may be parked: not parked, alive, and in a phase
+    whose quiet weeks the kernel can look ahead (usual care or none, on a course, in
+    follow-up; waiting for a step when waiting_too)."""
+    out = np.empty(n, dtype=np.int64)
+    a = 0
+    for i in range(n):
+        if parked_from[i] >= 0 or clin[i] == L.DEAD:
+            continue
+        ph = phase[i]
+        if (
+            ph == L.USUAL or ph == L.UNTREATED or ph == L.FOLLOWUP or ph == L.ACUTE
+            or ph == L.COURSE or (waiting_too and ph == L.WAITING and step[i] < n_steps)
+        ):  # fmt: skip
+            out[a] = i
+            a += 1
+    return out[:a]
 
 
 class Service(mesa.Agent):
@@ -193,13 +291,13 @@ class Service(mesa.Agent):
         self.in_use_by_week: list[int] = []
         self.over_target_by_week: list[int] = []  # waiting longer than the target
 
-    def record(self, requesters: np.ndarray, ok: np.ndarray) -> None:
-        """This week's requesters of a place here, in queue order, and which were granted one."""
+    def record(self, granted: np.ndarray, waiting: np.ndarray, over_target: int) -> None:
+        """This week's requesters of a place here, in queue order: those granted one, those
+        left waiting, and how many of these have waited longer than the target."""
         m = self.model
-        granted = requesters[ok]
         self.last_granted = granted
-        self.last_waiting = requesters[~ok]
-        self.queue_length = len(self.last_waiting)
+        self.last_waiting = waiting
+        self.queue_length = len(waiting)
         self.starts = len(granted)
         self.waits = m.week - m.queued_since[granted]
         self.all_waits.append(self.waits)
@@ -208,8 +306,7 @@ class Service(mesa.Agent):
         self.in_use += len(granted)
         self.queue_by_week.append(self.queue_length)
         self.in_use_by_week.append(self.in_use)
-        over = (m.week - m.queued_since[self.last_waiting]) > m.wait_target
-        self.over_target_by_week.append(int(over.sum()))
+        self.over_target_by_week.append(over_target)
 
     @property
     def utilisation(self) -> float:
@@ -492,16 +589,21 @@ class CareSystemModel(mesa.Model):
         q = self.inputs.cum_qaly_weight
         return float(_so_far(r.qaly_closed, r.seg_u, r.seg_a, q, r.week, self.arrived).sum())
 
-    def _row(self, variant: np.ndarray, step: np.ndarray) -> np.ndarray:
-        """Rows of `needs_flat` of patients on (variant, step)."""
-        return variant.astype(np.intp) * (self.pathway.n_steps + 1) + step
+    def _advance_week(self, who: np.ndarray) -> None:
+        """This week, as the gates say, for patients `who` (everybody else's gate is
+        closed): only they are visited, in chunks of equal numbers of them. The plain
+        way (no shortcuts) runs the whole cohort, as `trdsim.simulate` does."""
+        if self.shortcuts:
+            self.run.advance_some(who, self.week, self.week + 1)
+        else:
+            self.run.advance(self.week, self.week + 1)
 
     # ----- one week ---------------------------------------------------------------
     def step(self) -> None:
         w, run = self.week, self.run
         self.arrived = int(np.searchsorted(self.arrival_week, w, side="right"))
         # 0. parked patients whose quiet weeks end now are brought up to this week
-        due = np.flatnonzero(self.parked_until[: self.arrived] == w)
+        due = _due(self.parked_until, self.arrived, w)
         if len(due):
             run.catch_up(due, self.parked_from[due], w)
             self.parked_from[due] = self.parked_until[due] = -1
@@ -511,27 +613,24 @@ class CareSystemModel(mesa.Model):
         # probe nothing else can happen first: the wait's response hazard acts only in
         # a week lived waiting): those who live through it are flagged without a probe,
         # and so are the parked who wait (nothing but asking again can happen to them)
-        waiting, parked_waiting = _probe_gates(
+        probed, waiting, parked_waiting = _probe_gates(
             run.gate, self.parked_from, run.clin, run.phase, run.step, self.arrived,
             self.pathway.n_steps, self.shortcuts,
         )  # fmt: skip
         lives = run.survives_week(waiting, w)
         run.gate[waiting[~lives]] = L.GATE_PROBE
         run.requested[:] = 0
-        run.advance(w, w + 1)
+        self._advance_week(np.concatenate([probed, waiting[~lives]]))
         sure = np.concatenate([waiting[lives], parked_waiting])
         run.requested[sure] = 1
         run.req_step[sure] = run.step[sure]
-        req = np.flatnonzero(run.requested[: self.arrived] == 1)
-        new = req[self.queued_since[req] < 0]
-        self.queued_since[new] = w
-        # 2. places in use by patients not changing step this week
-        ph = run.phase[: self.arrived]
-        busy = ((ph == L.ACUTE) | (ph == L.COURSE)) & (run.requested[: self.arrived] == 0)
-        busy &= run.clin[: self.arrived] != L.DEAD
-        # places in use: patients by (variant, step) row, times the services each row needs
-        rows = self._row(run.variant[: self.arrived][busy], run.step[: self.arrived][busy])
-        per_row = np.bincount(rows, minlength=len(self.needs_flat))
+        # 2. requesters, and places in use by patients not changing step this week (by
+        # (variant, step) row, times the services each row needs)
+        stride = self.pathway.n_steps + 1
+        req, per_row = _requests(
+            run.requested, run.phase, run.clin, run.variant, run.step, self.queued_since,
+            self.arrived, w, len(self.needs_flat), stride,
+        )  # fmt: skip
         in_use = per_row @ self.needs_flat.astype(np.int64)
         # requesters in queue order; each is granted if every service its step needs has
         # a free place (a step that needs none starts at once)
@@ -544,14 +643,16 @@ class CareSystemModel(mesa.Model):
             key = since.astype(np.int16) if self.weeks < 2**15 else since
             order = np.argsort(key, kind="stable")
         queue = req[order]
-        wants = self.needs_flat[self._row(run.variant[queue], run.req_step[queue])]
         free = np.array([sv.capacity for sv in self.services], dtype=np.int64) - in_use
-        ok = _grant_in_order(wants, np.maximum(free, 0))
+        ok, rows = _grant_in_order(
+            queue, run.variant, run.req_step, stride, self.needs_flat, np.maximum(free, 0)
+        )
         granted = queue[ok]
         for k, sv in enumerate(self.services):
             sv.in_use = int(in_use[k])
-            mine = wants[:, k]
-            sv.record(queue[mine], ok[mine])
+            sv.record(*_service_queue(
+                queue, ok, rows, self.needs_flat, k, self.queued_since, w, self.wait_target
+            ))  # fmt: skip
         # 3. rerun the week for the flagged: granted start, the others wait (the parked
         # who wait live this week later, with their other quiet weeks; those granted are
         # first brought up to this week)
@@ -559,11 +660,8 @@ class CareSystemModel(mesa.Model):
         if len(late):
             run.catch_up(late, self.parked_from[late], w)
             self.parked_from[late] = self.parked_until[late] = -1
-        run.gate[:] = L.GATE_SKIP
-        run.gate[req] = L.GATE_WAIT
-        run.gate[req[self.parked_from[req] >= 0]] = L.GATE_SKIP
-        run.gate[granted] = L.GATE_OPEN
-        run.advance(w, w + 1)
+        _rerun_gates(run.gate, req, granted, self.parked_from)
+        self._advance_week(req[self.parked_from[req] < 0])
         self.queued_since[granted] = -1
         self.started[granted] = True
         # 4. some waiting patients leave care
@@ -596,17 +694,14 @@ class CareSystemModel(mesa.Model):
         segment runs on), and their clinical state and phase do not change."""
         if week >= self.weeks or not self.shortcuts:
             return
-        n = self.arrived
         run = self.run
-        ph = run.phase[:n]
-        may = (self.parked_from[:n] < 0) & (run.clin[:n] != L.DEAD)
-        quiet_phase = (ph == L.USUAL) | (ph == L.UNTREATED) | (ph == L.FOLLOWUP)
-        if self.leave_per_week == 0:
-            # waiting for a step (leaving care, which changes a waiting patient's state
-            # in the week, keeps them in the weekly calls)
-            quiet_phase |= (ph == L.WAITING) & (run.step[:n] < self.pathway.n_steps)
-        may &= quiet_phase
-        who = np.flatnonzero(may)
+        # waiting for a step too, unless waiting patients may leave care (which changes a
+        # waiting patient's state in the week, so keeps them in the weekly calls); on a
+        # course too: its place stays taken, as the phase stays as it is
+        who = _park_candidates(
+            self.parked_from, run.clin, run.phase, run.step, self.arrived,
+            self.pathway.n_steps, self.leave_per_week == 0,
+        )  # fmt: skip
         if not len(who):
             return
         k = run.quiet_weeks(who, week)

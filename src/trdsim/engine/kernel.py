@@ -431,7 +431,7 @@ def baseline_mods(ef, malt, flex, chronic):
 def _advance_span(
     lo,
     hi,
-    w0,
+    w0_all,
     w1,
     seed,
     pid0,
@@ -505,9 +505,14 @@ def _advance_span(
     rel_tab,
     mc_next,
     part,
+    who,
+    first,
 ):
     """Weeks w0 .. w1 - 1 of patients lo .. hi - 1 (one parallel work item of `advance`
-    or `advance_batch`); part: (w1 - w0, trace states) changes of the trace."""
+    or `advance_batch`); part: (w1 - w0, trace states) changes of the trace.
+
+    who, first: None, or (`advance_each`) patients who[lo .. hi - 1], each from its own
+    week first[j] (part then needs w1 - min(first) rows; its counts mean nothing)."""
     horizon = disc_c.shape[0]
     mc_max = maint_cost.shape[1] - 1
     # weekly constants in locals: the compiler cannot tell that `ef` is not written
@@ -520,7 +525,16 @@ def _advance_span(
     q_deep = quantise(ef[L.EF_DEEP_H])
     r_resid = math.exp(ef[L.EF_R_RESID])
     ctx_first, ctx_last = ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST]
-    for i in range(lo, hi):
+    for j in range(lo, hi):
+        # (None arguments are resolved when compiled: `advance` keeps its plain loop)
+        i = j
+        w0 = w0_all
+        if who is not None:
+            i = who[j]
+        if first is not None:
+            w0 = first[j]
+            if w0 >= w1:
+                continue
         g = gate[i]
         if g == L.GATE_SKIP:
             continue
@@ -1132,7 +1146,7 @@ def advance(
     mc_next = _next_change(maint_cost, disc_c.shape[0])
     for c in numba.prange(n_chunks):
         _advance_span(
-            c * CHUNK, min(n, (c + 1) * CHUNK), w0, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part[c],
+            c * CHUNK, min(n, (c + 1) * CHUNK), w0, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part[c], None, None,
         )  # fmt: skip
     running = np.zeros(n_tr, dtype=np.int64)
     for ww in range(w1 - w0):
@@ -1172,12 +1186,11 @@ def advance_each(
             continue
         # one scratch trace for the chunk: its counts are not kept, so patients share it
         part = np.zeros((w1 - w_min, n_tr), dtype=np.int64)
-        for j in range(lo, hi):
-            i = who[j]
-            if first_week[j] < w1:
-                _advance_span(
-                    i, i + 1, first_week[j], w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part,
-                )  # fmt: skip
+        # one call for the chunk's patients (each from its own week): a call per patient
+        # would pass its ninety-odd arguments once per patient
+        _advance_span(
+            lo, hi, w_min, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part, who, first_week,
+        )  # fmt: skip
 
 
 @numba.njit(cache=True)
@@ -1211,9 +1224,23 @@ def quiet_weeks_usual(
         h = hnh[i]
         q_h = quantise(h) if h > 0.0 else np.int64(0)
         hb, next_age_w = _background(mort_h, sex[i], age[i], w, horizon)
-        q_d = quantise(hb * mort_hr + sui_h)
-        lim = min(horizon, next_age_w) - w
-        out[j] = max(_quiet(resp_budget[i], q_h, _quiet(death_budget[i], q_d, lim)), 0)
+        # across birthdays, as the kernel's loop goes on past them (only the background
+        # hazard changes there)
+        db = death_budget[i]
+        rsb = resp_budget[i]
+        ww = w
+        while True:
+            if ww >= next_age_w:
+                hb, next_age_w = _background(mort_h, sex[i], age[i], ww, horizon)
+            q_d = quantise(hb * mort_hr + sui_h)
+            lim = min(horizon, next_age_w) - ww
+            k = max(_quiet(rsb, q_h, _quiet(db, q_d, lim)), 0)
+            db -= k * q_d
+            rsb -= k * q_h
+            ww += k
+            if k < lim or ww >= horizon:
+                break
+        out[j] = ww - w
     return out
 
 
@@ -1224,9 +1251,10 @@ def quiet_weeks_followup(
     maint_hr, maint_cost, cum_h, ef, mort_h,
 ):  # fmt: skip
     """For each patient who[j] at the start of week w: how many weeks from w nothing can
-    happen to it (0 unless a responder or remitter in follow-up). The first stretch
-    `_advance_span` would commit in bulk for it (no death, deepening or relapse, the
-    same components running, maintenance cost and background hazard) -- the same
+    happen to it (0 unless a responder or remitter on a course or in follow-up). The
+    first stretch `_advance_span` would commit in bulk for it (no death, deepening,
+    relapse or course end, the same components running, maintenance cost and
+    background hazard) -- the same
     arithmetic, looked ahead to the horizon -- and only if its cost and utility continue
     the patient's open segment (see quiet_weeks_usual)."""
     out = np.zeros(who.shape[0], dtype=np.int64)
@@ -1239,8 +1267,10 @@ def quiet_weeks_followup(
     for j in range(who.shape[0]):
         i = who[j]
         cl = clin[i]
-        if phase[i] != L.FOLLOWUP or not (cl == L.RESPONSE or cl == L.REMISSION):
+        ph = phase[i]
+        if not (ph == L.FOLLOWUP or ph == L.COURSE) or not (cl == L.RESPONSE or cl == L.REMISSION):
             continue
+        fu = ph == L.FOLLOWUP
         st = step[i]
         rci = rc[i]
         resp = cl == L.RESPONSE
@@ -1250,25 +1280,108 @@ def quiet_weeks_followup(
          xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
         wc = ef[L.EF_C_RESP] if resp else ef[L.EF_C_REM]
         u = ef[L.EF_U_RESP] if resp else ef[L.EF_U_REM]
-        comps = st < n_steps and rci != L.NATURAL
+        comps = st < n_steps and (ph == L.COURSE or rci != L.NATURAL)
         row_f = maint_row[mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)]
         hb, next_age_w = _background(mort_h, sex[i], age[i], w, horizon)
-        q_b = quantise(hb)
         nw = wk[i] + 1
-        lim = min(horizon, next_age_w) - w
+        lim = horizon - w
         if comps:
             lim = min(lim, _run_len(nw, nc, e0, e1, e2))
             wc, u = _running(nw, nc, e0, e1, e2, c0, c1, c2, d0, d1, d2, wc, u)
         fw = nw - cs[i]
-        lim = min(lim, mc_next[row_f, fw] - fw)
-        wc += maint_cost[row_f, min(fw, mc_max)]
+        if fu:
+            lim = min(lim, mc_next[row_f, fw] - fw)
+            wc += maint_cost[row_f, min(fw, mc_max)]
+        else:
+            lim = min(lim, cs[i] - nw)  # the course's last week is an event
         if wc != seg_c[i] or u != seg_u[i]:
             continue  # the week would open a new segment: simulate it
-        k = _quiet(death_budget[i], q_b, lim)
-        if resp:
-            k = _quiet(deep_budget[i], q_deep, k)
-        k = _before_relapse(rel_tab, row_f, 1 if resp else 0, fw, k, relapse_at[i])
-        out[j] = max(k, 0)
+        # the stretch's cost and utility hold to `end`; across birthdays, as the kernel's
+        # loop goes on past them (only the background hazard changes there)
+        end = w + lim
+        db = death_budget[i]
+        dpb = deep_budget[i]
+        ww = w
+        while True:
+            if ww >= next_age_w:
+                hb, next_age_w = _background(mort_h, sex[i], age[i], ww, horizon)
+            q_b = quantise(hb)
+            lim = min(end, next_age_w) - ww
+            k = _quiet(db, q_b, lim)
+            if resp:
+                k = _quiet(dpb, q_deep, k)
+            if fu:
+                k = _before_relapse(
+                    rel_tab, row_f, 1 if resp else 0, fw + (ww - w), k, relapse_at[i]
+                )
+            k = max(k, 0)
+            db -= k * q_b
+            if resp:
+                dpb -= k * q_deep
+            ww += k
+            if k < lim or ww >= end:
+                break
+        out[j] = ww - w
+    return out
+
+
+@numba.njit(cache=True)
+def quiet_weeks_course(
+    who, w, horizon, sex, age, clin, phase, step, wk, variant, xk, ek, hnh, death_budget,
+    resp_budget, seg_c, seg_u, comp, tx, n_steps, ef, mort_h,
+):  # fmt: skip
+    """For each patient who[j] at the start of week w: how many weeks from w nothing can
+    happen to it (0 unless depressed on a course). The stretches `_advance_span` would
+    commit in bulk for it (no death, no response, before the course's last week) -- the
+    same arithmetic, looked ahead to the horizon, across the course's hazard segments --
+    as long as the weeks' cost and utility continue the patient's open segment (see
+    quiet_weeks_usual)."""
+    out = np.zeros(who.shape[0], dtype=np.int64)
+    mort_hr = ef[L.EF_MORT_HR]
+    sui_h = ef[L.EF_SUICIDE_H]
+    c_dep, u_dep = ef[L.EF_C_DEP], ef[L.EF_U_DEP]
+    ctx_first, ctx_last = ef[L.EF_CTX_FIRST], ef[L.EF_CTX_LAST]
+    for j in range(who.shape[0]):
+        i = who[j]
+        if clin[i] != L.DEPRESSED or phase[i] != L.ACUTE:
+            continue
+        (nc, cend, e0, e1, e2, x0, x1, x2, f0, f1, f2, l0, l1, l2, c0, c1, c2, d0, d1, d2,
+         xc) = _step_locals(comp, tx, xk, ek, step[i], n_steps, variant[i] * n_steps, i)  # fmt: skip
+        last = max(cend, 1)
+        wki = wk[i]
+        h = hnh[i]
+        db = death_budget[i]
+        rsb = resp_budget[i]
+        ww = w
+        hb, next_age_w = _background(mort_h, sex[i], age[i], w, horizon)
+        done = False
+        while not done and ww < horizon:
+            hz, wc, u, nxt = _course_week(
+                wki + 1, h, ctx_first, ctx_last, xc, nc, e0, e1, e2, x0, x1, x2, f0, f1,
+                f2, l0, l1, l2, c0, c1, c2, d0, d1, d2, c_dep, u_dep,
+            )  # fmt: skip
+            if wc != seg_c[i] or u != seg_u[i]:
+                break  # the week would open a new segment: simulate it
+            q_z = quantise(hz) if (hz > 0.0 and wki + 1 > 0) else np.int64(0)
+            span = min(horizon - ww, nxt - (wki + 1), last - 1 - wki)
+            while True:
+                if ww >= next_age_w:
+                    hb, next_age_w = _background(mort_h, sex[i], age[i], ww, horizon)
+                q_d = quantise(hb * mort_hr + sui_h)
+                lim = min(span, next_age_w - ww)
+                k = max(_quiet(rsb, q_z, _quiet(db, q_d, lim)), 0)
+                db -= k * q_d
+                rsb -= k * q_z
+                wki += k
+                ww += k
+                span -= k
+                if k < lim:
+                    done = True  # an event, or the course's last week
+                    break
+                if span <= 0:
+                    done = ww >= horizon or wki + 1 >= last
+                    break
+        out[j] = ww - w
     return out
 
 
@@ -1397,7 +1510,7 @@ def advance_batch(
             death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly,
             cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses,
             max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step,
-            rel_tab[d], mc_next[d], part[t],
+            rel_tab[d], mc_next[d], part[t], None, None,
         )  # fmt: skip
     for d in range(n_draws):
         running = np.zeros(n_tr, dtype=np.int64)

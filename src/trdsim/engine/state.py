@@ -183,30 +183,59 @@ class ArmRun:
         if len(who):
             # a waiting patient lives its weeks waiting (its step does not start)
             self.gate[who] = np.where(self.phase[who] == L.WAITING, L.GATE_WAIT, L.GATE_OPEN)
-            a = self._advance_args()[:-1]  # without the trace
-            kernel.advance_each(who.astype(np.int64), first_week.astype(np.int64), w1,
-                                self.seed, self.cohort.pid0, *a)  # fmt: skip
-            self.week = max(self.week, w1)
+            self.advance_some(who, first_week, w1)
+
+    def advance_some(self, who: np.ndarray, first_week: np.ndarray | int, w1: int) -> None:
+        """Simulate weeks first_week[j] .. w1 - 1 of each patient who[j] (patient numbers,
+        each once), as `gate` allows: `advance` for these patients only, without looking at
+        the others (the trace is not kept). A probing gate works one week at a time."""
+        who = np.asarray(who, dtype=np.int64)
+        if not len(who):
+            return
+        first = np.broadcast_to(np.asarray(first_week, dtype=np.int64), who.shape)
+        if not 0 <= int(first.min()) <= int(first.max()) <= w1 <= len(self.inputs.disc_q):
+            raise ValueError(f"weeks outside the horizon 0..{len(self.inputs.disc_q)}")
+        if (self.gate[who] == L.GATE_PROBE).any() and int(first.min()) != w1 - 1:
+            raise ValueError("a probing gate works one week at a time")
+        a = self._advance_args()[:-1]  # without the trace
+        kernel.advance_each(who, np.ascontiguousarray(first), w1, self.seed,
+                            self.cohort.pid0, *a)  # fmt: skip
+        self.week = max(self.week, w1)
 
     def quiet_weeks(self, who: np.ndarray, week: int) -> np.ndarray:
         """For each patient who[j] at the start of `week`, the weeks from then in which
-        nothing can happen to it (kernel.quiet_weeks_usual and _followup: 0 unless
-        depressed in usual care or none, or in follow-up, with its open segment's cost
-        and utility)."""
+        nothing can happen to it (kernel.quiet_weeks_usual, _course and _followup: 0
+        unless depressed in usual care or none, depressed on a course, or a responder on
+        a course or in follow-up, with its open segment's cost and utility)."""
         c, p, x = self.cohort, self.pathway, self.inputs
         who = who.astype(np.int64)
-        usual = kernel.quiet_weeks_usual(
-            who, week, len(x.disc_q), c.sex, c.age, self.clin, self.phase,
+        out = np.zeros(len(who), dtype=np.int64)
+        # each look-ahead gets the patients of its phases only (each is 0 outside them)
+        ph = self.phase[who]
+        kinds = (
+            (ph == L.USUAL) | (ph == L.UNTREATED) | (ph == L.WAITING),
+            ph == L.ACUTE,
+            (ph == L.COURSE) | (ph == L.FOLLOWUP),
+        )
+        sel = [np.flatnonzero(k) for k in kinds]
+        out[sel[0]] = kernel.quiet_weeks_usual(
+            who[sel[0]], week, len(x.disc_q), c.sex, c.age, self.clin, self.phase,
             self.hnh, self.death_budget, self.resp_budget, self.seg_c, self.seg_u, x.ef,
             x.mort_h, p.usual_cost, p.usual_disutility,
         )  # fmt: skip
-        followup = kernel.quiet_weeks_followup(
-            who, week, len(x.disc_q), c.sex, c.age, self.clin, self.phase, self.step, self.wk,
-            self.cs, self.rc, self.variant, self.xk, self.ek, self.death_budget,
+        out[sel[1]] = kernel.quiet_weeks_course(
+            who[sel[1]], week, len(x.disc_q), c.sex, c.age, self.clin, self.phase, self.step,
+            self.wk, self.variant, self.xk, self.ek, self.hnh, self.death_budget,
+            self.resp_budget, self.seg_c, self.seg_u, p.comp, x.tx, p.n_steps, x.ef,
+            x.mort_h,
+        )  # fmt: skip
+        out[sel[2]] = kernel.quiet_weeks_followup(
+            who[sel[2]], week, len(x.disc_q), c.sex, c.age, self.clin, self.phase, self.step,
+            self.wk, self.cs, self.rc, self.variant, self.xk, self.ek, self.death_budget,
             self.deep_budget, self.relapse_at, self.seg_c, self.seg_u, p.comp, x.tx,
             p.n_steps, p.maint_row, p.maint_hr, p.maint_cost, x.cum_h, x.ef, x.mort_h,
         )  # fmt: skip
-        return np.maximum(usual, followup)  # each is 0 outside its phases
+        return out
 
     def survives_week(self, who: np.ndarray, week: int) -> np.ndarray:
         """Whether each depressed patient who[j] lives through `week` (the kernel's death
