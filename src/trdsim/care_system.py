@@ -4,9 +4,11 @@
 same seed gives the same referrals); every referral follows the scenario's
 `care_system.arm` pathway. Services are mesa agents with a capacity in concurrent
 patients (units x patients_per_unit: therapists x caseload, chairs x sessions a day,
-clinic sessions, ECT list places); a step occupies one place in every service that
-delivers one of its components (rTMS with CBT: a chair and a therapist's place), from
-the start of its course to its end. Treatments no service delivers are not limited.
+clinic sessions, ECT list places); a step starts when it has a place in every service
+that delivers one of its components (rTMS with CBT: a chair and a therapist's place),
+and holds each place while that component's course runs (the chair for the rTMS
+sessions, the therapist's place for the CBT sessions). Treatments no service delivers
+are not limited.
 
 Each week the numba kernel runs twice over everybody referred, one week at a time
 (mesa stays out of the per-patient loop):
@@ -213,13 +215,20 @@ def _due(parked_until, n, week):
 
 
 @numba.njit(cache=True)
-def _requests(requested, phase, clin, variant, step, queued_since, n, week, n_rows, stride):
+def _requests(
+    requested, phase, clin, variant, step, wk, ek, parked_from, comp, n_steps, service_of,
+    queued_since, n, week, n_services,
+):  # fmt: skip
     """After the probe, in one pass over the first n patients: the requesters (in patient
-    order), stamping the week they join the queue on those new to it, and the patients
-    holding a place (on a course, alive, not changing step this week) per row of
-    `needs_flat` (variant x stride + step)."""
+    order), stamping the week they join the queue on those new to it, and the places in
+    use this week per service. A patient on a step (depressed on its course, or
+    responding while it runs), not changing step this week, holds a place in a service
+    while a component that service delivers runs: to the end of that component's own
+    course, not the step's (an rTMS chair is free once rTMS ends, though CBT given with
+    it goes on)."""
     req = np.empty(n, dtype=np.int64)
-    per_row = np.zeros(n_rows, dtype=np.int64)
+    in_use = np.zeros(n_services, dtype=np.int64)
+    held = np.zeros(n_services, dtype=np.bool_)
     a = 0
     for i in range(n):
         if requested[i] == 1:
@@ -227,11 +236,25 @@ def _requests(requested, phase, clin, variant, step, queued_since, n, week, n_ro
             a += 1
             if queued_since[i] < 0:
                 queued_since[i] = week
-        else:
-            ph = phase[i]
-            if (ph == L.ACUTE or ph == L.COURSE) and clin[i] != L.DEAD:
-                per_row[np.int64(variant[i]) * stride + step[i]] += 1
-    return req[:a], per_row
+            continue
+        ph = phase[i]
+        st = step[i]
+        if not (ph == L.ACUTE or ph == L.COURSE) or clin[i] == L.DEAD or st >= n_steps:
+            continue
+        # weeks of the step by the end of this week: the probe lived it; a parked patient
+        # lives its parked weeks later, each a week of its step
+        nw = wk[i]
+        if parked_from[i] >= 0:
+            nw += week - parked_from[i] + 1
+        held[:] = False
+        row = np.int64(variant[i]) * n_steps + st
+        for k in range(comp.shape[1]):
+            t = comp[row, k]
+            # the kernel's rule: slot k runs in step week nw while nw <= its end ek
+            if t >= 0 and service_of[t] >= 0 and nw <= ek[i, k] and not held[service_of[t]]:
+                held[service_of[t]] = True
+                in_use[service_of[t]] += 1
+    return req[:a], in_use
 
 
 @numba.njit(cache=True)
@@ -624,14 +647,14 @@ class CareSystemModel(mesa.Model):
         sure = np.concatenate([waiting[lives], parked_waiting])
         run.requested[sure] = 1
         run.req_step[sure] = run.step[sure]
-        # 2. requesters, and places in use by patients not changing step this week (by
-        # (variant, step) row, times the services each row needs)
+        # 2. requesters, and places in use by patients not changing step this week (each
+        # service's while a component it delivers runs)
         stride = self.pathway.n_steps + 1
-        req, per_row = _requests(
-            run.requested, run.phase, run.clin, run.variant, run.step, self.queued_since,
-            self.arrived, w, len(self.needs_flat), stride,
+        req, in_use = _requests(
+            run.requested, run.phase, run.clin, run.variant, run.step, run.wk, run.ek,
+            self.parked_from, self.pathway.comp, self.pathway.n_steps,
+            self.service_of_treatment, self.queued_since, self.arrived, w, len(self.services),
         )  # fmt: skip
-        in_use = per_row @ self.needs_flat.astype(np.int64)
         # requesters in queue order; each is granted if every service its step needs has
         # a free place (a step that needs none starts at once)
         since = self.queued_since[req]
