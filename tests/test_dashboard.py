@@ -33,6 +33,8 @@ def test_slider_ranges_run_from_none_to_four_times_the_scenario():
     assert set(r) == {"referrals_per_year"} | {
         f"{p}_{n}" for p in ("a", "b") for n in WHATIF["services"]
     }
+    # the planner's three services of integrated care: therapists, ketamine and rTMS chairs
+    assert {"a_cbt", "a_ketamine", "a_rtms"} <= set(r)
 
 
 @pytest.mark.parametrize(

@@ -9,23 +9,17 @@ fails and says how to install them (`bash tools/setup.sh test`).
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 SRC = Path(__file__).resolve().parents[1] / "src"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--hide-scrollbars", "--window-size=1400,1100"]  # fmt: skip
 CHARTS = 5  # queues, waits, utilisation, outcomes, costs
 
 
@@ -84,25 +78,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMIUM and DRIVER):
-        pytest.fail(
-            "the browser test needs chromium and chromedriver on PATH: `bash tools/setup.sh "
-            "test` installs them (Debian packages chromium and chromium-driver)"
-        )
-    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not try to fetch a driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="trdsim-chromium-")
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium((1400, 1100), ("browser",)) as driver:
+        yield driver
 
 
 def _charts(browser) -> list[str]:
@@ -124,12 +101,15 @@ def _button(browser, label: str):
     return browser.find_element("xpath", f"//button[normalize-space(.)='{label}']")
 
 
-def _plan_row(browser, plan: str) -> list[str]:
-    rows = browser.execute_script(
-        "return [...document.querySelectorAll('table tbody tr')]"
-        ".map(r => [...r.cells].map(c => c.innerText.trim()))"
+def _plan_row(browser, plan: str) -> dict[str, str]:
+    """The plans table's row of `plan`, by column header."""
+    head, rows = browser.execute_script(
+        "const t = [...document.querySelectorAll('table')].find(t => t.tHead);"
+        "return [[...t.tHead.rows[0].cells].map(c => c.innerText.trim()),"
+        " [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.innerText.trim()))]"
     )
-    return next(r for r in rows if plan in r[:2])
+    row = next(r for r in rows if plan in r[:2])
+    return dict(zip(head[-len(row) :], row, strict=True))
 
 
 def test_sliders_steps_charts_errors_and_console(server, browser, tmp_path):
@@ -139,7 +119,9 @@ def test_sliders_steps_charts_errors_and_console(server, browser, tmp_path):
     browser.get(server)
     _until(lambda: len(_charts(browser)) == CHARTS, 30, f"{CHARTS} charts")
     assert "referrals a year" in _text(browser) and "queue rule" in _text(browser)
-    assert _plan_row(browser, "B")[2] == "12 (240 places)"  # the scenario's 12 therapists
+    assert (
+        _plan_row(browser, "B")["CBT therapists"] == "12 (240 places)"
+    )  # the scenario's 12 therapists
 
     # plan B's therapists: the slider, four steps to the right (12 -> 16), then Reset
     slider = browser.find_element(
@@ -161,13 +143,13 @@ def test_sliders_steps_charts_errors_and_console(server, browser, tmp_path):
         _button(browser, "Reset").click()
         end = time.monotonic() + 2
         while time.monotonic() < end:
-            if _plan_row(browser, "B")[2] == f"{target} ({target * 20} places)":
+            if _plan_row(browser, "B")["CBT therapists"] == f"{target} ({target * 20} places)":
                 return True
             time.sleep(0.2)
         return False
 
     _until(reset_shows_target, 30, "plan B's new capacity in the table")
-    assert _plan_row(browser, "A")[2] == "12 (240 places)"
+    assert _plan_row(browser, "A")["CBT therapists"] == "12 (240 places)"
     empty = _charts(browser)
 
     for week in range(1, 7):
@@ -178,7 +160,7 @@ def test_sliders_steps_charts_errors_and_console(server, browser, tmp_path):
             a != b for a, b in zip(c, empty, strict=True)) and c, 20, "every chart redrawn",
     )  # fmt: skip
     # referrals arrived in the six weeks, the same in both plans (the same seed)
-    assert int(_plan_row(browser, "A")[4]) == int(_plan_row(browser, "B")[4]) > 0
+    assert int(_plan_row(browser, "A")["referred"]) == int(_plan_row(browser, "B")["referred"]) > 0
     _button(browser, "Step").click()
     _until(lambda: "week 7 of" in _text(browser), 20, "week 7")
     _until(lambda: _charts(browser) != stepped, 20, "the charts to move on a week")

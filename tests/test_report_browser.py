@@ -11,47 +11,23 @@ import base64
 import json
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser import chromium
 
 from trdsim.report import write_report
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
 ARTIFACTS = Path(
     os.environ.get("TRDSIM_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts")
 )
-# Chromium flags for a closed network: no background connections, a fresh profile.
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--hide-scrollbars", "--window-size=1400,1000"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMIUM and DRIVER):
-        pytest.fail(
-            "the browser test needs chromium and chromedriver on PATH: `bash tools/setup.sh "
-            "test` installs them (Debian packages chromium and chromium-driver)"
-        )
-    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not try to fetch a driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="trdsim-chromium-")
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium((1400, 1000), ("browser", "performance")) as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
