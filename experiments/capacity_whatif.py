@@ -1,30 +1,33 @@
-"""A planner's question: how many CBT therapists and rTMS chairs does integrated care need?
+"""A planner's question: how many CBT therapists, IV ketamine chairs and rTMS chairs
+does integrated care need?
 
 Run: .venv/bin/python experiments/capacity_whatif.py [--reps 3] [--workers 2] [--years 20]
 
 scenarios/capacity_whatif.toml: 1,000 TRD referrals a year (an illustrative region)
-follow integrated care. The sweep varies CBT therapists and rTMS chairs over `--years`
-(20: patients stay in the pathway for years, relapse and take later steps, so the
-caseload, and the demand for places, grows for about 15 years before it levels off:
-with unlimited capacity CBT starts rise from 1,490 in year 1 to 4,765 in year 8 and
-6,760 in year 20; the steady-state test takes the years before the last as warm-up);
-each combination runs `--reps` times (different referrals and patients). The answer:
+follow integrated care, whose later steps give CBT with IV ketamine and CBT with rTMS.
+The sweep varies the three services over `--years` (20: patients stay in the pathway
+for years, relapse and are treated again, so the caseload, and the demand for places,
+grows for about 15 years before it levels off; the steady-state test takes the years
+before the last as warm-up); each combination runs `--reps` times (different referrals
+and patients). A step needing two services starts when both have a place, and holds
+each place while that component's course runs (an rTMS chair for the rTMS course, not
+for the CBT given with it). The answer:
 
 * the smallest capacity that meets the wait standard *in steady state*: in every
-  replication both queues are stable over the last year (`trdsim care`'s steady-state
+  replication every queue is stable over the last year (`trdsim care`'s steady-state
   test), and in the last year, averaged over replications, at least 92 % of starts at
   each service were within 18 weeks (patients still waiting past 18 weeks at the end
   count as missed). Shares pooled over the whole horizon are not used: they count the
-  first, empty years and hide a queue that grows every year. rTMS is given with CBT,
-  so each service's waits depend on the other's; the answer is the fewest therapists,
-  then the fewest chairs.
+  first, empty years and hide a queue that grows every year. The services' waits
+  depend on each other (a combined step waits for both), so the answer is the fewest
+  therapists, then the fewest ketamine chairs, then the fewest rTMS chairs.
 * what each extra therapist buys at the answer's chairs: QALYs and costs for the
   region over the run (discounted), the costs with and without the therapists' own
   cost (library `therapist_week`, paid whether the caseload is full or not).
 
 Writes results/capacity_whatif/: sweep.csv, needs.csv, steady_state.csv,
-marginal_therapist.csv, within_target.png, and care_system/ (per-year table, queues,
-waits, utilisation at the answer).
+marginal_therapist.csv, within_target.png, sweep.png, and care_system/ (per-year
+table, queues, waits, utilisation at the answer).
 """
 
 import argparse
@@ -32,103 +35,138 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-from _run import run
 from matplotlib.figure import Figure
+from tqdm import tqdm
 
+import trdsim
 from trdsim.care_plots import capacity_curves
 from trdsim.figure_style import OKABE_ITO, finish, new_figure, styled, titled
 from trdsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "capacity_whatif"
-THERAPISTS = [80, 90, 100, 110, 120]
-CHAIRS = [60, 70, 80, 90]
-KEYS = {"care_system.services.cbt.units": "therapists",
-        "care_system.services.rtms.units": "chairs"}  # fmt: skip
+SCENARIO = "capacity_whatif"
+# the grid of each service, in the order the answer minimises them (around the
+# steady-state demand with unlimited capacity: about 93 therapists' caseloads, 25
+# ketamine chairs' and 28 rTMS chairs' places in use in year 20)
+GRID = {
+    "cbt": [90, 95, 100, 105, 110],
+    "ketamine": [25, 27, 30],
+    "rtms": [28, 30, 32, 35],
+}
+COLOURS = {"cbt": OKABE_ITO[2], "ketamine": OKABE_ITO[5], "rtms": OKABE_ITO[4]}
+
+
+def _key(service: str) -> str:
+    return f"care_system.services.{service}.units"
+
+
+def _labels() -> dict[str, str]:
+    """Each service's label in the scenario ('CBT therapists', ...)."""
+    services = load_scenario(SCENARIO).care_system["services"]
+    return {s: services[s]["label"] for s in GRID}
+
+
+def _at(mean: pd.DataFrame, service: str, answer: dict[str, int]) -> pd.DataFrame:
+    """The grid points varying `service`, the other services at the answer's units."""
+    keep = pd.Series(True, index=mean.index)
+    for other in GRID:
+        if other != service:
+            keep &= mean[other] == answer[other]
+    return mean[keep].set_index(service).sort_index()
 
 
 @styled
 def within_target_figure(
     mean: pd.DataFrame,
-    need_t: int | None,
-    need_c: int | None,
+    answer: dict[str, int],
+    met: bool,
     standard: float,
     target: int,
     years: int,
     path: Path | None = None,
 ) -> Figure:
-    """Share of starts within the wait target by CBT therapists (at the answer's chairs)
-    and by rTMS chairs (at the answer's therapists): in the last year (steady state) and
-    pooled over the run; the standard dashed, the answer dotted."""
-    chairs = need_c or max(CHAIRS)
-    therapists = need_t or max(THERAPISTS)
-    at_c = mean[mean.chairs == chairs].set_index("therapists").sort_index()
-    at_t = mean[mean.therapists == therapists].set_index("chairs").sort_index()
-    sc = load_scenario("capacity_whatif")
-    fig, axes = new_figure((10, 4), 1, 2)
-    for ax, table, col, colour, label, need in [
-        (axes[0], at_c, "cbt", OKABE_ITO[2], f"CBT therapists (caseload 20; {chairs} chairs)",
-         need_t),
-        (axes[1], at_t, "rtms", OKABE_ITO[4],
-         f"rTMS chairs (8 patients each; {therapists} therapists)", need_c),
-    ]:  # fmt: skip
-        ax.plot(table.index, 100 * table[f"{col}_last_year_within_target"], "o-", color=colour,
-                label="last year (steady state)")  # fmt: skip
-        ax.plot(table.index, 100 * table[f"{col}_within_target"], "s--", color=colour,
-                alpha=0.55, label="pooled over the run (misleading)")  # fmt: skip
-        ax.axhline(100 * standard, color="black", ls="--", lw=1,
+    """By units of each service, the others at the answer: the share of the last year's
+    starts within the wait target and pooled over the run, the last year's utilisation,
+    and the runs whose queue still grows in the last year (marked, with their count):
+    what decides whether the standard is met in steady state."""
+    sc = load_scenario(SCENARIO)
+    labels = _labels()
+    reps = int(mean.attrs.get("reps", 0)) or None
+    fig, axes = new_figure((13, 4.4), 1, len(GRID))
+    for ax, service in zip(axes, GRID, strict=True):
+        table = _at(mean, service, answer)
+        colour = COLOURS[service]
+        x = table.index
+        ax.plot(x, 100 * table[f"{service}_last_year_within_target"], "o-", color=colour,
+                label=f"starts within {target} weeks, last year")  # fmt: skip
+        ax.plot(x, 100 * table[f"{service}_within_target"], "s--", color=colour, alpha=0.55,
+                label=f"starts within {target} weeks, pooled over the run")  # fmt: skip
+        ax.plot(x, 100 * table[f"{service}_last_year_utilisation"], "^:", color="black",
+                label="utilisation, last year")  # fmt: skip
+        growing = table[table.runs_growing > 0]
+        ax.plot(growing.index, 100 * growing[f"{service}_last_year_utilisation"], "X",
+                color=OKABE_ITO[1], ms=11, ls="none", label="a queue still growing")  # fmt: skip
+        for k, r in growing.iterrows():
+            runs = f"{int(r.runs_growing)}/{reps}" if reps else f"{int(r.runs_growing)}"
+            ax.annotate(f"{runs} growing", (k, 100 * r[f"{service}_last_year_utilisation"]),
+                        textcoords="offset points", xytext=(0, -16), ha="center",
+                        fontsize=7, color=OKABE_ITO[1])  # fmt: skip
+        ax.axhline(100 * standard, color="grey", ls="--", lw=1,
                    label=f"standard: {standard:.0%} within {target} weeks")  # fmt: skip
-        if need is not None:
-            ax.axvline(need, color=OKABE_ITO[7], ls=":", lw=1, label=f"smallest meeting it: {need}")
-        ax.set_xlabel(label)
-        ax.set_ylabel(f"% of starts within {target} weeks")
-        ax.set_ylim(0, 102)
-        ax.legend(frameon=False, fontsize=8, loc="lower left")
+        if met:
+            ax.axvline(answer[service], color=OKABE_ITO[7], ls=":", lw=1,
+                       label=f"smallest meeting it: {answer[service]}")  # fmt: skip
+        others = ", ".join(f"{answer[o]} {labels[o]}" for o in GRID if o != service)
+        ax.set_xlabel(f"{labels[service]}\n(with {others})", fontsize=8)
+        ax.set_ylabel("%")
+        ax.set_ylim(40, 104)
+        ax.legend(frameon=False, fontsize=7, loc="lower left")
     fig.suptitle(
         titled(
-            f"Integrated care, 1,000 referrals a year, year {years}: capacity for the "
-            f"{target}-week standard",
+            f"Integrated care, 1,000 referrals a year, year {years}: nearly every start is "
+            f"within {target} weeks at every capacity tried; whether the queues stop "
+            "growing decides",
             sc.name,
             sc.price_year,
-        )
+        ),
+        fontsize=10,
     )
     return finish(fig, path)
 
 
-def sweep_figure(t: pd.DataFrame) -> None:
-    """sweep.png: outcomes by therapists, a line per number of chairs."""
-    sc = load_scenario("capacity_whatif")
+def sweep_figure(t: pd.DataFrame, answer: dict[str, int]) -> None:
+    """sweep.png: outcomes by therapists, a line per number of rTMS chairs (ketamine
+    chairs at the answer's)."""
+    sc = load_scenario(SCENARIO)
+    labels = _labels()
     capacity_curves(
-        t,
-        "therapists",
+        t[t.ketamine == answer["ketamine"]],
+        "cbt",
         [("share_started_within_target", "share of starts within target"),
          ("qaly_per_referral", "QALYs per referral"),
          ("cost_per_referral", f"cost per referral ({sc.currency})")],
         OUT / "sweep.png",
-        by="chairs",
+        by="rtms",
         currency=sc.currency,
         scenario=sc.name,
         price_year=sc.price_year,
-        labels={"therapists": "CBT therapists", "chairs": "rTMS chairs"},
+        labels={"cbt": labels["cbt"], "rtms": labels["rtms"]},
     )  # fmt: skip
 
 
-def redraw() -> None:
-    """Draw within_target.png and sweep.png again from the CSV files a run wrote (no
-    simulation)."""
-    t = pd.read_csv(OUT / "sweep.csv")
-    sweep_figure(t)
-    mean = pd.read_csv(OUT / "steady_state.csv")
-    needs = pd.read_csv(OUT / "needs.csv").set_index("service").needed
-    within_target_figure(
-        mean,
-        None if pd.isna(needs["CBT therapists"]) else int(needs["CBT therapists"]),
-        None if pd.isna(needs["rTMS chairs"]) else int(needs["rTMS chairs"]),
-        float(t.wait_standard_share.iloc[0]),
-        int(t.wait_target_weeks.iloc[0]),
-        int(t["care_system.years"].iloc[0]),
-        OUT / "within_target.png",
-    )
+def steady_state(t: pd.DataFrame) -> pd.DataFrame:
+    """Per grid point, the means over replications, how many runs have a growing queue,
+    and whether the point meets the standard in steady state."""
+    t = t.assign(growing=t.steady_state != "stable")
+    by = t.groupby(list(GRID))
+    mean = by.mean(numeric_only=True).reset_index()
+    mean["runs_growing"] = by.growing.sum().to_numpy()
+    standard = float(t.wait_standard_share.iloc[0])
+    mean["meets"] = mean.runs_growing == 0
+    for s in GRID:
+        mean["meets"] &= mean[f"{s}_last_year_within_target"] >= standard
+    return mean
 
 
 def main() -> None:
@@ -136,65 +174,53 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workers", type=int)
     ap.add_argument("--years", type=int, default=20)
-    ap.add_argument("--redraw", action="store_true", help="only redraw the figure from the CSVs")
     args = ap.parse_args()
-    if args.redraw:
-        redraw()
-        return
+    OUT.mkdir(parents=True, exist_ok=True)
     sweep_dir = OUT / "sweep"
     shutil.rmtree(sweep_dir, ignore_errors=True)  # a fresh sweep, not a resume
-    argv = ["sweep", "capacity_whatif", "--reps", str(args.reps), "--out", str(sweep_dir),
-            "--grid", "care_system.services.cbt.units=" + ",".join(map(str, THERAPISTS)),
-            "--grid", "care_system.services.rtms.units=" + ",".join(map(str, CHAIRS)),
-            "--grid", f"care_system.years={args.years}"]  # fmt: skip
-    if args.workers:
-        argv += ["--workers", str(args.workers)]
-    run(argv)
-    t = pd.read_parquet(sweep_dir / "sweep.parquet").rename(columns=KEYS)
+    grid = {_key(s): units for s, units in GRID.items()}
+    grid["care_system.years"] = [args.years]
+    runs = args.reps
+    for units in GRID.values():
+        runs *= len(units)
+    with tqdm(total=runs, desc="capacity sweep", unit=" runs") as bar:
+        result = trdsim.care_sweep(SCENARIO, grid, args.reps, folder=sweep_dir,
+                                   workers=args.workers, progress=bar.update)  # fmt: skip
+    result.write(sweep_dir)
+    t = result.runs.rename(columns={_key(s): s for s in GRID})
     t.to_csv(OUT / "sweep.csv", index=False)
-    t["growing"] = t.steady_state != "stable"
-    by = t.groupby(["therapists", "chairs"])
-    mean = by.mean(numeric_only=True).reset_index()
-    mean["runs_growing"] = by.growing.sum().to_numpy()
     standard = float(t.wait_standard_share.iloc[0])
     target = int(t.wait_target_weeks.iloc[0])
-    mean["meets"] = (
-        (mean.runs_growing == 0)
-        & (mean.cbt_last_year_within_target >= standard)
-        & (mean.rtms_last_year_within_target >= standard)
-    )
-    cols = ["therapists", "chairs", "runs_growing", "cbt_last_year_within_target",
-            "rtms_last_year_within_target", "cbt_last_year_utilisation",
-            "rtms_last_year_utilisation", "cbt_last_year_mean_wait", "rtms_last_year_mean_wait",
-            "cbt_last_year_queue_end", "rtms_last_year_queue_end", "cbt_within_target",
-            "rtms_within_target", "meets"]  # fmt: skip
-    mean[cols].to_csv(OUT / "steady_state.csv", index=False)
-    best = mean[mean.meets].sort_values(["therapists", "chairs"]).head(1)
-    need_t = int(best.therapists.iloc[0]) if len(best) else None
-    need_c = int(best.chairs.iloc[0]) if len(best) else None
-    at_c = mean[mean.chairs == (need_c or max(CHAIRS))].set_index("therapists")
-    at_t = mean[mean.therapists == (need_t or max(THERAPISTS))].set_index("chairs")
+    mean = steady_state(t)
+    mean.attrs["reps"] = args.reps
+    cols = [*GRID, "runs_growing"]
+    for what in ("last_year_within_target", "last_year_utilisation", "last_year_mean_wait",
+                 "last_year_queue_end", "within_target"):  # fmt: skip
+        cols += [f"{s}_{what}" for s in GRID]
+    mean[[*cols, "meets"]].to_csv(OUT / "steady_state.csv", index=False)
+    best = mean[mean.meets].sort_values(list(GRID)).head(1)
+    met = len(best) > 0
+    # no point meets it: the largest of each service is shown, and the answer is empty
+    answer = {s: int(best[s].iloc[0]) if met else max(GRID[s]) for s in GRID}
+    labels = _labels()
     needs = []
-    for service, n, other, table, col in [
-        ("CBT therapists", need_t, need_c or max(CHAIRS), at_c, "cbt"),
-        ("rTMS chairs", need_c, need_t or max(THERAPISTS), at_t, "rtms"),
-    ]:
-        row = {"service": service, "needed": n, "other_service_at": other}
-        for k, r in table.iterrows():
-            row[f"last_year_within_{target}w_at_{k}"] = r[f"{col}_last_year_within_target"]
+    for s in GRID:
+        row = {"service": labels[s], "needed": answer[s] if met else None,
+               **{f"{o}_at": answer[o] for o in GRID if o != s}}  # fmt: skip
+        for k, r in _at(mean, s, answer).iterrows():
+            row[f"last_year_within_{target}w_at_{k}"] = r[f"{s}_last_year_within_target"]
             row[f"runs_growing_at_{k}"] = r.runs_growing
-            row[f"pooled_within_{target}w_at_{k}"] = r[f"{col}_within_target"]
+            row[f"pooled_within_{target}w_at_{k}"] = r[f"{s}_within_target"]
         needs.append(row)
     pd.DataFrame(needs).to_csv(OUT / "needs.csv", index=False)
-    chairs = need_c or max(CHAIRS)
-    m = mean[mean.chairs == chairs].sort_values("therapists")
-    d = m[["therapists", "qaly", "cost", "cost_total", "cost_capacity"]].diff().iloc[1:]
+    m = _at(mean, "cbt", answer).reset_index()
+    d = m[["cbt", "qaly", "cost", "cost_total", "cost_capacity"]].diff().iloc[1:]
     marginal = pd.DataFrame(
         {
-            "therapists": m.therapists.to_numpy()[1:],
-            "qaly_gain_per_extra_therapist": (d.qaly / d.therapists).to_numpy(),
-            "care_cost_per_extra_therapist": (d.cost / d.therapists).to_numpy(),
-            "total_cost_per_extra_therapist": (d.cost_total / d.therapists).to_numpy(),
+            "therapists": m.cbt.to_numpy()[1:],
+            "qaly_gain_per_extra_therapist": (d.qaly / d.cbt).to_numpy(),
+            "care_cost_per_extra_therapist": (d.cost / d.cbt).to_numpy(),
+            "total_cost_per_extra_therapist": (d.cost_total / d.cbt).to_numpy(),
             "runs_growing": m.runs_growing.to_numpy()[1:],
             "cbt_last_year_within_target": m.cbt_last_year_within_target.to_numpy()[1:],
         }
@@ -206,20 +232,25 @@ def main() -> None:
         marginal.total_cost_per_extra_therapist / marginal.qaly_gain_per_extra_therapist
     )
     marginal.to_csv(OUT / "marginal_therapist.csv", index=False)
-    within_target_figure(
-        mean, need_t, need_c, standard, target, args.years, OUT / "within_target.png"
-    )
-    sweep_figure(t)
+    within_target_figure(mean, answer, met, standard, target, args.years,
+                         OUT / "within_target.png")  # fmt: skip
+    sweep_figure(t, answer)
+    settings = {"care_system.years": args.years, **{_key(s): n for s, n in answer.items()}}
+    weeks = 52 * args.years
+    with tqdm(total=weeks, desc="care system at the answer", unit=" weeks") as bar:
+        care = trdsim.care(SCENARIO, settings=settings, progress=bar.update)
     shutil.rmtree(OUT / "care_system", ignore_errors=True)
-    run(["care", "capacity_whatif", "--out", str(OUT / "care_system"),
-         "--set", f"care_system.years={args.years}",
-         "--set", f"care_system.services.cbt.units={need_t or max(THERAPISTS)}",
-         "--set", f"care_system.services.rtms.units={chairs}"])  # fmt: skip
+    care.write(OUT / "care_system")
     print(f"\nSteady state, last of {args.years} years (mean of {args.reps} replications):")
     print(mean[cols].to_string(index=False, float_format="{:,.3f}".format))
-    print(f"\nSmallest capacity meeting {standard:.0%} within {target} weeks in steady state: "
-          f"{need_t} therapists, {need_c} chairs")  # fmt: skip
+    if met:
+        print(f"\nSmallest capacity meeting {standard:.0%} within {target} weeks in steady "
+              "state: " + ", ".join(f"{answer[s]} {labels[s]}" for s in GRID))  # fmt: skip
+    else:
+        print(f"\nNo capacity in the grid meets {standard:.0%} within {target} weeks in "
+              "steady state: widen GRID.")  # fmt: skip
     print(marginal.to_string(index=False, float_format="{:,.3f}".format))
+    print(care.summary())
 
 
 if __name__ == "__main__":
