@@ -26,6 +26,9 @@ def nb(cells):
         nbf.v4.new_markdown_cell(c[3:]) if c.startswith("md:") else nbf.v4.new_code_cell(c)
         for c in cells
     ]
+    # numbered cell ids: writing the notebooks again changes only what changed
+    for k, cell in enumerate(book.cells):
+        cell["id"] = f"cell-{k}"
     return book
 
 
@@ -76,7 +79,7 @@ care = nb(
         "md:# A planner's capacity what-if\n\nReferrals arrive at random; CBT therapists and rTMS chairs have a capacity; patients wait in a queue. "
         "Is the wait standard met *in steady state* (after the warm-up, is each queue stable or growing)? "
         "Here two capacity plans are compared over a short horizon with few referrals so the notebook runs in CI.",
-        'import trdsim\n\nscenario = trdsim.load_scenario("capacity_whatif").with_values(\n    {"care_system.years": 3, "care_system.referrals_per_year": 600}\n)\nplans = {\n    "lean": {"care_system.services.cbt.units": 10, "care_system.services.rtms.units": 2},\n    "generous": {"care_system.services.cbt.units": 40, "care_system.services.rtms.units": 8},\n}\nruns = {name: trdsim.care(scenario, seed=1, settings=plan) for name, plan in plans.items()}\nfor name, r in runs.items():\n    print(name, "->", r.summary())',
+        'import trdsim\n\nscenario = trdsim.load_scenario("capacity_whatif").with_values(\n    {"care_system.years": 3, "care_system.referrals_per_year": 600}\n)\nplans = {\n    "lean": {"care_system.services.cbt.units": 10, "care_system.services.ketamine.units": 2,\n             "care_system.services.rtms.units": 2},\n    "generous": {"care_system.services.cbt.units": 40, "care_system.services.ketamine.units": 8,\n                 "care_system.services.rtms.units": 8},\n}\nruns = {name: trdsim.care(scenario, seed=1, settings=plan) for name, plan in plans.items()}\nfor name, r in runs.items():\n    print(name, "->", r.summary())',
         "md:Waits, queues and utilisation per service and year (`.table`):",
         'runs["lean"].table',
         'runs["generous"].table',
