@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from trdsim.engine import layout as L
 
@@ -28,6 +29,7 @@ __all__ = [
     "MAX_VARIANTS",
     "RULE_ATTRIBUTES",
     "USUAL_CARE",
+    "ARM_FIELDS",
     "arm_labels",
     "named_arms",
     "compile_pathway",
@@ -414,16 +416,27 @@ def arm_labels(pathways: dict[str, dict], arms: list[str]) -> dict[str, str]:
     return short
 
 
+# table columns and info keys that hold arm ids: a contrast's two arms, a two-way grid's or
+# a tornado's optimal arm, the EVPI's optimal arm ("optimal" is only renamed where it holds
+# text: in a net-benefit table it is a flag)
+ARM_FIELDS = ("arm", "comparator", "compared_with", "versus", "optimal", "optimal_arm",
+              "optimal_low", "optimal_high", "base_optimal")  # fmt: skip
+
+
 def named_arms(pathways: dict[str, dict], arms: list[str]):
-    """A function giving a copy of a table with its arm columns ('arm', 'comparator', and a
-    format 1 table's 'compared_with') in `arm_labels` names, for figures."""
+    """A function giving a copy of a table (or of an info dict) with its arm fields
+    (ARM_FIELDS: 'arm', 'comparator', 'versus', 'optimal', ...) in `arm_labels` names,
+    for figures. Arms it does not know keep their ids."""
     names = arm_labels(pathways, arms)
 
-    def named(table):
-        cols = [c for c in ("arm", "comparator", "compared_with") if c in table.columns]
+    def name(a):
+        return names.get(a, a) if isinstance(a, str) else a
+
+    def named(x):
+        if isinstance(x, dict):
+            return {k: name(v) if k in ARM_FIELDS else v for k, v in x.items()}
+        cols = [c for c in ARM_FIELDS if c in x.columns and not pd.api.types.is_bool_dtype(x[c])]
         # as plain text: a categorical's categories would be mapped, not its values
-        return table.assign(
-            **{c: table[c].astype(object).map(lambda a: names.get(a, a)) for c in cols}
-        )
+        return x.assign(**{c: x[c].astype(object).map(name) for c in cols})
 
     return named

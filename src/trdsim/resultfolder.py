@@ -281,6 +281,15 @@ class ResultBase:
         """The arms, in the scenario's order (None for results without arms)."""
         return self.manifest.get("arms")
 
+    def named(self):
+        """A function giving a copy of a table or info dict with its arms by their
+        pathways' labels ('Sequential care'; `pathways.named_arms`): what every figure of
+        a result shows. Arms keep their ids when the manifest has no pathways (a PSA table
+        made elsewhere)."""
+        from trdsim.pathways import named_arms
+
+        return named_arms(self.manifest.get("pathways") or {}, list(self.arms or []))
+
     def write(self, folder: str | Path, figures: bool = True) -> list[Path]:
         """Write the tables, the JSON summaries, the manifest and (unless figures=False) the
         figures into `folder`; returns the paths written."""

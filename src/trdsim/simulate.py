@@ -28,7 +28,6 @@ from trdsim.engine import layout as L
 from trdsim.engine.state import ArmRun, DrawsRun
 from trdsim.evidence import parameter_table
 from trdsim.inputs import DrawInputs, ModelInputs, compile_draws, compile_inputs, stack_inputs
-from trdsim.pathways import named_arms
 from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest, tidy, with_arm_order
 from trdsim.scenario import Scenario
 from trdsim.survival import with_null_weeks
@@ -136,8 +135,9 @@ class Result(ResultBase):
         """The arms on the cost-effectiveness plane with the efficiency frontier."""
         from trdsim.plots import frontier_figure
 
-        named = named_arms(self.manifest["pathways"], self.manifest["arms"])
-        return frontier_figure(named(self.incremental), self.manifest["currency"], **self._about())
+        return frontier_figure(
+            self.named()(self.incremental), self.manifest["currency"], **self._about()
+        )
 
     def _about(self) -> dict:
         return {"scenario": self.manifest["scenario"], "price_year": self.manifest["price_year"]}
@@ -154,7 +154,7 @@ class Result(ResultBase):
         cur = self.manifest["currency"]
         about = self._about()
         # figures name arms by their pathways' labels (the tables keep the ids)
-        named = named_arms(self.manifest["pathways"], self.manifest["arms"])
+        named = self.named()
         paths = [folder / n for n in ("trace.png", "ever_remitted.png", "relapse_free.png",
                                       "frontier.png")]  # fmt: skip
         trace_figure(named(self.trace), paths[0], **about)

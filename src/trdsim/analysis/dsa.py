@@ -326,8 +326,13 @@ class DsaResult(ResultBase):
         """The tornado diagram."""
         from trdsim.analysis import plots
 
-        return plots.tornado_figure(self.tornado, self.info, self.manifest["currency"],
-                                    **_about(self.manifest))  # fmt: skip
+        named = self.named()  # arms by their labels
+        return plots.tornado_figure(
+            named(self.tornado),
+            named(self.info),
+            self.manifest["currency"],
+            **_about(self.manifest),
+        )
 
 
 @dataclass(eq=False, repr=False)
@@ -365,8 +370,10 @@ class TwoWayResult(ResultBase):
         """The heat map of INMB with its INMB = 0 line."""
         from trdsim.analysis import plots
 
-        return plots.two_way_figure(self.grid, self.info, self.manifest["currency"],
-                                    **_about(self.manifest))  # fmt: skip
+        named = self.named()  # arms by their labels
+        return plots.two_way_figure(
+            named(self.grid), named(self.info), self.manifest["currency"], **_about(self.manifest)
+        )
 
 
 @dataclass(eq=False, repr=False)
@@ -398,7 +405,7 @@ class ThresholdResult(ResultBase):
         """The contrast's INMB at every value the search evaluated, the root marked."""
         from trdsim.analysis import plots
 
-        return plots.threshold_figure(self.info, self.manifest["currency"],
+        return plots.threshold_figure(self.named()(self.info), self.manifest["currency"],
                                       **_about(self.manifest))  # fmt: skip
 
 

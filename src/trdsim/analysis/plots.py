@@ -5,6 +5,7 @@ Each function returns its matplotlib Figure and also writes it as PNG when given
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -40,6 +41,7 @@ __all__ = [
     "evppi_figure",
     "evsi_figure",
     "replication_figure",
+    "short_marks",
     "target_figure",
     "threshold_figure",
     "tornado_figure",
@@ -347,6 +349,20 @@ def tornado_figure(
     return finish(fig, path)
 
 
+def short_marks(names: list[str]) -> dict[str, str]:
+    """A short mark per name, different for every name, to write in a map's cells: the
+    words' initials ('Sequential care' -> 'SC'), else the shortest prefix that tells the
+    names apart, else their numbers in `names`' order."""
+    initials = {n: "".join(w[0] for w in re.findall(r"[^\W_]+", n)).upper() for n in names}
+    if all(initials.values()) and len(set(initials.values())) == len(names):
+        return initials
+    for k in range(1, 5):  # longer prefixes would crowd the cell
+        prefixes = {n: n[:k] for n in names}
+        if len(set(prefixes.values())) == len(names):
+            return prefixes
+    return {n: str(i + 1) for i, n in enumerate(names)}
+
+
 @styled
 def two_way_figure(
     table: pd.DataFrame,
@@ -372,8 +388,12 @@ def two_way_figure(
     if crosses:
         ax.contour(wide.columns, wide.index, z, levels=[0.0], colors="black", linewidths=1.6)
     arms = sorted(set(table.optimal))
+    marks = short_marks(arms)
     for _, r in table.iterrows():
-        ax.annotate(r.optimal[:3], (r.x, r.y), ha="center", va="center", fontsize=6)
+        # white on the map's dark ends, black elsewhere: legible on every cell
+        ink = "white" if abs(r.inmb) > 0.6 * span else "black"
+        ax.annotate(marks[r.optimal], (r.x, r.y), ha="center", va="center", fontsize=7,
+                    color=ink)  # fmt: skip
     bar = fig.colorbar(mesh, ax=ax, format=money_formatter(currency))
     bar.set_label(
         f"INMB {info['arm']} vs {info['versus']} at "
@@ -386,8 +406,8 @@ def two_way_figure(
     else:
         line = f"INMB is {'positive' if np.nanmin(z) >= 0 else 'negative'} everywhere: no INMB = 0 line"
     ax.set_title(
-        titled(f"Two-way sensitivity; labels: optimal arm ({', '.join(arms)})\n{line}", scenario,
-               price_year),
+        titled(f"Two-way sensitivity; marks: optimal arm "
+               f"({', '.join(f'{marks[a]} = {a}' for a in arms)})\n{line}", scenario, price_year),
         fontsize=9,
     )  # fmt: skip
     return finish(fig, path)

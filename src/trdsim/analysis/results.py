@@ -128,8 +128,8 @@ class PsaResult(ResultBase):
 
     def plot(self):
         """The cost-effectiveness acceptability curves and frontier."""
-        return plots.ceac_figure(self.ceac, self.info["currency"], marks=self.thresholds,
-                                 **self._about())  # fmt: skip
+        return plots.ceac_figure(self.named()(self.ceac), self.info["currency"],
+                                 marks=self.thresholds, **self._about())  # fmt: skip
 
     def _figures(self, folder: Path) -> list[Path]:
         cur = self.info["currency"]
@@ -137,9 +137,10 @@ class PsaResult(ResultBase):
         lams = self.thresholds
         pop = self.info.get("population")
         factor = Population(**pop).factor if pop else None
+        named = self.named()  # arms by their labels
         made = {
-            "ce_plane.png": lambda p: plots.ce_plane(self.draws, lams, cur, p, **about),
-            "ceac.png": lambda p: plots.ceac_figure(self.ceac, cur, p, marks=lams, **about),
+            "ce_plane.png": lambda p: plots.ce_plane(named(self.draws), lams, cur, p, **about),
+            "ceac.png": lambda p: plots.ceac_figure(named(self.ceac), cur, p, marks=lams, **about),
             "evpi.png": lambda p: plots.evpi_figure(self.evpi, cur, p, factor, **about),
         }
         if self.evppi is not None:

@@ -118,6 +118,8 @@ class ReportBuilder:
         self.text = self.m.get("text_parameters", {})
         self.params = self.m["parameters"]
         self.names = arm_labels(self.m["pathways"], self.arms)
+        # the figures it draws afresh name arms as the result objects' figures do
+        self.named = named_arms(self.m["pathways"], self.arms)
         # parameter labels: parameters.csv's own (with the scenario's resources), else
         # derived from the key with the treatments' and maintenance's own labels
         self.tree: dict = {}
@@ -613,8 +615,7 @@ class ReportBuilder:
         h = int(self.m["horizon_weeks"])
         from trdsim import plots  # the plotting module loads matplotlib; only when needed
 
-        named = named_arms(self.m["pathways"], self.arms)
-
+        named = self.named
         for name, caption, make in (
             ("trace.png", "Proportion of each arm's cohort in each state, by week",
              figures.from_table(trace, lambda d, p: plots.trace_figure(named(d), p))),
@@ -745,7 +746,7 @@ class ReportBuilder:
         body += figures.embed(
             folder / ("frontier.png" if self.r.summary is not None else "frontier_means.png"),
             "Arms on the cost-effectiveness plane with the efficiency frontier",
-            lambda p: frontier_figure(named_arms(self.m["pathways"], self.arms)(f), self.cur, p),
+            lambda p: frontier_figure(self.named(f), self.cur, p),
             self.r.notices,
         )
         return Section("incremental", "Incremental analysis", body, [t])
@@ -826,7 +827,9 @@ class ReportBuilder:
                 figures.embed(
                     dsa.folder / "tornado.png",
                     "Tornado: incremental NMB at each end of each parameter's range",
-                    lambda p: aplots.tornado_figure(dsa.tornado, dsa.info, self.cur, p),
+                    lambda p: aplots.tornado_figure(
+                        self.named(dsa.tornado), self.named(dsa.info), self.cur, p
+                    ),
                     self.r.notices,
                 )
             )
@@ -934,9 +937,10 @@ class ReportBuilder:
         draws = psa.folder / "draws.parquet"
         for name, caption, make in (
             ("ce_plane.png", "Cost-effectiveness plane (one dot per draw)",
-             figures.from_table(draws, lambda d, p: aplots.ce_plane(d, self.thresholds, self.cur, p))),
+             figures.from_table(draws, lambda d, p: aplots.ce_plane(self.named(d), self.thresholds,
+                                                                    self.cur, p))),
             ("ceac.png", "Cost-effectiveness acceptability curves and frontier (CEAC, CEAF)",
-             lambda p: aplots.ceac_figure(psa.ceac, self.cur, p, marks=self.thresholds)),
+             lambda p: aplots.ceac_figure(self.named(psa.ceac), self.cur, p, marks=self.thresholds)),
             ("evpi.png", "Expected value of perfect information",
              lambda p: aplots.evpi_figure(psa.evpi, self.cur, p, factor)),
         ):  # fmt: skip
