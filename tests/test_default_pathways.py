@@ -143,7 +143,7 @@ def test_personalised_arm_in_the_care_system_waits_only_where_its_rules_need_cbt
     free = CareSystemModel(
         "capacity_whatif", cohort_size=2000, care_system__years=2,
         care_system__arm="personalised", care_system__services__cbt__units=10**6,
-        care_system__services__rtms__units=10**6,
+        care_system__services__rtms__units=10**6, care_system__services__ketamine__units=10**6,
     )  # fmt: skip
     free.run_model()
     sim = free.scenario.with_values({"scenario.arms": ["personalised"]})
