@@ -18,8 +18,9 @@ from trdsim.evidence import flatten
 from trdsim.inputs import compile_draws, compile_inputs, stack_inputs
 from trdsim.simulate import arm_means, arm_means_values
 
-STACKED = ("tx", "ef", "nhz", "ctxz", "cum_h")
-PATHWAY = ("step_xmult", "step_rhr", "maint_hr", "maint_cost", "usual_cost", "usual_disutility")
+STACKED = ("tx", "mx", "ef", "nhz", "ctxz", "cum_h")
+PATHWAY = ("step_xmult", "step_rhr", "maint_hr", "maint_cost", "maint_last", "usual_cost",
+           "usual_disutility")  # fmt: skip
 
 
 def _same(a, b) -> bool:
@@ -35,10 +36,22 @@ def _assert_same_inputs(got, want, arms) -> None:
             assert _same(getattr(got.pathways[a], f), getattr(want.pathways[a], f)), (a, f)
         assert _same(got.pathways[a].comp, want.pathways[a].comp)
         assert _same(got.pathways[a].step_counts, want.pathways[a].step_counts)
+        assert _same(got.pathways[a].maint_opt, want.pathways[a].maint_opt)
     # the first draw's inputs, which the kernel's shared arrays come from
-    for f in ("tx", "ef", "nhz", "ctxz", "cum_h", "mort_h", "disc_q", "qaly_weight", "disc_c"):
+    for f in (
+        "tx",
+        "mx",
+        "ef",
+        "nhz",
+        "ctxz",
+        "cum_h",
+        "mort_h",
+        "disc_q",
+        "qaly_weight",
+        "disc_c",
+    ):
         assert _same(getattr(got.first, f), getattr(want.first, f)), f
-    assert got.treatments == want.treatments
+    assert got.treatments == want.treatments and got.maintenance == want.maintenance
 
 
 def _per_draw(sc, values: dict[str, np.ndarray], n: int):

@@ -79,6 +79,57 @@ def test_week_by_week_calls_give_the_same_categories(uk, runs):
     np.testing.assert_array_equal(weekly.cost, runs[arm].cost)
 
 
+# options given after a response in integrated care: three durations (52, 26 and 60 weeks)
+# in one policy, so the shares of its weekly cost change over the relapse clock
+MAINTENANCE = ("continuation_ad", "maintenance_rtms", "maintenance_cbt")
+
+
+def _columns(x) -> dict[str, int]:
+    """Each maintenance option's column of the cost-category array."""
+    return {m: L.CC_TX0 + len(x.treatments) + j for j, m in enumerate(x.maintenance)}
+
+
+@pytest.mark.parametrize("option", MAINTENANCE)
+def test_a_maintenance_option_costs_each_patient_what_it_adds_to_the_total(uk, runs, option):
+    """Twice the option's sessions change no event, so each patient's total cost grows by
+    the weekly cost they add times the patient's discounted weeks on the option: the
+    kernel's total, which knows nothing of categories, checks them patient by patient."""
+    sc, x = uk
+    m = sc.params["maintenance"][option]
+    x2 = compile_inputs(
+        sc.with_value(
+            f"maintenance.{option}.sessions_per_week", 2 * m["sessions_per_week"]["value"]
+        )
+    )
+    j = x.maintenance.index(option)
+    added = x2.mx[j, L.MX_COST_WEEK] - x.mx[j, L.MX_COST_WEEK]
+    assert added > 0
+    arm = "integrated"
+    run = ArmRun(sample_cohort(sc, N, SEED), x2.pathways[arm], x2, SEED)
+    run.advance(0, sc.horizon_weeks)
+    weeks = runs[arm].cost_cat[:, _columns(x)[option]]
+    assert (weeks > 0).sum() > N // 10  # enough patients on it to tell
+    np.testing.assert_allclose(run.cost - runs[arm].cost, weeks * added, rtol=1e-9, atol=1e-7)
+    # and the category is the weeks at the option's weekly cost
+    np.testing.assert_allclose(run.cost_by_category()[f"maintenance:{option}"],
+                               weeks * x2.mx[j, L.MX_COST_WEEK], rtol=1e-12)  # fmt: skip
+
+
+def test_maintenance_weeks_follow_each_options_duration(runs, uk):
+    """Weeks on an option are follow-up weeks: never more than on a longer option always
+    given with it, and only in arms that give it."""
+    sc, x = uk
+    col = _columns(x)
+    cc = runs["integrated"].cost_cat
+    # maintenance rTMS (26 weeks) is only given with maintenance CBT (60 weeks)
+    rtms, cbt = cc[:, col["maintenance_rtms"]], cc[:, col["maintenance_cbt"]]
+    assert (rtms <= cbt + 1e-9).all() and (rtms < cbt - 1e-9).any()
+    for arm, run in runs.items():
+        given = {o for opts in sc.pathways[arm]["maintenance"].values() for o in opts}
+        for m in x.maintenance:
+            assert run.cost_cat[:, col[m]].any() == (m in given), (arm, m)
+
+
 def test_parts_add_up_to_the_kernels_weekly_costs(uk):
     sc, x = uk
     parts = cost_parts(sc, x)
@@ -89,6 +140,9 @@ def test_parts_add_up_to_the_kernels_weekly_costs(uk):
                        ("remission", L.EF_C_REM)):  # fmt: skip
         got = sum(c for _, _, c in parts[f"state:{state}"])
         assert got == pytest.approx(x.ef[col], rel=1e-12)
+    for j, name in enumerate(x.maintenance):
+        got = sum(c for _, _, c in parts[f"maintenance:{name}"])
+        assert got == pytest.approx(x.mx[j, L.MX_COST_WEEK], rel=1e-12, abs=0.0)
 
 
 def test_cost_table_adds_up_to_the_summary(uk):
@@ -99,9 +153,18 @@ def test_cost_table_adds_up_to_the_summary(uk):
         assert by_arm[s.arm] == pytest.approx(s.cost, rel=1e-10)
     assert set(r.costs.group) >= {"treatment", "state", "usual care", "maintenance"}
     assert (r.costs.se >= 0).all()
-    # resources are unit-cost keys of the scenario's setting (maintenance has none)
-    res = r.costs.resource[r.costs.group.isin(["treatment", "usual care"])]
+    # resources are unit-cost keys of the scenario's setting
+    res = r.costs.resource[r.costs.group.isin(["treatment", "usual care", "maintenance"])]
     assert res.str.startswith(f"unit_costs.{sc.setting}.").all()
+    # maintenance: a category per option, named by the option's own label
+    m = r.costs[r.costs.group == "maintenance"]
+    assert m.category.str.startswith("maintenance:").all()
+    for cat, label in zip(m.category, m.label, strict=True):
+        assert label == sc.params["maintenance"][cat.split(":")[1]]["label"]
+    ad = m[(m.arm == "sequential") & (m.category == "maintenance:continuation_ad")]
+    assert list(ad.resource) == [f"unit_costs.{sc.setting}.medication_review",
+                                 f"unit_costs.{sc.setting}.generic_antidepressant_week"]  # fmt: skip
+    assert (ad.cost > 0).all()
 
 
 def test_productivity_is_its_own_group_and_is_what_the_societal_view_adds(uk):

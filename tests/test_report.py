@@ -226,7 +226,7 @@ def test_bottom_line_gives_the_tables_numbers(report, report_results):
 
 
 def test_costs_by_category_add_up_to_the_results(report, report_results):
-    _, page, _ = report
+    _, page, text = report
     m = json.loads((report_results / "manifest.json").read_text())
     summary = pd.read_csv(report_results / "summary.csv")
     costs = pd.read_csv(report_results / "costs.csv")
@@ -250,6 +250,40 @@ def test_costs_by_category_add_up_to_the_results(report, report_results):
     ect = costs[costs.category == "treatment:ect"].groupby("arm").cost.sum()
     row = next(r for r in body if r[1] == "Electroconvulsive therapy (acute course)")
     assert row[2:] == [pounds(ect[a]) for a in m["arms"]]
+    # maintenance by option, each by its own label, and by resource
+    cbt = costs[costs.category == "maintenance:maintenance_cbt"].groupby("arm").cost.sum()
+    assert cbt["integrated"] > 0  # integrated care plans maintenance CBT
+    row = next(r for r in body if r[1] == "Maintenance CBT / MBCT (8 sessions)")
+    assert row[0] == "Maintenance" and row[2:] == [pounds(cbt[a]) for a in m["arms"]]
+    _, *body = page.tables["table-costs_by_resource"]
+    ad = [r[2] for r in body if r[1] == "Continuation antidepressant"]
+    assert ad == ["Unit cost: medication review", "Unit cost: generic antidepressant week"]
+    assert "weekly cost is the same while it runs" in text and "one sum" not in text
+
+
+def test_costs_of_earlier_folders_with_maintenance_as_one_sum_are_shown(tmp_path, report_results):
+    """A costs.csv written before maintenance was split by option: one 'maintenance'
+    category without a resource, shown as it was."""
+    copy = tmp_path / "uk_nhs"
+    shutil.copytree(report_results, copy)
+    c = pd.read_csv(copy / "costs.csv")
+    maint = c[c.group == "maintenance"].groupby("arm", as_index=False, sort=False).cost.sum()
+    old = maint.assign(
+        group="maintenance", category="maintenance", label="Maintenance treatment after response",
+        resource=None, resource_label=None, se=0.0,
+    )  # fmt: skip
+    pd.concat([c[c.group != "maintenance"], old[c.columns]]).to_csv(copy / "costs.csv", index=False)
+    r = write_report(copy, tmp_path / "old.html")
+    text = (tmp_path / "old.html").read_text(encoding="utf-8")
+    page = Page(text)
+    m = json.loads((copy / "manifest.json").read_text())
+    _, *body = page.tables["table-costs"]
+    row = next(r for r in body if r[0] == "Maintenance")
+    assert row[1] == "Maintenance treatment after response"
+    by_arm = maint.set_index("arm").cost
+    assert row[2:] == [pounds(by_arm[a]) for a in m["arms"]]
+    assert "maintenance is one sum" in text
+    assert not [n for n in r.notices if "cost" in n], r.notices
 
 
 def test_exports_hold_the_same_tables(report, report_results):

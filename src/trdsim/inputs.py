@@ -82,6 +82,8 @@ class ModelInputs:
 
     treatments: list[str]
     tx: np.ndarray  # (n_treatments, TX_NCOL)
+    maintenance: list[str]  # the maintenance options the arms use
+    mx: np.ndarray  # (maintenance options, MX_NCOL)
     ef: np.ndarray  # (EF_NCOL,)
     nhz: np.ndarray  # (NF_MAX + 1,) natural-history log-odds intercept by failed trials
     ctxz: np.ndarray  # (NF_MAX + 1,) trial-context log-odds intercept by failed trials
@@ -115,6 +117,7 @@ class DrawPathway:
     step_rhr: np.ndarray
     maint_hr: np.ndarray  # (draws, rows, horizon + 1, 2)
     maint_cost: np.ndarray  # (draws, rows, horizon + 1)
+    maint_last: np.ndarray  # (draws, rows, slots)
     usual_cost: np.ndarray  # (draws,)
     usual_disutility: np.ndarray
 
@@ -128,10 +131,11 @@ class DrawPathway:
 @dataclass(frozen=True)
 class DrawInputs:
     """Compiled inputs of several parameter draws of one scenario (see DrawPathway):
-    tx, ef, nhz, ctxz and cum_h stacked by draw; life table and discounting shared."""
+    tx, mx, ef, nhz, ctxz and cum_h stacked by draw; life table and discounting shared."""
 
     first: ModelInputs
     tx: np.ndarray  # (draws, n_treatments, TX_NCOL)
+    mx: np.ndarray  # (draws, maintenance options, MX_NCOL)
     ef: np.ndarray  # (draws, EF_NCOL)
     nhz: np.ndarray
     ctxz: np.ndarray
@@ -139,14 +143,16 @@ class DrawInputs:
     pathways: dict[str, DrawPathway]
 
     def __getattr__(self, name: str):
-        # treatments, mort_h, disc_q, qaly_weight, disc_c, cum_disc_c, cum_qaly_weight
+        # treatments, maintenance, mort_h, disc_q, qaly_weight, disc_c, cum_disc_c,
+        # cum_qaly_weight
         if name.startswith("__") or name == "first":  # copy and pickle probe these
             raise AttributeError(name)
         return getattr(self.first, name)
 
 
 _SHARED = ("mort_h", "disc_q", "qaly_weight", "disc_c")
-_SHARED_PATHWAY = ("comp", "step_counts", "maint_row", "n_steps", "on_relapse", "on_exhausted")
+_SHARED_PATHWAY = ("comp", "step_counts", "maint_row", "maint_opt", "n_steps", "on_relapse",
+                   "on_exhausted")  # fmt: skip
 
 
 def stack_inputs(draws: list[ModelInputs]) -> DrawInputs:
@@ -161,9 +167,8 @@ def stack_inputs(draws: list[ModelInputs]) -> DrawInputs:
         return u is v or np.array_equal(u, v)
 
     for x in draws[1:]:
-        same = x.treatments == first.treatments and all(
-            equal(getattr(x, k), getattr(first, k)) for k in _SHARED
-        )
+        same = x.treatments == first.treatments and x.maintenance == first.maintenance
+        same = same and all(equal(getattr(x, k), getattr(first, k)) for k in _SHARED)
         for a, p in x.pathways.items():
             q = first.pathways[a]
             same = same and all(equal(getattr(p, k), getattr(q, k)) for k in _SHARED_PATHWAY)
@@ -180,6 +185,7 @@ def stack_inputs(draws: list[ModelInputs]) -> DrawInputs:
             step_rhr=stack(lambda x, a=a: x.pathways[a].step_rhr),
             maint_hr=stack(lambda x, a=a: x.pathways[a].maint_hr),
             maint_cost=stack(lambda x, a=a: x.pathways[a].maint_cost),
+            maint_last=stack(lambda x, a=a: x.pathways[a].maint_last),
             usual_cost=np.array([x.pathways[a].usual_cost for x in draws]),
             usual_disutility=np.array([x.pathways[a].usual_disutility for x in draws]),
         )
@@ -188,6 +194,7 @@ def stack_inputs(draws: list[ModelInputs]) -> DrawInputs:
     return DrawInputs(
         first=first,
         tx=stack(lambda x: x.tx),
+        mx=stack(lambda x: x.mx),
         ef=stack(lambda x: x.ef),
         nhz=stack(lambda x: x.nhz),
         ctxz=stack(lambda x: x.ctxz),
@@ -320,7 +327,8 @@ def cost_parts(
     category's own weekly cost. Groups: 'treatment', 'usual care', 'maintenance',
     'state' (health-care costs by clinical state, with non-fatal self-harm while
     depressed) and 'productivity' (in the state costs when the scenario counts it).
-    Maintenance has one part: its weekly cost changes over the relapse clock."""
+    Maintenance is a category per option ('maintenance:<name>'): its weekly cost while
+    active, by resource."""
     par = scenario.params
     setting = scenario.setting
     out: dict[str, list[tuple[str, str, float]]] = {}
@@ -341,7 +349,11 @@ def cost_parts(
         out[f"treatment:{name}"] = [("treatment", k, c) for k, c in parts_t]
         if name == USUAL_CARE:
             out["usual_care"] = [("usual care", k, c) for k, c in parts_t]
-    out["maintenance"] = [("maintenance", "maintenance", 1.0)]
+    for name in inputs.maintenance:
+        m = par["maintenance"][name]
+        # per week, as _maintenance_table costs it
+        parts_m = _weekly_cost_parts(scenario, m, _v(m["sessions_per_week"]), 1.0)
+        out[f"maintenance:{name}"] = [("maintenance", k, c) for k, c in parts_m]
     return out
 
 
@@ -778,6 +790,8 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
     return ModelInputs(
         treatments=used_t,
         tx=tx,
+        maintenance=used_m,
+        mx=mx,
         ef=ef,
         nhz=base.nhz,
         ctxz=base.ctxz,
@@ -1127,6 +1141,8 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
     first = ModelInputs(
         treatments=used_t,
         tx=tx[0].copy(),
+        maintenance=used_m,
+        mx=mx[0].copy(),
         ef=ef[0].copy(),
         nhz=base.nhz[0].copy(),
         ctxz=base.ctxz[0].copy(),
@@ -1140,6 +1156,7 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
     return DrawInputs(
         first=first,
         tx=tx,
+        mx=mx,
         ef=ef,
         nhz=base.nhz,
         ctxz=base.ctxz,
@@ -1158,11 +1175,13 @@ def _merge_draws(parts: list[DrawInputs], groups: list[np.ndarray], n: int) -> D
             out[g] = get(part)
         return out
 
-    fields = ("step_xmult", "step_rhr", "maint_hr", "maint_cost", "usual_cost", "usual_disutility")
+    fields = ("step_xmult", "step_rhr", "maint_hr", "maint_cost", "maint_last", "usual_cost",
+              "usual_disutility")  # fmt: skip
     head = next(p for p, g in zip(parts, groups, strict=True) if g[0] == 0)  # holds draw 0
     return DrawInputs(
         first=head.first,
         tx=merge(lambda x: x.tx),
+        mx=merge(lambda x: x.mx),
         ef=merge(lambda x: x.ef),
         nhz=merge(lambda x: x.nhz),
         ctxz=merge(lambda x: x.ctxz),

@@ -117,6 +117,11 @@ class CompiledPathway:
     maint_hr: np.ndarray
     # (rows, horizon + 1) weekly cost of active maintenance
     maint_cost: np.ndarray
+    # (rows, slots) each row's maintenance options (maintenance-table rows, -1 pad), and
+    # the last week of the relapse clock each is active in: maint_cost[row, k] is the sum
+    # of the weekly costs of the row's options with k <= their last week
+    maint_opt: np.ndarray
+    maint_last: np.ndarray
     on_relapse: int
     on_exhausted: int
     usual_cost: float  # weekly cost of usual care (the UNTREATED phase costs nothing)
@@ -261,13 +266,16 @@ def compile_pathway(
     weeks = np.arange(horizon + 1)
     maint_hr = np.ones((len(st.combos), horizon + 1, 2))
     maint_cost = np.zeros((len(st.combos), horizon + 1))
+    maint_opt = _maintenance_slots(st.combos)
+    maint_last = np.full(maint_opt.shape, -1, dtype=np.int64)
     for i, combo in enumerate(st.combos):
-        for j in combo:
+        for slot, j in enumerate(combo):
             # active while the week of the clock is within the duration: a prefix
             k = int(np.count_nonzero(weeks <= mx[j, L.MX_DURATION]))
             maint_hr[i, :k, 0] *= mx[j, L.MX_HR]
             maint_hr[i, :k, 1] *= mx[j, L.MX_HR_PARTIAL]
             maint_cost[i, :k] += mx[j, L.MX_COST_WEEK]
+            maint_last[i, slot] = k - 1
     uc = treatments.index(USUAL_CARE)
     return CompiledPathway(
         label=p["label"],
@@ -282,12 +290,22 @@ def compile_pathway(
         maint_row=st.maint_row,
         maint_hr=maint_hr,
         maint_cost=maint_cost,
+        maint_opt=maint_opt,
+        maint_last=maint_last,
         on_relapse=_RELAPSE[p["on_relapse"]],
         on_exhausted=_EXHAUSTED[p["on_exhausted"]],
         usual_cost=float(tx[uc, L.TX_COST_WEEK]),
         usual_disutility=float(tx[uc, L.TX_DISUTILITY]),
         start=p["start"],
     )
+
+
+def _maintenance_slots(combos: list[tuple[int, ...]]) -> np.ndarray:
+    """(rows, slots) each maintenance row's options, -1 where a row has fewer."""
+    out = np.full((len(combos), max([1, *map(len, combos)])), -1, dtype=np.int64)
+    for i, combo in enumerate(combos):
+        out[i, : len(combo)] = combo
+    return out
 
 
 def compile_pathway_draws(
@@ -305,7 +323,7 @@ def compile_pathway_draws(
     interactions' multipliers (draws,) hold each draw's values. Returns the first draw's
     CompiledPathway (structure and Python-side methods) and the arrays that depend on
     the values, with the draw as leading axis: step_xmult, step_rhr, maint_hr,
-    maint_cost, usual_cost, usual_disutility. Every element is computed by the same
+    maint_cost, maint_last, usual_cost, usual_disutility. Every element is computed by the same
     operations as in `compile_pathway` (same multiplies in the same order).
     """
     st = _structure(p, treatments, maintenance, [m for m, _, _ in interactions])
@@ -324,8 +342,10 @@ def compile_pathway_draws(
     weeks = np.arange(horizon + 1)
     maint_hr = np.ones((n, len(st.combos), horizon + 1, 2))
     maint_cost = np.zeros((n, len(st.combos), horizon + 1))
+    maint_opt = _maintenance_slots(st.combos)
+    maint_last = np.full((n, *maint_opt.shape), -1, dtype=np.int64)
     for i, combo in enumerate(st.combos):
-        for j in combo:
+        for slot, j in enumerate(combo):
             # the prefix of weeks within each draw's duration, as a mask over draws
             active = weeks[None, :] <= mx[:, j, L.MX_DURATION, None]
             for col, hr in ((0, L.MX_HR), (1, L.MX_HR_PARTIAL)):
@@ -333,12 +353,14 @@ def compile_pathway_draws(
                 np.multiply(view, mx[:, j, hr, None], out=view, where=active)
             cost = maint_cost[:, i]
             np.add(cost, mx[:, j, L.MX_COST_WEEK, None], out=cost, where=active)
+            maint_last[:, i, slot] = np.count_nonzero(active, axis=1) - 1
     uc = treatments.index(USUAL_CARE)
     arrays = {
         "step_xmult": step_xmult,
         "step_rhr": step_rhr,
         "maint_hr": maint_hr,
         "maint_cost": maint_cost,
+        "maint_last": maint_last,
         "usual_cost": np.ascontiguousarray(tx[:, uc, L.TX_COST_WEEK]),
         "usual_disutility": np.ascontiguousarray(tx[:, uc, L.TX_DISUTILITY]),
     }
@@ -355,6 +377,8 @@ def compile_pathway_draws(
         maint_row=st.maint_row,
         maint_hr=maint_hr[0].copy(),
         maint_cost=maint_cost[0].copy(),
+        maint_opt=maint_opt,
+        maint_last=maint_last[0].copy(),
         on_relapse=_RELAPSE[p["on_relapse"]],
         on_exhausted=_EXHAUSTED[p["on_exhausted"]],
         usual_cost=float(arrays["usual_cost"][0]),

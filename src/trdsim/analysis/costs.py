@@ -1,6 +1,6 @@
 """Costs by category: the discounted cost per patient of each arm, broken down by what
-it pays for (treatments, usual care, maintenance, state costs, productivity) and, where
-the library says, by resource (unit-cost keys)."""
+it pays for (each treatment, usual care, each maintenance option, state costs,
+productivity) and, where the library says, by resource (unit-cost keys)."""
 
 from __future__ import annotations
 
@@ -15,20 +15,23 @@ __all__ = ["COST_COLUMNS", "CategoryMoments", "category_label", "cost_table"]
 
 COST_COLUMNS = ["arm", "group", "category", "label", "resource", "resource_label", "cost", "se"]
 
+# the parameter section whose entries' own labels name a category's items
+_SECTIONS = {"treatment": "treatments", "maintenance": "maintenance"}
 _STATES = {"depressed": "while depressed", "response": "in response", "remission": "in remission"}
 
 
 def category_label(category: str, params: dict) -> str:
-    """A human label of a cost category key ('treatment:ect', 'state:depressed', ...)."""
+    """A human label of a cost category key ('treatment:ect', 'maintenance:maintenance_cbt',
+    'state:depressed', ...)."""
     kind, _, name = category.partition(":")
-    if kind == "treatment":
-        own = params.get("treatments", {}).get(name, {}).get("label")
+    if kind in _SECTIONS and name:
+        own = params.get(_SECTIONS[kind], {}).get(name, {}).get("label")
         return own if isinstance(own, str) else schema.words(name)
     if kind == "state":
         return f"State costs {_STATES.get(name, name)}"
     if category == "usual_care":
         return "Usual care (after or without the pathway, and while waiting)"
-    if category == "maintenance":
+    if category == "maintenance":  # one sum, in folders of earlier versions
         return "Maintenance treatment after response"
     return schema.words(category)
 
@@ -86,17 +89,16 @@ def cost_table(
                 # a category whose weekly cost is zero costs nothing, whatever its parts;
                 # a part is a fixed share of its category, patient by patient
                 share = rate / total_rate if total_rate != 0.0 else 0.0
-                maint = group == "maintenance"
                 rows.append(
                     {
                         "arm": arm,
                         "group": group,
                         "category": category,
                         "label": category_label(category, params),
-                        "resource": "" if maint else key,
-                        "resource_label": ""
-                        if maint
-                        else schema.label(key, params, with_unit=False, resources=resources),
+                        "resource": key,
+                        "resource_label": schema.label(
+                            key, params, with_unit=False, resources=resources
+                        ),
                         "cost": mean * share,
                         "se": se_cat * abs(share),
                     }

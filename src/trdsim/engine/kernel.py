@@ -138,17 +138,17 @@ def _seg(w, wc, u, sa, sc, su, co, qa, cdc, cqw):
 
 
 @numba.njit(inline="always", cache=True)
-def _by_category(cdc, w, k, state, nw, nc, e0, e1, e2, usual, mcost, acc):
+def _by_category(cdc, w, k, state, nw, nc, e0, e1, e2, usual, acc):
     """Weeks w .. w + k - 1 added to a patient's cost categories, kept in locals while
     the patient is simulated (`acc`: discounted weeks depressed, in response, in
-    remission, in usual care, on each of the running step's three component slots, and
-    the maintenance cost): the clinical state's, each running component's (nc of the
-    step's slots, running while step week nw is within their course), usual care's and
-    maintenance's (weekly `mcost`). The weekly cost of these weeks is the sum the same
+    remission, in usual care, and on each of the running step's three component slots):
+    the clinical state's, each running component's (nc of the step's slots, running
+    while step week nw is within their course) and usual care's. With the maintenance
+    weeks (`_maint_stretch`), the weekly cost of these weeks is the sum the same
     branches give `_seg`, so the categories add up to the total. Locals, not the output
     array: a store in the quiet-week loops would keep the compiler from holding the
     loops' other numbers in registers."""
-    dep, resp, rem, us, mt, a0, a1, a2 = acc
+    dep, resp, rem, us, a0, a1, a2 = acc
     d = cdc[np.uint64(w + k)] - cdc[np.uint64(w)]
     if state == L.DEPRESSED:
         dep += d
@@ -164,21 +164,55 @@ def _by_category(cdc, w, k, state, nw, nc, e0, e1, e2, usual, mcost, acc):
         a2 += d
     if usual:
         us += d
-    return dep, resp, rem, us, mt + mcost * d, a0, a1, a2
+    return dep, resp, rem, us, a0, a1, a2
 
 
 @numba.njit(inline="always", cache=True)
 def _flush_slots(cat, i, comp, row, acc):
     """Move the slot weeks of `acc` (step row `row`'s components) to the treatments'
     columns of patient i; returns `acc` with them at zero."""
-    dep, resp, rem, us, mt, a0, a1, a2 = acc
+    dep, resp, rem, us, a0, a1, a2 = acc
     if a0 != 0.0:
         cat[i, L.CC_TX0 + comp[row, 0]] += a0
     if a1 != 0.0:
         cat[i, L.CC_TX0 + comp[row, 1]] += a1
     if a2 != 0.0:
         cat[i, L.CC_TX0 + comp[row, 2]] += a2
-    return dep, resp, rem, us, mt, 0.0, 0.0, 0.0
+    return dep, resp, rem, us, 0.0, 0.0, 0.0
+
+
+@numba.njit(inline="always", cache=True)
+def _flush_maint(cat, i, base, maint_opt, maint_last, cdc, ms):
+    """Add the follow-up stretch `ms` (maintenance row, first week, its week of the
+    relapse clock, end week; row -1: none) to patient i's maintenance columns (base +
+    option): each option's discounted weeks within the stretch while it is active."""
+    r, a, fa, b = ms
+    if r < 0:
+        return
+    for s in range(maint_opt.shape[1]):
+        j = maint_opt[r, s]
+        if j < 0:
+            break
+        # the option is active up to clock week maint_last: absolute week a + that - fa
+        end = min(b, a + (maint_last[r, s] - fa) + 1)
+        if end > a:
+            cat[i, base + j] += cdc[np.uint64(end)] - cdc[np.uint64(a)]
+
+
+@numba.njit(inline="always", cache=True)
+def _maint_stretch(cat, i, base, maint_opt, maint_last, cdc, ms, row, w, fw, k):
+    """Weeks w .. w + k - 1 of follow-up on maintenance row `row`, the first at clock week
+    fw: the open stretch `ms` (see _flush_maint) goes on if they continue it, else it is
+    flushed and they open a new one. A stretch's weeks are counted once, when it is
+    flushed, from the discounting's cumulative sums: the quiet-week loops store nothing.
+    A probing call's stretch is flushed only at the call's end, as the other categories
+    (dropped with an undone call): a stretch ends at a relapse, and a probing call whose
+    relapse brings a step (re)start is undone there, before another stretch can open."""
+    r, a, fa, b = ms
+    if r == row and b == w and fw - fa == w - a:
+        return r, a, fa, w + k
+    _flush_maint(cat, i, base, maint_opt, maint_last, cdc, ms)
+    return row, w, fw, w + k
 
 
 @numba.njit(cache=True)
@@ -453,6 +487,8 @@ def _advance_span(
     maint_row,
     maint_hr,
     maint_cost,
+    maint_opt,
+    maint_last,
     on_relapse,
     on_exhausted,
     usual_cost,
@@ -515,6 +551,7 @@ def _advance_span(
     week first[j] (part then needs w1 - min(first) rows; its counts mean nothing)."""
     horizon = disc_c.shape[0]
     mc_max = maint_cost.shape[1] - 1
+    m_base = L.CC_TX0 + tx.shape[0]  # the first maintenance column of cost_cat
     # weekly constants in locals: the compiler cannot tell that `ef` is not written
     # through the output arrays, so it would otherwise reload them every week
     mort_hr = ef[L.EF_MORT_HR]
@@ -581,8 +618,11 @@ def _advance_span(
          xc) = _step_locals(comp, tx, xk, ek, st, n_steps, vb, i)  # fmt: skip
         # cost categories of this call (see _by_category), and the step row whose
         # component slots they count
-        acc = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        acc = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         acc_row = vb + st
+        # the open follow-up stretch whose maintenance weeks are not yet counted
+        # (_maint_stretch): none
+        ms = (np.int64(-1), np.int64(0), np.int64(0), np.int64(0))
         # the trace is kept as changes: +1 for the state held at the start of the
         # call, then -1/+1 in the week the state changes; summed over weeks at the end
         ts = _trace_state(cl, ph)
@@ -625,7 +665,7 @@ def _advance_span(
                     if cost_cat is not None and w > w_in:
                         acc = _by_category(
                             cum_dc, w_in, w - w_in, L.DEPRESSED, 0, 0, e0, e1, e2,
-                            ph == L.USUAL, 0.0, acc,
+                            ph == L.USUAL, acc,
                         )  # fmt: skip
                 elif ph == L.WAITING and g == L.GATE_WAIT:
                     # waiting, its step not to start in this call (a caller that knows
@@ -655,7 +695,7 @@ def _advance_span(
                         # a waiting week costs what a usual-care week does
                         acc = _by_category(
                             cum_dc, w_in, w - w_in, L.DEPRESSED, 0, 0, e0, e1, e2,
-                            True, 0.0, acc,
+                            True, acc,
                         )  # fmt: skip
                 elif ph == L.ACUTE:  # on a course: response, the course's end or death?
                     stop = False
@@ -694,7 +734,7 @@ def _advance_span(
                         if cost_cat is not None and w > w_in:
                             acc = _by_category(
                                 cum_dc, w_in, w - w_in, L.DEPRESSED, nw_in, nc, e0, e1, e2,
-                                False, 0.0, acc,
+                                False, acc,
                             )  # fmt: skip
             elif ph == L.COURSE or ph == L.FOLLOWUP:
                 # a responder: death, deepening, the course's end or relapse?
@@ -706,6 +746,7 @@ def _advance_span(
                 fu = ph == L.FOLLOWUP
                 row_f = maint_row[mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)]
                 pf = 1 if resp else 0
+                w_fu, f_fu = w, wki + 1 - csi  # the loop's first week and its clock week
                 while w < w1:
                     if w >= next_age_w:
                         hb, next_age_w = _background(mort_h, sex_i, age_i, w, w1)
@@ -735,9 +776,8 @@ def _advance_span(
                         sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
                         if cost_cat is not None:
                             acc = _by_category(
-                                cum_dc, w, k, cl, nw, nc if comps else 0, e0, e1, e2, False, mw,
-                                acc,
-                            )  # fmt: skip
+                                cum_dc, w, k, cl, nw, nc if comps else 0, e0, e1, e2, False, acc
+                            )
                         db -= k * q_b
                         if resp:
                             dpb -= k * q_deep
@@ -749,6 +789,12 @@ def _advance_span(
                         w += k
                     if k <= 0 or k < lim:
                         break
+                if cost_cat is not None and fu and w > w_fu:
+                    # the loop's weeks continue one follow-up stretch: counted once here
+                    ms = _maint_stretch(
+                        cost_cat, i, m_base, maint_opt, maint_last, cum_dc, ms, row_f, w_fu,
+                        f_fu, w - w_fu,
+                    )  # fmt: skip
             if w >= w1:
                 break
             ww = w - w0
@@ -1001,10 +1047,15 @@ def _advance_span(
                 row = maint_row[mb + (st if (rci != L.NATURAL and st < n_steps) else n_steps)]
                 mw = maint_cost[np.uint64(row), np.uint64(min(wki - csi, mc_max))]
                 wc += mw
+                if cost_cat is not None:
+                    ms = _maint_stretch(
+                        cost_cat, i, m_base, maint_opt, maint_last, cum_dc, ms, row, w,
+                        wki - csi, 1,
+                    )  # fmt: skip
             sa, sc, su, co, qa = _seg(w, wc, u, sa, sc, su, co, qa, cum_dc, cum_qw)
             if cost_cat is not None:
                 acc = _by_category(
-                    cum_dc, w, 1, cl, wki, nc if comps else 0, e0, e1, e2, usual, mw, acc
+                    cum_dc, w, 1, cl, wki, nc if comps else 0, e0, e1, e2, usual, acc
                 )
             if cl != cl_before or ph != ph_before:
                 nts = _trace_state(cl, ph)
@@ -1021,7 +1072,7 @@ def _advance_span(
             cost_cat[i, L.CC_RESP] += acc[1]
             cost_cat[i, L.CC_REM] += acc[2]
             cost_cat[i, L.CC_USUAL] += acc[3]
-            cost_cat[i, L.CC_MAINT] += acc[4]
+            _flush_maint(cost_cat, i, m_base, maint_opt, maint_last, cum_dc, ms)
         clin[i] = cl
         phase[i] = ph
         step[i] = st
@@ -1077,6 +1128,8 @@ def advance(
     maint_row,
     maint_hr,
     maint_cost,
+    maint_opt,  # (rows, slots) each maintenance row's options (maintenance-table rows)
+    maint_last,  # (rows, slots) the last week of the relapse clock each is active in
     on_relapse,
     on_exhausted,
     usual_cost,
@@ -1112,8 +1165,8 @@ def advance(
     seg_c,
     seg_u,
     # per-patient outputs (accumulated; cost and QALYs of closed segments; cost_cat:
-    # (patients, CC_TX0 + treatments) cost categories, or None: not kept, and the code
-    # that keeps them is not compiled in)
+    # (patients, CC_TX0 + treatments + maintenance options) cost categories, or None:
+    # not kept, and the code that keeps them is not compiled in)
     cost,
     qaly,
     cost_cat,
@@ -1146,7 +1199,7 @@ def advance(
     mc_next = _next_change(maint_cost, disc_c.shape[0])
     for c in numba.prange(n_chunks):
         _advance_span(
-            c * CHUNK, min(n, (c + 1) * CHUNK), w0, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part[c], None, None,
+            c * CHUNK, min(n, (c + 1) * CHUNK), w0, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, maint_opt, maint_last, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part[c], None, None,
         )  # fmt: skip
     running = np.zeros(n_tr, dtype=np.int64)
     for ww in range(w1 - w0):
@@ -1161,7 +1214,8 @@ def advance(
 def advance_each(
     who, first_week, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step,
     gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr,
-    maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz,
+    maint_cost, maint_opt, maint_last, on_relapse, on_exhausted, usual_cost, usual_disutility,
+    tx, ef, nhz, ctxz,
     mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails,
     gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c,
     seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu,
@@ -1189,7 +1243,7 @@ def advance_each(
         # one call for the chunk's patients (each from its own week): a call per patient
         # would pass its ninety-odd arguments once per patient
         _advance_span(
-            lo, hi, w_min, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part, who, first_week,
+            lo, hi, w_min, w1, seed, pid0, age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant, comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, maint_opt, maint_last, on_relapse, on_exhausted, usual_cost, usual_disutility, tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek, death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly, cost_cat, weeks_alive, weeks_rem, first_rem, first_resp, first_fu, first_relapse, relapses, max_step, top_start, death_week, death_cause, sudden_gains, requested, req_step, rel_tab, mc_next, part, who, first_week,
         )  # fmt: skip
 
 
@@ -1469,8 +1523,8 @@ def start_batch(
 def advance_batch(
     w0, w1, seeds, n_per,
     age, sex, sev, malt, infl, flex, chronic, entry_step, gate, variant,
-    comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, on_relapse,
-    on_exhausted, usual_cost, usual_disutility,
+    comp, n_steps, step_xmult, step_rhr, step_counts, maint_row, maint_hr, maint_cost, maint_opt,
+    maint_last, on_relapse, on_exhausted, usual_cost, usual_disutility,
     tx, ef, nhz, ctxz, mort_h, cum_h, qaly_weight, disc_c, cum_qw, cum_dc,
     clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek,
     death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u,
@@ -1480,7 +1534,7 @@ def advance_batch(
 ):  # fmt: skip
     """`advance` for n_per patients of each draw: work items are (draw, chunk) pairs
     spread over the threads; per-draw arrays (step_xmult, step_rhr, maint_hr,
-    maint_cost, usual_cost, usual_disutility, tx, ef, nhz, ctxz, cum_h) have the draw
+    maint_cost, maint_last, usual_cost, usual_disutility, tx, ef, nhz, ctxz, cum_h) have the draw
     as their leading axis; trace is (draws, weeks, states)."""
     if w1 <= w0:
         return
@@ -1504,7 +1558,8 @@ def advance_batch(
         _advance_span(
             lo, hi, w0, w1, seeds[d], -d * n_per, age, sex, sev, malt, infl, flex, chronic,
             entry_step, gate, variant, comp, n_steps, step_xmult[d], step_rhr[d], step_counts, maint_row,
-            maint_hr[d], maint_cost[d], on_relapse, on_exhausted, usual_cost[d],
+            maint_hr[d], maint_cost[d], maint_opt, maint_last[d], on_relapse, on_exhausted,
+            usual_cost[d],
             usual_disutility[d], tx[d], ef[d], nhz[d], ctxz[d], mort_h, cum_h[d], qaly_weight,
             disc_c, cum_qw, cum_dc, clin, phase, step, wk, cs, rc, fails, gain, hnh, xk, ek,
             death_budget, resp_budget, relapse_at, deep_budget, seg_a, seg_c, seg_u, cost, qaly,

@@ -7,7 +7,6 @@ __all__ = [
     "ACUTE",
     "CAUSE_OTHER",
     "CC_DEP",
-    "CC_MAINT",
     "CC_REM",
     "CC_RESP",
     "CC_TX0",
@@ -148,14 +147,14 @@ CAUSE_SUICIDE = 2
 # Cost categories (columns of the per-patient cost-category array): discounted weeks
 # in each clinical state (numbered as the states, so a state's code is its column), in
 # usual care (the usual-care phase and waiting), on each treatment (column CC_TX0 + its
-# treatment-table row), and the maintenance cost itself. Weeks times the weekly cost of
-# each category add up to the patient's total cost.
+# treatment-table row) and on each maintenance option (column CC_TX0 + treatments + its
+# maintenance-table row). Weeks times the weekly cost of each category add up to the
+# patient's total cost.
 CC_DEP = DEPRESSED
 CC_RESP = RESPONSE
 CC_REM = REMISSION
 CC_USUAL = 3
-CC_MAINT = 4  # money, not weeks: maintenance costs vary by week of the relapse clock
-CC_TX0 = 5
+CC_TX0 = 4
 
 # Components of one pathway step (treatments given together)
 MAX_COMPONENTS = 3

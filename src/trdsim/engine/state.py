@@ -58,8 +58,9 @@ class ArmRun:
     # outputs (cost and QALYs of closed segments; `cost` and `qaly` add the open one)
     cost_closed: np.ndarray = field(init=False)
     qaly_closed: np.ndarray = field(init=False)
-    # (n, CC_TX0 + treatments): discounted weeks by clinical state, in usual care and on
-    # each treatment, and maintenance cost (layout.CC_*); see `cost_by_category`
+    # (n, CC_TX0 + treatments + maintenance options): discounted weeks by clinical state,
+    # in usual care, on each treatment and on each maintenance option (layout.CC_*); see
+    # `cost_by_category`
     cost_cat: np.ndarray | None = field(init=False)
     weeks_alive: np.ndarray = field(init=False)
     weeks_remission: np.ndarray = field(init=False)
@@ -96,7 +97,9 @@ class ArmRun:
         self.seg_a, self.seg_c, self.seg_u = _z(n, np.int16), _z(n, np.float64), _z(n, np.float64)
         self.cost_closed, self.qaly_closed = _z(n, np.float64), _z(n, np.float64)
         self.cost_cat = (
-            np.zeros((n, L.CC_TX0 + len(self.inputs.treatments))) if self._categories() else None
+            np.zeros((n, L.CC_TX0 + len(self.inputs.treatments) + len(self.inputs.maintenance)))
+            if self._categories()
+            else None
         )
         self.weeks_alive, self.weeks_remission = _z(n, np.int16), _z(n, np.int16)
         self.first_remission, self.first_followup = _z(n, np.int16, -1), _z(n, np.int16, -1)
@@ -142,7 +145,8 @@ class ArmRun:
             c.age, c.sex, c.severity, c.maltreatment, c.inflammation, c.flexibility, c.chronic,
             self.entry_step, self.gate, self.variant,
             p.comp, p.n_steps, p.step_xmult, p.step_rhr, p.step_counts, p.maint_row,
-            p.maint_hr, p.maint_cost, p.on_relapse, p.on_exhausted, p.usual_cost,
+            p.maint_hr, p.maint_cost, p.maint_opt, p.maint_last, p.on_relapse, p.on_exhausted,
+            p.usual_cost,
             p.usual_disutility,
             x.tx, x.ef, x.nhz, x.ctxz, x.mort_h, x.cum_h, x.qaly_weight, x.disc_c,
             x.cum_qaly_weight, x.cum_disc_c,
@@ -261,8 +265,9 @@ class ArmRun:
     def cost_by_category(self) -> dict[str, np.ndarray]:
         """Discounted cost per patient by category so far: one entry per clinical state
         ('state:depressed', ...; its weekly state cost, productivity included), 'usual_care'
-        (usual care after or without the pathway, and while waiting), 'maintenance', and
-        'treatment:<name>' per treatment. They add up to `cost` (to rounding)."""
+        (usual care after or without the pathway, and while waiting), 'treatment:<name>'
+        per treatment and 'maintenance:<name>' per maintenance option. They add up to
+        `cost` (to rounding)."""
         x, p = self.inputs, self.pathway
         cc = self.cost_cat
         if cc is None:
@@ -272,10 +277,12 @@ class ArmRun:
             "state:response": cc[:, L.CC_RESP] * x.ef[L.EF_C_RESP],
             "state:remission": cc[:, L.CC_REM] * x.ef[L.EF_C_REM],
             "usual_care": cc[:, L.CC_USUAL] * p.usual_cost,
-            "maintenance": cc[:, L.CC_MAINT].copy(),
         }
         for t, name in enumerate(x.treatments):
             out[f"treatment:{name}"] = cc[:, L.CC_TX0 + t] * x.tx[t, L.TX_COST_WEEK]
+        base = L.CC_TX0 + len(x.treatments)
+        for j, name in enumerate(x.maintenance):
+            out[f"maintenance:{name}"] = cc[:, base + j] * x.mx[j, L.MX_COST_WEEK]
         return out
 
     def outputs(self) -> dict[str, np.ndarray]:

@@ -669,7 +669,8 @@ class ReportBuilder:
             "costs",
             f"Discounted cost per patient by category ({unit})",
             "Treatment: the courses of each pathway step's components; usual care: after or "
-            "without the pathway, and while waiting; maintenance: after a response; state "
+            "without the pathway, and while waiting; maintenance: each option given after a "
+            "response; state "
             "costs: health-care costs by clinical state (with non-fatal self-harm while "
             "depressed)"
             + ("; productivity: by clinical state" if "productivity" in set(c.group) else "")
@@ -681,7 +682,12 @@ class ReportBuilder:
             "costs_by_resource",
             f"Discounted cost per patient by category and resource ({unit})",
             "A category's cost is split over the unit costs its weekly cost is made of, in "
-            "proportion to them (maintenance is one sum: its weekly cost changes over time).",
+            "proportion to them"
+            + (
+                " (maintenance is one sum: its weekly cost changes over time)."
+                if "maintenance" in set(c.category)  # one category: folders of earlier versions
+                else " (a maintenance option's weekly cost is the same while it runs)."
+            ),
         )
         t = by_category
         body = (
