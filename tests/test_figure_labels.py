@@ -165,3 +165,18 @@ def test_named_tables_keep_flags_and_unknown_arms(psa):
     info = named({"arm": "integrated", "versus": "sequential", "threshold": 2e4})
     assert info == {"arm": "Integrated care", "versus": "Sequential care", "threshold": 2e4}
     assert np.isnan(named({"versus": float("nan")})["versus"])
+
+
+def test_care_figures_name_services_by_their_labels(tmp_path):
+    """Queues, utilisation and waits name each service by the scenario's label ('CBT
+    therapists'), not its key ('cbt'), in `.plot()` and in the files `.write` draws."""
+    from trdsim import care_plots
+
+    r = trdsim.care("capacity_whatif", seed=3, settings={"care_system.years": 1,
+                    "care_system.referrals_per_year": 300})  # fmt: skip
+    labels = care_plots.service_labels(r.manifest["care_system"])
+    assert labels["cbt"] == "CBT therapists"
+    for fig in (r.plot(), care_plots.utilisation_figure(r.services, labels=labels)):
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert {lab for lab in labels.values()} <= {t.split(" (")[0] for t in legend}
+        assert not set(labels) & {t.split(" (")[0] for t in legend}

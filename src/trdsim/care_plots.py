@@ -14,6 +14,7 @@ __all__ = [
     "capacity_curves",
     "grid_labels",
     "queues_figure",
+    "service_labels",
     "utilisation_figure",
     "waits_figure",
 ]
@@ -28,11 +29,15 @@ def queues_figure(
     *,
     scenario: str | None = None,
     price_year: int | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Figure:
-    """Patients waiting per service, by week."""
+    """Patients waiting per service, by week (labels: each service's name, e.g. the
+    scenario's `label`; default its key)."""
+    names = labels or {}
     fig, ax = new_figure((7, 4))
     for k, (name, d) in enumerate(services.groupby("service", sort=False)):
-        ax.plot(d.week / 52, d.queue, color=COLOURS[k % len(COLOURS)], label=name)
+        ax.plot(d.week / 52, d.queue, color=COLOURS[k % len(COLOURS)],
+                label=names.get(name, name))  # fmt: skip
     ax.set_xlabel("years")
     ax.set_ylabel("patients waiting (end of week)")
     ax.set_title(titled("Queues by service", scenario))
@@ -48,8 +53,11 @@ def waits_figure(
     *,
     scenario: str | None = None,
     price_year: int | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Figure:
-    """Distribution of weeks waited before starting, per service, with the target."""
+    """Distribution of weeks waited before starting, per service, with the target
+    (labels: as in `queues_figure`)."""
+    names = labels or {}
     fig, ax = new_figure((7, 4))
     top = max([int(w.max()) for w in waits.values() if len(w)] + [target + 1])
     bins = np.arange(0, top + 2) - 0.5
@@ -57,7 +65,7 @@ def waits_figure(
         if len(w):
             share = (w <= target).mean()
             ax.hist(w, bins=bins, histtype="step", density=True, color=COLOURS[k % len(COLOURS)], lw=1.5,
-                    label=f"{name}: {share:.0%} within {target} weeks (n = {len(w):,})")  # fmt: skip
+                    label=f"{names.get(name, name)}: {share:.0%} within {target} weeks (n = {len(w):,})")  # fmt: skip
     ax.axvline(target + 0.5, color="black", ls="--", lw=1)
     ax.set_xlabel("weeks waited before the treatment started")
     ax.set_ylabel("share of starts")
@@ -73,15 +81,17 @@ def utilisation_figure(
     *,
     scenario: str | None = None,
     price_year: int | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Figure:
-    """Share of each service's capacity in use, by week."""
+    """Share of each service's capacity in use, by week (labels: as in `queues_figure`)."""
+    names = labels or {}
     fig, ax = new_figure((7, 4))
     for k, (name, d) in enumerate(services.groupby("service", sort=False)):
         ax.plot(
             d.week / 52,
             100 * d.utilisation,
             color=COLOURS[k % len(COLOURS)],
-            label=f"{name} (capacity {int(d.capacity.iloc[0])})",
+            label=f"{names.get(name, name)} (capacity {int(d.capacity.iloc[0])})",
         )
     ax.set_ylim(0, 105)
     ax.set_xlabel("years")
@@ -142,3 +152,8 @@ def capacity_curves(
     if scenario or price_year:
         fig.suptitle(titled("Outcomes by capacity", scenario, price_year), fontsize=9)
     return finish(fig, path)
+
+
+def service_labels(care_system: dict) -> dict[str, str]:
+    """Each service's label in a scenario's [care_system] section (its key if none)."""
+    return {k: str(v.get("label") or k) for k, v in care_system.get("services", {}).items()}

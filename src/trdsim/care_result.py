@@ -92,19 +92,23 @@ class CareResult(ResultBase):
         """Queues by service over the run."""
         from trdsim import care_plots
 
-        return care_plots.queues_figure(self.services, scenario=self.manifest["scenario"])
+        return care_plots.queues_figure(
+            self.services, scenario=self.manifest["scenario"],
+            labels=care_plots.service_labels(self.manifest["care_system"]),
+        )  # fmt: skip
 
     def _figures(self, folder: Path) -> list[Path]:
         from trdsim import care_plots
 
         sc = self.manifest["scenario"]
+        names = care_plots.service_labels(self.manifest["care_system"])
         paths = [folder / n for n in ("queues.png", "utilisation.png", "waits.png")]
-        care_plots.queues_figure(self.services, paths[0], scenario=sc)
-        care_plots.utilisation_figure(self.services, paths[1], scenario=sc)
+        care_plots.queues_figure(self.services, paths[0], scenario=sc, labels=names)
+        care_plots.utilisation_figure(self.services, paths[1], scenario=sc, labels=names)
         order = list(dict.fromkeys(self.services.service))
         by = {s: self.waits.wait[self.waits.service == s].to_numpy() for s in order}
         target = int(self.manifest["care_system"]["wait_target_weeks"])
-        care_plots.waits_figure(by, target, paths[2], scenario=sc)
+        care_plots.waits_figure(by, target, paths[2], scenario=sc, labels=names)
         return paths
 
 

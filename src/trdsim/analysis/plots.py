@@ -345,7 +345,8 @@ def tornado_figure(
     )
     ax.set_title(titled(f"One-way sensitivity ({int(info['level'] * 100)} % ranges)", scenario,
                         price_year))  # fmt: skip
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    # beside the bars, not over them (the longest bars reach the corners)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return finish(fig, path)
 
 

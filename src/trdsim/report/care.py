@@ -64,11 +64,11 @@ def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _services_figure(folder: Path, draw):
+def _services_figure(folder: Path, draw, labels: dict[str, str]):
     path = folder / "services.csv"
     if not path.is_file():
         return None
-    return lambda out: draw(pd.read_csv(path), out)
+    return lambda out: draw(pd.read_csv(path), out, labels=labels)
 
 
 def care_sections(r: CareFolder, section) -> list:
@@ -161,7 +161,8 @@ def care_sections(r: CareFolder, section) -> list:
         note="Utilisation: the mean share of the service's places in use over the year's weeks.",
     )  # fmt: skip
     figs = "".join(
-        figures.embed(r.folder / name, caption, _services_figure(r.folder, draw), notices)
+        figures.embed(r.folder / name, caption,
+                      _services_figure(r.folder, draw, care_plots.service_labels(cs)), notices)
         for name, caption, draw in [
             ("queues.png", "Patients waiting per service, by week", care_plots.queues_figure),
             ("utilisation.png", "Share of each service's capacity in use, by week",
