@@ -180,3 +180,13 @@ def test_care_figures_name_services_by_their_labels(tmp_path):
         legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
         assert {lab for lab in labels.values()} <= {t.split(" (")[0] for t in legend}
         assert not set(labels) & {t.split(" (")[0] for t in legend}
+
+
+def test_summaries_name_arms_by_label(psa, tornado, labels):
+    """The text summaries say what the figures say: 'Integrated care', not 'integrated'."""
+    # (the PSA's sampling warnings, written when the draws are summarised, keep ids)
+    decisions = [ln for ln in psa.summary().splitlines() if ln.startswith("  at ")]
+    for text in ("\n".join(decisions), tornado.summary().splitlines()[0]):
+        assert any(labels[a] in text for a in IDS), text
+        assert not any(f" {a}," in text or f" {a} vs" in text or f"vs {a} " in text
+                       for a in IDS), text  # fmt: skip

@@ -310,7 +310,7 @@ class DsaResult(ResultBase):
 
     def summary(self, top: int = 5) -> str:
         """The base INMB and the `top` parameters with the widest swing."""
-        i, cur = self.info, self.manifest["currency"]
+        i, cur = self.named()(self.info), self.manifest["currency"]  # arms by their labels
         lines = [
             f"INMB of {i['arm']} vs {i['versus']} at {money(i['threshold'], cur)}/QALY: base "
             f"{money(i['base_inmb'], cur)} ± {money(i['base_inmb_se'], cur)} (MC SE)"
@@ -358,11 +358,13 @@ class TwoWayResult(ResultBase):
     def summary(self) -> str:
         """How often each arm is optimal over the grid, and the range of INMB."""
         cur = self.manifest["currency"]
-        share = self.grid.optimal.value_counts(normalize=True)
+        named = self.named()  # arms by their labels
+        share = named(self.grid).optimal.value_counts(normalize=True)
         best = ", ".join(f"{a} {p:.0%}" for a, p in share.items())
+        i = named(self.info)
         return (
-            f"INMB of {self.info['arm']} vs {self.info['versus']} over {self.info['x_parameter']}"
-            f" x {self.info['y_parameter']}: {money(self.grid.inmb.min(), cur)} to "
+            f"INMB of {i['arm']} vs {i['versus']} over {i['x_parameter']}"
+            f" x {i['y_parameter']}: {money(self.grid.inmb.min(), cur)} to "
             f"{money(self.grid.inmb.max(), cur)}; optimal over the grid: {best}"
         )
 
@@ -392,7 +394,7 @@ class ThresholdResult(ResultBase):
 
     def summary(self) -> str:
         """One sentence: the value, the ICER it gives and the search behind it."""
-        r, cur = self.info, self.manifest["currency"]
+        r, cur = self.named()(self.info), self.manifest["currency"]  # arms by their labels
         return (
             f"{r['parameter']} = {r['value']:.6g} (base {r['base_value']:.6g}) makes the ICER of "
             f"{r['arm']} vs {r['versus']} {money(r['icer'], cur)}/QALY "

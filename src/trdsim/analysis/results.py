@@ -116,7 +116,8 @@ class PsaResult(ResultBase):
             best = self.info["optimal_arm"][key]
             c = self.ceac[(self.ceac.threshold == lam) & (self.ceac.arm == best)]
             line = (
-                f"  at {money(lam, cur)}/QALY: {best}, P(cost-effective) "
+                f"  at {money(lam, cur)}/QALY: {self.named()({'arm': best})['arm']}, "
+                "P(cost-effective) "
                 f"{float(c.p_cost_effective.iloc[0]):.2f}, EVPI "
                 f"{money(self.info['evpi_per_person'][key], cur)} per person"
             )
