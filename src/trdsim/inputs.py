@@ -64,6 +64,7 @@ __all__ = [
     "compile_inputs",
     "cost_parts",
     "natural_hazard",
+    "params_with_values",
     "reference_population",
     "response_log_odds_ratio",
     "self_harm_cost_week",
@@ -824,6 +825,12 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
 def _draw_params(params: dict, values: Mapping[str, np.ndarray]) -> dict:
     """The parameter tree with each key of `values` (flattened, as ParameterSpace keys)
     holding its (draws,) array as value; copied along the changed paths only."""
+    return params_with_values(params, values, lambda v: np.asarray(v, dtype=np.float64))
+
+
+def params_with_values(params: dict, values: Mapping, as_value) -> dict:
+    """A copy of the parameter tree with each flattened key of `values` holding
+    `as_value(v)` as its value: copied along the changed paths only, the rest shared."""
     params = dict(params)
     copied: set[tuple[str, ...]] = set()
     for key, v in values.items():
@@ -835,7 +842,7 @@ def _draw_params(params: dict, values: Mapping[str, np.ndarray]) -> dict:
                 node[part] = dict(node[part])
                 copied.add(path)
             node = node[part]
-        node[parts[-1]] = {**node[parts[-1]], "value": np.asarray(v, dtype=np.float64)}
+        node[parts[-1]] = {**node[parts[-1]], "value": as_value(v)}
     return params
 
 

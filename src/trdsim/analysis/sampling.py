@@ -32,7 +32,7 @@ from scipy import stats
 from trdsim.engine.rng import uniform
 from trdsim.errors import TrdsimError
 from trdsim.evidence import flatten
-from trdsim.inputs import used_parameters
+from trdsim.inputs import params_with_values, used_parameters
 from trdsim.scenario import KINDS, SETTING_SECTIONS, Scenario
 
 __all__ = ["Constraint", "ParameterSpace", "moments", "quantile"]
@@ -272,16 +272,5 @@ class ParameterSpace:
 
         The parameter tree is copied only along the changed paths.
         """
-        params = dict(self.scenario.params)
-        copied: set[tuple[str, ...]] = set()
-        for key, v in values.items():
-            parts = key.split(".")
-            node = params
-            for depth, part in enumerate(parts[:-1]):
-                path = tuple(parts[: depth + 1])
-                if path not in copied:
-                    node[part] = dict(node[part])
-                    copied.add(path)
-                node = node[part]
-            node[parts[-1]] = {**node[parts[-1]], "value": float(v)}
+        params = params_with_values(self.scenario.params, values, float)
         return dataclasses.replace(self.scenario, params=params)
