@@ -1223,7 +1223,7 @@ def advance_each(
     requested, req_step,
 ):  # fmt: skip
     """Advance each patient who[j] from its own week first_week[j] to w1, as `advance`
-    would (the same code, one patient at a time). For a caller that leaves patients with
+    would (the same code, over chunks of the list). For a caller that leaves patients with
     nothing to happen out of its weekly calls and brings them up to date later (the
     care-system model); the week x state trace is not kept."""
     rel_tab = relapse_table(maint_hr, cum_h, disc_c.shape[0])
