@@ -18,7 +18,7 @@ import argparse
 import time
 
 from trdsim.care_system import CareSystemModel
-from trdsim.engine import state
+from trdsim.simulation import arm as state
 
 # ArmRun methods that run the numba kernel for the care-system model
 KERNEL_CALLS = ("advance", "advance_some", "quiet_weeks", "survives_week")

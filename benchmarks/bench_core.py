@@ -22,8 +22,8 @@ import numpy as np
 import trdsim
 from trdsim.cohort import COHORT_ARRAYS, sample_cohort
 from trdsim.engine.rng import uniform
-from trdsim.engine.state import ArmRun
 from trdsim.inputs import compile_inputs
+from trdsim.simulation.arm import ArmRun
 
 sys.path.insert(0, str(Path(__file__).parent))
 from mesa_reference import MesaCohortModel  # noqa: E402

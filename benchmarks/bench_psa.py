@@ -31,12 +31,12 @@ import numba
 import numpy as np
 
 import trdsim
-import trdsim.simulate
+import trdsim.simulation.run
 from trdsim.analysis.psa import run_psa
 from trdsim.cohort import sample_cohort
-from trdsim.engine.state import ArmRun
-from trdsim.engine.warmup import warm_up
 from trdsim.inputs import compile_inputs
+from trdsim.simulation.arm import ArmRun
+from trdsim.simulation.warmup import warm_up
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_core import minimal_kernel  # noqa: E402
@@ -100,7 +100,7 @@ def minimal_seconds(patient_weeks: int, weeks: int) -> float:
 PSA_IN_CHILD = """
 import tempfile, time, trdsim
 from trdsim.analysis.psa import run_psa
-from trdsim.engine.warmup import warm_up
+from trdsim.simulation.warmup import warm_up
 sc = trdsim.load_scenario()
 warm_up(sc)
 t = time.perf_counter()
@@ -165,7 +165,7 @@ def main() -> None:
     print(f"| command / minimal kernel | {wall / t_min:.1f}x | |")
     print(f"| peak memory of the command (RSS) | {peak:,.0f} MB | |")
 
-    simulate = sys.modules["trdsim.simulate"]  # the module (trdsim.simulate is the function)
+    simulate = sys.modules["trdsim.simulation.run"]  # the module (trdsim.simulate is the function)
     with Timed(simulate, ["compile_draws", "sample_cohorts", "_run_draws"]) as parts:
         t = time.perf_counter()
         table = run_psa(sc, k, n, Path(tempfile.mkdtemp()) / "psa")

@@ -16,7 +16,7 @@ from trdsim.analysis.sampling import ParameterSpace
 from trdsim.cohort import COHORT_ARRAYS, sample_cohort, sample_cohorts
 from trdsim.evidence import flatten
 from trdsim.inputs import compile_draws, compile_inputs, stack_inputs
-from trdsim.simulate import arm_means, arm_means_values
+from trdsim.simulation.run import arm_means, arm_means_values
 
 STACKED = ("tx", "mx", "ef", "nhz", "ctxz", "cum_h")
 PATHWAY = ("step_xmult", "step_rhr", "maint_hr", "maint_cost", "maint_last", "usual_cost",

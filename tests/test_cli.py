@@ -86,7 +86,7 @@ def test_a_slow_compile_is_announced_and_a_fast_one_is_not():
     import io
     import time as _time
 
-    from trdsim.engine.warmup import compile_notice
+    from trdsim.simulation.warmup import compile_notice
 
     slow, fast = io.StringIO(), io.StringIO()
     with compile_notice(stream=slow, after=0.05):

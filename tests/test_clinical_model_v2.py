@@ -10,9 +10,9 @@ from helpers import default_raw, scenario_with
 from trdsim.cohort import sample_cohort
 from trdsim.effective import effective_table
 from trdsim.engine import layout as L
-from trdsim.engine.state import ArmRun
 from trdsim.evidence import price_factor
 from trdsim.inputs import compile_inputs, self_harm_cost_week
+from trdsim.simulation.arm import ArmRun
 
 # Patient attributes without effect: every patient has the population's baseline, so the
 # closed forms below hold per patient, not only on average.

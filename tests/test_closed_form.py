@@ -8,8 +8,8 @@ from helpers import scenario_with
 from trdsim.cohort import sample_cohort
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
-from trdsim.engine.state import ArmRun
 from trdsim.inputs import compile_inputs, weibull_through
+from trdsim.simulation.arm import ArmRun
 from trdsim.survival import kaplan_meier
 
 

@@ -106,7 +106,7 @@ def test_relapse_ratio_holds_when_every_attribute_has_an_effect():
 
 def test_dropout_is_the_share_of_starters(uk):
     """Starters who stop esketamine for intolerance: the library's 7 % (TRANSFORM-2)."""
-    from trdsim.engine.state import ArmRun
+    from trdsim.simulation.arm import ArmRun
 
     sc = scenario_with(
         pathways={"esk": {"steps": ["esketamine"], "start": "first"}},

@@ -9,10 +9,10 @@ from helpers import scenario_with
 from trdsim.analysis.costs import CategoryMoments
 from trdsim.cohort import sample_cohort
 from trdsim.engine import layout as L
-from trdsim.engine.state import ArmRun
 from trdsim.inputs import compile_inputs, cost_parts
 from trdsim.scenario import load_scenario
-from trdsim.simulate import simulate
+from trdsim.simulation.arm import ArmRun
+from trdsim.simulation.run import simulate
 
 N = 600
 SEED = 11

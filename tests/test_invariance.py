@@ -8,8 +8,8 @@ from helpers import scenario_with
 
 import trdsim
 from trdsim.cohort import sample_cohort
-from trdsim.engine.state import ArmRun
 from trdsim.inputs import compile_inputs
+from trdsim.simulation.arm import ArmRun
 
 
 def test_one_and_two_threads_give_identical_bits(uk):

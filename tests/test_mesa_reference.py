@@ -9,8 +9,8 @@ import pytest
 
 from trdsim.cohort import sample_cohort
 from trdsim.engine import layout as L
-from trdsim.engine.state import ArmRun
 from trdsim.inputs import compile_inputs
+from trdsim.simulation.arm import ArmRun
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from mesa_reference import MesaCohortModel  # noqa: E402

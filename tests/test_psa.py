@@ -11,7 +11,7 @@ from trdsim.analysis.sampling import ParameterSpace
 from trdsim.engine.kernel import CHUNK as CHUNK_PATIENTS
 from trdsim.errors import TrdsimError
 from trdsim.scenario import from_dict
-from trdsim.simulate import arm_means, arm_means_draws
+from trdsim.simulation.run import arm_means, arm_means_draws
 
 DRAWS, PATIENTS, CHUNK = 12, 150, 4
 

@@ -1,7 +1,15 @@
-"""trdsim: individual-level simulation of sequential vs integrated care for treatment-resistant depression."""
+"""trdsim: individual-level simulation of sequential vs integrated care for treatment-resistant depression.
+
+The package face is lazy (PEP 562): `import trdsim` loads nothing heavy, and each name
+below is imported on first use, so the command line answers `--help` at once and a
+notebook pays only for what it touches.
+"""
 
 import os
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from trdsim._version import __version__
 
 # numba's OpenMP threads otherwise spin between parallel regions; on cores shared with
 # other work that spinning made a PSA up to 6x slower, and passive waiting costs about
@@ -9,41 +17,53 @@ from importlib.metadata import PackageNotFoundError, version
 # so set before any kernel runs; a value the user set is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# first: modules imported below read it
-try:
-    __version__ = version("trdsim")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0+unknown"
+# public name -> the module that defines it
+_LAZY = {
+    "Result": "trdsim.simulation.run",
+    "simulate": "trdsim.simulation.run",
+    "Scenario": "trdsim.scenario",
+    "load_scenario": "trdsim.scenario",
+    "care": "trdsim.api",
+    "care_sweep": "trdsim.api",
+    "compare": "trdsim.api",
+    "dsa": "trdsim.api",
+    "psa": "trdsim.api",
+    "read": "trdsim.api",
+    "threshold": "trdsim.api",
+    "two_way": "trdsim.api",
+    "validate": "trdsim.api",
+}
+_SUBMODULES = {"report"}
 
-from trdsim import report  # noqa: E402 - after __version__
-from trdsim.api import (
-    care,
-    care_sweep,
-    compare,
-    dsa,
-    psa,
-    read,
-    threshold,
-    two_way,
-    validate,
-)
-from trdsim.scenario import Scenario, load_scenario
-from trdsim.simulate import Result, simulate
+__all__ = ["__version__", *sorted(_LAZY), *sorted(_SUBMODULES)]
 
-__all__ = [
-    "Result",
-    "Scenario",
-    "__version__",
-    "care",
-    "care_sweep",
-    "compare",
-    "dsa",
-    "load_scenario",
-    "psa",
-    "read",
-    "report",
-    "simulate",
-    "threshold",
-    "two_way",
-    "validate",
-]
+if TYPE_CHECKING:  # the names for type checkers and editors
+    from trdsim import report  # noqa: F401
+    from trdsim.api import (  # noqa: F401
+        care,
+        care_sweep,
+        compare,
+        dsa,
+        psa,
+        read,
+        threshold,
+        two_way,
+        validate,
+    )
+    from trdsim.scenario import Scenario, load_scenario  # noqa: F401
+    from trdsim.simulation.run import Result, simulate  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = import_module(f"trdsim.{name}")
+    else:
+        raise AttributeError(f"module 'trdsim' has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from trdsim.analysis.results import Population, PsaResult
     from trdsim.analysis.validation import ValidationResult
     from trdsim.care_result import CareResult
-    from trdsim.simulate import Result
+    from trdsim.simulation.run import Result
     from trdsim.sweep import SweepResult
 
 __all__ = [
@@ -55,7 +55,7 @@ def compare(
 ) -> Result:
     """Every arm of the scenario for one cohort (common random numbers): per-arm results,
     the incremental analysis and net benefit; `by` adds subgroup tables."""
-    from trdsim.simulate import simulate
+    from trdsim.simulation.run import simulate
 
     r = simulate(_scenario(scenario), patients, seed, threads=threads, progress=progress)
     if by:

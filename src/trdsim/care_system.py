@@ -47,10 +47,10 @@ from trdsim.cohort import sample_cohort
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
 from trdsim.engine.rng import uniform
-from trdsim.engine.state import ArmRun
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.inputs import _cost, compile_inputs
 from trdsim.scenario import MAX_SEED, Scenario, load_scenario
+from trdsim.simulation.arm import ArmRun
 
 __all__ = ["CareSystemModel", "Service", "referral_weeks"]
 

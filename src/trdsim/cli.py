@@ -55,7 +55,7 @@ def _size_check(args, patients: int, arms: int, weeks: int, draws: int = 1, tabl
     """Refuse a run too big for this machine, or over an hour without --force; say how
     long a run of more than a few seconds will take."""
     from trdsim import runsize
-    from trdsim.simulate import BLOCK
+    from trdsim.simulation.run import BLOCK
 
     # compare and trial simulate in blocks of patients; a PSA holds a draw's at once
     block = BLOCK if table else 0
@@ -166,7 +166,7 @@ def _print_summary(result) -> None:
 def _compiled(scenario) -> None:
     """Compile the kernel for the scenario's run, with a notice if that takes a while.
     Called after a command's own checks, so bad input still gets exactly one line."""
-    from trdsim.engine.warmup import compile_notice, warm_up
+    from trdsim.simulation.warmup import compile_notice, warm_up
 
     with compile_notice():
         warm_up(scenario)

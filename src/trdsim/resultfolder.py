@@ -72,7 +72,7 @@ def make_manifest(
     PSA's draws, a care run's --set values). Enough to repeat it exactly."""
     import numba
 
-    import trdsim
+    from trdsim._version import __version__
     from trdsim.evidence import flatten
     from trdsim.pathways import rule_moderation
 
@@ -97,7 +97,7 @@ def make_manifest(
         "scenario_hash": sc.hash,
         "seed": sc.seed if seed is None else int(seed),
         "patients": sc.patients if patients is None else int(patients),
-        "trdsim_version": trdsim.__version__,
+        "trdsim_version": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "numba": numba.__version__,
@@ -412,7 +412,7 @@ def read_result(folder: str | Path) -> ResultBase:
     from trdsim.analysis.results import PsaResult
     from trdsim.analysis.validation import ValidationResult
     from trdsim.care_result import CareResult
-    from trdsim.simulate import Result
+    from trdsim.simulation.run import Result
     from trdsim.sweep import SweepResult
 
     kinds = {

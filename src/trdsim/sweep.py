@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from trdsim import __version__
+from trdsim._version import __version__
 from trdsim.care_system import CareSystemModel
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import ScenarioError, TrdsimError

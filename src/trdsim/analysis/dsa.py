@@ -22,7 +22,7 @@ from trdsim.currency import money
 from trdsim.errors import TrdsimError
 from trdsim.resultfolder import ResultBase, Table, json_ready, make_manifest
 from trdsim.scenario import KINDS, Scenario
-from trdsim.simulate import ArmMeans, arm_means
+from trdsim.simulation.run import ArmMeans, arm_means
 
 __all__ = [
     "Contrast",

@@ -21,13 +21,13 @@ import numba
 import numpy as np
 import pandas as pd
 
-from trdsim import __version__
+from trdsim._version import __version__
 from trdsim.analysis.decision import arms_of, check_table
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario
-from trdsim.simulate import BLOCK, arm_means_values
+from trdsim.simulation.run import BLOCK, arm_means_values
 
 __all__ = [
     "PsaRun",

@@ -27,7 +27,7 @@ import pandas as pd
 from trdsim.engine import layout as L
 from trdsim.inputs import ModelInputs
 from trdsim.scenario import Scenario
-from trdsim.simulate import Result, simulate, state_column
+from trdsim.simulation.run import Result, simulate, state_column
 
 __all__ = ["TrialResult", "Z95", "contrast", "meets", "run_trial"]
 

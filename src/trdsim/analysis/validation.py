@@ -22,7 +22,7 @@ from trdsim.analysis.trial import Z95, contrast, run_trial
 from trdsim.pathways import entry_step
 from trdsim.resultfolder import ResultBase, Table, make_manifest
 from trdsim.scenario import Scenario, from_dict, load_scenario
-from trdsim.simulate import simulate
+from trdsim.simulation.run import simulate
 from trdsim.survival import kaplan_meier, with_coded_weeks
 
 __all__ = [

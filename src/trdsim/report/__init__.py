@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import trdsim
+from trdsim._version import __version__
 from trdsim.errors import TrdsimError
 from trdsim.report.care import CareFolder, care_sections
 from trdsim.report.folder import ResultsFolder, load_results
@@ -52,7 +52,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Repo
         title = f"Cost-effectiveness of {arms}: {m['scenario']}"
     subtitle = [
         m.get("description", ""),
-        f"trdsim {trdsim.__version__} report of {r.folder} "
+        f"trdsim {__version__} report of {r.folder} "
         f"(results made {m.get('created_utc', 'at an unknown time')}); "
         f"written {datetime.now(UTC).isoformat(timespec='seconds')}",
     ]

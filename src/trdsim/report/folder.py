@@ -34,7 +34,7 @@ from trdsim.resultfolder import (
     read_table,
     with_arm_order,
 )
-from trdsim.simulate import Result
+from trdsim.simulation.run import Result
 
 __all__ = ["Dsa", "Psa", "ResultsFolder", "SUMMARY_COLUMNS", "load_results"]
 

@@ -25,11 +25,11 @@ from trdsim.economics import (
 )
 from trdsim.effective import effective_table, effects_table
 from trdsim.engine import layout as L
-from trdsim.engine.state import ArmRun, DrawsRun
 from trdsim.evidence import parameter_table
 from trdsim.inputs import DrawInputs, ModelInputs, compile_draws, compile_inputs, stack_inputs
 from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest, tidy, with_arm_order
 from trdsim.scenario import Scenario
+from trdsim.simulation.arm import ArmRun, DrawsRun
 from trdsim.survival import with_null_weeks
 
 __all__ = [

@@ -51,7 +51,7 @@ def warm_up(scenario) -> None:
     """Compile (or load from the cache) every kernel function a run of `scenario` uses:
     one patient of each arm over the horizon, alone and as a batch of one draw (whose
     inputs and patients the PSA's batched functions make)."""
-    from trdsim.simulate import arm_means, arm_means_values
+    from trdsim.simulation.run import arm_means, arm_means_values
 
     arm_means(scenario, 1, scenario.seed)
     arm_means_values(scenario, {}, [scenario.seed], 1)
