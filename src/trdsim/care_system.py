@@ -52,7 +52,7 @@ from trdsim.inputs import _cost, compile_inputs
 from trdsim.scenario import MAX_SEED, Scenario, load_scenario
 from trdsim.simulation.arm import ArmRun
 
-__all__ = ["CareSystemModel", "Service", "referral_weeks"]
+__all__ = ["CareSystemModel", "Service", "referral_weeks", "warm_up_care"]
 
 P_ARRIVALS = 61  # rng purposes of the care system (patients use < 60, PSA 60)
 P_LEAVE = 62
@@ -862,3 +862,20 @@ class CareSystemModel(mesa.Model):
             for col in ("mean_wait", "p90_wait", "utilisation", "queue_end"):
                 out[f"{sv.name}_last_year_{col}"] = last.loc[sv.name, col]
         return {k: v.item() if isinstance(v, np.generic) else v for k, v in out.items()}
+
+
+# A warm-up needs only a few weeks of a small region to call every weekly function once
+# (arrivals, waits, the quiet look-aheads, the catch-up calls); not clinical numbers.
+_WARM_WEEKS = 8
+_WARM_REFERRALS = 200
+
+
+def warm_up_care(scenario: Scenario) -> None:
+    """Compile (or load from numba's cache) every kernel function the care system calls
+    week by week, by running a few weeks of a small region of `scenario`."""
+    small = scenario.with_values(
+        {"care_system.referrals_per_year": _WARM_REFERRALS, "care_system.years": 1}
+    )
+    model = CareSystemModel(small, rng=scenario.seed)
+    for _ in range(_WARM_WEEKS):
+        model.step()

@@ -163,13 +163,18 @@ def _print_summary(result) -> None:
         print(f"  optimal at {_money(lam, cur)}/QALY: {', '.join(result.optimal(lam))}")
 
 
-def _compiled(scenario) -> None:
-    """Compile the kernel for the scenario's run, with a notice if that takes a while.
-    Called after a command's own checks, so bad input still gets exactly one line."""
-    from trdsim.simulation.warmup import compile_notice, warm_up
+def _compiled(scenario, *kinds: str) -> None:
+    """Compile the kernel functions the command runs (warmup.SIMULATE, BATCH, CARE), with
+    a notice if that takes a while. Called after a command's own checks, so bad input
+    still gets exactly one line."""
+    from trdsim.simulation.warmup import CARE, compile_notice, warm_up
 
-    with compile_notice():
-        warm_up(scenario)
+    with compile_notice(kinds):
+        warm_up(scenario, [k for k in kinds if k != CARE])
+        if CARE in kinds:
+            from trdsim.care_system import warm_up_care
+
+            warm_up_care(scenario)
 
 
 def cmd_trial(args) -> int:
@@ -184,7 +189,7 @@ def cmd_trial(args) -> int:
     n = args.patients or scenario.patients
     _size_check(args, n, len(scenario.arms), scenario.horizon_weeks, table=True)
     out = _out_folder(args.out, Path("results") / scenario.name / "trial", "trial")
-    _compiled(scenario)
+    _compiled(scenario, "simulate")
     with tqdm_bar(n * len(scenario.arms), "simulating", " patients") as bar:
         r = run_trial(scenario, patients=n, seed=args.seed, progress=bar.update)
     d = r.design
@@ -253,7 +258,7 @@ def cmd_compare(args) -> int:
             raise TrdsimError(f"{scenario.source}: --by = {spec!r}: {e}") from None
     _size_check(args, n, len(scenario.arms), scenario.horizon_weeks, table=True)
     out = _out_folder(args.out, Path("results") / scenario.name, "compare")
-    _compiled(scenario)
+    _compiled(scenario, "simulate")
     t0 = time.perf_counter()
     with tqdm_bar(n * len(scenario.arms), "simulating", " patients") as bar:
         result = trdsim.compare(scenario, n, args.seed, by=args.by, threads=args.threads,
@@ -450,7 +455,7 @@ def cmd_psa(args) -> int:
     _size_check(args, args.patients, len(scenario.arms), scenario.horizon_weeks, args.draws)
     out = _out_folder(args.out, Path("results") / scenario.name / "psa", "psa")
     seed = scenario.seed if args.seed is None else args.seed
-    _compiled(scenario)
+    _compiled(scenario, "batch")
     t0 = time.perf_counter()
     evppi_bar = _LazyBar(0 if args.no_evppi else len(groups), "EVPPI", " groups")
     with tqdm_bar(args.draws, "PSA", " draws") as bar:
@@ -622,7 +627,7 @@ def cmd_dsa(args) -> int:
     out = _out_folder(args.out, Path("results") / scenario.name / "dsa", "dsa")
     space = ParameterSpace(scenario)
     cur = scenario.currency
-    _compiled(scenario)
+    _compiled(scenario, "simulate")
     if args.pair:
         for k in args.pair:
             space.interval(k)  # unknown or fixed parameters stop here, before any run
@@ -675,6 +680,7 @@ def cmd_dsa(args) -> int:
 
 def cmd_threshold(args) -> int:
     scenario = load_scenario(args.scenario)
+    _compiled(scenario, "simulate")
     r = trdsim.threshold(
         scenario, args.param, args.target, arm=args.arm, versus=args.versus, low=args.low,
         high=args.high, patients=args.patients, seed=args.seed,
@@ -698,7 +704,7 @@ def cmd_validate(args) -> int:
     scenario = load_scenario(args.scenario)
     targets = load_targets(args.targets, scenario)
     out = _out_folder(args.out, Path("results") / scenario.name / "validation", "validation")
-    _compiled(scenario)
+    _compiled(scenario, "simulate", "batch")
     with tqdm_bar(len(targets), "validating", " targets") as bar:
         r = trdsim.validate(scenario, args.targets, args.patients, args.seed,
                             progress=bar.update)  # fmt: skip
@@ -742,7 +748,7 @@ def cmd_calibrate(args) -> int:
     if out.exists() and out.is_dir():
         raise TrdsimError(f"--out {out}: is a folder; give the scenario file to write")
     seeds = [scenario.seed + i for i in range(args.seeds)]
-    _compiled(scenario)
+    _compiled(scenario, "simulate", "batch")
     with tqdm_bar(None, "calibrating", " evaluations") as bar:
         r = calibrate(scenario, targets, args.param, patients=args.patients, seeds=seeds,
                       method=args.method, progress=bar.update)  # fmt: skip
@@ -822,6 +828,7 @@ def cmd_care(args) -> int:
     sc = base.with_values(settings)
     out = _out_folder(args.out, Path("results") / sc.name / "care_system", "care")
     weeks = int(sc.care_system["years"]) * 52 if sc.care_system else 0
+    _compiled(sc, "care")
     t0 = time.perf_counter()
     with tqdm_bar(weeks, "care system", " weeks") as bar:
         r = care(base, args.seed, settings, progress=bar.update)
@@ -892,6 +899,9 @@ def cmd_dashboard(args) -> int:
     problem = _port_problem(args.host, args.port)
     if problem:
         raise TrdsimError(f"port {args.port} on {args.host} {problem}: choose another with --port")
+    # the page's server process loads the kernel from numba's cache: compile it here, with
+    # the notice, rather than leave the first page load silent for a minute
+    _compiled(load_scenario(scenario).with_values(settings), "care")
     app = Path(__file__).with_name("apps") / "dashboard_page.py"
     env = {
         **os.environ,
@@ -919,7 +929,7 @@ def cmd_sweep(args) -> int:
     grid = parse_grid(args.grid, scenario)
     out = _out_folder(args.out, Path("results") / scenario.name / "sweep", "sweep")
     total = args.reps * int(np.prod([len(v) for v in grid.values()]))
-    _compiled(scenario)
+    _compiled(scenario, "care")
     with tqdm_bar(total, "sweep", " runs") as bar:
         try:
             r = sweep(scenario, grid, args.reps, out, workers=args.workers,

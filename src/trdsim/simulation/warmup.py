@@ -1,6 +1,11 @@
-"""The first run on a machine compiles the kernel (numba, about a minute on 2 cores);
-later runs load it from numba's cache in about a second. Commands compile it up front,
-saying so when it takes a while, instead of sitting silent inside the first progress bar.
+"""Compile, ahead of a command's work, exactly the kernel functions that command runs.
+
+The first run on a machine compiles them (numba); later runs load them from numba's
+cache in about a second. Each command says which paths it takes (`SIMULATE` for the
+per-patient run of compare, trial, validate, calibrate, DSA and threshold; `BATCH` for
+the PSA's batched draws; `CARE` for the care system's week-by-week calls), so it
+compiles only what it needs, and says so before it starts instead of sitting silent
+inside its first progress bar.
 """
 
 from __future__ import annotations
@@ -8,27 +13,51 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-__all__ = ["compile_notice", "warm_up"]
+if TYPE_CHECKING:
+    from trdsim.scenario import Scenario
+
+__all__ = ["BATCH", "CARE", "COMPILE_SECONDS", "SIMULATE", "compile_notice", "warm_up"]
+
+SIMULATE, BATCH, CARE = "simulate", "batch", "care"
+
+# Seconds each path takes to compile from an empty cache on the reference machine
+# (2 cores, nothing else running): the medians of `benchmarks/bench_start.py`. They set
+# the "about N s" of the notice, so a user knows whether to wait or worry.
+COMPILE_SECONDS = {SIMULATE: 30, BATCH: 25, CARE: 40}
 
 NOTICE_AFTER = 2.0  # seconds: loading compiled functions from numba's cache takes less
 
 
+def expected_seconds(kinds: Iterable[str]) -> int:
+    """About how long compiling `kinds` takes on the reference machine."""
+    return sum(COMPILE_SECONDS[k] for k in set(kinds))
+
+
 @contextmanager
-def compile_notice(stream: TextIO | None = None, after: float = NOTICE_AFTER) -> Iterator[None]:
-    """Within the block, print a notice to `stream` (stderr) if it lasts over `after` s,
-    and how long it took at the end."""
+def compile_notice(
+    kinds: Iterable[str] = (SIMULATE,),
+    stream: TextIO | None = None,
+    after: float = NOTICE_AFTER,
+) -> Iterator[None]:
+    """Within the block, print a notice to `stream` (stderr) if it lasts over `after` s
+    (loading from the cache does not), and how long it took at the end."""
     out = sys.stderr if stream is None else stream
     told = threading.Event()
     done = threading.Event()
+    about = expected_seconds(kinds)
 
     def tell() -> None:
         if not done.is_set():
             told.set()
-            print("compiling the model (first run only; about a minute) ...", file=out, flush=True)
+            print(
+                f"compiling the model (first run only, about {about} s on 2 cores) ...",
+                file=out,
+                flush=True,
+            )
 
     timer = threading.Timer(after, tell)
     timer.daemon = True
@@ -47,11 +76,19 @@ def compile_notice(stream: TextIO | None = None, after: float = NOTICE_AFTER) ->
             )
 
 
-def warm_up(scenario) -> None:
-    """Compile (or load from the cache) every kernel function a run of `scenario` uses:
-    one patient of each arm over the horizon, alone and as a batch of one draw (whose
-    inputs and patients the PSA's batched functions make)."""
-    from trdsim.simulation.run import arm_means, arm_means_values
+def warm_up(scenario: Scenario, kinds: Iterable[str] = (SIMULATE,)) -> None:
+    """Compile (or load from the cache) every kernel function that `kinds` of run of
+    `scenario` use: one patient of each arm over the horizon (SIMULATE), the same as a
+    batch of one draw (BATCH)."""
+    kinds = set(kinds)
+    unknown = kinds - {SIMULATE, BATCH}
+    if unknown:  # CARE is the care system's own (care_system.warm_up_care: a layer up)
+        raise ValueError(f"warm_up compiles {SIMULATE!r} and {BATCH!r}, not {sorted(unknown)}")
+    if SIMULATE in kinds:
+        from trdsim.simulation.run import arm_means
 
-    arm_means(scenario, 1, scenario.seed)
-    arm_means_values(scenario, {}, [scenario.seed], 1)
+        arm_means(scenario, 1, scenario.seed)
+    if BATCH in kinds:
+        from trdsim.simulation.run import arm_means_values
+
+        arm_means_values(scenario, {}, [scenario.seed], 1)
