@@ -58,6 +58,9 @@ class Table:
     file: str
     columns: tuple[str, ...] = ()
     optional: bool = False  # absent when the analysis did not make it (e.g. no EVPPI)
+    # one row per patient: megabytes, so a folder may be kept without it (the repository's
+    # results/ are); it then reads as None, and what needs it says how to get it
+    per_patient: bool = False
 
 
 def make_manifest(
@@ -299,7 +302,7 @@ class ResultBase:
         for name, t in self.TABLES.items():
             df = getattr(self, name)
             if df is None:
-                if not t.optional:
+                if not (t.optional or t.per_patient):
                     raise ValueError(f"{type(self).__name__}.{name} is missing")
                 continue
             written.append(write_table(df, out / t.file))
@@ -336,9 +339,8 @@ class ResultBase:
         arms = manifest.get("arms")
         for name, t in cls.TABLES.items():
             p = folder / t.file
-            values[name] = (
-                None if t.optional and not p.is_file() else read_table(p, t.columns, arms)
-            )
+            absent_ok = t.optional or t.per_patient
+            values[name] = None if absent_ok and not p.is_file() else read_table(p, t.columns, arms)
         for name, file in cls.JSON.items():
             p = folder / file
             values[name] = read_manifest(p) if p.is_file() else None

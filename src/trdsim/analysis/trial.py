@@ -54,7 +54,7 @@ class TrialResult:
 
     def meets(self, arm: str, outcome: str, week: int) -> np.ndarray:
         """Each randomised patient of `arm`: meets `outcome` at `week` (0/1)."""
-        p = self.result.patients
+        p = self.result.patient_table()
         kind = self.scenario.params["outcomes"][outcome]["kind"]
         return meets(p.loc[p.arm == arm, state_column(week)].to_numpy(), kind)
 
@@ -133,7 +133,7 @@ def run_trial(
         observe=design["assess_weeks"],
         inputs=inputs,
     )
-    p = res.patients
+    p = res.patient_table()
     by_arm = {a: p[p.arm == a] for a in scenario.arms}
     control = design["control"]
     rows, cons = [], []

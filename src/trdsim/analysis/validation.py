@@ -136,7 +136,7 @@ def _survival_at(curve: pd.DataFrame, week: int) -> float:
 def measure(t: Target, scenario: Scenario, patients: int, seed: int) -> Outcome:
     """Simulate target t's setting for `scenario` (already in that setting) and measure."""
     res = simulate(scenario, patients=patients, seed=seed)
-    p = with_coded_weeks(res.patients)
+    p = with_coded_weeks(res.patient_table())
     h = scenario.horizon_weeks
     if t.setting == "acute":
         # patients who started the last step without having responded before it; the

@@ -25,6 +25,7 @@ from trdsim.economics import (
 )
 from trdsim.effective import effective_table, effects_table
 from trdsim.engine import layout as L
+from trdsim.errors import TrdsimError
 from trdsim.evidence import parameter_table
 from trdsim.inputs import DrawInputs, ModelInputs, compile_draws, compile_inputs, stack_inputs
 from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest, tidy, with_arm_order
@@ -68,7 +69,7 @@ class Result(ResultBase):
         "incremental": Table("incremental.csv", INCREMENTAL_COLUMNS),
         "net_benefit": Table("net_benefit.csv", NET_BENEFIT_COLUMNS),
         "trace": Table("trace.parquet", ("week", "arm", "state", "count")),
-        "patients": Table("patients.parquet", ("arm", "patient", "cost", "qaly")),
+        "patients": Table("patients.parquet", ("arm", "patient", "cost", "qaly"), per_patient=True),
         "parameters": Table("parameters.csv", ("key", "value", "distribution", "source")),
         "effective": Table("effective.csv"),
         "effects": Table("effects.csv"),
@@ -81,7 +82,9 @@ class Result(ResultBase):
     incremental: pd.DataFrame  # one row per arm: frontier status, comparator, ICER
     net_benefit: pd.DataFrame  # one row per threshold x arm: NMB, INMB, optimal
     trace: pd.DataFrame  # week x arm x state counts (long)
-    patients: pd.DataFrame  # one row per arm x patient: outcomes, then entry attributes
+    # one row per arm x patient: outcomes, then entry attributes; None when read from a
+    # folder kept without it (the repository's results/)
+    patients: pd.DataFrame | None
     parameters: pd.DataFrame  # every input with its source
     effective: pd.DataFrame  # each step's response and remission in this cohort
     effects: pd.DataFrame  # how each treatment effect is stored
@@ -106,9 +109,21 @@ class Result(ResultBase):
         `by` ('severity', or 'severity:17,24' for cut-offs); ValueError if unknown. The
         table is kept as `subgroup_table` and written with the result."""
         specs = [parse_by(b) for b in by]
-        g = subgroup_analysis(self.patients, self.manifest["arms"], specs)
+        g = subgroup_analysis(self.patient_table(), self.manifest["arms"], specs)
         self.subgroup_table = tidy(as_written(g.table), self.manifest["arms"])
         return g
+
+    def patient_table(self) -> pd.DataFrame:
+        """The per-patient table; TrdsimError (one line) saying how to get it when this
+        result was read from a folder kept without it."""
+        if self.patients is None:
+            m = self.manifest
+            raise TrdsimError(
+                f"this {m['scenario']} result has no per-patient table (patients.parquet is "
+                "left out of kept results folders): rerun `trdsim compare "
+                f"{m['scenario']} --patients {m['patients']} --seed {m['seed']}` to make it"
+            )
+        return self.patients
 
     def optimal(self, threshold: float) -> list[str]:
         """The arm(s) with the highest expected net monetary benefit at `threshold`."""
@@ -158,8 +173,8 @@ class Result(ResultBase):
         paths = [folder / n for n in ("trace.png", "ever_remitted.png", "relapse_free.png",
                                       "frontier.png")]  # fmt: skip
         trace_figure(named(self.trace), paths[0], **about)
-        ever_remitted_figure(named(self.patients), h, paths[1], **about)
-        relapse_free_figure(named(self.patients), h, paths[2], **about)
+        ever_remitted_figure(named(self.patient_table()), h, paths[1], **about)
+        relapse_free_figure(named(self.patient_table()), h, paths[2], **about)
         frontier_figure(named(self.incremental), cur, paths[3], **about)
         return paths
 
