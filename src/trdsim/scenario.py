@@ -266,7 +266,7 @@ def resolve_path(name_or_path: str | Path | None) -> Path:
     if p.exists():
         return p
     bundled = bundled_scenarios() / f"{p.stem}.toml"
-    if p.suffix in ("", ".toml") and p.parent == Path(".") and bundled.exists():
+    if p.suffix in ("", ".toml") and p.parent == Path() and bundled.exists():
         return bundled
     available = sorted(f.stem for f in bundled_scenarios().glob("*.toml"))
     raise ScenarioError(
@@ -900,7 +900,7 @@ class _Builder:
             key = f"{section}.{name}"
             lib = lib_entries.get(name, {})
             over = self.table(over_all.get(name, {}), key)
-            allowed = {**spec, **opt, **text, **opt_text, **{f: bool for f in flags}}
+            allowed = {**spec, **opt, **text, **opt_text, **dict.fromkeys(flags, bool)}
             self.check_keys(over, key, allowed)
             entry = self.merge_params(lib, over, key, spec, opt)
             merged = {**lib, **over}
