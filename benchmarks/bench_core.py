@@ -26,7 +26,7 @@ from trdsim.inputs import compile_inputs
 from trdsim.simulation.arm import ArmRun
 
 sys.path.insert(0, str(Path(__file__).parent))
-from mesa_reference import MesaCohortModel  # noqa: E402
+from mesa_reference import MesaCohortModel
 
 ARM = "integrated"
 SEED = 2026

@@ -39,7 +39,7 @@ from trdsim.simulation.arm import ArmRun
 from trdsim.simulation.warmup import warm_up
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_core import minimal_kernel  # noqa: E402
+from bench_core import minimal_kernel
 
 SEED = 2026
 
@@ -174,10 +174,10 @@ def main() -> None:
     full = full_kernel_rate(sc, 1_000_000)
     print(
         f"| simulation part (`run_psa`, in-process) | {t_sim:.2f} s, {psa_rate / 1e6:,.0f} M patient-weeks/s | |"
-    )  # noqa: E501
+    )
     print(
         f"| full kernel, 1,000,000 patients x {len(sc.arms)} arms | {full / 1e6:,.0f} M patient-weeks/s | |"
-    )  # noqa: E501
+    )
     print(f"| full kernel rate / PSA rate | {full / psa_rate:.2f}x | <= 2x |")
     sec = parts.seconds
     rest = t_sim - sum(sec.values())
@@ -192,7 +192,7 @@ def main() -> None:
     t_dask = time.perf_counter() - t
     print(
         f"| LocalCluster of 2 processes (with its start-up) | {t_dask:.1f} s; same table: {table.equals(other)} | |"
-    )  # noqa: E501
+    )
 
 
 if __name__ == "__main__":

@@ -490,7 +490,6 @@ def test_a_threshold_no_plausible_value_reaches_says_so(capsys):
 
 
 def test_an_output_folder_in_use_by_another_run_is_refused(tmp_path, capsys):
-    import os
     import time as _time
 
     out = tmp_path / "psa"
@@ -509,7 +508,7 @@ def test_an_output_folder_in_use_by_another_run_is_refused(tmp_path, capsys):
         child.kill()
         child.wait()
     _time.sleep(0.05)
-    assert not os.path.exists(out / "draws.parquet")
+    assert not (out / "draws.parquet").exists()
     # once that process has ended its lock is stale and the folder is free
     assert main(["psa", "--draws", "2", "--patients", "10", "--out", str(out), "--no-evppi",
                  "--no-figures"]) == 0  # fmt: skip

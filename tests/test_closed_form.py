@@ -43,7 +43,7 @@ def test_single_state_discounted_qalys_equal_the_annuity(uk):
         utilities={"depressed": u, "response": u, "remission": u},
         mortality={"suicide_weekly_hazard_depressed": 0.0},
         scenario={**uk.raw["scenario"], "horizon_weeks": 520, "discount_qalys": 0.035},
-        treatments={t: no_decrement for t in ("antipsychotic_augmentation", "ect")},
+        treatments=dict.fromkeys(("antipsychotic_augmentation", "ect"), no_decrement),
     )
     inputs = compile_inputs(sc)
     inputs = dataclasses.replace(inputs, mort_h=np.zeros_like(inputs.mort_h))
@@ -70,15 +70,15 @@ def test_weibull_passes_through_published_points():
 def test_constant_relapse_hazard_gives_exponential_relapse_free_survival(uk):
     """Neutral modifiers, no maintenance, an exponential baseline: the relapse-free survival
     of a treatment's responders follows its published median (esketamine, 39 weeks)."""
-    neutral = {
-        k: 1.0
-        for k in (
+    neutral = dict.fromkeys(
+        (
             "relapse_hr_per_prior_failure",
             "relapse_hr_residual_symptoms",
             "relapse_hr_maltreatment",
             "relapse_hr_sudden_gain",
-        )
-    }
+        ),
+        1.0,
+    )
     sc = scenario_with(
         effects=neutral,
         relapse_baseline={"shape": 1.0},

@@ -13,7 +13,7 @@ from trdsim.inputs import compile_inputs
 from trdsim.simulation.arm import ArmRun
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from mesa_reference import MesaCohortModel  # noqa: E402
+from mesa_reference import MesaCohortModel
 
 
 @pytest.mark.parametrize("arm", ["sequential", "integrated"])

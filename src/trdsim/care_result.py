@@ -15,7 +15,7 @@ from trdsim.currency import money
 from trdsim.resultfolder import ResultBase, Table, as_written, json_ready, make_manifest
 from trdsim.scenario import Scenario
 
-__all__ = ["CareResult", "YEARLY_COLUMNS", "care"]
+__all__ = ["YEARLY_COLUMNS", "CareResult", "care"]
 
 YEARLY_COLUMNS = ("service", "year", "starts", "mean_wait", "p90_wait", "within_target",
                   "queue_end", "queue_mean", "over_target_end", "utilisation")  # fmt: skip

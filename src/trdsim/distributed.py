@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +41,7 @@ def write_atomic(df: pd.DataFrame, path: Path) -> None:
     """Write a parquet file so that it either exists whole or not at all."""
     tmp = path.with_name(path.name + ".partial")
     df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    tmp.replace(path)
 
 
 def claim_folder(out: Path, marker: str, identity: dict, what: str) -> None:

@@ -226,6 +226,7 @@ def weibull_through(
     h1 = -np.log1p(-p1)
     if t2 is None:
         return t1 / h1, 1.0
+    assert p2 is not None, "a second time needs its probability"
     h2 = -np.log1p(-p2)
     shape = (np.log(h2) - np.log(h1)) / (np.log(t2) - np.log(t1))
     return t1 / h1 ** (1.0 / shape), shape
@@ -408,11 +409,11 @@ def reference_population(cohort: dict[str, float], ef: np.ndarray) -> ReferenceP
 @cache
 def _points(cohort: tuple, uses_sev: bool, uses_flex: bool) -> ReferencePopulation:
     # cached: a PSA asks for the same points once per draw
-    cohort = dict(cohort)
+    shares = dict(cohort)
     one = (np.zeros(1), np.ones(1))
     sev = _hermite(QUADRATURE_NODES) if uses_sev else one
     flex = _hermite(QUADRATURE_NODES) if uses_flex else one
-    pm, pi, pc = cohort["maltreatment_share"], cohort["inflammation_share"], cohort["chronic_share"]
+    pm, pi, pc = shares["maltreatment_share"], shares["inflammation_share"], shares["chronic_share"]
     flag = [0.0, 1.0]
     m, i, ch, zs, zf = np.meshgrid(flag, flag, flag, sev[0], flex[0], indexing="ij")
     wm, wi, wc, ws, wf = np.meshgrid(
@@ -587,7 +588,7 @@ def _solve_relapse_multiplier(
     return float(np.exp(_solve_log_multiplier(w, lin, shares, ln_hrs, log_base, surv)))
 
 
-def natural_hazard(z: np.ndarray | float, weeks: float) -> np.ndarray | float:
+def natural_hazard(z: np.ndarray | float, weeks: np.ndarray | float) -> np.ndarray | float:
     """Weekly natural-history hazard from the log-odds z of response over `weeks`
     (-ln(1 - logistic(z)) / weeks, as the kernel's natural_hazard)."""
     return np.log1p(np.exp(z)) / weeks

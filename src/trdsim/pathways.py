@@ -25,17 +25,17 @@ import pandas as pd
 from trdsim.engine import layout as L
 
 __all__ = [
-    "CompiledPathway",
+    "ARM_FIELDS",
     "MAX_VARIANTS",
     "RULE_ATTRIBUTES",
     "USUAL_CARE",
-    "ARM_FIELDS",
+    "CompiledPathway",
     "arm_labels",
-    "named_arms",
     "compile_pathway",
     "compile_pathway_draws",
     "entry_step",
     "maintenance_for",
+    "named_arms",
     "parse_condition",
     "rule_moderation",
     "step_key",

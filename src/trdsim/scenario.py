@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any, NoReturn
 
 from trdsim import schema
 from trdsim.engine.layout import MAX_COMPONENTS, MAX_MAINTENANCE
@@ -265,7 +266,7 @@ def resolve_path(name_or_path: str | Path | None) -> Path:
     if p.exists():
         return p
     bundled = bundled_scenarios() / f"{p.stem}.toml"
-    if p.suffix in ("", ".toml") and p.parent == Path(".") and bundled.exists():
+    if p.suffix in ("", ".toml") and p.parent == Path() and bundled.exists():
         return bundled
     available = sorted(f.stem for f in bundled_scenarios().glob("*.toml"))
     raise ScenarioError(
@@ -393,10 +394,10 @@ class _Builder:
         self.raw = raw
         self.file = source
 
-    def fail(self, key: str, value: object, allowed: str):
+    def fail(self, key: str, value: object, allowed: str) -> NoReturn:
         raise ScenarioError(self.file, key, value, allowed)
 
-    def unknown(self, key: str, value: object, options, what: str):
+    def unknown(self, key: str, value: object, options, what: str) -> NoReturn:
         """Fail for a name that is not among `options`, suggesting the closest."""
         self.fail(
             key, value, _suggest(str(value), options).replace("unknown key", f"unknown {what}")
@@ -459,6 +460,7 @@ class _Builder:
 
     def param(self, node: object, key: str, kind: str, base: dict | None) -> dict:
         """Merge a scenario value (number or inline table) over a library entry; check it."""
+        p: dict[str, Any]
         if _is_number(node) and base is None:
             p = {
                 "value": node,
@@ -467,10 +469,10 @@ class _Builder:
                 "verified": USER_UNSTATED,
             }
         elif _is_number(node) or (isinstance(node, dict) and is_param(node)):
-            node = {"value": node} if _is_number(node) else node
-            self.check_keys(node, key, PARAM_FIELDS)
-            p = dict(node)
-            if base is not None and node is not base:
+            entry: dict = node if isinstance(node, dict) else {"value": node}
+            self.check_keys(entry, key, PARAM_FIELDS)
+            p = dict(entry)
+            if base is not None and entry is not base:
                 # a scenario override: a new value is fixed unless it brings its own distribution
                 p = {k: v for k, v in base.items() if k not in ("note", "ref")}
                 for args in DISTRIBUTIONS.values():
@@ -479,7 +481,7 @@ class _Builder:
                 # a new value keeps the entry's price year unless it states its own (so a
                 # scenario, `with_value`, the PSA and the DSA all mean the same thing)
                 p.update(dist="fixed", source=f"scenario {self.file}", verified=USER_UNSTATED)
-                p.update(node)
+                p.update(entry)
         else:
             allowed = KINDS[kind][0]
             self.fail(key, node, f"must be {allowed} (a number, or a table with 'value')")
@@ -588,7 +590,7 @@ class _Builder:
         params: dict = {}
         for section, spec in FIXED_SECTIONS.items():
             over = self.table(raw.get(section, {}), section)
-            allowed = dict(spec)
+            allowed: dict = dict(spec)
             if section == "cohort":
                 allowed.update(COHORT_ENTRY)
             self.check_keys(over, section, allowed)
@@ -898,7 +900,7 @@ class _Builder:
             key = f"{section}.{name}"
             lib = lib_entries.get(name, {})
             over = self.table(over_all.get(name, {}), key)
-            allowed = {**spec, **opt, **text, **opt_text, **{f: bool for f in flags}}
+            allowed = {**spec, **opt, **text, **opt_text, **dict.fromkeys(flags, bool)}
             self.check_keys(over, key, allowed)
             entry = self.merge_params(lib, over, key, spec, opt)
             merged = {**lib, **over}

@@ -302,7 +302,7 @@ def evsi_figure(
 
 def _range(key: str, lo: float, hi: float, currency: str) -> str:
     """A parameter's range in its unit: money with its symbol, the rest as numbers."""
-    if key.split(".")[0] in ("unit_costs", "state_costs"):
+    if key.split(".", maxsplit=1)[0] in ("unit_costs", "state_costs"):
         return f"{format_money(lo, currency)} – {format_money(hi, currency)}"
     return f"{lo:.3g} – {hi:.3g}"
 

@@ -30,9 +30,9 @@ from trdsim.scenario import Scenario
 from trdsim.simulation.run import BLOCK, arm_means_values
 
 __all__ = [
-    "PsaRun",
     "RUN_FILE",
     "STAT_COLUMNS",
+    "PsaRun",
     "chunk_size",
     "draw_seed",
     "evaluate_draws",

@@ -29,7 +29,7 @@ from trdsim.inputs import ModelInputs
 from trdsim.scenario import Scenario
 from trdsim.simulation.run import Result, simulate, state_column
 
-__all__ = ["TrialResult", "Z95", "contrast", "meets", "run_trial"]
+__all__ = ["Z95", "TrialResult", "contrast", "meets", "run_trial"]
 
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 

@@ -26,9 +26,9 @@ from trdsim.simulation.run import simulate
 from trdsim.survival import kaplan_meier, with_coded_weeks
 
 __all__ = [
-    "Outcome",
     "PATIENTS",
     "VALIDATION_COLUMNS",
+    "Outcome",
     "ValidationResult",
     "measure",
     "measure_design",

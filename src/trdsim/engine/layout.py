@@ -6,12 +6,12 @@ The kernel sees only numbers; this module is the one place that names them.
 __all__ = [
     "ACUTE",
     "CAUSE_OTHER",
+    "CAUSE_SUICIDE",
     "CC_DEP",
     "CC_REM",
     "CC_RESP",
     "CC_TX0",
     "CC_USUAL",
-    "CAUSE_SUICIDE",
     "COURSE",
     "DEAD",
     "DEPRESSED",

@@ -85,8 +85,8 @@ def price_factor(setting: str, from_year: int, to_year: int) -> float:
     if from_year == to_year:
         return 1.0
     t = price_indices()
-    t = t[t.setting == setting].set_index("year")["index"]
-    return float(t[to_year] / t[from_year])
+    index = t[t.setting == setting].set_index("year")["index"]
+    return float(index[to_year] / index[from_year])
 
 
 @cache

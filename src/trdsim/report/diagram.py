@@ -52,7 +52,8 @@ def pathway_svg(
     """
     steps = pathway["steps"]
     mid = f"arrowhead-{name}"  # marker ids are page-wide: one per diagram
-    parts, y = [], 10
+    parts: list[str] = []
+    y: float = 10
     for i, step in enumerate(steps):
         comps = [step] if isinstance(step, str) else list(step)
         before = i < entry_step

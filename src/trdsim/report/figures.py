@@ -13,10 +13,10 @@ import pandas as pd
 __all__ = ["embed", "from_table", "png_bytes"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-Maker = Callable[[Path], None]
+Maker = Callable[[Path], object]  # its return value (a Figure, or None) is not used
 
 
-def from_table(path: Path, draw: Callable[[pd.DataFrame, Path], None]) -> Maker | None:
+def from_table(path: Path, draw: Callable[[pd.DataFrame, Path], object]) -> Maker | None:
     """A maker that draws the figure from a parquet table, or None when the table is absent."""
     if not path.is_file():
         return None

@@ -36,7 +36,7 @@ from trdsim.resultfolder import (
 )
 from trdsim.simulation.run import Result
 
-__all__ = ["Dsa", "Psa", "ResultsFolder", "SUMMARY_COLUMNS", "load_results"]
+__all__ = ["SUMMARY_COLUMNS", "Dsa", "Psa", "ResultsFolder", "load_results"]
 
 SUMMARY_COLUMNS = ("arm", "patients", "cost", "cost_se", "qaly", "qaly_se", "life_years")
 # what a format 1 (trdsim 0.1) folder has

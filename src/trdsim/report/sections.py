@@ -19,7 +19,7 @@ from trdsim.report.tables import Column, Table, number
 # a format 1 subgroup table holds statuses as labels
 _STATUS_CODES = {v: k for k, v in STATUS_LABELS.items()}
 
-__all__ = ["PERSPECTIVES", "ReportBuilder", "STARTS", "Section", "arm_labels"]
+__all__ = ["PERSPECTIVES", "STARTS", "ReportBuilder", "Section", "arm_labels"]
 
 PERSPECTIVES = {
     "payer": "health-care payer (costs of care only)",

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,9 +41,9 @@ class Column:
     name: str
     title: str
     values: Sequence
-    show: Callable[[object], str] = text
+    show: Callable[[Any], str] = text
     numeric: bool = False  # right-aligned in HTML and Markdown
-    row_show: Sequence[Callable[[object], str]] | None = None  # per row, when rows differ
+    row_show: Sequence[Callable[[Any], str]] | None = None  # per row, when rows differ
     code: bool = False  # identifiers (parameter keys): shown as code in HTML, beside labels
     shown: bool = True  # False: in the CSV only (an identifier for re-use beside its label)
 

@@ -317,7 +317,7 @@ class DrawsRun(ArmRun):
     `ArmRun` with that draw's inputs and seed, so results are bit-identical to it.
     """
 
-    seed: np.ndarray = None  # type: ignore[assignment]  (draws,) uint64 seeds
+    seed: np.ndarray = None  # type: ignore[assignment]  # (draws,) uint64 seeds
     n_per: int = 0
 
     def _trace_shape(self) -> tuple[int, ...]:

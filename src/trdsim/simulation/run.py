@@ -34,8 +34,8 @@ from trdsim.simulation.arm import ArmRun, DrawsRun
 from trdsim.survival import with_null_weeks
 
 __all__ = [
-    "ArmMeans",
     "BLOCK",
+    "ArmMeans",
     "Result",
     "arm_means",
     "arm_means_draws",
