@@ -46,7 +46,7 @@ from scipy import stats
 from trdsim.cohort import sample_cohort
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
-from trdsim.engine.rng import uniform
+from trdsim.engine.rng import P_ARRIVALS, P_LEAVE, uniform
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.inputs import _cost, compile_inputs
 from trdsim.scenario import MAX_SEED, Scenario, load_scenario
@@ -54,8 +54,6 @@ from trdsim.simulation.arm import ArmRun
 
 __all__ = ["CareSystemModel", "Service", "referral_weeks"]
 
-P_ARRIVALS = 61  # rng purposes of the care system (patients use < 60, PSA 60)
-P_LEAVE = 62
 UNLIMITED = -1
 WEEKS_PER_YEAR = 52
 # The steady-state test looks at the last year only; every week before it is warm-up
