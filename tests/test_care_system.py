@@ -613,7 +613,7 @@ def test_without_rtms_chairs_rtms_binds_and_holds_the_therapists_queue():
     assert cbt["verdict"] == "growing" and not cbt["binding"] and cbt["utilisation"] < 0.5
     assert cbt["held_by"] == ["rtms"]
     assert ss["bottleneck"] == (
-        "binding: rTMS chairs (queue growing with no places at all); the queue for CBT "
+        "binding: rTMS chairs (no places at all); the queue for CBT "
         f"therapists grows only because its patients also wait for rTMS chairs "
         f"({cbt['utilisation']:.0%} of its places in use)"
     )
@@ -648,3 +648,22 @@ def test_the_scenario_description_says_what_the_default_run_is():
     ss = m.steady_state()
     assert {t["verdict"] for t in ss["services"].values()} == {"growing"}
     assert ss["binding"] == ["cbt"]
+
+
+def test_a_full_service_holding_a_growing_queue_binds_though_its_own_is_stable():
+    """90 therapists, 25 ketamine chairs (capacity_whatif's sweep, replication 1, year
+    20): the therapists' queue, its places all in use, stays under the growth threshold,
+    while the ketamine queue (its chairs mostly free when its patients' turn comes)
+    crosses it because those patients also wait for a therapist: CBT binds."""
+    sc = trdsim.load_scenario("capacity_whatif")
+    m = CareSystemModel(sc, rng=sc.seed + 1, care_system__years=20,
+                        care_system__services__cbt__units=90,
+                        care_system__services__ketamine__units=25,
+                        care_system__services__rtms__units=28)  # fmt: skip
+    m.run_model()
+    ss = m.steady_state()
+    cbt, ket = ss["services"]["cbt"], ss["services"]["ketamine"]
+    assert cbt["verdict"] == "stable" and ket["verdict"] == "growing"
+    assert ket["kept_waiting_by"]["cbt"] > 0.5 > ket["kept_waiting_by"]["ketamine"]
+    assert ket["held_by"] == ["cbt"] and not ket["binding"]
+    assert ss["binding"] == ["cbt"] and cbt["utilisation"] == 1.0

@@ -76,11 +76,13 @@ MIN_WARM_UP_WEEKS = 52
 # 100 % utilisation (90 therapists, experiments/capacity_whatif.py).
 GROWTH_SHARE_THRESHOLD = 0.01
 STABLE, GROWING, TOO_SHORT = "stable", "growing", "too short to tell"
-# A growing queue is the binding service's when, in most of the last year's patient-weeks
-# waiting at it, the service itself had no place free (the patient's turn came and its
-# places were all taken). A queue can grow with its own places free: a step that needs
-# two services (rTMS with CBT) waits for the full one, and its patients count in the
-# queues of both; that queue is held by the other service, not short of its own places.
+# A service binds when, in most of the last year's patient-weeks waiting at it, it had
+# no place free at the patient's turn (its places were all taken), and a queue grows: its
+# own, or one it holds. A queue can grow with its own places free: a step that needs two
+# services (rTMS with CBT) waits for the full one, and its patients count in the queues
+# of both; that queue is held by the other service, not short of its own places. And the
+# full service's own queue may stay under the growth threshold while the queue it holds
+# crosses it (capacity_whatif at 90 therapists): it binds all the same.
 BINDING_SHARE = 0.5
 
 
@@ -843,11 +845,18 @@ class CareSystemModel(mesa.Model):
             own = t["kept_waiting_by"][sv.name]
             t["binding"] = bool(t["verdict"] == GROWING and own >= BINDING_SHARE)
             meets[sv.name] = bool(t["verdict"] == STABLE and not share < self.wait_standard)
-        for t in per.values():
+        # a growing queue whose patients another service kept waiting is held by it
+        for name, t in per.items():
             t["held_by"] = [
                 k for k, v in t["kept_waiting_by"].items()
-                if t["verdict"] == GROWING and not t["binding"] and v >= BINDING_SHARE
+                if t["verdict"] == GROWING and not t["binding"] and k != name
+                and v >= BINDING_SHARE
             ]  # fmt: skip
+        # and a service holding a growing queue binds if its own places were full too
+        for name, t in per.items():
+            holds = any(name in u["held_by"] for u in per.values())
+            if holds and t["kept_waiting_by"][name] >= BINDING_SHARE:
+                t["binding"] = True
         binding = [k for k, t in per.items() if t["binding"]]
         return {
             "verdict": verdict,
@@ -858,8 +867,9 @@ class CareSystemModel(mesa.Model):
                 f"least-squares trend of each queue over the last {WEEKS_PER_YEAR} weeks "
                 f"(weeks before: warm-up, at least {MIN_WARM_UP_WEEKS}); growing when it adds "
                 f"more than {GROWTH_SHARE_THRESHOLD:.0%} of the year's starts in a year; "
-                f"binding when growing and, in at least {BINDING_SHARE:.0%} of the year's "
-                "patient-weeks waiting at it, it had no place free"
+                f"binding when, in at least {BINDING_SHARE:.0%} of the year's patient-weeks "
+                "waiting at it, it had no place free, and its queue grows or it holds one "
+                "that does (keeps most of its patients waiting)"
             ),
             "wait_standard": f"{self.wait_standard:.0%} {within_target_label(self.wait_target)}",
             "services": per,
@@ -889,7 +899,7 @@ class CareSystemModel(mesa.Model):
         parts = []
         if binding:
             use = ", ".join(in_use(k) for k in binding)
-            parts.append(f"binding: {names(binding)} (queue growing with {use})")
+            parts.append(f"binding: {names(binding)} ({use})")
         for k, t in per.items():
             if t["verdict"] != GROWING or t["binding"]:
                 continue
