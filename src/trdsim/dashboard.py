@@ -229,7 +229,12 @@ class PlanComparison(mesa.Model):
                     within_target_label(self.wait_target): (
                         f"{share:.1%}" if share == share else "-"
                     ),
-                    "steady state": f"{ss['verdict']}: {ss['bottleneck']}",
+                    # the sentence says stable and too short itself; growing leads it
+                    "steady state": (
+                        f"growing; {ss['bottleneck']}"
+                        if ss["verdict"] == "growing"
+                        else ss["bottleneck"]
+                    ),
                     f"cost so far ({self.currency}, discounted)": (
                         f"{c['cost_total']:,.0f}" if c else "-"
                     ),
