@@ -508,3 +508,162 @@ def test_a_service_holds_a_place_while_its_own_component_runs():
     # short (holding a chair for the whole rTMS + CBT step gave 13.8 weeks)
     assert 0.8 * rtms_weeks <= per_start["rtms"] <= rtms_weeks + 1
     assert per_start["cbt"] > 2 * per_start["rtms"]
+
+
+# ----- one measure of "within the wait target", one verdict naming the binding service ---
+def test_within_target_is_starts_within_among_starts_and_those_waiting_past_it():
+    """By hand: starts waited 0, 5, 18, 19 and 30 weeks (three within 18); three still
+    wait, 25, 10 and 18 weeks so far: one is past the target (counted as over), two are
+    not yet (counted neither way). 3 / (5 + 1) = 0.5."""
+    from trdsim.care_result import within_target, within_target_share
+
+    assert within_target([0, 5, 18, 19, 30], [25, 10, 18], 18) == 0.5
+    assert within_target_share(3, 5, 1) == 0.5
+    assert within_target([0, 5], [], 18) == 1.0  # nobody still waiting
+    assert within_target([], [40], 18) == 0.0  # nobody started, one past it
+    assert within_target([], [3], 18) != within_target([], [3], 18)  # nobody to count: nan
+
+
+def _still_waiting_past(m, service: int) -> int:
+    """From the model's final state, apart from the service's own record: patients still
+    waiting (alive, not gone) for a step that needs the service, longer than the target."""
+    n, run = m.arrived, m.run
+    wanted = m.needs[run.variant[:n], np.minimum(run.step[:n], m.pathway.n_steps), service]
+    still = (run.phase[:n] == L.WAITING) & (run.clin[:n] != L.DEAD) & ~m.left[:n] & wanted
+    return int((still & (m.week - 1 - m.queued_since[:n] > m.wait_target)).sum())
+
+
+def test_the_share_within_target_is_one_number_in_terminal_table_figure_and_dashboard(
+    tmp_path, capsys
+):
+    """One run: the terminal's per-service and pooled shares, summary.json, the yearly
+    table's last year, the steady-state test and the dashboard's table give the same
+    numbers, and they equal the measure computed apart from the model's final state."""
+    import json
+
+    from trdsim.care_result import within_target, within_target_label
+    from trdsim.dashboard import PlanComparison
+
+    settings = {"care_system.years": 2, "care_system.referrals_per_year": 300}
+    out = tmp_path / "c"
+    argv = ["care", "--seed", "5", "--no-figures", "--out", str(out),
+            "--set", "care_system.services.cbt.units=3"]  # fmt: skip
+    for k, v in settings.items():
+        argv += ["--set", f"{k}={v}"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    s = json.loads((out / "summary.json").read_text())
+    label = within_target_label(18)
+    model = CareSystemModel(
+        "capacity_whatif", rng=5, care_system__years=2, care_system__referrals_per_year=300,
+        care_system__services__cbt__units=3,
+    )  # fmt: skip
+    model.run_model()
+    waits = pd.read_parquet(out / "waits.parquet")
+    yearly = pd.read_csv(out / "yearly.csv")
+    for k, sv in enumerate(model.services):
+        past = _still_waiting_past(model, k)
+        assert past == s[f"{sv.name}_over_target_at_end"]
+        mine = waits.wait[waits.service == sv.name].to_numpy()
+        share = within_target(mine, np.full(past, 19), 18)  # all past: any wait above 18
+        assert s[f"{sv.name}_within_target"] == pytest.approx(share, nan_ok=True)
+        assert f"{share:.1%} {label} over the whole run" in printed
+        # the last year's share: the yearly table's, the steady-state test's
+        last = yearly[yearly.service == sv.name].within_target.iloc[-1]
+        t = s["steady_state_test"]["services"][sv.name]["last_year_within_target"]
+        assert last == pytest.approx(t, nan_ok=True)
+    assert s["cbt_over_target_at_end"] > 0  # the check counts someone still waiting
+    pooled = s["share_started_within_target"]
+    assert f"All services: {pooled:.1%} {label} over the whole run" in printed
+    dash = PlanComparison("capacity_whatif", settings, a_cbt=3, seed=5)
+    while dash.running:
+        dash.step()
+    row = dash.table()[0]
+    assert row[label] == f"{pooled:.1%}"
+    assert s["steady_state_test"]["bottleneck"] in row["steady state"]
+
+
+def test_the_verdict_names_the_under_provisioned_service_as_binding(short):
+    """Too few therapists (3, with 40 rTMS chairs): CBT binds, at full use; any other queue
+    that grows is held by CBT, its own places free, and is not called binding."""
+    ss = short.steady_state()
+    assert ss["binding"] == ["cbt"]
+    cbt = ss["services"]["cbt"]
+    assert cbt["utilisation"] == 1.0 and cbt["kept_waiting_by"]["cbt"] > 0.5
+    assert ss["bottleneck"].startswith("binding: CBT therapists")
+    for name in ("rtms", "ketamine"):
+        t = ss["services"][name]
+        assert not t["binding"] and t["utilisation"] < 1.0
+        if t["verdict"] == "growing":
+            assert t["held_by"] == ["cbt"] and "wait for CBT therapists" in ss["bottleneck"]
+    assert short.summary()["binding_services"] == "cbt"
+
+
+def test_without_rtms_chairs_rtms_binds_and_holds_the_therapists_queue():
+    """No rTMS chairs, ample therapists and ketamine chairs: the rTMS step's patients wait
+    for a chair in both queues; rTMS binds, and the therapists' queue (their places
+    mostly free) grows only because of it."""
+    m = CareSystemModel("capacity_whatif", care_system__services__cbt__units=100,
+                        care_system__services__rtms__units=0,
+                        care_system__services__ketamine__units=40, **THREE_YEARS)  # fmt: skip
+    m.run_model()
+    ss = m.steady_state()
+    assert ss["binding"] == ["rtms"]
+    cbt = ss["services"]["cbt"]
+    assert cbt["verdict"] == "growing" and not cbt["binding"] and cbt["utilisation"] < 0.5
+    assert cbt["held_by"] == ["rtms"]
+    assert ss["bottleneck"] == (
+        "binding: rTMS chairs (no places at all); the queue for CBT "
+        f"therapists grows only because its patients also wait for rTMS chairs "
+        f"({cbt['utilisation']:.0%} of its places in use)"
+    )
+
+
+def test_the_waits_figure_gives_the_measure_of_its_waits_and_those_still_waiting():
+    """waits.png's legend: the hand example's 50 %, counting the one still waiting past
+    the target; without it, the starts alone (60 %) would be shown as within."""
+    from trdsim import care_plots
+
+    fig = care_plots.waits_figure(
+        {"cbt": np.array([0, 5, 18, 19, 30])}, 18, waiting_past={"cbt": 1},
+        labels={"cbt": "CBT therapists"},
+    )  # fmt: skip
+    (text,) = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert (
+        text == "CBT therapists: 50.0% started within 18 weeks (5 starts, 1 still waiting past it)"
+    )
+
+
+def test_the_scenario_description_says_what_the_default_run_is():
+    """capacity_whatif's description names the years and units it runs (a starting plan
+    whose queues grow, not the capacity that meets the standard)."""
+    sc = trdsim.load_scenario("capacity_whatif")
+    cs, text = sc.care_system, sc.description
+    assert f"over {cs['years']} years" in text
+    for spec in cs["services"].values():
+        assert f"{spec['units']} {spec['label']}" in text
+    assert "needed for" not in text and "every queue grows" in text and "CBT binds" in text
+    m = CareSystemModel(sc)  # the default run: what the description says of it
+    m.run_model()
+    ss = m.steady_state()
+    assert {t["verdict"] for t in ss["services"].values()} == {"growing"}
+    assert ss["binding"] == ["cbt"]
+
+
+def test_a_full_service_holding_a_growing_queue_binds_though_its_own_is_stable():
+    """90 therapists, 25 ketamine chairs (capacity_whatif's sweep, replication 1, year
+    20): the therapists' queue, its places all in use, stays under the growth threshold,
+    while the ketamine queue (its chairs mostly free when its patients' turn comes)
+    crosses it because those patients also wait for a therapist: CBT binds."""
+    sc = trdsim.load_scenario("capacity_whatif")
+    m = CareSystemModel(sc, rng=sc.seed + 1, care_system__years=20,
+                        care_system__services__cbt__units=90,
+                        care_system__services__ketamine__units=25,
+                        care_system__services__rtms__units=28)  # fmt: skip
+    m.run_model()
+    ss = m.steady_state()
+    cbt, ket = ss["services"]["cbt"], ss["services"]["ketamine"]
+    assert cbt["verdict"] == "stable" and ket["verdict"] == "growing"
+    assert ket["kept_waiting_by"]["cbt"] > 0.5 > ket["kept_waiting_by"]["ketamine"]
+    assert ket["held_by"] == ["cbt"] and not ket["binding"]
+    assert ss["binding"] == ["cbt"] and cbt["utilisation"] == 1.0

@@ -65,3 +65,15 @@ def test_a_declared_resource_is_labelled_as_declared():
     t = parameter_table(sc.params, sc.currency, sc.raw.get("resources")).set_index("key")
     assert t.label["unit_costs.uk.vns_programming"] == "Unit cost: VNS programming session"
     assert t.unit["unit_costs.uk.vns_programming"] == "GBP"
+
+
+def test_severity_is_labelled_on_the_scale_the_library_carries_it_on():
+    """The cohort's severity is HRSD-17 (the library's sources and its 0-52 range, the
+    HRSD-17's): every severity field's unit says so, none says another scale."""
+    lib = trdsim.load_scenario("uk_nhs").params["cohort"]
+    assert lib["severity_max"]["value"] == 52.0  # the HRSD-17's ceiling (MADRS: 60)
+    assert "HRSD-17" in lib["severity_mean"]["source"]
+    fields = [f for f in schema.SECTIONS["cohort"] if f.key.startswith("severity")]
+    assert len(fields) == 4
+    for f in fields:
+        assert f.unit == "HRSD-17 points", f

@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from trdsim import schema
+from trdsim.care_result import within_target_label, within_target_share
 from trdsim.figure_style import OKABE_ITO, finish, money_formatter, new_figure, styled, titled
 
 __all__ = [
@@ -54,18 +55,24 @@ def waits_figure(
     scenario: str | None = None,
     price_year: int | None = None,
     labels: dict[str, str] | None = None,
+    waiting_past: dict[str, int] | None = None,
 ) -> Figure:
     """Distribution of weeks waited before starting, per service, with the target
-    (labels: as in `queues_figure`)."""
+    (labels: as in `queues_figure`). The legend gives each service's share within the
+    target, `within_target_share`: those still waiting past it at the end
+    (`waiting_past`, per service) count as over, as in every other table."""
     names = labels or {}
+    past = waiting_past or {}
     fig, ax = new_figure((7, 4))
     top = max([int(w.max()) for w in waits.values() if len(w)] + [target + 1])
     bins = np.arange(0, top + 2) - 0.5
     for k, (name, w) in enumerate(waits.items()):
         if len(w):
-            share = (w <= target).mean()
+            over = int(past.get(name, 0))
+            share = within_target_share(int((w <= target).sum()), len(w), over)
             ax.hist(w, bins=bins, histtype="step", density=True, color=COLOURS[k % len(COLOURS)], lw=1.5,
-                    label=f"{names.get(name, name)}: {share:.0%} within {target} weeks (n = {len(w):,})")  # fmt: skip
+                    label=f"{names.get(name, name)}: {share:.1%} {within_target_label(target)} "
+                          f"({len(w):,} starts, {over:,} still waiting past it)")  # fmt: skip
     ax.axvline(target + 0.5, color="black", ls="--", lw=1)
     ax.set_xlabel("weeks waited before the treatment started")
     ax.set_ylabel("share of starts")

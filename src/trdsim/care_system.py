@@ -28,8 +28,10 @@ which they are in usual care for good.
 
 Capacity answers (`yearly`, `steady_state`, `summary`): per year and service, the
 starts, mean and 90th-percentile wait, queue at year end and on average, utilisation
-and the share of starts within the wait target; and whether each queue is stable or
-growing over the last year, the years before it excluded as warm-up. Costs of capacity
+and the share within the wait target (`within_target_share`, the one definition: starts
+within it among starts and those still waiting past it); whether each queue is stable
+or growing over the last year, the years before it excluded as warm-up, and which
+service binds (its own places full, not a queue held by another service). Costs of capacity
 (a service's `unit_cost`: staff or equipment per unit a week, paid whether used or
 idle) and of waiting (`waiting_cost` per patient-week waiting, e.g. GP contacts) are
 reported apart from the model's treatment costs, discounted alike.
@@ -43,19 +45,24 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trdsim.care_result import within_target_label, within_target_share
 from trdsim.cohort import sample_cohort
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
-from trdsim.engine.rng import uniform
+from trdsim.engine.rng import P_ARRIVALS, P_LEAVE, uniform
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.inputs import _cost, compile_inputs
 from trdsim.scenario import MAX_SEED, Scenario, load_scenario
 from trdsim.simulation.arm import ArmRun
 
-__all__ = ["CareSystemModel", "Service", "referral_weeks", "warm_up_care"]
+__all__ = [
+    "BINDING_SHARE",
+    "CareSystemModel",
+    "Service",
+    "referral_weeks",
+    "warm_up_care",
+]
 
-P_ARRIVALS = 61  # rng purposes of the care system (patients use < 60, PSA 60)
-P_LEAVE = 62
 UNLIMITED = -1
 WEEKS_PER_YEAR = 52
 # The steady-state test looks at the last year only; every week before it is warm-up
@@ -70,6 +77,14 @@ MIN_WARM_UP_WEEKS = 52
 # 100 % utilisation (90 therapists, experiments/capacity_whatif.py).
 GROWTH_SHARE_THRESHOLD = 0.01
 STABLE, GROWING, TOO_SHORT = "stable", "growing", "too short to tell"
+# A service binds when, in most of the last year's patient-weeks waiting at it, it had
+# no place free at the patient's turn (its places were all taken), and a queue grows: its
+# own, or one it holds. A queue can grow with its own places free: a step that needs two
+# services (rTMS with CBT) waits for the full one, and its patients count in the queues
+# of both; that queue is held by the other service, not short of its own places. And the
+# full service's own queue may stay under the growth threshold while the queue it holds
+# crosses it (capacity_whatif at 90 therapists): it binds all the same.
+BINDING_SHARE = 0.5
 
 
 @numba.njit(cache=True)
@@ -158,11 +173,13 @@ def referral_weeks(rate_per_year: float, weeks: int, seed: int) -> np.ndarray:
 def _grant_in_order(queue, variant, req_step, stride, needs_flat, free):
     """Requesters (patients, in queue order) granted: each takes a place in every service
     its step needs (row variant x stride + step of `needs_flat`) if all of them have one
-    free; a later requester may fill what is left. Returns who is granted and each
-    requester's row."""
+    free; a later requester may fill what is left. Returns who is granted, each
+    requester's row, and for each requester the services it needs that had no place
+    free at its turn (what kept it waiting)."""
     m = queue.shape[0]
     ok = np.zeros(m, dtype=np.bool_)
     rows = np.empty(m, dtype=np.int64)
+    short = np.zeros((m, free.shape[0]), dtype=np.bool_)
     for j in range(m):
         i = queue[j]
         r = np.int64(variant[i]) * stride + req_step[i]
@@ -170,24 +187,26 @@ def _grant_in_order(queue, variant, req_step, stride, needs_flat, free):
         fits = True
         for k in range(free.shape[0]):
             if needs_flat[r, k] and free[k] <= 0:
+                short[j, k] = True
                 fits = False
-                break
         if fits:
             ok[j] = True
             for k in range(free.shape[0]):
                 if needs_flat[r, k]:
                     free[k] -= 1
-    return ok, rows
+    return ok, rows, short
 
 
 @numba.njit(cache=True)
-def _service_queue(queue, ok, rows, needs_flat, k, queued_since, week, target):
+def _service_queue(queue, ok, rows, short, needs_flat, k):
     """Service k's requesters this week, in queue order: those granted, those left
-    waiting, and how many of these have waited longer than the target."""
+    waiting, and how many of these each service kept waiting (had no place free at
+    their turn)."""
     m = queue.shape[0]
     granted = np.empty(m, dtype=np.int64)
     waiting = np.empty(m, dtype=np.int64)
-    a = b = over = 0
+    kept = np.zeros(short.shape[1], dtype=np.int64)
+    a = b = 0
     for j in range(m):
         if needs_flat[rows[j], k]:
             i = queue[j]
@@ -197,9 +216,9 @@ def _service_queue(queue, ok, rows, needs_flat, k, queued_since, week, target):
             else:
                 waiting[b] = i
                 b += 1
-                if week - queued_since[i] > target:
-                    over += 1
-    return granted[:a], waiting[:b], over
+                for s in range(short.shape[1]):
+                    kept[s] += short[j, s]
+    return granted[:a], waiting[:b], kept
 
 
 @numba.njit(cache=True)
@@ -313,10 +332,12 @@ class Service(mesa.Agent):
         self.queue_by_week: list[int] = []
         self.in_use_by_week: list[int] = []
         self.over_target_by_week: list[int] = []  # waiting longer than the target
+        # of those waiting, how many each service (by index) had no place for
+        self.kept_by_week: list[np.ndarray] = []
 
-    def record(self, granted: np.ndarray, waiting: np.ndarray, over_target: int) -> None:
+    def record(self, granted: np.ndarray, waiting: np.ndarray, kept: np.ndarray) -> None:
         """This week's requesters of a place here, in queue order: those granted one, those
-        left waiting, and how many of these have waited longer than the target."""
+        left waiting, and how many of these each service had no place for."""
         m = self.model
         self.last_granted = granted
         self.last_waiting = waiting
@@ -329,7 +350,27 @@ class Service(mesa.Agent):
         self.in_use += len(granted)
         self.queue_by_week.append(self.queue_length)
         self.in_use_by_week.append(self.in_use)
-        self.over_target_by_week.append(over_target)
+        self.kept_by_week.append(kept)
+
+    def record_over_target(self) -> None:
+        """At the week's end: those left waiting here this week who still wait (alive, not
+        started, not gone from care, no natural response) and have waited longer than
+        the target (the `waiting_past` of `within_target_share`)."""
+        m = self.model
+        w, run = self.last_waiting, m.run
+        still = (run.phase[w] == L.WAITING) & (run.clin[w] != L.DEAD) & ~m.left[w]
+        past = m.week - m.queued_since[w] > m.wait_target
+        self.over_target_by_week.append(int((still & past).sum()))
+
+    @property
+    def over_target(self) -> int:
+        """Patients waiting here past the target at the end of the latest week."""
+        return self.over_target_by_week[-1] if self.over_target_by_week else 0
+
+    @property
+    def share_within_target(self) -> float:
+        """`within_target_share` of every start so far and those waiting past the target."""
+        return within_target_share(self.within_target, self.total_starts, self.over_target)
 
     @property
     def utilisation(self) -> float:
@@ -354,7 +395,9 @@ class Service(mesa.Agent):
                     "starts": n,
                     "mean_wait": float(waits.mean()) if n else float("nan"),
                     "p90_wait": float(np.percentile(waits, 90)) if n else float("nan"),
-                    "within_target": float((waits <= target).mean()) if n else float("nan"),
+                    "within_target": within_target_share(
+                        int((waits <= target).sum()), n, self.over_target_by_week[b - 1]
+                    ),
                     "queue_end": self.queue_by_week[b - 1],
                     "queue_mean": float(np.mean(self.queue_by_week[a:b])),
                     "over_target_end": self.over_target_by_week[b - 1],
@@ -374,9 +417,14 @@ class Service(mesa.Agent):
         two yearly means, the earlier of which may still be warming up.
         """
         weeks = len(self.queue_by_week)
+        kept = self.kept_shares()
+        use = np.asarray(self.in_use_by_week[-WEEKS_PER_YEAR:], dtype=float)
+        util = float(use.mean() / self.capacity) if self.capacity and len(use) else float("nan")
+        common = {"utilisation": util, "kept_waiting_by": kept}
         if weeks < MIN_WARM_UP_WEEKS + WEEKS_PER_YEAR:
             return {"verdict": TOO_SHORT, "queue_growth_per_year": float("nan"),
-                    "growth_share_of_starts": float("nan"), "wait_trend_per_year": float("nan")}  # fmt: skip
+                    "growth_share_of_starts": float("nan"), "wait_trend_per_year": float("nan"),
+                    **common}  # fmt: skip
         q = np.asarray(self.queue_by_week[-WEEKS_PER_YEAR:], dtype=float)
         wk = np.arange(weeks - WEEKS_PER_YEAR, weeks, dtype=float)
         growth = float(np.polyfit(wk, q, 1)[0]) * WEEKS_PER_YEAR
@@ -396,6 +444,18 @@ class Service(mesa.Agent):
             "queue_growth_per_year": growth,
             "growth_share_of_starts": share,
             "wait_trend_per_year": wait_trend,
+            **common,
+        }
+
+    def kept_shares(self) -> dict[str, float]:
+        """Of the patient-weeks waiting here over the last year (or the weeks run), the
+        share each service kept waiting, by name: it had no place free at the patient's
+        turn (a patient may be kept by more than one; nan: nobody waited)."""
+        waited = sum(self.queue_by_week[-WEEKS_PER_YEAR:])
+        kept = np.sum(self.kept_by_week[-WEEKS_PER_YEAR:], axis=0) if self.kept_by_week else None
+        return {
+            sv.name: (float(kept[k]) / waited if waited and kept is not None else float("nan"))
+            for k, sv in enumerate(self.model.services)
         }
 
     @property
@@ -565,6 +625,7 @@ class CareSystemModel(mesa.Model):
                 "mean_wait": "mean_wait",
                 "p90_wait": "p90_wait",
                 "share_over_target": "share_over_target",
+                "over_target": "over_target",
             },
         )
 
@@ -667,14 +728,14 @@ class CareSystemModel(mesa.Model):
             order = np.argsort(key, kind="stable")
         queue = req[order]
         free = np.array([sv.capacity for sv in self.services], dtype=np.int64) - in_use
-        ok, rows = _grant_in_order(
+        ok, rows, short = _grant_in_order(
             queue, run.variant, run.req_step, stride, self.needs_flat, np.maximum(free, 0)
         )
         granted = queue[ok]
         for k, sv in enumerate(self.services):
             sv.in_use = int(in_use[k])
             sv.record(*_service_queue(
-                queue, ok, rows, self.needs_flat, k, self.queued_since, w, self.wait_target
+                queue, ok, rows, short, self.needs_flat, k
             ))  # fmt: skip
         # 3. rerun the week for the flagged: granted start, the others wait (the parked
         # who wait live this week later, with their other quiet weeks; those granted are
@@ -698,6 +759,8 @@ class CareSystemModel(mesa.Model):
             self.left[gone] = True
             self.queued_since[gone] = -1
             waiting = waiting[u >= self.leave_per_week]
+        for sv in self.services:
+            sv.record_over_target()
         # 5. the week's cost of those still waiting (alive at the end of it)
         n_waiting = int((run.clin[waiting] != L.DEAD).sum())
         self.waiting_weeks += n_waiting
@@ -741,16 +804,15 @@ class CareSystemModel(mesa.Model):
             self.run.catch_up(who, self.parked_from[who], self.week)
             self.parked_from[who] = self.parked_until[who] = -1
 
-    def _overdue(self) -> dict[int, int]:
-        """Per service: patients waiting longer than the target at the end, or who left."""
-        n = self.arrived
-        run = self.run
-        waiting = (run.phase[:n] == L.WAITING) & (run.clin[:n] != L.DEAD)
-        late = waiting & (self.week - self.queued_since[:n] > self.wait_target)
-        wanted = self.needs[run.variant[:n], run.step[:n]]
-        return {
-            k: int(((late | self.left[:n]) & wanted[:, k]).sum()) for k in range(len(self.services))
-        }
+    def share_within_target(self) -> float:
+        """`within_target_share` pooled over the services, of the run so far: every start,
+        and those waiting past the target now (a step needing two services counts at
+        each)."""
+        return within_target_share(
+            sum(sv.within_target for sv in self.services),
+            sum(sv.total_starts for sv in self.services),
+            sum(sv.over_target for sv in self.services),
+        )
 
     def run_model(self) -> None:
         """Step to the end of the horizon."""
@@ -765,10 +827,11 @@ class CareSystemModel(mesa.Model):
 
     def steady_state(self) -> dict:
         """Is each queue stable or growing over the last year (the rest warm-up)? With
-        the verdict of the whole system (growing if any service is) and whether it meets
-        the wait standard in steady state: stable, and in the last year at least
-        `wait_standard_share` of starts within the target, counting those still waiting
-        past it at the end as missed."""
+        the verdict of the whole system (growing if any service is), the binding
+        services (`BINDING_SHARE`: growing, and kept most of their own queue waiting for
+        want of places) and, in `bottleneck`, that said in words; and whether the system
+        meets the wait standard in steady state: stable, and in the last year at least
+        `wait_standard_share` `within_target_share` at every service."""
         per = {sv.name: sv.trend() for sv in self.services}
         verdicts = {t["verdict"] for t in per.values()}
         verdict = TOO_SHORT if TOO_SHORT in verdicts else GROWING if GROWING in verdicts else STABLE
@@ -777,23 +840,77 @@ class CareSystemModel(mesa.Model):
             last = sv.all_waits[-WEEKS_PER_YEAR:]
             starts = sum(len(w) for w in last)
             within = sum(int((w <= self.wait_target).sum()) for w in last)
-            missed = sv.over_target_by_week[-1] if sv.over_target_by_week else 0
-            share = within / (starts + missed) if starts + missed else float("nan")
-            per[sv.name]["last_year_within_target"] = share
-            meets[sv.name] = bool(
-                per[sv.name]["verdict"] == STABLE and not share < self.wait_standard
-            )
+            share = within_target_share(within, starts, sv.over_target)
+            t = per[sv.name]
+            t["last_year_within_target"] = share
+            own = t["kept_waiting_by"][sv.name]
+            t["binding"] = bool(t["verdict"] == GROWING and own >= BINDING_SHARE)
+            meets[sv.name] = bool(t["verdict"] == STABLE and not share < self.wait_standard)
+        # a growing queue whose patients another service kept waiting is held by it
+        for name, t in per.items():
+            t["held_by"] = [
+                k for k, v in t["kept_waiting_by"].items()
+                if t["verdict"] == GROWING and not t["binding"] and k != name
+                and v >= BINDING_SHARE
+            ]  # fmt: skip
+        # and a service holding a growing queue binds if its own places were full too
+        for name, t in per.items():
+            holds = any(name in u["held_by"] for u in per.values())
+            if holds and t["kept_waiting_by"][name] >= BINDING_SHARE:
+                t["binding"] = True
+        binding = [k for k, t in per.items() if t["binding"]]
         return {
             "verdict": verdict,
             "meets_standard": verdict == STABLE and all(meets.values()),
+            "binding": binding,
+            "bottleneck": self._bottleneck(verdict, per),
             "test": (
                 f"least-squares trend of each queue over the last {WEEKS_PER_YEAR} weeks "
                 f"(weeks before: warm-up, at least {MIN_WARM_UP_WEEKS}); growing when it adds "
-                f"more than {GROWTH_SHARE_THRESHOLD:.0%} of the year's starts in a year"
+                f"more than {GROWTH_SHARE_THRESHOLD:.0%} of the year's starts in a year; "
+                f"binding when, in at least {BINDING_SHARE:.0%} of the year's patient-weeks "
+                "waiting at it, it had no place free, and its queue grows or it holds one "
+                "that does (keeps most of its patients waiting)"
             ),
-            "wait_standard": f"{self.wait_standard:.0%} of starts within {self.wait_target} weeks",
+            "wait_standard": f"{self.wait_standard:.0%} {within_target_label(self.wait_target)}",
             "services": per,
         }
+
+    def _bottleneck(self, verdict: str, per: dict) -> str:
+        """The steady-state verdict in words: which service limits the system, and why
+        another's queue grows (the same sentence in the terminal, report and dashboard)."""
+        label = {sv.name: sv.label for sv in self.services}
+
+        def in_use(k: str) -> str:
+            u = per[k]["utilisation"]
+            return "no places at all" if u != u else f"{u:.0%} of its places in use"
+
+        def names(keys: list[str]) -> str:
+            words = [label[k] for k in keys]
+            return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+
+        if verdict == TOO_SHORT:
+            years = (MIN_WARM_UP_WEEKS + WEEKS_PER_YEAR) // WEEKS_PER_YEAR
+            return (
+                f"too short to tell which service limits the system (needs {years} years or more)"
+            )
+        if verdict == STABLE:
+            return "no queue grows: no service limits the system"
+        binding = [k for k, t in per.items() if t["binding"]]
+        parts = []
+        if binding:
+            use = ", ".join(in_use(k) for k in binding)
+            parts.append(f"binding: {names(binding)} ({use})")
+        for k, t in per.items():
+            if t["verdict"] != GROWING or t["binding"]:
+                continue
+            why = (
+                f"only because its patients also wait for {names(t['held_by'])}"
+                if t["held_by"]
+                else "though no service kept most of its patients waiting"
+            )
+            parts.append(f"the queue for {label[k]} grows {why} ({in_use(k)})")
+        return "; ".join(parts)
 
     def costs(self) -> dict:
         """Discounted costs: the model's (treatments, care by state), waiting, capacity."""
@@ -834,24 +951,19 @@ class CareSystemModel(mesa.Model):
             "waiting_at_end": self.count(L.WAITING),
             **self.costs(),
         }
-        # patients still waiting past the target at the end, or gone, count as missed
-        overdue = self._overdue()
-        starts = sum(sv.total_starts for sv in self.services)
-        within = sum(sv.within_target for sv in self.services)
-        missed = sum(overdue.values())
-        out["share_started_within_target"] = (
-            within / (starts + missed) if starts + missed else float("nan")
-        )
-        for k, sv in enumerate(self.services):
+        # over the whole run: patients still waiting past the target at the end count as over
+        out["share_started_within_target"] = self.share_within_target()
+        for sv in self.services:
             out[f"{sv.name}_capacity"] = sv.capacity
             out[f"{sv.name}_starts"] = sv.total_starts
-            total = sv.total_starts + overdue[k]
-            out[f"{sv.name}_within_target"] = sv.within_target / total if total else float("nan")
+            out[f"{sv.name}_over_target_at_end"] = sv.over_target
+            out[f"{sv.name}_within_target"] = sv.share_within_target
         out["wait_target_weeks"] = cs["wait_target_weeks"]
         out["wait_standard_share"] = cs["wait_standard_share"]
         ss = self.steady_state()
         out["steady_state"] = ss["verdict"]
         out["meets_standard_in_steady_state"] = ss["meets_standard"]
+        out["binding_services"] = ",".join(ss["binding"])
         last = self.yearly().groupby("service").tail(1).set_index("service")
         for sv in self.services:
             t = ss["services"][sv.name]
@@ -859,6 +971,7 @@ class CareSystemModel(mesa.Model):
             out[f"{sv.name}_queue_growth_per_year"] = t["queue_growth_per_year"]
             out[f"{sv.name}_growth_share_of_starts"] = t["growth_share_of_starts"]
             out[f"{sv.name}_last_year_within_target"] = t["last_year_within_target"]
+            out[f"{sv.name}_binding"] = t["binding"]
             for col in ("mean_wait", "p90_wait", "utilisation", "queue_end"):
                 out[f"{sv.name}_last_year_{col}"] = last.loc[sv.name, col]
         return {k: v.item() if isinstance(v, np.generic) else v for k, v in out.items()}

@@ -20,14 +20,13 @@ from trdsim.engine.rng import (
     P_SEVERITY,
     P_SEVERITY_RETRY,
     P_SEX,
+    REJECTION_ATTEMPTS,
     standard_normal,
     uniform,
 )
 from trdsim.scenario import Scenario
 
 __all__ = ["COHORT_ARRAYS", "Cohort", "sample_cohort", "sample_cohorts"]
-
-_REJECTION_ATTEMPTS = 16  # rejection attempts for the truncated age and severity distributions
 
 
 # the per-patient arrays of a Cohort, in its field order after pid0
@@ -99,7 +98,7 @@ def _patient(
 ):  # fmt: skip
     """Draw patient `pid`'s attributes into row i of the output arrays."""
     a = min(max(age_mean, age_min), age_max)  # fallback if every attempt is rejected
-    for k in range(_REJECTION_ATTEMPTS):
+    for k in range(REJECTION_ATTEMPTS):
         x = age_mean + age_sd * standard_normal(seed, pid, P_AGE + k)
         if age_min <= x <= age_max:
             a = x
@@ -109,8 +108,8 @@ def _patient(
     # truncated normal by rejection (the first draw is the untruncated one's)
     x = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY)
     k = 1
-    while not (sev_min <= x <= sev_max) and k < _REJECTION_ATTEMPTS:
-        x = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY_RETRY + k)
+    while not (sev_min <= x <= sev_max) and k < REJECTION_ATTEMPTS:
+        x = sev_mean + sev_sd * standard_normal(seed, pid, P_SEVERITY_RETRY + k - 1)
         k += 1
     sev[i] = min(max(x, sev_min), sev_max)  # fallback if every attempt is rejected
     # failed trials at entry from the cohort's distribution (one value: no draw)

@@ -23,6 +23,7 @@ import mesa
 import numba
 import numpy as np
 
+from trdsim.care_result import within_target_label
 from trdsim.care_system import CareSystemModel
 from trdsim.engine import layout as L
 from trdsim.errors import MISSING, ScenarioError, TrdsimError
@@ -210,20 +211,29 @@ class PlanComparison(mesa.Model):
         self.running = all(m.running for m in self.plans.values())
 
     def table(self) -> list[dict]:
-        """One row per plan: its capacity and how it has done so far."""
+        """One row per plan: its capacity and how it has done so far: the share within the
+        wait target as `trdsim care` gives it (`within_target_share`, pooled over the
+        services and the weeks so far) and the steady-state verdict naming the binding
+        service (from two years on)."""
         rows = []
         for plan, m in self.plans.items():
             c = m.costs() if m.week else None
-            starts = sum(sv.total_starts for sv in m.services)
-            within = sum(sv.within_target for sv in m.services)
+            share = m.share_within_target()
+            ss = m.steady_state()
             rows.append(
                 {
                     "plan": plan,
                     **{sv.label: f"{sv.units} ({sv.capacity} places)" for sv in m.services},
                     "referred": m.arrived,
                     "waiting": m.count(L.WAITING),
-                    f"starts within {self.wait_target} weeks": (
-                        f"{within / starts:.0%}" if starts else "-"
+                    within_target_label(self.wait_target): (
+                        f"{share:.1%}" if share == share else "-"
+                    ),
+                    # the sentence says stable and too short itself; growing leads it
+                    "steady state": (
+                        f"growing; {ss['bottleneck']}"
+                        if ss["verdict"] == "growing"
+                        else ss["bottleneck"]
                     ),
                     f"cost so far ({self.currency}, discounted)": (
                         f"{c['cost_total']:,.0f}" if c else "-"

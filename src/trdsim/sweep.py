@@ -19,6 +19,7 @@ from typing import ClassVar
 import pandas as pd
 
 from trdsim._version import __version__
+from trdsim.care_result import within_target_label
 from trdsim.care_system import CareSystemModel
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import ScenarioError, TrdsimError
@@ -167,9 +168,10 @@ def run_sweep(
     return table
 
 
-# the outcomes a sweep's figure and summary show, with their labels
+# the outcomes a sweep's figure and summary show, with their labels (the share within the
+# target is care_result.within_target_share, pooled over the services and the run)
 OUTCOMES = (
-    ("share_started_within_target", "share of starts within target"),
+    ("share_started_within_target", within_target_label()),
     ("qaly_per_referral", "QALYs per referral"),
     ("cost_per_referral", "cost per referral"),
 )
@@ -199,11 +201,22 @@ class SweepResult(ResultBase):
         return self.runs.groupby(keys)[[k for k, _ in OUTCOMES]].mean()
 
     def summary(self) -> str:
-        """The means per grid point and how many runs have a growing queue."""
-        text = self.means().to_string(float_format="{:.4g}".format)
+        """The means per grid point (the share within the target labelled as everywhere),
+        how many runs have a growing queue, and which services bind in them."""
+        means = self.means().rename(columns=dict(OUTCOMES))
+        text = means.to_string(float_format="{:.4g}".format)
         if "steady_state" in self.runs:
             growing = int((self.runs.steady_state == "growing").sum())
             text += f"\n{growing} of {len(self.runs)} runs have a growing queue in their last year"
+            if "binding_services" in self.runs:
+                # a run with none binding has "" (read back from a table as "" or nan)
+                names = [n for x in self.runs.binding_services if isinstance(x, str)
+                         for n in x.split(",") if n]  # fmt: skip
+                counts = pd.Series(names, dtype=object).value_counts()
+                if len(counts):
+                    text += "; binding service: " + ", ".join(
+                        f"{k} in {v}" for k, v in counts.items()
+                    )
         return text
 
     def plot(self):

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from trdsim.engine.rng import uniform
+from trdsim.engine.rng import P_PSA, uniform
 from trdsim.errors import TrdsimError
 from trdsim.evidence import flatten
 from trdsim.inputs import params_with_values, used_parameters
@@ -37,7 +37,6 @@ from trdsim.scenario import KINDS, SETTING_SECTIONS, Scenario
 
 __all__ = ["Constraint", "ParameterSpace", "moments", "quantile"]
 
-P_PSA = 60  # rng purpose of parameter draws (patients use < 60)
 _HALF_ULP = 2.0**-54  # keeps u strictly inside (0, 1): quantiles stay finite
 
 

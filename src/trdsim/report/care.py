@@ -15,6 +15,7 @@ __all__ = ["CareFolder", "care_sections", "is_care", "load_care"]
 
 import pandas as pd
 
+from trdsim.care_result import WITHIN_TARGET_DEFINITION, within_target_label
 from trdsim.currency import money
 from trdsim.errors import TrdsimError
 from trdsim.report import figures
@@ -83,9 +84,12 @@ def care_sections(r: CareFolder, section) -> list:
     out = []
     notices = list(r.notices)
     if steady["verdict"] != "stable":
+        binding = steady.get("bottleneck")
         notices.append(
-            f"The system is {steady['verdict']} in its last year: pooled shares within the "
-            "target over the whole run overstate what it delivers (see Steady state)."
+            f"The system is {steady['verdict']} in its last year"
+            + (f" ({binding})" if binding else "")
+            + ": shares within the target over the whole run overstate what it delivers "
+            "(see Steady state)."
         )
     rows = [
         ("scenario", m["scenario"]),
@@ -150,7 +154,7 @@ def care_sections(r: CareFolder, section) -> list:
             Column("starts", "starts", list(y.starts), number(",d"), True),
             Column("mean_wait", "mean wait", list(y.mean_wait), number(".1f"), True),
             Column("p90_wait", "90th percentile wait", list(y.p90_wait), number(".0f"), True),
-            Column("within_target", f"starts within {target} weeks", list(y.within_target),
+            Column("within_target", within_target_label(target), list(y.within_target),
                    number(".1%"), True),
             Column("queue_end", "queue at year end", list(y.queue_end), number(",d"), True),
             Column("queue_mean", "mean queue", list(y.queue_mean), number(",.0f"), True),
@@ -158,7 +162,9 @@ def care_sections(r: CareFolder, section) -> list:
                    list(y.over_target_end), number(",d"), True),
             Column("utilisation", "utilisation", list(y.utilisation), number(".1%"), True),
         ],
-        note="Utilisation: the mean share of the service's places in use over the year's weeks.",
+        note="Utilisation: the mean share of the service's places in use over the year's "
+        f"weeks. {within_target_label(target).capitalize()}: {WITHIN_TARGET_DEFINITION}, "
+        "those still waiting at the year's end.",
     )  # fmt: skip
     figs = "".join(
         figures.embed(r.folder / name, caption,
@@ -188,16 +194,28 @@ def care_sections(r: CareFolder, section) -> list:
                    [p["growth_share_of_starts"] for p in per.values()], number("+.1%"), True),
             Column("wait_trend_per_year", "trend of the waits of starts (weeks a year)",
                    [p["wait_trend_per_year"] for p in per.values()], number("+.1f"), True),
-            Column("last_year_within_target",
-                   f"last year's starts within {target} weeks (waiting past it: missed)",
+            Column("last_year_within_target", f"{within_target_label(target)}, last year",
                    [p["last_year_within_target"] for p in per.values()], number(".1%"), True),
+            Column("utilisation", "utilisation, last year",
+                   [p.get("utilisation", float("nan")) for p in per.values()], number(".0%"), True),
+            Column("own_places_full", "of its waiting patient-weeks: its own places full",
+                   [p.get("kept_waiting_by", {}).get(k, float("nan")) for k, p in per.items()],
+                   number(".0%"), True),
+            Column("role", "binding?",
+                   ["binding" if p.get("binding") else
+                    "held by " + ", ".join(cs["services"][h]["label"] for h in p["held_by"])
+                    if p.get("held_by") else "-"
+                    for p in per.values()]),
         ],
-        note=f"Test: {steady['test']}.",
+        note=f"Test: {steady['test']}. {within_target_label(target).capitalize()}: "
+        f"{WITHIN_TARGET_DEFINITION}.",
     )  # fmt: skip
     answer = "meets" if steady["meets_standard"] else "does not meet"
+    binding = steady.get("bottleneck")
     verdict = (
         f"<p><b>The system is {_e(steady['verdict'])} and {answer} the standard "
-        f"({_e(steady['wait_standard'])}) in steady state.</b></p>"
+        f"({_e(steady['wait_standard'])}) in steady state.</b>"
+        + (f" {_e(binding[:1].upper() + binding[1:])}.</p>" if binding else "</p>")
     )
     out.append(section("steady_state", "Steady state", verdict + st.html(), [st]))
 
