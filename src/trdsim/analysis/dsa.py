@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from trdsim.analysis.sampling import ParameterSpace
-from trdsim.currency import money
+from trdsim.currency import money, number
 from trdsim.errors import TrdsimError
 from trdsim.resultfolder import ResultBase, Table, json_ready, make_manifest
 from trdsim.scenario import KINDS, Scenario
@@ -396,10 +396,10 @@ class ThresholdResult(ResultBase):
         """One sentence: the value, the ICER it gives and the search behind it."""
         r, cur = self.named()(self.info), self.manifest["currency"]  # arms by their labels
         return (
-            f"{r['parameter']} = {r['value']:.6g} (base {r['base_value']:.6g}) makes the ICER of "
-            f"{r['arm']} vs {r['versus']} {money(r['icer'], cur)}/QALY "
-            f"(target {money(r['target_icer'], cur)}): Δcost {money(r['inc_cost'], cur)}, "
-            f"ΔQALY {r['inc_qaly']:+.4f}, {r['quadrant']}; {r['evaluations']} simulations of "
+            f"{r['parameter']} = {_value(r['value'])} (base {_value(r['base_value'])}) makes "
+            f"the ICER of {r['arm']} vs {r['versus']} {money(r['icer'], cur)}/QALY "
+            f"(target {money(r['target_icer'], cur)}): Δcost {money(r['inc_cost'], cur, True)}, "
+            f"ΔQALYs {number(r['inc_qaly'], 4, True)}, {r['quadrant']}; {r['evaluations']} simulations of "
             f"{r['patients']:,} patients, seed {r['seed']}"
         )
 
@@ -409,6 +409,13 @@ class ThresholdResult(ResultBase):
 
         return plots.threshold_figure(self.named()(self.info), self.manifest["currency"],
                                       **_about(self.manifest))  # fmt: skip
+
+
+def _value(x: float) -> str:
+    """A parameter's value as a summary shows it: about four significant figures, a true
+    minus sign, thousands separators."""
+    digits = 0 if abs(x) >= 1000 else 2 if abs(x) >= 1 else 4
+    return number(x, digits)
 
 
 def _about(manifest: dict) -> dict:
