@@ -38,6 +38,7 @@ __all__ = [
     "format_of",
     "json_ready",
     "make_manifest",
+    "portable_source",
     "read_manifest",
     "read_result",
     "write_manifest",
@@ -58,6 +59,26 @@ class Table:
     file: str
     columns: tuple[str, ...] = ()
     optional: bool = False  # absent when the analysis did not make it (e.g. no EVPPI)
+
+
+def portable_source(source: str) -> str:
+    """A scenario file as a manifest records it: a bundled scenario by its name, another
+    file relative to the working folder, so that no path of the user's machine is kept
+    (the folder may be shared or committed) and `load_scenario` still finds it."""
+    import os
+
+    from trdsim.scenario import bundled_scenarios
+
+    path = Path(source)
+    if not path.is_absolute() and not path.exists():
+        return str(source)  # not a file here (e.g. a Scenario built in Python)
+    resolved = path.resolve()
+    if resolved.parent == bundled_scenarios().resolve():
+        return resolved.stem
+    try:
+        return Path(os.path.relpath(resolved)).as_posix()
+    except ValueError:  # another drive (Windows): the name is all that can be kept
+        return path.name
 
 
 def make_manifest(
@@ -93,7 +114,7 @@ def make_manifest(
         "analysis": analysis,
         "scenario": sc.name,
         "description": sc.description,
-        "scenario_file": sc.source,
+        "scenario_file": portable_source(sc.source),
         "scenario_hash": sc.hash,
         "seed": sc.seed if seed is None else int(seed),
         "patients": sc.patients if patients is None else int(patients),
