@@ -409,7 +409,8 @@ def test_a_user_can_add_a_treatment_without_code(tmp_path):
     path = tmp_path / "psilocybin.toml"
     _write(path, raw)
     out = tmp_path / "out"
-    assert main(["compare", str(path), "--patients", "200", "--out", str(out), "--no-figures"]) == 0
+    argv = ["compare", str(path), "--patients", "200", "--force", "--out", str(out)]
+    assert main([*argv, "--no-figures"]) == 0
     assert (out / "summary.csv").exists()
 
 
@@ -422,8 +423,10 @@ def test_more_threads_than_the_machine_allows_is_a_clear_error(tmp_path, capsys)
 def test_out_pointing_at_a_file_is_a_clear_error(tmp_path, capsys):
     f = tmp_path / "file.txt"
     f.write_text("x")
-    assert main(["compare", "--patients", "10", "--out", str(f)]) == 2
-    assert "not a folder" in capsys.readouterr().err
+    assert main(["compare", "--patients", "10", "--force", "--out", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"--out {f}: is a file" in err, err
+    assert f.read_text() == "x"
 
 
 def test_societal_perspective_needs_productivity_inputs(tmp_path, capsys):
@@ -482,7 +485,7 @@ def test_calibrating_to_an_unknown_target_names_the_library_targets(capsys):
 def test_a_threshold_no_plausible_value_reaches_says_so(capsys):
     # the CBT session price cannot make integrated care's ICER 1 per QALY
     code = main(
-        ["threshold", "uk_nhs", "--param", "unit_costs.uk.cbt_session", "--target", "1",
+        ["threshold", "uk_nhs", "--param", "unit_costs.uk.cbt_session", "--threshold", "1",
          "--arm", "integrated", "--versus", "sequential", "--patients", "300"]
     )  # fmt: skip
     err = capsys.readouterr().err
@@ -520,9 +523,11 @@ def test_a_command_does_not_write_over_another_analysis_in_its_folder(tmp_path, 
     assert main(["psa", "--draws", "2", "--patients", "10", "--out", str(out), "--no-evppi",
                  "--no-figures"]) == 0  # fmt: skip
     capsys.readouterr()
-    rc = main(["compare", "--patients", "10", "--out", str(out)])
-    err = capsys.readouterr().err
-    assert rc == 2 and "holds the results of a psa run" in err, err
+    rc = main(["compare", "--patients", "10", "--force", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert "holds results of another kind, a psa run (" in err and "--overwrite" in err, err
+    assert not (out / "summary.csv").exists()
 
 
 def test_a_run_too_big_is_refused_with_its_estimate(tmp_path, capsys):
