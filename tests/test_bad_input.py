@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import default_raw
@@ -550,3 +551,49 @@ def test_the_size_estimate_scales_with_the_run():
     assert estimate(2000, 3, 260).seconds == 2 * one.seconds
     assert estimate(1000, 3, 260, draws=10).seconds == 10 * one.seconds
     assert estimate(1000, 3, 260, table=True).bytes > one.bytes
+
+
+def _psa_table(folder):
+    import pandas as pd
+
+    folder.mkdir()
+    rows = [{"draw": d, "arm": a, "cost": c + d, "qaly": 1.0 + d / 100, "p": d / 10}
+            for d in range(10) for a, c in (("a", 0.0), ("b", 100.0))]  # fmt: skip
+    pd.DataFrame(rows).to_csv(folder / "t.csv", index=False)
+    return str(folder / "t.csv")
+
+
+COBALT = str(Path(__file__).parents[1] / "experiments" / "replications" / "cobalt.toml")
+OUT_COMMANDS = [
+    ["compare", "--patients", "10", "--force"],
+    ["trial", COBALT, "--patients", "10"],
+    ["psa", "--draws", "2", "--patients", "10"],
+    ["dsa", "--patients", "10"],
+    ["threshold", "--param", "unit_costs.uk.cbt_session", "--threshold", "30000"],
+    ["validate", "--patients", "10"],
+    ["calibrate", "--param", "treatments.ssri.remission_share"],
+    ["care", "--set", "care_system.years=1"],
+    ["sweep", "--grid", "care_system.years=1"],
+    ["analyse", "TABLE", "--threshold", "20000"],
+    ["evsi", "TABLE", "--param", "p", "--study", "normal", "--sd", "1", "--n", "10",
+     "--threshold", "20000"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", OUT_COMMANDS, ids=[a[0] for a in OUT_COMMANDS])
+@pytest.mark.parametrize("given", ["file", "empty"])
+def test_an_out_that_is_a_file_or_empty_is_one_line_exit_2(tmp_path, monkeypatch, capsys,
+                                                           argv, given):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    if "TABLE" in argv:
+        argv = [_psa_table(tmp_path / "in") if a == "TABLE" else a for a in argv]
+    f = tmp_path / "taken.txt"
+    f.write_text("x")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    out = str(f) if given == "file" else ""
+    assert main([*argv, "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    said = f"--out {f}: is a file; give a folder" if given == "file" else "--out '': give a folder"
+    assert err.startswith(f"trdsim: {said}"), err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before and f.read_text() == "x"
