@@ -390,3 +390,22 @@ def test_json_is_the_only_thing_on_stdout(tmp_path, monkeypatch, capsys, argv):
     summary = json.loads(printed.out)  # valid JSON and nothing else
     assert summary["command"] == argv[0] and printed.err == ""
     assert (tmp_path / summary["out"] / "manifest.json").is_file()
+
+
+def test_table_commands_fit_100_columns_too(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    runs = [
+        ["psa", "--draws", "8", "--patients", "30", "--no-evppi", "--no-figures", "--out", "p"],
+        ["analyse", "p/draws.parquet", "--no-evppi", "--no-figures", "--out", "a"],
+        ["evsi", "p", "--param", "utilities.depressed", "--study", "normal", "--sd", "0.2",
+         "--n", "10,50", "--no-figures", "--population", "1000", "--per-patient-cost", "100"],
+        ["dsa", "--patients", "60", "--steps", "2", "--no-figures",
+         "--pair", "unit_costs.uk.cbt_session", "utilities.depressed"],
+        ["sweep", "--grid", "care_system.years=1", "--grid",
+         "care_system.referrals_per_year=50,80", "--no-figures"],
+    ]  # fmt: skip
+    for argv in runs:
+        assert main(argv) == 0, argv
+        out = capsys.readouterr().out
+        assert max(map(len, out.splitlines())) <= 100, (argv[0], max(out.splitlines(), key=len))
+        assert not re.search(r"(^|[\s(£$])-\d", out), argv[0]
