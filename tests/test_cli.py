@@ -379,7 +379,9 @@ JSON = [
     ["psa", "--draws", "6", "--patients", "30", "--no-evppi", "--no-figures"],
     ["dsa", "--patients", "100", "--param", "utilities.depressed", "--no-figures"],
     ["validate", "--patients", "200", "--no-figures"],
-]
+    ["threshold", "--param", "unit_costs.uk.cbt_session", "--threshold", "30000", "--high",
+     "5000", "--arm", "integrated", "--versus", "sequential", "--patients", "200"],
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("argv", JSON, ids=[a[0] for a in JSON])

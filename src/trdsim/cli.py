@@ -1137,7 +1137,7 @@ def cmd_threshold(args) -> int:
     print(_fit(r.summary(), indent="  "))
     written = r.write(out)
     print(f"Wrote {len(written)} files to {out}/")
-    _summary(args, out=str(out), currency=scenario.currency, **r.info)
+    _summary(args, out=str(out), currency=scenario.currency, result=r.info)
     return 0
 
 
