@@ -188,13 +188,20 @@ def test_a_psa_folder_of_other_arguments_offers_resume_and_overwrite(tmp_path, c
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1, err
     assert "a psa run (scenario uk_nhs, draws 3, patients 20" in err, err
-    assert "rerun with its arguments to resume it, add --overwrite" in err, err
+    assert "add --resume to resume it (with its arguments), add --overwrite" in err, err
+    # --resume takes the run's own arguments (3 draws, already finished: reused)
+    assert main([*base, "--draws", "4", "--resume"]) == 0
+    assert pd.read_parquet(out / "draws.parquet").draw.nunique() == 3
     assert main([*base, "--draws", "4", "--overwrite"]) == 0
     assert pd.read_parquet(out / "draws.parquet").draw.nunique() == 4
     # a compare folder is not a PSA's, even with --overwrite when it holds other analyses
     capsys.readouterr()
     rc = main(["compare", *SMALL, "--out", str(out)])
     assert rc == 2 and "another kind, a psa run" in capsys.readouterr().err
+    # nothing to resume is one line too
+    rc = main([*base[:-1], str(tmp_path / "none"), "--draws", "4", "--resume"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.endswith("holds no psa run to resume; run without --resume"), err
 
 
 def test_an_empty_out_is_refused(tmp_path, monkeypatch, capsys):
@@ -411,3 +418,18 @@ def test_table_commands_fit_100_columns_too(tmp_path, monkeypatch, capsys):
         out = capsys.readouterr().out
         assert max(map(len, out.splitlines())) <= 100, (argv[0], max(out.splitlines(), key=len))
         assert not re.search(r"(^|[\s(£$])-\d", out), argv[0]
+
+
+def test_a_sweep_folder_of_another_grid_resumes_with_its_own(tmp_path, capsys):
+    out = tmp_path / "s"
+    base = ["sweep", "--grid", "care_system.referrals_per_year=50", "--no-figures"]
+    assert main([*base, "--grid", "care_system.years=1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    rc = main([*base, "--grid", "care_system.years=1,2", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert "grid care_system.referrals_per_year=50 care_system.years=1)" in err, err
+    assert "--resume" in err and "--overwrite" in err
+    assert main([*base, "--grid", "care_system.years=1,2", "--out", str(out), "--json",
+                 "--resume"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["runs"] == 1  # the folder's own grid

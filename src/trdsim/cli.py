@@ -147,7 +147,7 @@ def _out_folder(
         what = "other arguments" if held == kind else "results of another kind"
         ways = "add --overwrite to replace it"
         if resumes and held == kind:
-            ways = "rerun with its arguments to resume it, " + ways
+            ways = "add --resume to resume it (with its arguments), " + ways
         this = f"; this run: {_describe(key)}" if held == kind else ""
         if held == kind and old.get("hash") not in (None, key.get("hash", old.get("hash"))):
             this += " (the scenario's values have changed since)"
@@ -172,6 +172,25 @@ def _out_folder(
     if found is not None and overwrite and not same:
         _clear(out, {p.resolve() for p in keep})
     return out
+
+
+def _resumed(args, default: Path, kind: str, scenario) -> dict:
+    """With --resume: the arguments of the `kind` run in --out (or `default`), read from
+    its run file, for this run to take; {} without --resume."""
+    from trdsim.errors import TrdsimError
+
+    if not args.resume:
+        return {}
+    out = Path(args.out) if args.out else default
+    run = _json_file(out / f"{kind}_run.json")
+    if run is None:
+        raise TrdsimError(f"--resume: {out} holds no {kind} run to resume; run without --resume")
+    if run.get("scenario_hash") != scenario.hash:
+        raise TrdsimError(
+            f"--resume: the {kind} run in {out} is of other values of {scenario.name} (the "
+            "scenario changed since); add --overwrite instead to replace it"
+        )
+    return run
 
 
 def _owned(path: Path) -> bool:
@@ -848,6 +867,9 @@ def cmd_psa(args) -> int:
     from trdsim.analysis.sampling import ParameterSpace
 
     scenario = _scenario(args)
+    run = _resumed(args, RUNS / scenario.name / "psa", "psa", scenario)
+    if run:  # the interrupted run's own arguments
+        args.draws, args.patients, args.seed = run["draws"], run["patients"], run["seed"]
     space = ParameterSpace(scenario)
     groups = _parse_groups(args.group, space.keys, space.resolve) or default_groups(space.keys)
     if not args.no_evppi:
@@ -1418,6 +1440,10 @@ def cmd_sweep(args) -> int:
     from trdsim.sweep import parse_grid, sweep
 
     scenario = _scenario(args, CARE_SCENARIO)
+    run = _resumed(args, RUNS / scenario.name / "sweep", "sweep", scenario)
+    if run:  # the interrupted run's own arguments
+        args.grid = [f"{k}={','.join(vs)}" for k, vs in run["grid"].items()]
+        args.reps = run["reps"]
     grid = parse_grid(args.grid, scenario)
     key = {
         "scenario": scenario.name,
@@ -1454,14 +1480,23 @@ _CARE_HELP = f"scenario with a [care_system] section (default {CARE_SCENARIO})"
 
 
 def _out_option(p: argparse.ArgumentParser, default: str, resumes: bool = False) -> None:
-    """--out FOLDER and --overwrite, the same on every command that writes a folder."""
+    """--out FOLDER and --overwrite (and --resume), the same on every command that writes
+    a folder."""
     p.add_argument("--out", metavar="FOLDER", help=f"output folder (default {default})")
-    p.add_argument(
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
         "--overwrite",
         action="store_true",
         help="replace the result of another kind or of other arguments in --out"
         + (" (a run with the same arguments resumes)" if resumes else ""),
     )
+    if resumes:
+        how.add_argument(
+            "--resume",
+            action="store_true",
+            help="resume the run in --out with its own arguments (draws, patients, seed or "
+            "grid and replications), whatever this command line gives",
+        )
 
 
 def _quiet_options(p: argparse.ArgumentParser) -> None:
