@@ -219,6 +219,15 @@ def test_options_are_never_abbreviated(capsys):
     with pytest.raises(SystemExit) as e:
         main(["compare", "--patient", "100"])
     assert e.value.code == 2 and "unrecognized arguments: --patient" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # an old spelling is named with the new one
+        main(["analyse", "t.csv", "--thresholds", "20000"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert e.value.code == 2 and err.endswith(
+        "--thresholds is now --threshold (one spelling on every command)"
+    ), err
+    with pytest.raises(SystemExit):
+        main(["threshold", "--param", "unit_costs.uk.cbt_session", "--target", "30000"])
+    assert "--target is now --threshold" in capsys.readouterr().err
 
 
 def test_one_spelling_per_concept_across_commands():

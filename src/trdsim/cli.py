@@ -41,6 +41,10 @@ MIN_DECISION_PATIENTS = 1_000
 WIDTH = 100  # terminal columns every printed line fits in (params --wide excepted)
 
 
+# Spellings of trdsim 0.1 that now have one name across commands (said when they are used)
+_RENAMED = {"--thresholds": "--threshold", "--parameter": "--param"}
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with code 2 and one line, as bad scenario input does, and takes
     no abbreviations (`--patient 100` is an error, not `--patients 100`)."""
@@ -1837,7 +1841,12 @@ def main(argv: list[str] | None = None) -> int:
     With --quiet or --json the command's own output (and its progress bars) is held back;
     errors still reach stderr as one line, and --json then prints the command's summary.
     """
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    renamed = _RENAMED | ({"--target": "--threshold"} if argv[:1] == ["threshold"] else {})
+    for old in [a.split("=")[0] for a in argv if a.split("=")[0] in renamed]:
+        parser.error(f"{old} is now {renamed[old]} (one spelling on every command)")
+    args = parser.parse_args(argv)
     from trdsim.errors import TrdsimError
     from trdsim.locks import release_all
 
