@@ -442,3 +442,15 @@ def test_a_sweep_folder_of_another_grid_resumes_with_its_own(tmp_path, capsys):
     assert main([*base, "--grid", "care_system.years=1,2", "--out", str(out), "--json",
                  "--resume"]) == 0  # fmt: skip
     assert json.loads(capsys.readouterr().out)["runs"] == 1  # the folder's own grid
+
+
+def test_overwrite_removes_nothing_from_a_folder_that_is_not_a_trdsim_result(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"name": "a web app"}')  # another program's
+    (out / "notes.txt").write_text("keep")
+    rc = main(["psa", "--draws", "2", "--patients", "10", "--no-evppi", "--out", str(out),
+               "--overwrite"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "holds manifest.json, notes.txt (not a psa run's)" in err, err
+    assert (out / "notes.txt").read_text() == "keep" and (out / "manifest.json").exists()

@@ -82,8 +82,8 @@ def _found(folder: Path) -> tuple[str, dict] | None:
             key = {"scenario": m.get("scenario"), **key, "hash": run.get("scenario_hash")}
             return kind, {k: v for k, v in key.items() if v is not None}
     m = _json_file(folder / "manifest.json")
-    if m is None:
-        return None
+    if m is None or not {"scenario_hash", "trdsim_version"} & set(m):
+        return None  # no manifest, or another program's: not a trdsim result to replace
     kind = str(m.get("analysis") or ("psa" if "psa_draws" in m else "compare")).split()[0]
     key = {"scenario": m.get("scenario"), "patients": m.get("patients"), "seed": m.get("seed"),
            "settings": m.get("settings") or None}  # fmt: skip
@@ -125,9 +125,10 @@ def _out_folder(
 
     A file there is an error. A folder holding a result of another kind, or of a run
     with other key arguments, is refused with what it holds and the ways out (--overwrite,
-    rerunning with its arguments to resume it, another --out); with --overwrite that result
-    is removed (files in `keep`, e.g. an input table, stay). A rerun with the same arguments
-    replaces the result, or resumes it (`resumes`: psa, sweep).
+    --resume where the command resumes, another --out); with --overwrite that result is
+    removed (files in `keep`, e.g. an input table, stay; nothing in a folder without a
+    trdsim result). A rerun with the same arguments replaces the result, or resumes it
+    (`resumes`: psa, sweep).
     """
     from trdsim.errors import TrdsimError
     from trdsim.locks import lock_folder
