@@ -24,14 +24,14 @@ def report_results(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("report") / "uk_nhs"
     steps = [
-        ["compare", "--patients", "600", "--out", str(out)],
+        ["compare", "--patients", "600", "--force", "--out", str(out)],
         ["psa", "--draws", "40", "--patients", "150", "--out", str(out / "psa"),
          "--group", "cbt=treatments.cbt_augmentation.response_effect,unit_costs.uk.cbt_session"],
         ["dsa", "--patients", "300", "--out", str(out / "dsa"),
          "--param", "unit_costs.uk.cbt_session", "--param", "utilities.depressed"],
         ["dsa", "--patients", "200", "--out", str(out / "dsa"), "--steps", "2",
          "--pair", "unit_costs.uk.cbt_session", "utilities.depressed"],
-        ["threshold", "--param", "unit_costs.uk.cbt_session", "--target", "30000", "--high", "5000",
+        ["threshold", "--param", "unit_costs.uk.cbt_session", "--threshold", "30000", "--high", "5000",
          "--arm", "integrated", "--versus", "sequential", "--patients", "300",
          "--out", str(out / "threshold" / "cbt_session")],
         ["validate", "--patients", "600", "--out", str(out / "validation")],

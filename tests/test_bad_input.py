@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import default_raw
@@ -409,7 +410,8 @@ def test_a_user_can_add_a_treatment_without_code(tmp_path):
     path = tmp_path / "psilocybin.toml"
     _write(path, raw)
     out = tmp_path / "out"
-    assert main(["compare", str(path), "--patients", "200", "--out", str(out), "--no-figures"]) == 0
+    argv = ["compare", str(path), "--patients", "200", "--force", "--out", str(out)]
+    assert main([*argv, "--no-figures"]) == 0
     assert (out / "summary.csv").exists()
 
 
@@ -422,8 +424,10 @@ def test_more_threads_than_the_machine_allows_is_a_clear_error(tmp_path, capsys)
 def test_out_pointing_at_a_file_is_a_clear_error(tmp_path, capsys):
     f = tmp_path / "file.txt"
     f.write_text("x")
-    assert main(["compare", "--patients", "10", "--out", str(f)]) == 2
-    assert "not a folder" in capsys.readouterr().err
+    assert main(["compare", "--patients", "10", "--force", "--out", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"--out {f}: is a file" in err, err
+    assert f.read_text() == "x"
 
 
 def test_societal_perspective_needs_productivity_inputs(tmp_path, capsys):
@@ -482,7 +486,7 @@ def test_calibrating_to_an_unknown_target_names_the_library_targets(capsys):
 def test_a_threshold_no_plausible_value_reaches_says_so(capsys):
     # the CBT session price cannot make integrated care's ICER 1 per QALY
     code = main(
-        ["threshold", "uk_nhs", "--param", "unit_costs.uk.cbt_session", "--target", "1",
+        ["threshold", "uk_nhs", "--param", "unit_costs.uk.cbt_session", "--threshold", "1",
          "--arm", "integrated", "--versus", "sequential", "--patients", "300"]
     )  # fmt: skip
     err = capsys.readouterr().err
@@ -519,9 +523,11 @@ def test_a_command_does_not_write_over_another_analysis_in_its_folder(tmp_path, 
     assert main(["psa", "--draws", "2", "--patients", "10", "--out", str(out), "--no-evppi",
                  "--no-figures"]) == 0  # fmt: skip
     capsys.readouterr()
-    rc = main(["compare", "--patients", "10", "--out", str(out)])
-    err = capsys.readouterr().err
-    assert rc == 2 and "holds the results of a psa run" in err, err
+    rc = main(["compare", "--patients", "10", "--force", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert "holds results of another kind, a psa run (" in err and "--overwrite" in err, err
+    assert not (out / "summary.csv").exists()
 
 
 def test_a_run_too_big_is_refused_with_its_estimate(tmp_path, capsys):
@@ -544,3 +550,49 @@ def test_the_size_estimate_scales_with_the_run():
     assert estimate(2000, 3, 260).seconds == 2 * one.seconds
     assert estimate(1000, 3, 260, draws=10).seconds == 10 * one.seconds
     assert estimate(1000, 3, 260, table=True).bytes > one.bytes
+
+
+def _psa_table(folder):
+    import pandas as pd
+
+    folder.mkdir()
+    rows = [{"draw": d, "arm": a, "cost": c + d, "qaly": 1.0 + d / 100, "p": d / 10}
+            for d in range(10) for a, c in (("a", 0.0), ("b", 100.0))]  # fmt: skip
+    pd.DataFrame(rows).to_csv(folder / "t.csv", index=False)
+    return str(folder / "t.csv")
+
+
+COBALT = str(Path(__file__).parents[1] / "experiments" / "replications" / "cobalt.toml")
+OUT_COMMANDS = [
+    ["compare", "--patients", "10", "--force"],
+    ["trial", COBALT, "--patients", "10"],
+    ["psa", "--draws", "2", "--patients", "10"],
+    ["dsa", "--patients", "10"],
+    ["threshold", "--param", "unit_costs.uk.cbt_session", "--threshold", "30000"],
+    ["validate", "--patients", "10"],
+    ["calibrate", "--param", "treatments.ssri.remission_share"],
+    ["care", "--set", "care_system.years=1"],
+    ["sweep", "--grid", "care_system.years=1"],
+    ["analyse", "TABLE", "--threshold", "20000"],
+    ["evsi", "TABLE", "--param", "p", "--study", "normal", "--sd", "1", "--n", "10",
+     "--threshold", "20000"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", OUT_COMMANDS, ids=[a[0] for a in OUT_COMMANDS])
+@pytest.mark.parametrize("given", ["file", "empty"])
+def test_an_out_that_is_a_file_or_empty_is_one_line_exit_2(tmp_path, monkeypatch, capsys,
+                                                           argv, given):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    if "TABLE" in argv:
+        argv = [_psa_table(tmp_path / "in") if a == "TABLE" else a for a in argv]
+    f = tmp_path / "taken.txt"
+    f.write_text("x")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    out = str(f) if given == "file" else ""
+    assert main([*argv, "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    said = f"--out {f}: is a file; give a folder" if given == "file" else "--out '': give a folder"
+    assert err.startswith(f"trdsim: {said}"), err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before and f.read_text() == "x"

@@ -53,7 +53,7 @@ def test_analyse_accepts_a_table_from_another_model(tmp_path, capsys):
     table = tmp_path / "other_model.csv"
     pd.DataFrame(rows).to_csv(table, index=False)
     out = tmp_path / "analysis"
-    code = main(["analyse", str(table), "--thresholds", "10000,20000,30000", "--out", str(out),
+    code = main(["analyse", str(table), "--threshold", "10000,20000,30000", "--out", str(out),
                  "--currency", "EUR"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     ceac = pd.read_csv(out / "ceac.csv")
@@ -62,7 +62,7 @@ def test_analyse_accepts_a_table_from_another_model(tmp_path, capsys):
     # the only parameter: its EVPPI is the EVPI (up to the regression's fit)
     assert np.allclose(evppi.evppi, evppi.evpi, rtol=1e-3)
     assert set(evppi.method) == {"gam"}  # 300 draws
-    assert main(["analyse", str(table), "--thresholds", "20000", "--out", str(out),
+    assert main(["analyse", str(table), "--threshold", "20000", "--out", str(out),
                  "--evppi-method", "gp", "--no-figures"]) == 0  # fmt: skip
     assert set(pd.read_csv(out / "evppi.csv").method) == {"gp"}
 
@@ -79,7 +79,7 @@ def test_evsi_command_writes_evsi_and_enbs_with_the_optimum(tmp_path, capsys):
     table = tmp_path / "t.csv"
     pd.DataFrame(rows).to_csv(table, index=False)
     out = tmp_path / "evsi"
-    code = main(["evsi", str(table), "--parameter", "u", "--study", "normal", "--sd", "0.2",
+    code = main(["evsi", str(table), "--param", "u", "--study", "normal", "--sd", "0.2",
                  "--n", "10,50,200", "--threshold", "20000", "--per-patient-cost", "100",
                  "--fixed-cost", "5000", "--population", "1000", "--years", "5",
                  "--discount", "0.035", "--out", str(out)])  # fmt: skip
@@ -106,7 +106,7 @@ def test_dsa_and_threshold_commands(tmp_path, capsys):
     assert pair.name == "twoway_unit_costs.uk.cbt_session_x_utilities.depressed"
     assert (pair / "twoway.png").stat().st_size > 0 and (pair / "manifest.json").is_file()
     res = tmp_path / "threshold" / "cbt"
-    assert main(["threshold", "--param", "unit_costs.uk.cbt_session", "--target", "30000",
+    assert main(["threshold", "--param", "unit_costs.uk.cbt_session", "--threshold", "30000",
                  "--arm", "integrated", "--versus", "sequential", "--patients", "300",
                  "--high", "5000", "--out", str(res)]) == 0  # fmt: skip
     assert json.loads((res / "threshold.json").read_text())["icer"] == pytest.approx(
@@ -123,7 +123,7 @@ BAD = [
     (["psa", "--draws", "2", "--scheduler", "tcp://127.0.0.1:9"], "cannot connect"),
     (["dsa", "--param", "treatments.ssri.respons"], "did you mean"),
     (["dsa", "--arm", "nope"], "not an arm"),
-    (["threshold", "--param", "unit_costs.nope", "--target", "30000"], "unknown parameter"),
+    (["threshold", "--param", "unit_costs.nope", "--threshold", "30000"], "unknown parameter"),
     (["psa", "--draws", "2", "--evppi-method", "loess"], "does not exist"),
 ]
 
@@ -153,18 +153,18 @@ def _small_table(path):
     return str(path)
 
 
-EVSI = ["--parameter", "p", "--study", "proportion", "--threshold", "20000"]
+EVSI = ["--param", "p", "--study", "proportion", "--threshold", "20000"]
 BAD_TABLE = [
-    (["analyse", "--thresholds", "20000", "--group", "g=p,nope"], "nope is not a parameter"),
-    (["analyse", "--thresholds", "20000", "--evppi-method", "loess"], "does not exist"),
+    (["analyse", "--threshold", "20000", "--group", "g=p,nope"], "nope is not a parameter"),
+    (["analyse", "--threshold", "20000", "--evppi-method", "loess"], "does not exist"),
     (["evsi", *EVSI, "--n", "0,10"], "whole numbers >= 1"),
     (["evsi", *EVSI, "--n", "10,x"], "whole numbers per arm"),
     (
-        ["evsi", "--parameter", "nope", "--study", "proportion", "--n", "10", "--threshold", "1"],
+        ["evsi", "--param", "nope", "--study", "proportion", "--n", "10", "--threshold", "1"],
         "unknown parameter",
     ),  # fmt: skip
     (
-        ["evsi", "--parameter", "p", "--study", "odds-ratio", "--n", "10", "--threshold", "1"],
+        ["evsi", "--param", "p", "--study", "odds-ratio", "--n", "10", "--threshold", "1"],
         "control arm's event rate",
     ),  # fmt: skip
     (["evsi", *EVSI, "--n", "10", "--evppi-method", "loess"], "does not exist"),
@@ -190,9 +190,9 @@ def test_analyse_refuses_thresholds_that_do_not_increase(tmp_path, capsys):
     pd.DataFrame(
         [(0, "a", 1.0, 1.0), (0, "b", 2.0, 1.1)], columns=["draw", "arm", "cost", "qaly"]
     ).to_csv(table, index=False)
-    assert main(["analyse", str(table), "--thresholds", "30000,20000"]) == 2
+    assert main(["analyse", str(table), "--threshold", "30000,20000"]) == 2
     assert "strictly increasing" in capsys.readouterr().err
-    assert main(["analyse", str(tmp_path / "missing.csv"), "--thresholds", "1"]) == 2
+    assert main(["analyse", str(tmp_path / "missing.csv"), "--threshold", "1"]) == 2
 
 
 class _no_raise:

@@ -309,7 +309,19 @@ def test_exports_hold_the_same_tables(report, report_results):
 def test_compare_report_without_figures_or_analyses(tmp_path, capsys):
     out = tmp_path / "cmp"
     assert (
-        main(["compare", "--patients", "300", "--out", str(out), "--no-figures", "--report"]) == 0
+        main(
+            [
+                "compare",
+                "--patients",
+                "300",
+                "--force",
+                "--out",
+                str(out),
+                "--no-figures",
+                "--report",
+            ]
+        )
+        == 0
     )
     assert "Wrote the report" in capsys.readouterr().out
     page = Page((out / "report.html").read_text(encoding="utf-8"))
@@ -436,13 +448,23 @@ def test_a_folder_it_cannot_report_is_one_message_and_exit_2(
     assert not (folder / "report.html").exists() if folder.is_dir() else True
 
 
-@pytest.mark.parametrize("out", ["here", "report.txt"])
+@pytest.mark.parametrize("out", ["", "report.html"])
 def test_bad_report_destination(tmp_path, capsys, report_results, out):
-    target = tmp_path / out
-    if out == "here":
-        target.mkdir()
+    # --out is a folder, as on every command: an empty name or an existing file is refused
+    target = tmp_path / out if out else ""
+    if out:
+        target.write_text("x")
     assert main(["report", str(report_results), "--out", str(target)]) == 2
-    assert capsys.readouterr().err.startswith("trdsim: --out")
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("trdsim: --out") and len(err.splitlines()) == 1, err
+    assert not out or target.read_text() == "x"
+
+
+def test_report_out_is_a_folder_for_the_page_and_its_tables(tmp_path, capsys, report_results):
+    target = tmp_path / "shared"
+    assert main(["report", str(report_results), "--out", str(target)]) == 0
+    assert (target / "report.html").stat().st_size > 0
+    assert any((target / "report_tables").iterdir())
 
 
 def test_pathway_diagram():

@@ -71,15 +71,16 @@ def test_calibration_recovers_values_the_model_generated(uk, targets):
 
 
 def test_calibrated_fragment_is_a_scenario_compare_accepts(tmp_path, capsys):
-    frag = tmp_path / "fitted.toml"
     code = main(["calibrate", "--target", "stard_level1_remission", "--param",
-                 "treatments.ssri.remission_share", "--patients", "1000", "--out", str(frag)])  # fmt: skip
+                 "treatments.ssri.remission_share", "--patients", "1000", "--out",
+                 str(tmp_path / "cal")])  # fmt: skip
+    frag = tmp_path / "cal" / "uk_nhs_calibrated.toml"
     assert code == 0, capsys.readouterr().err
     sc = trdsim.load_scenario(frag)
     assert sc.params["treatments"]["ssri"]["remission_share"]["verified"] == "calibrated"
     assert sc.params["treatments"]["ssri"]["remission_share"]["dist"] == "beta"
-    assert main(["compare", str(frag), "--patients", "200", "--out", str(tmp_path / "r"),
-                 "--no-figures"]) == 0  # fmt: skip
+    assert main(["compare", str(frag), "--patients", "200", "--force", "--out",
+                 str(tmp_path / "r"), "--no-figures"]) == 0  # fmt: skip
 
 
 def test_validate_command_writes_a_table_and_a_figure_per_target(tmp_path, capsys, targets):

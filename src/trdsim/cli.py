@@ -1,54 +1,221 @@
-"""The `trdsim` command."""
+"""The `trdsim` command.
+
+Only the standard library is imported at module level: numpy, pandas and trdsim's own
+modules are imported inside the commands, so `trdsim --help` and `trdsim --version`
+answer at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import math
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-import pandas as pd
+__all__ = ["MIN_DECISION_PATIENTS", "RUNS", "build_parser", "main"]
 
-import trdsim
-from trdsim.currency import money as _money
-from trdsim.errors import TrdsimError
-from trdsim.evidence import UNVERIFIED, parameter_table
-from trdsim.resultfolder import make_manifest, write_manifest
-from trdsim.scenario import DEFAULT_SCENARIO, MAX_SEED, load_scenario
+# Copies of trdsim.scenario's DEFAULT_SCENARIO and MAX_SEED (importing that module loads
+# numpy and pandas; tests/test_cli.py checks the copies agree).
+DEFAULT_SCENARIO = "uk_nhs"
+MAX_SEED = 2**63 - 1
+CARE_SCENARIO = "capacity_whatif"  # the bundled scenario with a [care_system] section
 
-__all__ = ["build_parser", "main"]
+# Where commands write unless --out says otherwise: not the tracked results/ folder, whose
+# documented results a reader's first command must not overwrite.
+RUNS = Path("runs")
+
+# Fewer patients per arm than this cannot support a decision: on uk_nhs a patient's paired
+# incremental NMB between the two best arms has an SD about 15 times their mean difference
+# (£14,040 vs £794 at £20,000/QALY; 2,000 patients, seed 1), so at 1,000 patients the
+# Monte Carlo SE is already about half that difference. `compare --force` runs fewer
+# (e.g. to try a scenario quickly); the bottom line then says the run is too small.
+MIN_DECISION_PATIENTS = 1_000
+
+WIDTH = 100  # terminal columns every printed line fits in (params --wide excepted)
+
+
+# Spellings of trdsim 0.1 that now have one name across commands (said when they are used)
+_RENAMED = {"--thresholds": "--threshold", "--parameter": "--param"}
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and one line, as bad scenario input does."""
+    """argparse that exits with code 2 and one line, as bad scenario input does, and takes
+    no abbreviations (`--patient 100` is an error, not `--patients 100`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.print_usage(sys.stderr)
         self.exit(2, f"trdsim: error: {message}\n")
 
 
-def _out_folder(given: str | None, default: Path, kind: str | None = None) -> Path:
-    """The output folder: --out or the default, locked for this run.
+# ---------------------------------------------------------------- output folders
 
-    An existing file there is an error; so is a folder holding another kind of
-    analysis (its manifest.json would be replaced and the report would drop it).
+# Sub-folders a result owns and --overwrite replaces with it: a PSA's and a sweep's
+# resume data, the report's tables and the EVSI made from a PSA's draws (stale once they
+# are replaced). Any other sub-folder is another analysis (e.g. psa/ inside a compare
+# folder) and is kept.
+_OWNED_DIRS = ("chunks", "runs", "report_tables", "evsi")
+_RUN_FILES = {"psa_run.json": "psa", "sweep_run.json": "sweep"}  # written when a run starts
+
+
+def _found(folder: Path) -> tuple[str, dict] | None:
+    """The kind of result in `folder` and its key arguments, or None if it holds none.
+
+    Read from manifest.json (a finished result) or from a PSA's or sweep's run file (a
+    run that started, perhaps interrupted)."""
+    for name, kind in _RUN_FILES.items():
+        run = _json_file(folder / name)
+        if run is not None:
+            key = {k: run.get(k) for k in ("draws", "patients", "seed", "reps", "grid")}
+            key = {k: v for k, v in key.items() if v is not None}
+            m = _json_file(folder / "manifest.json") or {}
+            key = {"scenario": m.get("scenario"), **key, "hash": run.get("scenario_hash")}
+            return kind, {k: v for k, v in key.items() if v is not None}
+    m = _json_file(folder / "manifest.json")
+    if m is None or not {"scenario_hash", "trdsim_version"} & set(m):
+        return None  # no manifest, or another program's: not a trdsim result to replace
+    kind = str(m.get("analysis") or ("psa" if "psa_draws" in m else "compare")).split()[0]
+    key = {"scenario": m.get("scenario"), "patients": m.get("patients"), "seed": m.get("seed"),
+           "settings": m.get("settings") or None}  # fmt: skip
+    return kind, {k: v for k, v in key.items() if v is not None}
+
+
+def _json_file(path: Path) -> dict | None:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _describe(key: dict) -> str:
+    """Key arguments as a person would type them: scenario uk_nhs, patients 1,000, seed 1."""
+    shown = []
+    for k, v in key.items():
+        if k == "hash" or v is None:
+            continue
+        if isinstance(v, dict):
+            v = " ".join(f"{a}={','.join(map(str, b)) if isinstance(b, list) else b}"
+                         for a, b in v.items())  # fmt: skip
+        elif isinstance(v, int) and not isinstance(v, bool) and k != "seed":
+            v = f"{v:,}"
+        shown.append(f"{k} {v}")
+    return ", ".join(shown)
+
+
+def _out_folder(
+    args: argparse.Namespace,
+    default: Path,
+    kind: str | None,
+    key: dict | None = None,
+    resumes: bool = False,
+    keep: tuple[Path, ...] = (),
+) -> Path:
+    """The output folder (--out or `default`), checked before any work and locked.
+
+    A file there is an error. A folder holding a result of another kind, or of a run
+    with other key arguments, is refused with what it holds and the ways out (--overwrite,
+    --resume where the command resumes, another --out); with --overwrite that result is
+    removed (files in `keep`, e.g. an input table, stay; nothing in a folder without a
+    trdsim result). A rerun with the same arguments replaces the result, or resumes it
+    (`resumes`: psa, sweep).
     """
+    from trdsim.errors import TrdsimError
     from trdsim.locks import lock_folder
 
+    given = getattr(args, "out", None)
+    if given is not None and not given.strip():
+        raise TrdsimError(f"--out '': give a folder (default {default})")
     out = Path(given) if given else default
     if out.exists() and not out.is_dir():
-        raise TrdsimError(f"--out {out}: exists and is not a folder")
-    held = _analysis_in(out)
-    if kind is not None and held is not None and held != kind:
+        raise TrdsimError(f"--out {out}: is a file; give a folder (default {default})")
+    found = _found(out) if out.is_dir() else None
+    key = key or {}
+    overwrite = getattr(args, "overwrite", False)
+    same = (
+        found is not None
+        and found[0] == kind
+        and all(found[1].get(k) == v for k, v in key.items() if k in found[1])
+    )
+    if found is not None and kind is not None and not same and not overwrite:
+        held, old = found
+        what = "other arguments" if held == kind else "results of another kind"
+        ways = "add --overwrite to replace it"
+        if resumes and held == kind:
+            ways = "add --resume to resume it (with its arguments), " + ways
+        this = f"; this run: {_describe(key)}" if held == kind else ""
+        if held == kind and old.get("hash") not in (None, key.get("hash", old.get("hash"))):
+            this += " (the scenario's values have changed since)"
         raise TrdsimError(
-            f"--out {out}: holds the results of a {held} run (manifest.json); writing {kind} "
-            "results there would hide them from the report: choose another folder"
+            f"--out {out}: holds {what}, a {held} run ({_describe(old)}){this}; "
+            f"{ways}, or choose another --out"
         )
+    if resumes and out.is_dir() and not same:
+        # a PSA or a sweep resumes from its folder, so nothing else may be in it
+        others = [
+            p.name + ("/" if p.is_dir() else "")
+            for p in sorted(out.iterdir())
+            if found is None or not _owned(p)
+        ]
+        if others:
+            raise TrdsimError(
+                f"--out {out}: holds {', '.join(others[:3])}{' ...' if len(others) > 3 else ''}"
+                f" (not a {kind} run's); a {kind} run needs a folder of its own: choose "
+                "another --out"
+            )
     lock_folder(out)
+    if found is not None and overwrite and not same:
+        _clear(out, {p.resolve() for p in keep})
     return out
+
+
+def _resumed(args, default: Path, kind: str, scenario) -> dict:
+    """With --resume: the arguments of the `kind` run in --out (or `default`), read from
+    its run file, for this run to take; {} without --resume."""
+    from trdsim.errors import TrdsimError
+
+    if not args.resume:
+        return {}
+    out = Path(args.out) if args.out else default
+    run = _json_file(out / f"{kind}_run.json")
+    if run is None:
+        raise TrdsimError(f"--resume: {out} holds no {kind} run to resume; run without --resume")
+    if run.get("scenario_hash") != scenario.hash:
+        raise TrdsimError(
+            f"--resume: the {kind} run in {out} is of other values of {scenario.name} (the "
+            "scenario changed since); add --overwrite instead to replace it"
+        )
+    return run
+
+
+def _owned(path: Path) -> bool:
+    """Whether `path` (in an output folder) belongs to the result there, not to another
+    analysis in a sub-folder."""
+    return path.is_file() or path.name in _OWNED_DIRS
+
+
+def _clear(folder: Path, keep: set[Path]) -> None:
+    """Remove the result in `folder` (--overwrite): its files and its own sub-folders."""
+    for p in folder.iterdir():
+        if p.resolve() in keep:
+            continue
+        if p.is_dir() and p.name in _OWNED_DIRS:
+            shutil.rmtree(p)
+        elif p.is_file():
+            p.unlink()
+
+
+# ---------------------------------------------------------------- checks and sizes
 
 
 def _size_check(args, patients: int, arms: int, weeks: int, draws: int = 1, table=False):
@@ -63,21 +230,6 @@ def _size_check(args, patients: int, arms: int, weeks: int, draws: int = 1, tabl
     runsize.check(size, args.force)
     if size.seconds > runsize.ANNOUNCE_SECONDS:
         print(f"estimate: {size.describe()}", file=sys.stderr)
-
-
-def _analysis_in(folder: Path) -> str | None:
-    """The kind of analysis whose manifest.json is in `folder` (None if none)."""
-    path = folder / "manifest.json"
-    if not path.is_file():
-        return None
-    try:
-        m = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(m, dict):
-        return None
-    kind = m.get("analysis") or ("psa" if "psa_draws" in m else "compare")
-    return str(kind).split()[0]  # "dsa one-way" -> "dsa"
 
 
 def _whole_number(minimum: int, meaning: str, maximum: int | None = None):
@@ -101,66 +253,223 @@ _port = _whole_number(1, "a port from 1 to 65535", 65535)
 _seed = _whole_number(0, f"between 0 and {MAX_SEED} (2**63 - 1)", MAX_SEED)
 
 
-def _se(x: float, fmt: str) -> str:
-    return "n/a" if pd.isna(x) else format(x, fmt)
+def _scenario(args, default: str = DEFAULT_SCENARIO):
+    """The scenario the command names (or its default), loaded and checked."""
+    from trdsim.scenario import load_scenario
+
+    return load_scenario(args.scenario or default)
+
+
+# ---------------------------------------------------------------- printing
+
+
+def _fit(text: str, width: int = WIDTH, indent: str | None = None) -> str:
+    """Each line of `text` wrapped to `width` columns; continuation lines are indented by
+    `indent` (default: the line's own indent and two spaces)."""
+    import textwrap
+
+    # "± £49" and "3.5 %" stay whole: a line never starts with "%" or ends with "±"
+    text = text.replace("± ", "±\0").replace(" %", "\0%")
+    lines = []
+    for line in text.splitlines():
+        lead = line[: len(line) - len(line.lstrip())]
+        more = lead + "  " if indent is None else indent
+        lines.append(
+            textwrap.fill(line, width, subsequent_indent=more, break_long_words=False,
+                          break_on_hyphens=False) or line
+        )  # fmt: skip
+    return "\n".join(lines).replace("\0", " ")
+
+
+def _say(text: str = "", indent: str | None = None) -> None:
+    """Print a paragraph wrapped to the terminal width."""
+    print(_fit(text, indent=indent))
+
+
+def _table(df, index: bool = False) -> str:
+    """A table as text no wider than WIDTH: columns that do not fit go to a further block
+    below (the first column repeated), as a reader scrolls down rather than sideways."""
+    shown = df.astype(str) if not index else df
+    text = shown.to_string(index=index)
+    if max(map(len, text.splitlines()), default=0) <= WIDTH:
+        return text
+    cols = list(shown.columns)
+    first, rest = cols[0], cols[1:]
+    blocks, block = [], []
+    for c in rest:
+        trial = shown[[first, *block, c]].to_string(index=index)
+        if block and max(map(len, trial.splitlines())) > WIDTH:
+            blocks.append(block)
+            block = []
+        block.append(c)
+    blocks.append(block)
+    return "\n\n".join(shown[[first, *b]].to_string(index=index) for b in blocks)
+
+
+def _figure(x: Any) -> Any:
+    """A float as a table shows it: a true minus sign, thousands separators, about four
+    significant figures; anything else unchanged."""
+    from trdsim.currency import number
+
+    if not isinstance(x, float):
+        return x
+    if x != x:
+        return "n/a"
+    return number(x, 0 if abs(x) >= 100 else 2 if abs(x) >= 1 else 3)
+
+
+def _records(df) -> list[dict]:
+    """A table's rows for --json: plain numbers, nulls for missing values."""
+    return [{str(k): _plain(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _plain(v: Any) -> Any:
+    """A value JSON can hold: numpy scalars as numbers, NaN as null, others as text."""
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if type(v).__name__ in ("NAType", "NaTType"):  # pandas' missing values
+        return None
+    if hasattr(v, "item") and not isinstance(v, str):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    return str(v)
+
+
+def _summary(args, **fields: Any) -> None:
+    """What --json prints: the command's key numbers (main writes it on stdout)."""
+    args.summary = {"command": args.command, **{k: _plain(v) for k, v in fields.items()}}
+
+
+class _Bar:
+    """tqdm's progress bar on stderr, with no time remaining until it has a rate: the
+    first update includes start-up work (sampling the cohort, a warm cache) and would give
+    an ETA off by that much, so the remaining time shows from the second update on."""
+
+    WAITING = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<?, measuring]"
+
+    def __init__(self, total: int | None, desc: str, unit: str, file=None, disable=None):
+        from tqdm import tqdm
+
+        self.updates = 0
+        self.bar = tqdm(total=total, unit=unit, desc=desc, disable=disable,
+                        file=sys.stderr if file is None else file,
+                        bar_format=self.WAITING if total else None)  # fmt: skip
+
+    def update(self, n: int = 1) -> None:
+        self.updates += 1
+        if self.updates == 2 and self.bar.total:
+            self.bar.bar_format = None  # tqdm's own: elapsed<remaining, rate
+        self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+    def __str__(self) -> str:
+        return str(self.bar)
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def tqdm_bar(total: int | None, desc: str, unit: str, file=None, disable=None) -> _Bar:
+    """A progress bar on stderr (hidden when stderr is not a terminal, or with --quiet)."""
+    return _Bar(total, desc, unit, file, disable)
+
+
+# ---------------------------------------------------------------- compare and trial
 
 
 def _print_summary(result) -> None:
+    """The per-arm table, the paired differences, the incremental analysis and the bottom
+    line (the optimal arm per threshold, or why the run cannot name one)."""
+    import pandas as pd
+
+    from trdsim.currency import money, number, plus_minus, share
+    from trdsim.economics import status_label
+
     m = result.manifest
     cur = m["currency"]
-    print(
-        f"\n{m['scenario']}: {m['description']}\n"
-        f"{result.patients_n:,} patients per arm, seed {result.seed}, horizon {m['horizon_weeks']} weeks, "
-        f"{m['perspective']} perspective, {cur} {m['price_year']}, discount {m['discount_costs']:.1%} costs / "
-        f"{m['discount_qalys']:.1%} QALYs\n"
+    print()
+    _say(
+        f"{m['scenario']}: {m['description']}\n"
+        f"{result.patients_n:,} patients per arm, seed {result.seed}, horizon "
+        f"{m['horizon_weeks']} weeks, {m['perspective']} perspective, {cur} {m['price_year']}, "
+        f"discount {share(m['discount_costs'])} costs / {share(m['discount_qalys'])} QALYs"
     )
+    print()
     s = result.per_arm
     base = m["arms"][0]
-    table = pd.DataFrame(
+    arms = pd.DataFrame(
         {
             "arm": s.arm.astype(str),
-            "cost": [
-                f"{_money(c, cur)} ± {_se(se, ',.0f')}"
-                for c, se in zip(s.cost, s.cost_se, strict=True)
-            ],
-            "QALYs": [
-                f"{q:.3f} ± {_se(se, '.3f')}" for q, se in zip(s.qaly, s.qaly_se, strict=True)
-            ],
-            "life-years": s.life_years.map("{:.2f}".format),
-            "weeks in remission": s.weeks_in_remission.map("{:.1f}".format),
-            "ever remitted": s.ever_remitted.map("{:.1%}".format),
-            "relapses": s.relapses.map("{:.2f}".format),
-            "steps used": s.steps_used.map("{:.2f}".format),
+            "cost": [f"{money(c, cur)} {plus_minus(se, cur)}" for c, se in zip(s.cost, s.cost_se, strict=True)],
+            "QALYs": [f"{number(q, 3)} {plus_minus(se, digits=3)}" for q, se in zip(s.qaly, s.qaly_se, strict=True)],
+            "life-years": [number(x, 2) for x in s.life_years],
+            "weeks remitted": [number(x, 1) for x in s.weeks_in_remission],
+            "ever remitted": [share(x) for x in s.ever_remitted],
+            "relapses": [number(x, 2) for x in s.relapses],
+            "steps": [number(x, 2) for x in s.steps_used],
+        }
+    )  # fmt: skip
+    print(_table(arms))
+    diffs = pd.DataFrame(
+        {
+            "arm": s.arm.astype(str),
             f"Δcost vs {base}": [
-                f"{_money(c, cur)} ± {_se(se, ',.0f')}"
+                f"{money(c, cur, sign=True)} {plus_minus(se, cur)}"
                 for c, se in zip(s.cost_diff, s.cost_diff_se, strict=True)
             ],
-            f"ΔQALY vs {base}": [
-                f"{q:+.3f} ± {_se(se, '.3f')}"
+            f"ΔQALYs vs {base}": [
+                f"{number(q, 3, sign=True)} {plus_minus(se, digits=3)}"
                 for q, se in zip(s.qaly_diff, s.qaly_diff_se, strict=True)
             ],
         }
-    )
-    print(table.to_string(index=False))
-    print("(± = Monte Carlo standard error; Δ are paired: every arm meets the same patients)\n")
-    from trdsim.economics import status_label
-
+    )[s.arm.astype(str) != base]
+    if len(diffs):
+        print()
+        print(_table(diffs))
+    _say("(± = Monte Carlo standard error; Δ are paired: every arm meets the same patients)")
+    print()
     nb = result.net_benefit
     rows = []
     for r in result.incremental.itertuples():
         row = {
             "arm": str(r.arm),
             "status": status_label(r.status, r.comparator),
-            "ICER": f"{_money(r.icer, cur)}/QALY" if pd.notna(r.icer) else "",
+            "ICER": f"{money(r.icer, cur)}/QALY" if pd.notna(r.icer) else "",
         }
         for lam in m["thresholds"]:
             v = nb.inc_nmb[(nb.threshold == lam) & (nb.arm == r.arm)].iloc[0]
-            row[f"INMB @{_money(lam, cur)}"] = _money(v, cur)
+            row[f"INMB @{money(lam, cur)}"] = money(v, cur, sign=True)
         rows.append(row)
-    print("Incremental analysis (efficiency frontier; INMB vs " + base + ")")
-    print(pd.DataFrame(rows).to_string(index=False))
-    for lam in m["thresholds"]:
-        print(f"  optimal at {_money(lam, cur)}/QALY: {', '.join(result.optimal(lam))}")
+    print(f"Incremental analysis (efficiency frontier; INMB vs {base})")
+    print(_table(pd.DataFrame(rows)))
+    print()
+    print(_fit(result.bottom_line(), indent="    "))
+
+
+def _compare_json(result, out: Path, **extra: Any) -> dict:
+    """compare's numbers for --json: per arm, incremental, net benefit, the decision."""
+    return {
+        "scenario": result.manifest["scenario"],
+        "patients": result.patients_n,
+        "seed": result.seed,
+        "currency": result.manifest["currency"],
+        "out": str(out),
+        "arms": _records(result.per_arm),
+        "incremental": _records(result.incremental),
+        "net_benefit": _records(result.net_benefit),
+        "decision": _records(result.adequacy()),
+        **extra,
+    }
 
 
 def _compiled(scenario, *kinds: str) -> None:
@@ -178,17 +487,25 @@ def _compiled(scenario, *kinds: str) -> None:
 
 
 def cmd_trial(args) -> int:
-    from trdsim.analysis.trial import run_trial
+    """Run a randomised trial's design: outcomes, contrasts and the economics."""
+    import pandas as pd
 
-    scenario = load_scenario(args.scenario)
+    from trdsim.analysis.trial import run_trial
+    from trdsim.currency import number, share
+    from trdsim.errors import TrdsimError
+    from trdsim.resultfolder import make_manifest, write_manifest
+
+    scenario = _scenario(args)
     if scenario.trial is None:
         raise TrdsimError(
             f"{scenario.source}: trial: missing: a [trial] section is needed (control, "
             "assess_weeks, outcomes; see scenarios/README or experiments/replications/)"
         )
     n = args.patients or scenario.patients
+    seed = scenario.seed if args.seed is None else args.seed
     _size_check(args, n, len(scenario.arms), scenario.horizon_weeks, table=True)
-    out = _out_folder(args.out, Path("results") / scenario.name / "trial", "trial")
+    key = {"scenario": scenario.name, "patients": n, "seed": seed}
+    out = _out_folder(args, RUNS / scenario.name / "trial", "trial", key)
     _compiled(scenario, "simulate")
     with tqdm_bar(n * len(scenario.arms), "simulating", " patients") as bar:
         r = run_trial(scenario, patients=n, seed=args.seed, progress=bar.update)
@@ -202,12 +519,11 @@ def cmd_trial(args) -> int:
             "outcome": o.outcome,
             "week": o.week,
             "arm": o.arm,
-            "share": [
-                f"{s:.1%} ({a:.1%}-{b:.1%})" for s, a, b in zip(o.share, o.low, o.high, strict=True)
-            ],
+            "share": [f"{share(s)} ({share(a)} to {share(b)})"
+                      for s, a, b in zip(o.share, o.low, o.high, strict=True)],
         }
-    )
-    print(shown.to_string(index=False))
+    )  # fmt: skip
+    print(_table(shown))
     c = r.contrasts
     if len(c):
         print(f"\nAgainst {d['control']}:\n")
@@ -217,48 +533,59 @@ def cmd_trial(args) -> int:
                 "week": c.week,
                 "arm": c.arm,
                 "difference": [
-                    f"{x:+.1%} ({a:+.1%} to {b:+.1%})"
-                    for x, a, b in zip(
-                        c.difference, c.difference_low, c.difference_high, strict=True
-                    )
+                    f"{share(x, sign=True)} ({share(a, sign=True)} to {share(b, sign=True)})"
+                    for x, a, b in zip(c.difference, c.difference_low, c.difference_high,
+                                       strict=True)
                 ],
                 "odds ratio": [
-                    f"{x:.2f} ({a:.2f}-{b:.2f})"
-                    for x, a, b in zip(
-                        c.odds_ratio, c.odds_ratio_low, c.odds_ratio_high, strict=True
-                    )
+                    f"{number(x, 2)} ({number(a, 2)} to {number(b, 2)})"
+                    for x, a, b in zip(c.odds_ratio, c.odds_ratio_low, c.odds_ratio_high,
+                                       strict=True)
                 ],
             }
-        )
-        print(shown.to_string(index=False))
-    print(f"\nEconomics over the follow-up ({cur}, {scenario.perspective} perspective):\n")
+        )  # fmt: skip
+        print(_table(shown))
+    print(f"\nEconomics over the follow-up ({cur}, {scenario.perspective} perspective):")
     _print_summary(r.result)
     written = r.write(out)
     write_manifest(out, make_manifest(scenario, "trial", args.seed, n))
     print(f"\nWrote {len(written) + 1} files to {out}/")
+    _summary(args, **_compare_json(r.result, out), outcomes=_records(r.outcomes),
+             contrasts=_records(r.contrasts))  # fmt: skip
     return 0
 
 
 def cmd_compare(args) -> int:
+    """Simulate the scenario's arms on one cohort; print and write the results."""
     import numba
 
     from trdsim.analysis.subgroups import parse_by
+    from trdsim.errors import TrdsimError
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args)
     if args.threads and args.threads > numba.config.NUMBA_NUM_THREADS:
         raise TrdsimError(
             f"--threads {args.threads}: this machine allows at most "
             f"{numba.config.NUMBA_NUM_THREADS} (set NUMBA_NUM_THREADS to change it)"
         )
     n = args.patients or scenario.patients
+    seed = scenario.seed if args.seed is None else args.seed
     for spec in args.by or []:
         try:
             parse_by(spec)
         except ValueError as e:
             raise TrdsimError(f"{scenario.source}: --by = {spec!r}: {e}") from None
+    if n < MIN_DECISION_PATIENTS and not args.force:
+        raise TrdsimError(
+            f"--patients {n:,}: fewer than {MIN_DECISION_PATIENTS:,} per arm cannot name an "
+            "optimal arm (Monte Carlo noise); give more, or add --force to run it anyway"
+        )
     _size_check(args, n, len(scenario.arms), scenario.horizon_weeks, table=True)
-    out = _out_folder(args.out, Path("results") / scenario.name, "compare")
+    key = {"scenario": scenario.name, "patients": n, "seed": seed}
+    out = _out_folder(args, RUNS / scenario.name, "compare", key)
     _compiled(scenario, "simulate")
+    import trdsim
+
     t0 = time.perf_counter()
     with tqdm_bar(n * len(scenario.arms), "simulating", " patients") as bar:
         result = trdsim.compare(scenario, n, args.seed, by=args.by, threads=args.threads,
@@ -266,52 +593,118 @@ def cmd_compare(args) -> int:
     elapsed = time.perf_counter() - t0
     _print_summary(result)
     written = result.write(out, figures=not args.no_figures)
-    flagged = result.parameters.verified.isin(UNVERIFIED).sum()
-    print(
-        f"\nSimulated in {elapsed:.1f} s. Wrote {len(written)} files to {out}/"
-        f"\n{flagged} inputs are 'from memory, unverified' or assumptions: "
+    from trdsim.evidence import UNVERIFIED
+
+    flagged = int(result.parameters.verified.isin(UNVERIFIED).sum())
+    print()
+    _say(
+        f"Simulated in {elapsed:.1f} s. Wrote {len(written)} files to {out}/\n"
+        f"{flagged} inputs are 'from memory, unverified' or assumptions: "
         f"`trdsim params {args.scenario or DEFAULT_SCENARIO} --unverified` lists them."
     )
-    if args.report:
-        _report(out)
+    report = _report(out) if args.report else None
+    _summary(args, **_compare_json(result, out), seconds=round(elapsed, 2),
+             unverified_inputs=flagged, report=report)  # fmt: skip
     return 0
 
 
-def _report(folder: Path, out: str | None = None) -> None:
-    """Write the HTML report of `folder` and say where it is and what it left out."""
+# ---------------------------------------------------------------- the report
+
+
+def _report(folder: Path, out: Path | None = None) -> str:
+    """Write the HTML report of `folder` (into `out`, default the folder itself), say
+    where it is and what it left out; returns its path."""
     from trdsim.report import write_report
 
-    r = write_report(folder, out)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    r = write_report(folder, None if out is None else out / "report.html")
     print(f"Wrote the report {r.html} ({r.html.stat().st_size / 1e6:.1f} MB, self-contained)")
     print(f"  and its {len(r.exports)} table files in {r.exports[0].parent}/")
     for n in r.notices:
-        print(f"  note: {n}")
+        _say(f"  note: {n}", indent="    ")
+    return str(r.html)
 
 
 def cmd_report(args) -> int:
-    _report(Path(args.results), args.out)
+    """The HTML report of a results folder."""
+    from trdsim.errors import TrdsimError
+
+    out = None
+    if args.out is not None:
+        if not args.out.strip():
+            raise TrdsimError("--out '': give a folder (default: the results folder itself)")
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise TrdsimError(f"--out {out}: is a file; give a folder (the report and its "
+                              "tables go into it)")  # fmt: skip
+    _report(Path(args.results), out)
     return 0
 
 
-def _print_table(table: pd.DataFrame) -> None:
-    """Columns padded to their widths; the last one (often long text) is not padded."""
+# ---------------------------------------------------------------- params
+
+# params' columns, in full with --wide (one line per parameter)
+_PARAM_COLUMNS = ["key", "label", "value", "unit", "distribution", "verified", "source"]
+
+
+def _print_table(table, wide: bool = False) -> None:
+    """Columns padded to their widths, the last one (often long text) not padded; unless
+    `wide`, long cells are cut with "…" so that a line fits WIDTH columns."""
     shown = table.astype(str)
+    if not wide:
+        shown = _shorten(shown)
     widths = [max(len(c), shown[c].str.len().max()) for c in shown.columns[:-1]]
 
     def line(cells) -> str:
         return "  ".join(
             [*(v.ljust(w) for v, w in zip(cells[:-1], widths, strict=True)), cells[-1]]
-        )
+        ).rstrip()
 
     print(line(list(shown.columns)))
     for row in shown.itertuples(index=False):
         print(line(list(row)))
 
 
-def cmd_params(args) -> int:
-    from trdsim.effective import effective_table, effects_table
+def _shorten(shown):
+    """Cut the widest column's cells (with "…"), never the first column's (it names the
+    row), until a row fits WIDTH columns."""
 
-    scenario = load_scenario(args.scenario)
+    def col(c: str) -> int:
+        return max(len(c), shown[c].str.len().max())
+
+    while (excess := sum(map(col, shown.columns)) + 2 * (shown.shape[1] - 1) - WIDTH) > 0:
+        cuttable = [c for c in shown.columns[1:] if col(c) > max(len(c), 8)]
+        if not cuttable:
+            break  # nothing left to cut
+        c = max(cuttable, key=col)
+        keep = max(len(c), 8, col(c) - excess)
+        shown[c] = [v if len(v) <= keep else v[: keep - 1] + "…" for v in shown[c]]
+    return shown
+
+
+def _cut(text: str, width: int = WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_params(table) -> None:
+    """The parameter table in two lines per parameter: key, value, unit and label; then
+    its distribution, certainty and source (each line cut to WIDTH with "…")."""
+    keys = table.key.astype(str)
+    w = keys.str.len().max()
+    print(f"{'key':<{w}}  value, unit: label\n    distribution · certainty · source")
+    for r in table.astype(str).itertuples(index=False):
+        print(_cut(f"{r.key:<{w}}  {r.value} {r.unit}: {r.label}"))
+        print(_cut(f"    {r.distribution} · {r.verified} · {r.source}"))
+
+
+def cmd_params(args) -> int:
+    """The parameter table with sources, and how each treatment's effect is stored."""
+    from trdsim.currency import share
+    from trdsim.effective import effective_table, effects_table
+    from trdsim.evidence import UNVERIFIED, parameter_table
+
+    scenario = _scenario(args)
     if args.effective:
         table = effective_table(scenario)
         if args.csv:
@@ -319,15 +712,16 @@ def cmd_params(args) -> int:
             print(f"Wrote {len(table)} steps to {args.csv}")
             return 0
         shown = table.assign(
-            response=table.response.map("{:.1%}".format),
-            remission=table.remission.map("{:.1%}".format),
+            response=[share(x) for x in table.response],
+            remission=[share(x) for x in table.remission],
         )
-        print(
+        _say(
             f"{scenario.name}: response and remission by the end of each step's course, for a "
-            "patient who reaches it\n(the cohort's failed trials plus one for each earlier step "
-            "that counts as a trial; cohort average, no dropout)\n"
+            "patient who reaches it (the cohort's failed trials plus one for each earlier step "
+            "that counts as a trial; cohort average, no dropout)"
         )
-        _print_table(shown)
+        print()
+        _print_table(shown, args.wide)
         return 0
     table = parameter_table(scenario.params, scenario.currency, scenario.raw.get("resources"))
     if args.unverified:
@@ -336,32 +730,44 @@ def cmd_params(args) -> int:
         table.to_csv(args.csv, index=False)
         print(f"Wrote {len(table)} parameters to {args.csv}")
         return 0
-    _print_table(table[["key", "label", "value", "unit", "distribution", "verified", "source"]])
-    print(
-        f"\n{len(table)} parameters; setting '{scenario.setting}' ({scenario.currency} {scenario.price_year})."
-    )
+    if args.wide:
+        _print_table(table[_PARAM_COLUMNS], wide=True)
+    else:
+        _print_params(table)
+    print()
+    _say(
+        f"{len(table)} parameters; setting '{scenario.setting}' ({scenario.currency} "
+        f"{scenario.price_year})."
+        + ("" if args.wide else " Long cells are cut (…): --wide shows them in full, "
+           "--csv FILE writes them.")
+    )  # fmt: skip
     effects = effects_table(scenario)
-    print(
-        "\nHow each treatment's effect is stored (relative effects apply to the modelled baseline):"
-    )
-    _print_table(effects.assign(flag=effects.flag.map(lambda f: f"⚠ {f}" if f else "")))
+    print()
+    _say("How each treatment's effect is stored (relative effects apply to the modelled baseline):")
+    _print_table(effects.assign(flag=effects.flag.map(lambda f: f"⚠ {f}" if f else "")), args.wide)
     single = int(effects.flag.str.contains("single-arm").sum())
     if single:
-        print(
-            f"\n⚠ {single} treatment(s) use a single-arm response rate: the rate carries its "
+        print()
+        _say(
+            f"⚠ {single} treatment(s) use a single-arm response rate: the rate carries its "
             "trial's population, context and outcome definition (no comparative evidence used)."
         )
     weak = effects.treatment[effects.flag.str.contains("flagged|insufficient")].tolist()
     if weak:
-        print(
+        _say(
             f"⚠ {len(weak)} treatment(s) lack the evidence for default pathways and are there "
             f"for scenarios to explore (see each entry's evidence_verdict): {', '.join(weak)}."
         )
     return 0
 
 
+# ---------------------------------------------------------------- PSA, analyse, EVSI
+
+
 def _parse_groups(specs: list[str] | None, space_keys: list[str], resolve) -> dict:
     """--group NAME=key1,key2 ... into {name: [keys]} (keys checked)."""
+    from trdsim.errors import TrdsimError
+
     groups = {}
     for spec in specs or []:
         name, sep, keys = spec.partition("=")
@@ -380,6 +786,7 @@ def _parse_groups(specs: list[str] | None, space_keys: list[str], resolve) -> di
 
 def _population(args, rate: float | None):
     from trdsim.analysis.results import Population
+    from trdsim.errors import TrdsimError
 
     if args.population is None:
         return None
@@ -391,38 +798,59 @@ def _population(args, rate: float | None):
 
 
 def _print_psa(result) -> None:
+    import pandas as pd
+
+    from trdsim.currency import money, number, plus_minus, share
+
     table = result.intervals
     info = result.info
     cur = info["currency"]
     rows = []
     for _, r in table.iterrows():
-        money = r.quantity != "inc_qaly"
-        f = (lambda x: _money(x, cur)) if money else (lambda x: f"{x:+.3f}")
-        what = {"inc_cost": "Δcost", "inc_qaly": "ΔQALY"}.get(r.quantity)
+        is_money = r.quantity != "inc_qaly"
+
+        def f(x, signed=True, money_=is_money):
+            return money(x, cur, sign=signed) if money_ else number(x, 3, sign=signed)
+
+        what = {"inc_cost": "Δcost", "inc_qaly": "ΔQALYs"}.get(r.quantity)
         row = {
             "comparison": f"{r.arm} vs {r.comparator}",
-            "quantity": what or f"INMB @{_money(r.threshold, cur)}",
-            "mean": f(r["mean"]),
+            "quantity": what or f"INMB @{money(r.threshold, cur)}",
+            "mean": f"{f(r['mean'])} {plus_minus(r.mcse, cur if is_money else None, 3)}",
             "95% interval": f"{f(r.low_95)} to {f(r.high_95)}",
-            "MC SE": f(r.mcse).lstrip("+"),
-            "P(>0)": f"{r.p_positive:.3f}",
+            "P(>0)": number(r.p_positive, 3),
         }
         if "noise_share" in table.columns and pd.notna(r.get("noise_share")):
-            row["patient noise"] = f"{r.noise_share:.1%}"
+            row["patient noise"] = share(r.noise_share)
         rows.append(row)
-    print(pd.DataFrame(rows).to_string(index=False))
+    print(_table(pd.DataFrame(rows)))
+    _say("(± = Monte Carlo standard error of the mean)")
     for t, v in info["evpi_per_person"].items():
-        line = f"  EVPI at {_money(float(t), cur)}/QALY: {_money(v, cur)} per person"
+        line = f"  EVPI at {money(float(t), cur)}/QALY: {money(v, cur)} per person"
         if info.get("evpi_population"):
-            line += f", {_money(info['evpi_population'][t], cur)} for the population"
-        print(line + f" (optimal by expected NMB: {info['optimal_arm'][t]})")
+            line += f", {money(info['evpi_population'][t], cur)} for the population"
+        _say(line + f" (optimal by expected NMB: {info['optimal_arm'][t]})", indent="    ")
     if info.get("evppi_method"):
         line = f"  EVPPI by {', '.join(info['evppi_method'])} regression"
         if info.get("evppi_clipped"):
             line += f"; {info['evppi_clipped']} value(s) above the EVPI were set to the EVPI"
-        print(line)
+        _say(line, indent="    ")
     for w in info["warnings"]:
-        print(f"WARNING: {w}")
+        _say(f"WARNING: {w}", indent="  ")
+
+
+def _psa_json(result, out: Path, **extra: Any) -> dict:
+    info = result.info
+    return {
+        "out": str(out),
+        "currency": info["currency"],
+        "intervals": _records(result.intervals),
+        "evpi_per_person": info["evpi_per_person"],
+        "evpi_population": info.get("evpi_population"),
+        "optimal_arm": info["optimal_arm"],
+        "warnings": info["warnings"],
+        **extra,
+    }
 
 
 class _LazyBar:
@@ -442,19 +870,26 @@ class _LazyBar:
 
 
 def cmd_psa(args) -> int:
+    """Probabilistic sensitivity analysis: draws, CEAC, EVPI, EVPPI (resumable)."""
+    import trdsim
     from trdsim.analysis.evppi import default_groups
     from trdsim.analysis.metamodel import choose_method
     from trdsim.analysis.sampling import ParameterSpace
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args)
+    run = _resumed(args, RUNS / scenario.name / "psa", "psa", scenario)
+    if run:  # the interrupted run's own arguments
+        args.draws, args.patients, args.seed = run["draws"], run["patients"], run["seed"]
     space = ParameterSpace(scenario)
     groups = _parse_groups(args.group, space.keys, space.resolve) or default_groups(space.keys)
     if not args.no_evppi:
         choose_method(args.evppi_method, args.draws)  # a bad name fails before the PSA
     population = _population(args, scenario.discount_costs)
     _size_check(args, args.patients, len(scenario.arms), scenario.horizon_weeks, args.draws)
-    out = _out_folder(args.out, Path("results") / scenario.name / "psa", "psa")
     seed = scenario.seed if args.seed is None else args.seed
+    key = {"scenario": scenario.name, "draws": args.draws, "patients": args.patients,
+           "seed": seed, "hash": scenario.hash}  # fmt: skip
+    out = _out_folder(args, RUNS / scenario.name / "psa", "psa", key, resumes=True)
     _compiled(scenario, "batch")
     t0 = time.perf_counter()
     evppi_bar = _LazyBar(0 if args.no_evppi else len(groups), "EVPPI", " groups")
@@ -477,21 +912,29 @@ def cmd_psa(args) -> int:
             evppi_bar.close()
     elapsed = time.perf_counter() - t0
     written = result.write(out, figures=not args.no_figures)
-    print(
-        f"\n{scenario.name}: PSA of {args.draws:,} draws x {args.patients:,} patients x "
+    print()
+    _say(
+        f"{scenario.name}: PSA of {args.draws:,} draws × {args.patients:,} patients × "
         f"{len(scenario.arms)} arms ({len(space.keys)} uncertain parameters), seed {seed}, "
-        f"in {elapsed:.1f} s\n"
+        f"in {elapsed:.1f} s"
     )
+    print()
     _print_psa(result)
-    for rule, n in result.manifest["clipped_to_keep_order"].items():
-        print(f"  kept in order by clipping in {n} of {args.draws:,} draws: {rule}")
+    clipped = result.manifest["clipped_to_keep_order"]
+    for rule, n in clipped.items():
+        _say(f"  kept in order by clipping in {n:,} of {args.draws:,} draws: {rule}", "    ")
     print(f"\nWrote {len(written)} files to {out}/")
-    if args.report:
-        _report(out, str(out / "report.html"))
+    report = _report(out) if args.report else None
+    _summary(args, **_psa_json(result, out), scenario=scenario.name, draws=args.draws,
+             patients=args.patients, seed=seed, seconds=round(elapsed, 2), report=report)  # fmt: skip
     return 0
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path):
+    import pandas as pd
+
+    from trdsim.errors import TrdsimError
+
     if not path.is_file():
         raise TrdsimError(f"{path}: no such file")
     try:
@@ -504,23 +947,34 @@ def _read_table(path: Path) -> pd.DataFrame:
     raise TrdsimError(f"{path}: must be a .parquet or .csv file")
 
 
+def _thresholds(args, meta: dict, meta_path: Path, table_path: Path) -> list[float]:
+    """--threshold (comma-separated) or the manifest's thresholds."""
+    from trdsim.analysis.decision import check_thresholds
+    from trdsim.errors import TrdsimError
+
+    if args.threshold:
+        return check_thresholds(args.threshold.split(","), "--threshold")
+    if "thresholds" in meta:
+        return check_thresholds(meta["thresholds"], str(meta_path))
+    raise TrdsimError(f"{table_path}: give --threshold (no manifest.json beside the table)")
+
+
 def cmd_analyse(args) -> int:
-    from trdsim.analysis.decision import REQUIRED, check_table, check_thresholds
+    """CEAC, EVPI and EVPPI of any (draw, arm, cost, qaly) table."""
+    import pandas as pd
+
+    from trdsim.analysis.decision import REQUIRED, check_table
     from trdsim.analysis.evppi import default_groups
     from trdsim.analysis.metamodel import choose_method
     from trdsim.analysis.psa import STAT_COLUMNS
     from trdsim.analysis.results import analyse
+    from trdsim.errors import TrdsimError
 
     path = Path(args.table)
     draws = check_table(_read_table(path), str(path))
     meta_path = path.parent / "manifest.json"
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    if args.thresholds:
-        thresholds = check_thresholds(args.thresholds.split(","), "--thresholds")
-    elif "thresholds" in meta:
-        thresholds = check_thresholds(meta["thresholds"], str(meta_path))
-    else:
-        raise TrdsimError(f"{path}: give --thresholds (no manifest.json beside the table)")
+    thresholds = _thresholds(args, meta, meta_path, path)
     currency = args.currency or meta.get("currency", "")
     rate = args.discount if args.discount is not None else meta.get("discount_costs")
     population = _population(args, rate)
@@ -536,7 +990,8 @@ def cmd_analyse(args) -> int:
 
         groups = _parse_groups(args.group, params, resolve) or default_groups(params)
         choose_method(args.evppi_method, int(draws.draw.nunique()))
-    out = _out_folder(args.out, path.parent, "psa")
+    # the table's own folder by default: the analysis sits beside the draws it reads
+    out = _out_folder(args, path.parent, "psa", keep=(path, meta_path))
     n_groups = len(groups or {})
     with tqdm_bar(n_groups, "EVPPI", " groups") as bar:
         result = analyse(
@@ -547,13 +1002,16 @@ def cmd_analyse(args) -> int:
     written = result.write(out, figures=not args.no_figures)
     _print_psa(result)
     print(f"\nWrote {len(written)} files to {out}/")
+    _summary(args, **_psa_json(result, out), table=str(path), thresholds=thresholds)
     return 0
 
 
 def cmd_evsi(args) -> int:
-    from trdsim.analysis.decision import check_table, check_thresholds
+    """EVSI and ENBS of a proposed study of one parameter."""
+    from trdsim.analysis.decision import check_table
     from trdsim.analysis.evsi import Study, check_sizes
     from trdsim.analysis.results import write_evsi
+    from trdsim.errors import TrdsimError
 
     path = Path(args.source)
     table_path = path / "draws.parquet" if path.is_dir() else path
@@ -564,18 +1022,13 @@ def cmd_evsi(args) -> int:
         sizes = check_sizes([int(x) for x in args.n.split(",") if x.strip()])
     except ValueError:
         raise TrdsimError(f"--n {args.n!r}: give whole numbers per arm, e.g. 25,50,100") from None
-    if args.threshold:
-        thresholds = check_thresholds(args.threshold.split(","), "--threshold")
-    elif "thresholds" in meta:
-        thresholds = check_thresholds(meta["thresholds"], str(meta_path))
-    else:
-        raise TrdsimError(f"{table_path}: give --threshold (no manifest.json beside the table)")
+    thresholds = _thresholds(args, meta, meta_path, table_path)
     rate = args.discount if args.discount is not None else meta.get("discount_costs")
     population = _population(args, rate)
     if population is None and (args.fixed_cost or args.per_patient_cost):
         raise TrdsimError("--fixed-cost/--per-patient-cost: ENBS needs --population too")
-    study = Study(args.parameter, args.study, args.control_rate, args.sd)
-    out = _out_folder(args.out, table_path.parent / "evsi")
+    study = Study(args.param, args.study, args.control_rate, args.sd)
+    out = _out_folder(args, table_path.parent / "evsi", "evsi")
     currency = args.currency or meta.get("currency", "")
     written, table = write_evsi(
         draws, out, study, sizes, thresholds, currency, population=population,
@@ -585,52 +1038,63 @@ def cmd_evsi(args) -> int:
     )  # fmt: skip
     _print_evsi(table, currency)
     print(f"\nWrote {len(written)} files to {out}/")
+    _summary(args, out=str(out), currency=currency, param=args.param, evsi=_records(table))
     return 0
 
 
-def _print_evsi(table: pd.DataFrame, cur: str) -> None:
+def _print_evsi(table, cur: str) -> None:
+    from trdsim.currency import money
+
     cols = {"n": "n per arm", "threshold": "threshold", "evsi": "EVSI", "se": "± SE",
             "evppi": "EVPPI"}  # fmt: skip
     if "enbs" in table.columns:
         cols |= {"population_evsi": "population EVSI", "study_cost": "study cost",
                  "enbs": "ENBS"}  # fmt: skip
     shown = table[list(cols)].rename(columns=cols)
+    shown["n per arm"] = [f"{int(v):,}" for v in shown["n per arm"]]
     for c in shown.columns[1:]:
-        shown[c] = [_money(v, cur) for v in shown[c]]
-    print(shown.to_string(index=False))
+        shown[c] = [money(v, cur) for v in shown[c]]
+    print(_table(shown))
     if "enbs" in table.columns:
         for lam, rows in table.groupby("threshold"):
             best = rows[rows.optimal]
             what = (
-                f"n = {best.n.iloc[0]:,} per arm (ENBS {_money(best.enbs.iloc[0], cur)})"
+                f"n = {best.n.iloc[0]:,} per arm (ENBS {money(best.enbs.iloc[0], cur)})"
                 if len(best) and best.n.iloc[0] > 0
                 else "no study (no size has a positive ENBS)"
             )
-            print(f"  optimum at {_money(lam, cur)}/QALY: {what}")
+            _say(f"  optimum at {money(lam, cur)}/QALY: {what}", "    ")
     if table.clipped.any():
-        print(f"  {int(table.clipped.sum())} EVSI value(s) above the EVPPI were set to the EVPPI")
+        _say(f"  {int(table.clipped.sum())} EVSI value(s) above the EVPPI were set to the EVPPI")
 
 
-def tqdm_bar(total: int, desc: str, unit: str):
-    """A progress bar on stderr (hidden when stderr is not a terminal)."""
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit=unit, desc=desc, disable=None, file=sys.stderr)
+# ---------------------------------------------------------------- DSA and threshold
 
 
 def cmd_dsa(args) -> int:
+    """One-way (tornado) or two-way deterministic sensitivity analysis."""
+    import pandas as pd
+
+    import trdsim
     from trdsim.analysis.dsa import Contrast
     from trdsim.analysis.sampling import ParameterSpace
+    from trdsim.currency import money, number, plus_minus
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args)
     Contrast.of(scenario, args.arm, args.versus, args.threshold)  # bad arms stop here
-    out = _out_folder(args.out, Path("results") / scenario.name / "dsa", "dsa")
     space = ParameterSpace(scenario)
+    for k in args.pair or []:
+        space.interval(k)  # unknown or fixed parameters stop here, before any run
+    keys = [space.resolve(k) for k in args.param] if args.param and not args.pair else None
+    for k in keys or []:
+        space.interval(k)
+    n = args.patients or scenario.patients
+    seed = scenario.seed if args.seed is None else args.seed
+    key = {"scenario": scenario.name, "patients": n, "seed": seed}
+    out = _out_folder(args, RUNS / scenario.name / "dsa", "dsa", None if args.pair else key)
     cur = scenario.currency
     _compiled(scenario, "simulate")
     if args.pair:
-        for k in args.pair:
-            space.interval(k)  # unknown or fixed parameters stop here, before any run
         with tqdm_bar(args.steps**2, "two-way", " runs") as bar:
             r = trdsim.two_way(
                 scenario, args.pair[0], args.pair[1], args.arm, args.versus, args.threshold,
@@ -640,71 +1104,95 @@ def cmd_dsa(args) -> int:
         # (unit_costs.SETTING.NAME), whichever alias was given
         written = r.write(out / r.name, figures=not args.no_figures)
         grid = r.grid.pivot(index="y", columns="x", values="inmb")
-        grid.index.name, grid.columns.name = r.info["y_parameter"], r.info["x_parameter"]
+        grid.index = [number(v, 4 if abs(v) < 10 else 0) for v in grid.index]
+        grid.columns = [number(v, 4 if abs(v) < 10 else 0) for v in grid.columns]
         print(f"Incremental NMB of {r.info['arm']} vs {r.info['versus']} ({cur}):")
-        print(grid.map(lambda x: _money(x, cur)).to_string(float_format="{:.4g}".format))
+        print(f"rows: {r.info['y_parameter']}; columns: {r.info['x_parameter']}\n")
+        print(_table(grid.map(lambda x: money(x, cur, sign=True)).reset_index(names="")))
         print(f"\nWrote {len(written)} files to {out / r.name}/")
+        _summary(args, out=str(out / r.name), currency=cur, info=r.info, grid=_records(r.grid))
         return 0
-    keys = [space.resolve(k) for k in args.param] if args.param else None
-    for k in keys or []:
-        space.interval(k)
     total = len(keys or space.drivers())
     with tqdm_bar(total, "one-way", " parameters") as bar:
         r = trdsim.dsa(scenario, args.arm, args.versus, args.threshold, keys=keys,
                        patients=args.patients, seed=args.seed, progress=bar.update)  # fmt: skip
     written = r.write(out, figures=not args.no_figures)
     info, table = r.info, r.tornado
-    print(
-        f"\nIncremental NMB of {info['arm']} vs {info['versus']} at {_money(info['threshold'], cur)}"
-        f"/QALY: base {_money(info['base_inmb'], cur)} ± {_se(info['base_inmb_se'], ',.0f')} "
-        f"(MC SE; {info['patients']:,} patients, common random numbers)\n"
+    print()
+    _say(
+        f"Incremental NMB of {info['arm']} vs {info['versus']} at "
+        f"{money(info['threshold'], cur)}/QALY: base {money(info['base_inmb'], cur, sign=True)} "
+        f"{plus_minus(info['base_inmb_se'], cur)} (Monte Carlo SE; {info['patients']:,} patients, "
+        "common random numbers)"
     )
+    print()
     shown = table.head(15)
+
+    def value(x: float) -> str:
+        return number(x, 0) if abs(x) >= 100 else f"{x:.4g}".replace("-", "−")
+
     print(
-        pd.DataFrame(
-            {
-                "parameter": shown.key,
-                "range": [
-                    f"{a:.4g} – {b:.4g}"
-                    for a, b in zip(shown.low_value, shown.high_value, strict=True)
-                ],
-                "INMB low": shown.inmb_low.map(lambda x: _money(x, cur)),
-                "INMB high": shown.inmb_high.map(lambda x: _money(x, cur)),
-                "optimal low/high": shown.optimal_low + " / " + shown.optimal_high,
-            }
-        ).to_string(index=False)
+        _table(
+            pd.DataFrame(
+                {
+                    "parameter": shown.key,
+                    "range": [
+                        f"{value(a)} to {value(b)}"
+                        for a, b in zip(shown.low_value, shown.high_value, strict=True)
+                    ],
+                    "INMB low": [money(x, cur, sign=True) for x in shown.inmb_low],
+                    "INMB high": [money(x, cur, sign=True) for x in shown.inmb_high],
+                    "optimal low/high": shown.optimal_low + " / " + shown.optimal_high,
+                }
+            )  # fmt: skip
+        )
     )
     print(f"\nWrote {len(written)} files to {out}/")
+    _summary(args, out=str(out), currency=cur, info=info, tornado=_records(table))
     return 0
 
 
 def cmd_threshold(args) -> int:
-    scenario = load_scenario(args.scenario)
+    """The value of a parameter at which an ICER equals a threshold."""
+    import trdsim
+
+    scenario = _scenario(args)
+    name = args.param.rsplit(".", 1)[-1]  # unit_costs.uk.cbt_session -> threshold/cbt_session
+    n = args.patients or scenario.patients
+    seed = scenario.seed if args.seed is None else args.seed
+    key = {"scenario": scenario.name, "patients": n, "seed": seed}
+    out = _out_folder(args, RUNS / scenario.name / "threshold" / name, "threshold", key)
     _compiled(scenario, "simulate")
     r = trdsim.threshold(
-        scenario, args.param, args.target, arm=args.arm, versus=args.versus, low=args.low,
+        scenario, args.param, args.threshold, arm=args.arm, versus=args.versus, low=args.low,
         high=args.high, patients=args.patients, seed=args.seed,
     )  # fmt: skip
-    print(r.summary())
-    if args.out:
-        out = Path(args.out)
-        if out.suffix == ".json" or out.is_file():
-            raise TrdsimError(
-                f"--out {out}: give a folder (trdsim writes the threshold analysis, its "
-                "manifest and figure into it), e.g. results/uk_nhs/threshold/NAME"
-            )
-        written = r.write(out)
-        print(f"Wrote {len(written)} files to {out}/")
+    print(_fit(r.summary(), indent="  "))
+    written = r.write(out)
+    print(f"Wrote {len(written)} files to {out}/")
+    _summary(args, out=str(out), currency=scenario.currency, result=r.info)
     return 0
 
 
-def cmd_validate(args) -> int:
-    from trdsim.analysis.targets import load_targets
+# ---------------------------------------------------------------- validation, calibration
 
-    scenario = load_scenario(args.scenario)
-    targets = load_targets(args.targets, scenario)
-    out = _out_folder(args.out, Path("results") / scenario.name / "validation", "validation")
+
+def cmd_validate(args) -> int:
+    """Simulate each published target in its own setting."""
+    import numpy as np
+    import pandas as pd
+
+    import trdsim
+    from trdsim.analysis.targets import load_targets
+    from trdsim.currency import number
+
+    scenario = _scenario(args)
+    load_targets(args.targets, scenario)  # a bad targets file stops here
+    seed = scenario.seed if args.seed is None else args.seed
+    key = {"scenario": scenario.name, "patients": args.patients, "seed": seed}
+    out = _out_folder(args, RUNS / scenario.name / "validation", "validation", key)
     _compiled(scenario, "simulate", "batch")
+    targets = load_targets(args.targets, scenario)
     with tqdm_bar(len(targets), "validating", " targets") as bar:
         r = trdsim.validate(scenario, args.targets, args.patients, args.seed,
                             progress=bar.update)  # fmt: skip
@@ -713,23 +1201,29 @@ def cmd_validate(args) -> int:
     shown = pd.DataFrame(
         {
             "target": t.id,
-            "model": t.model.map("{:.3f}".format),
-            "published": t.target.map("{:.3f}".format),
-            "agreement": [f"{a:.3f}–{b:.3f}" for a, b in zip(t.low, t.high, strict=True)],
+            "model": [number(x, 3) for x in t.model],
+            "published": [number(x, 3) for x in t.target],
+            "agreement": [f"{number(a, 3)} to {number(b, 3)}"
+                          for a, b in zip(t.low, t.high, strict=True)],
             "": np.where(t.agrees, "agrees", "DISAGREES"),
         }
-    )
+    )  # fmt: skip
     print(f"\n{scenario.name}: {int(t.agrees.sum())} of {len(t)} targets agree\n")
-    print(shown.to_string(index=False))
+    print(_table(shown))
     print(f"\nWrote {len(written)} files to {out}/")
+    _summary(args, out=str(out), scenario=scenario.name, agree=int(t.agrees.sum()),
+             targets=_records(t))  # fmt: skip
     return 1 if args.strict and not r.agrees else 0
 
 
 def cmd_calibrate(args) -> int:
+    """Fit parameters to targets; write the calibrated scenario and its fit."""
     from trdsim.analysis.calibration import calibrate
     from trdsim.analysis.targets import load_targets
+    from trdsim.currency import number
+    from trdsim.errors import TrdsimError
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args)
     targets = load_targets(args.targets, scenario)
     if args.target:
         known = {t.id for t in targets}
@@ -740,41 +1234,42 @@ def cmd_calibrate(args) -> int:
                 f"ids: {', '.join(sorted(known))}"
             )
         targets = [t for t in targets if t.id in args.target]
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("results") / "calibration" / f"{scenario.name}_calibrated.toml"
-    )
-    if out.exists() and out.is_dir():
-        raise TrdsimError(f"--out {out}: is a folder; give the scenario file to write")
+    out = _out_folder(args, RUNS / "calibration", None)
+    path = out / f"{scenario.name}_calibrated.toml"
     seeds = [scenario.seed + i for i in range(args.seeds)]
     _compiled(scenario, "simulate", "batch")
     with tqdm_bar(None, "calibrating", " evaluations") as bar:
         r = calibrate(scenario, targets, args.param, patients=args.patients, seeds=seeds,
                       method=args.method, progress=bar.update)  # fmt: skip
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(r.fragment(out))
-    r.parameters.to_csv(out.with_suffix(".parameters.csv"), index=False)
-    r.fit.to_csv(out.with_suffix(".fit.csv"), index=False)
-    print(
-        f"\nObjective ({r.method}) {r.objective_start:.4g} -> {r.objective:.4g} in "
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(r.fragment(path))
+    r.parameters.to_csv(path.with_suffix(".parameters.csv"), index=False)
+    r.fit.to_csv(path.with_suffix(".fit.csv"), index=False)
+    print()
+    _say(
+        f"Objective ({r.method}) {number(r.objective_start, 4)} → {number(r.objective, 4)} in "
         f"{r.evaluations} evaluations ({'converged' if r.converged else 'NOT converged'}); "
-        f"{r.patients:,} patients x {len(r.seeds)} seed(s) per target\n"
-    )
-    print(
-        r.parameters[["key", "start", "fitted", "se", "low_95", "high_95"]].to_string(index=False)
+        f"{r.patients:,} patients × {len(r.seeds)} seed(s) per target"
     )
     print()
-    print(
-        r.fit[["id", "target", "low", "high", "before", "after", "agrees_after"]].to_string(
-            index=False
-        )
-    )
-    print(f"\nWrote {out} (a scenario: trdsim compare {out}), and its .parameters.csv, .fit.csv")
+    cols = ["key", "start", "fitted", "se", "low_95", "high_95"]
+    print(_table(r.parameters[cols].map(lambda x: number(x, 4) if isinstance(x, float) else x)))
+    print()
+    cols = ["id", "target", "low", "high", "before", "after", "agrees_after"]
+    print(_table(r.fit[cols].map(lambda x: number(x, 3) if isinstance(x, float) else x)))
+    print()
+    _say(f"Wrote {path} (a scenario: trdsim compare {path}), and its .parameters.csv, .fit.csv")
+    _summary(args, out=str(out), scenario_file=str(path), objective=r.objective,
+             converged=r.converged, evaluations=r.evaluations,
+             parameters=_records(r.parameters), fit=_records(r.fit))  # fmt: skip
     return 0
 
 
+# ---------------------------------------------------------------- the care system
+
+
 def _settings(specs: list[str] | None) -> dict:
+    from trdsim.errors import TrdsimError
     from trdsim.sweep import _value
 
     out = {}
@@ -786,18 +1281,25 @@ def _settings(specs: list[str] | None) -> dict:
     return out
 
 
-def _print_care(summary: dict, yearly: pd.DataFrame, steady: dict, cs: dict) -> None:
+def _print_care(summary: dict, yearly, steady: dict, cs: dict) -> None:
     """The per-year table of each service and the steady-state verdict."""
     from trdsim.care_result import WITHIN_TARGET_DEFINITION, within_target_label
+    from trdsim.currency import number, share
+
+    def opt(x, f):
+        return "n/a" if x != x else f(x)  # NaN: no starts that year
 
     target = cs["wait_target_weeks"]
     within = within_target_label(target)
     shown = yearly.assign(
-        within=[_se(x, ".1%") for x in yearly.within_target],
-        utilisation=[_se(x, ".1%") for x in yearly.utilisation],
-        mean_wait=[_se(x, ".1f") for x in yearly.mean_wait],
-        p90_wait=[_se(x, ".0f") for x in yearly.p90_wait],
-        queue_mean=[f"{x:.0f}" for x in yearly.queue_mean],
+        within=[opt(x, share) for x in yearly.within_target],
+        utilisation=[opt(x, share) for x in yearly.utilisation],
+        mean_wait=[opt(x, lambda v: number(v, 1)) for x in yearly.mean_wait],
+        p90_wait=[opt(x, number) for x in yearly.p90_wait],
+        queue_mean=[number(x) for x in yearly.queue_mean],
+        starts=[number(x) for x in yearly.starts],
+        queue_end=[number(x) for x in yearly.queue_end],
+        over_target_end=[number(x) for x in yearly.over_target_end],
     )[["service", "year", "starts", "mean_wait", "p90_wait", "within", "queue_end",
        "queue_mean", "over_target_end", "utilisation"]].rename(
         columns={"mean_wait": "mean wait", "p90_wait": "p90 wait", "within": within,
@@ -805,32 +1307,42 @@ def _print_care(summary: dict, yearly: pd.DataFrame, steady: dict, cs: dict) -> 
                  "over_target_end": f"> {target} w at end"}
     )  # fmt: skip
     print("By year (waits in weeks, of that year's starts):\n")
-    print(shown.to_string(index=False))
-    print(f"({within}: {WITHIN_TARGET_DEFINITION}; by year, those still waiting at its end)")
-    print(f"\nSteady state ({steady['test']}):")
+    print(_table(shown))
+    _say(f"({within}: {WITHIN_TARGET_DEFINITION}; by year, those still waiting at its end)")
+    print()
+    _say(f"Steady state ({steady['test']}):")
     for name, t in steady["services"].items():
         if t["verdict"] == "too short to tell":
             print(f"  {name}: too short to tell (needs 2 years or more)")
             continue
-        print(
-            f"  {name}: {t['verdict']}: queue {t['queue_growth_per_year']:+,.0f} a year "
-            f"({t['growth_share_of_starts']:+.1%} of the year's starts), waits of starts "
-            f"{_se(t['wait_trend_per_year'], '+.1f')} weeks a year; utilisation "
-            f"{_se(t['utilisation'], '.0%')}; last year {_se(t['last_year_within_target'], '.1%')} "
-            f"{within}"
+        trend = t["wait_trend_per_year"]
+        last = t["last_year_within_target"]
+        _say(
+            f"  {name}: {t['verdict']}: queue {number(t['queue_growth_per_year'], sign=True)} a "
+            f"year ({share(t['growth_share_of_starts'], sign=True)} of the year's starts), waits "
+            f"of starts {'n/a' if trend != trend else number(trend, 1, sign=True)} weeks a year; "
+            f"utilisation {opt(t['utilisation'], share)}; last year "
+            f"{'n/a' if last != last else share(last)} {within}",
+            indent="    ",
         )
     answer = "meets" if steady["meets_standard"] else "does not meet"
-    print(f"  => the system is {steady['verdict']} and {answer} the standard "
-          f"({steady['wait_standard']}) in steady state; {steady['bottleneck']}")  # fmt: skip
+    _say(f"  => the system is {steady['verdict']} and {answer} the standard "
+         f"({steady['wait_standard']}) in steady state; {steady['bottleneck']}",
+         indent="    ")  # fmt: skip
 
 
 def cmd_care(args) -> int:
+    """The care system under capacity: queues, waits, utilisation and costs."""
     from trdsim.care_result import care
+    from trdsim.currency import money, number, share
 
-    base = load_scenario(args.scenario or "capacity_whatif")
+    base = _scenario(args, CARE_SCENARIO)
     settings = _settings(args.set)
     sc = base.with_values(settings)
-    out = _out_folder(args.out, Path("results") / sc.name / "care_system", "care")
+    seed = sc.seed if args.seed is None else args.seed
+    key = {"scenario": sc.name, "seed": seed, "settings": settings or None}
+    out = _out_folder(args, RUNS / sc.name / "care_system", "care",
+                      {k: v for k, v in key.items() if v is not None})  # fmt: skip
     weeks = int(sc.care_system["years"]) * 52 if sc.care_system else 0
     _compiled(sc, "care")
     t0 = time.perf_counter()
@@ -839,22 +1351,25 @@ def cmd_care(args) -> int:
     elapsed = time.perf_counter() - t0
     written = r.write(out, figures=not args.no_figures)
     summary, cs, cur = r.info, r.manifest["care_system"], sc.currency
-    print(
-        f"\n{sc.name}: {summary['referrals']:,} referrals over {cs['years']} years to "
+    print()
+    _say(
+        f"{sc.name}: {summary['referrals']:,} referrals over {cs['years']} years to "
         f"'{cs['arm']}', {cs['queue']} queues, seed {r.manifest['seed']}; simulated in "
-        f"{elapsed:.1f} s\n"
+        f"{elapsed:.1f} s"
     )
+    print()
     ends = r.services.groupby("service", sort=False).tail(1).set_index("service")
     from trdsim.care_result import within_target_label
 
     for name, spec in cs["services"].items():
-        print(
+        _say(
             f"  {spec.get('label', name)} ({name}): capacity {summary[f'{name}_capacity']} "
             f"patients, {summary[f'{name}_starts']:,} starts, "
-            f"{summary[f'{name}_within_target']:.1%} "
+            f"{share(summary[f'{name}_within_target'])} "
             f"{within_target_label(cs['wait_target_weeks'])} over the whole run, "
             f"{int(ends.loc[name, 'queue']):,} waiting at the end "
-            f"({summary[f'{name}_over_target_at_end']:,} past the target)"
+            f"({summary[f'{name}_over_target_at_end']:,} past the target)",
+            indent="    ",
         )
     print(
         f"  All services: {summary['share_started_within_target']:.1%} "
@@ -862,19 +1377,27 @@ def cmd_care(args) -> int:
     )
     print()
     _print_care(summary, r.yearly, r.steady, cs)
-    print(
-        f"\nCosts over {cs['years']} years (discounted, {cur}): care {_money(summary['cost_care'], cur)}"
-        f", waiting {_money(summary['cost_waiting'], cur)} ({summary['waiting_weeks']:,} "
-        f"patient-weeks), capacity {_money(summary['cost_capacity'], cur)} (staff and equipment, "
-        f"used or idle); total {_money(summary['cost_total'], cur)}"
+    print()
+    _say(
+        f"Costs over {cs['years']} years (discounted, {cur}): care "
+        f"{money(summary['cost_care'], cur)}, waiting {money(summary['cost_waiting'], cur)} "
+        f"({summary['waiting_weeks']:,} patient-weeks), capacity "
+        f"{money(summary['cost_capacity'], cur)} (staff and equipment, used or idle); total "
+        f"{money(summary['cost_total'], cur)}",
+        indent="  ",
     )
-    print(
+    _say(
         f"  {summary['treated']:,} of {summary['referrals']:,} referrals treated: "
-        f"{_money(summary['cost_per_patient_treated'], cur)} per patient treated, "
-        f"{_money(summary['cost_per_qaly'], cur)} per QALY (average, not incremental); "
-        f"QALYs per referral {summary['qaly_per_referral']:.3f}"
+        f"{money(summary['cost_per_patient_treated'], cur)} per patient treated, "
+        f"{money(summary['cost_per_qaly'], cur)} per QALY (average, not incremental); "
+        f"QALYs per referral {number(summary['qaly_per_referral'], 3)}",
+        indent="    ",
     )
     print(f"\nWrote {len(written)} files to {out}/")
+    report = _report(out) if args.report else None
+    _summary(args, out=str(out), scenario=sc.name, seed=seed, currency=cur, summary=summary,
+             steady_state=r.steady, yearly=_records(r.yearly), seconds=round(elapsed, 2),
+             report=report)  # fmt: skip
     return 0
 
 
@@ -896,6 +1419,9 @@ def _port_problem(host: str, port: int) -> str | None:
 
 
 def cmd_dashboard(args) -> int:
+    """A browser page comparing two capacity plans as they run."""
+    from trdsim.errors import TrdsimError
+
     try:
         import solara  # noqa: F401
     except ImportError:
@@ -904,7 +1430,7 @@ def cmd_dashboard(args) -> int:
         ) from None
     from trdsim.dashboard import PlanComparison
 
-    scenario = args.scenario or "capacity_whatif"
+    scenario = args.scenario or CARE_SCENARIO
     settings = _settings(args.set)
     # every input checked here, where a mistake is one line and exit 2
     model = PlanComparison(scenario, settings)
@@ -935,11 +1461,24 @@ def cmd_dashboard(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    """Care-system runs over a grid of scenario values (resumable)."""
+    import numpy as np
+
     from trdsim.sweep import parse_grid, sweep
 
-    scenario = load_scenario(args.scenario)
+    scenario = _scenario(args, CARE_SCENARIO)
+    run = _resumed(args, RUNS / scenario.name / "sweep", "sweep", scenario)
+    if run:  # the interrupted run's own arguments
+        args.grid = [f"{k}={','.join(vs)}" for k, vs in run["grid"].items()]
+        args.reps = run["reps"]
     grid = parse_grid(args.grid, scenario)
-    out = _out_folder(args.out, Path("results") / scenario.name / "sweep", "sweep")
+    key = {
+        "scenario": scenario.name,
+        "reps": args.reps,
+        "grid": {k: [str(v) for v in vs] for k, vs in grid.items()},
+        "hash": scenario.hash,
+    }
+    out = _out_folder(args, RUNS / scenario.name / "sweep", "sweep", key, resumes=True)
     total = args.reps * int(np.prod([len(v) for v in grid.values()]))
     _compiled(scenario, "care")
     with tqdm_bar(total, "sweep", " runs") as bar:
@@ -947,39 +1486,105 @@ def cmd_sweep(args) -> int:
             r = sweep(scenario, grid, args.reps, out, workers=args.workers,
                       scheduler=args.scheduler, progress=bar.update)  # fmt: skip
         except KeyboardInterrupt:
-            print(f"\ninterrupted: finished runs are kept in {out}/runs; rerun the same command to resume",
-                  file=sys.stderr)  # fmt: skip
+            print(f"\ninterrupted: finished runs are kept in {out}/runs; rerun the same command "
+                  "to resume", file=sys.stderr)  # fmt: skip
             return 130
     written = r.write(out, figures=not args.no_figures)
-    print(r.summary())
+    print(_table(r.means().reset_index().map(_figure)))
+    if "steady_state" in r.runs:
+        growing = int((r.runs.steady_state == "growing").sum())
+        print(f"{growing} of {len(r.runs)} runs have a growing queue in their last year")
     print(f"\nWrote {len(written)} files (and sweep.parquet) to {out}/")
+    _summary(args, out=str(out), scenario=scenario.name, means=_records(r.means().reset_index()),
+             runs=len(r.runs))  # fmt: skip
     return 0
+
+
+# ---------------------------------------------------------------- the parser
+
+_SCENARIO_HELP = f"scenario file or bundled name (default {DEFAULT_SCENARIO})"
+_CARE_HELP = f"scenario with a [care_system] section (default {CARE_SCENARIO})"
+
+
+def _out_option(p: argparse.ArgumentParser, default: str, resumes: bool = False) -> None:
+    """--out FOLDER and --overwrite (and --resume), the same on every command that writes
+    a folder."""
+    p.add_argument("--out", metavar="FOLDER", help=f"output folder (default {default})")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the result of another kind or of other arguments in --out"
+        + (" (a run with the same arguments resumes)" if resumes else ""),
+    )
+    if resumes:
+        how.add_argument(
+            "--resume",
+            action="store_true",
+            help="resume the run in --out with its own arguments (draws, patients, seed or "
+            "grid and replications), whatever this command line gives",
+        )
+
+
+def _quiet_options(p: argparse.ArgumentParser) -> None:
+    """--quiet and --json: the same on every analysis command."""
+    p.add_argument(
+        "--quiet", action="store_true", help="print nothing but errors (no progress bars)"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a machine-readable summary (JSON) on stdout and nothing else",
+    )
+
+
+def _force_option(p: argparse.ArgumentParser, extra: str = "") -> None:
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=f"run even if the size estimate says it takes over an hour{extra}",
+    )
+
+
+def _patients_option(p: argparse.ArgumentParser, what: str = "patients per arm") -> None:
+    p.add_argument("--patients", type=_positive_int, help=f"{what} (default: the scenario's)")
+
+
+def _seed_option(p: argparse.ArgumentParser, default: str = "the scenario's") -> None:
+    p.add_argument("--seed", type=_seed, help=f"random seed (default: {default})")
+
+
+def _report_option(p: argparse.ArgumentParser, extra: str = "") -> None:
+    p.add_argument("--report", action="store_true", help=f"also write OUT/report.html{extra}")
+
+
+def _no_figures(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `trdsim` argument parser: one subcommand per analysis, and --version."""
-    p = _Parser(prog="trdsim", description="Simulate sequential vs integrated care for TRD.")
-    p.add_argument("--version", action="version", version=f"trdsim {trdsim.__version__}")
+    from trdsim._version import __version__
+
+    p = _Parser(
+        prog="trdsim",
+        description="Simulate sequential vs integrated care for TRD. Every command writes "
+        f"under {RUNS}/ unless --out names another folder.",
+    )
+    p.add_argument("--version", action="version", version=f"trdsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
     c = sub.add_parser("compare", help="compare the scenario's pathways and write results")
-    c.add_argument(
-        "scenario", nargs="?", help=f"scenario file or bundled name (default {DEFAULT_SCENARIO})"
-    )
-    c.add_argument(
-        "--patients", type=_positive_int, help="patients per arm (default: the scenario's)"
-    )
-    c.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    c.add_argument("--out", help="output folder (default results/<scenario name>/)")
+    c.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
+    _patients_option(c, f"patients per arm, at least {MIN_DECISION_PATIENTS:,} unless --force")
+    _seed_option(c)
+    _out_option(c, f"{RUNS}/<scenario>/")
     c.add_argument(
         "--threads", type=_positive_int, help="numba threads (results do not depend on it)"
     )
-    c.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    c.add_argument("--report", action="store_true", help="also write OUT/report.html")
-    c.add_argument(
-        "--force",
-        action="store_true",
-        help="run even if the size estimate says it takes over an hour",
-    )
+    _no_figures(c)
+    _report_option(c)
+    _force_option(c, f", or with fewer than {MIN_DECISION_PATIENTS:,} patients per arm")
     c.add_argument(
         "--by",
         action="append",
@@ -988,68 +1593,66 @@ def build_parser() -> argparse.ArgumentParser:
         "failed_trials, maltreatment, inflammation, flexibility, chronic; continuous ones in "
         "thirds, or with cut-offs as severity:17,24); repeatable",
     )
+    _quiet_options(c)
     c.set_defaults(func=cmd_compare)
+
     tr = sub.add_parser(
         "trial", help="run a randomised trial's design (a scenario with a [trial] section)"
     )
-    tr.add_argument("scenario", help="scenario file or bundled name with a [trial] section")
     tr.add_argument(
-        "--patients", type=_positive_int, help="randomised per arm (default: the scenario's)"
+        "scenario",
+        help="scenario file with a [trial] section (no bundled scenario has one; e.g. "
+        "experiments/replications/cobalt.toml)",
     )
-    tr.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    tr.add_argument("--out", help="output folder (default results/<scenario name>/trial/)")
-    tr.add_argument(
-        "--force",
-        action="store_true",
-        help="run even if the size estimate says it takes over an hour",
-    )
+    _patients_option(tr, "randomised per arm")
+    _seed_option(tr)
+    _out_option(tr, f"{RUNS}/<scenario>/trial/")
+    _force_option(tr)
+    _quiet_options(tr)
     tr.set_defaults(func=cmd_trial)
+
     q = sub.add_parser("params", help="print every parameter with its source")
-    q.add_argument(
-        "scenario", nargs="?", help=f"scenario file or bundled name (default {DEFAULT_SCENARIO})"
-    )
+    q.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     q.add_argument(
         "--unverified", action="store_true", help="only inputs from memory or assumptions"
     )
-    q.add_argument("--csv", help="write the table to this CSV file instead")
+    q.add_argument("--csv", metavar="FILE", help="write the table to this CSV file instead")
     q.add_argument(
         "--effective",
         action="store_true",
         help="each arm's effective response and remission by step, in the scenario's cohort",
     )
+    q.add_argument(
+        "--wide", action="store_true", help=f"print long cells in full (lines over {WIDTH})"
+    )
     q.set_defaults(func=cmd_params)
 
-    scen_help = f"scenario file or bundled name (default {DEFAULT_SCENARIO})"
     ps = sub.add_parser("psa", help="probabilistic sensitivity analysis (resumable; dask)")
-    ps.add_argument("scenario", nargs="?", help=scen_help)
+    ps.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     ps.add_argument("--draws", type=_positive_int, default=1000, help="parameter draws K (1000)")
-    ps.add_argument(
-        "--force",
-        action="store_true",
-        help="run even if the size estimate says it takes over an hour",
-    )
+    _force_option(ps)
     ps.add_argument(
         "--patients", type=_positive_int, default=1000, help="patients per draw N (1000)"
     )
     _dask_options(ps)
-    ps.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    ps.add_argument("--out", help="output folder (default results/<scenario>/psa/)")
+    _seed_option(ps)
+    _out_option(ps, f"{RUNS}/<scenario>/psa/", resumes=True)
     _analysis_options(ps)
-    ps.add_argument(
-        "--report",
-        action="store_true",
-        help="also write OUT/report.html (with the compare results above OUT, if they match)",
-    )
+    _report_option(ps, " (with the compare results above OUT, if they match)")
+    _quiet_options(ps)
     ps.set_defaults(func=cmd_psa)
 
     rp = sub.add_parser(
         "report", help="self-contained HTML report of a results folder, with CHEERS 2022 map"
     )
     rp.add_argument(
-        "results", help="folder written by `trdsim compare` (or `trdsim psa`), e.g. results/uk_nhs"
+        "results",
+        help="folder written by `trdsim compare`, `psa` or `care`, e.g. runs/uk_nhs",
     )
     rp.add_argument(
-        "--out", help="HTML file (default RESULTS/report.html); tables go to <stem>_tables/"
+        "--out",
+        metavar="FOLDER",
+        help="folder for report.html and report_tables/ (default: the results folder)",
     )
     rp.set_defaults(func=cmd_report)
 
@@ -1058,17 +1661,22 @@ def build_parser() -> argparse.ArgumentParser:
         "table", help=".parquet or .csv with columns draw, arm, cost, qaly [, parameters]"
     )
     an.add_argument(
-        "--thresholds", help="comma-separated, increasing (default: the run's manifest)"
+        "--threshold",
+        metavar="LIST",
+        help="per QALY, comma-separated, increasing (default: the run's manifest)",
     )
     an.add_argument("--currency", help="currency label for the axes (default: the manifest's)")
     an.add_argument("--discount", type=float, help="annual rate for population EVPI")
-    an.add_argument("--out", help="output folder (default: the table's folder)")
+    _out_option(an, "the table's folder")
     _analysis_options(an)
+    _quiet_options(an)
     an.set_defaults(func=cmd_analyse)
 
     ev = sub.add_parser("evsi", help="EVSI and ENBS of a proposed study of one parameter")
     ev.add_argument("source", help="a PSA folder (with draws.parquet) or a .parquet/.csv table")
-    ev.add_argument("--parameter", required=True, help="the parameter the study informs (column)")
+    ev.add_argument(
+        "--param", required=True, metavar="KEY", help="the parameter the study informs (column)"
+    )
     ev.add_argument(
         "--study", required=True, metavar="KIND",
         help="proportion (one arm, binomial), odds-ratio (two arms vs a control rate), "
@@ -1077,7 +1685,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--n", required=True, help="sizes per arm, comma-separated, e.g. 25,50,100")
     ev.add_argument("--control-rate", type=float, help="odds-ratio: control arm's event rate")
     ev.add_argument("--sd", type=float, help="normal / log-normal: SD of one observation")
-    ev.add_argument("--threshold", help="per QALY, comma-separated (default: the manifest's)")
+    ev.add_argument(
+        "--threshold", metavar="LIST", help="per QALY, comma-separated (default: the manifest's)"
+    )
     ev.add_argument("--per-patient-cost", type=float, default=0.0, help="study cost per patient")
     ev.add_argument("--fixed-cost", type=float, default=0.0, help="study set-up cost")
     ev.add_argument("--population", type=float, help="people affected per year (for ENBS)")
@@ -1086,14 +1696,17 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--currency", help="currency label (default: the manifest's)")
     ev.add_argument("--evppi-method", default="auto", metavar="METHOD", help="auto, gam or gp")
     ev.add_argument("--seed", type=_seed, default=0, help="seed of the simulated studies (0)")
-    ev.add_argument("--out", help="output folder (default: evsi/ beside the table)")
-    ev.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    _out_option(ev, "evsi/ beside the table")
+    _no_figures(ev)
+    _quiet_options(ev)
     ev.set_defaults(func=cmd_evsi)
 
     ds = sub.add_parser("dsa", help="one-way (tornado) or two-way deterministic sensitivity")
-    ds.add_argument("scenario", nargs="?", help=scen_help)
+    ds.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     _contrast_options(ds)
-    ds.add_argument("--param", action="append", help="vary only this parameter (repeatable)")
+    ds.add_argument(
+        "--param", action="append", metavar="KEY", help="vary only this parameter (repeatable)"
+    )
     ds.add_argument("--pair", nargs=2, metavar=("KEY1", "KEY2"), help="two-way grid over a pair")
     ds.add_argument(
         "--steps",
@@ -1101,46 +1714,54 @@ def build_parser() -> argparse.ArgumentParser:
         default=7,
         help="grid points per parameter (7)",
     )
-    ds.add_argument("--out", help="output folder (default results/<scenario>/dsa/)")
-    ds.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    _out_option(ds, f"{RUNS}/<scenario>/dsa/")
+    _no_figures(ds)
+    _quiet_options(ds)
     ds.set_defaults(func=cmd_dsa)
 
-    th = sub.add_parser("threshold", help="the parameter value at which an ICER equals a target")
-    th.add_argument("scenario", nargs="?", help=scen_help)
+    th = sub.add_parser("threshold", help="the parameter value at which an ICER equals a threshold")
+    th.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     th.add_argument(
-        "--param", required=True, help="parameter key, e.g. unit_costs.uk.esketamine_session"
+        "--param",
+        required=True,
+        metavar="KEY",
+        help="parameter key, e.g. unit_costs.uk.esketamine_session",
     )
-    th.add_argument("--target", type=float, required=True, help="target ICER per QALY")
+    th.add_argument(
+        "--threshold", type=float, required=True, help="the ICER per QALY to reach, e.g. 30000"
+    )
     th.add_argument("--arm", help="arm whose ICER is targeted (default: the second arm)")
     th.add_argument("--versus", help="its comparator (default: the first arm)")
     th.add_argument(
         "--low", type=float, help="lower end of the search (default from the parameter)"
     )
     th.add_argument("--high", type=float, help="upper end of the search")
-    th.add_argument(
-        "--patients", type=_positive_int, help="patients per arm (default: the scenario's)"
-    )
-    th.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    th.add_argument("--out", help="also write the result to this JSON file")
+    _patients_option(th)
+    _seed_option(th)
+    _out_option(th, f"{RUNS}/<scenario>/threshold/<parameter's last name>/")
+    _quiet_options(th)
     th.set_defaults(func=cmd_threshold)
 
     va = sub.add_parser("validate", help="simulate each published target in its own setting")
-    va.add_argument("scenario", nargs="?", help=scen_help)
+    va.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     va.add_argument("--targets", help="targets file (default: the bundled evidence/targets.toml)")
     va.add_argument(
         "--patients", type=_positive_int, default=20000, help="patients per target (20000)"
     )
-    va.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    va.add_argument("--out", help="output folder (default results/<scenario>/validation/)")
+    _seed_option(va)
+    _out_option(va, f"{RUNS}/<scenario>/validation/")
     va.add_argument("--strict", action="store_true", help="exit 1 if any target disagrees")
-    va.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    _no_figures(va)
+    _quiet_options(va)
     va.set_defaults(func=cmd_validate)
 
     ca = sub.add_parser("calibrate", help="fit parameters to targets; writes a scenario")
-    ca.add_argument("scenario", nargs="?", help=scen_help)
+    ca.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
     ca.add_argument("--targets", help="targets file (default: the bundled evidence/targets.toml)")
-    ca.add_argument("--target", action="append", help="use only this target id (repeatable)")
-    ca.add_argument("--param", action="append", required=True, help="parameter to fit (repeatable)")
+    ca.add_argument("--target", action="append", metavar="ID",
+                    help="use only this target id (repeatable)")  # fmt: skip
+    ca.add_argument("--param", action="append", required=True, metavar="KEY",
+                    help="parameter to fit (repeatable)")  # fmt: skip
     ca.add_argument(
         "--patients", type=_positive_int, default=5000, help="patients per target and seed (5000)"
     )
@@ -1149,32 +1770,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ca.add_argument("--method", choices=("likelihood", "wls"), default="likelihood")
     ca.add_argument(
-        "--out", help="scenario file to write (default results/calibration/<name>_calibrated.toml)"
+        "--out",
+        metavar="FOLDER",
+        help=f"output folder for <scenario>_calibrated.toml, its .parameters.csv and .fit.csv "
+        f"(default {RUNS}/calibration/)",
     )
+    _quiet_options(ca)
     ca.set_defaults(func=cmd_calibrate)
 
     cr = sub.add_parser("care", help="the care system under capacity: queues, waits, utilisation")
-    cr.add_argument(
-        "scenario",
-        nargs="?",
-        help="scenario with a [care_system] section (default capacity_whatif)",
-    )
+    cr.add_argument("scenario", nargs="?", help=_CARE_HELP)
     cr.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="change a scenario key (repeatable)"
     )
-    cr.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    cr.add_argument("--out", help="output folder (default results/<scenario>/care_system/)")
-    cr.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    _seed_option(cr)
+    _out_option(cr, f"{RUNS}/<scenario>/care_system/")
+    _no_figures(cr)
+    _report_option(cr)
+    _quiet_options(cr)
     cr.set_defaults(func=cmd_care)
 
     db = sub.add_parser(
         "dashboard", help="a browser page comparing two capacity plans as they run (solara)"
     )
-    db.add_argument(
-        "scenario",
-        nargs="?",
-        help="scenario with a [care_system] section (default capacity_whatif)",
-    )
+    db.add_argument("scenario", nargs="?", help=_CARE_HELP)
     db.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="change a scenario key (repeatable)"
     )
@@ -1185,7 +1804,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser(
         "sweep", help="care-system runs over a grid of scenario values (resumable; dask)"
     )
-    sw.add_argument("scenario", help="scenario with a [care_system] section")
+    sw.add_argument("scenario", nargs="?", help=_CARE_HELP)
     sw.add_argument(
         "--grid",
         action="append",
@@ -1197,8 +1816,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--reps", type=_positive_int, default=1, help="replications (seeds) per combination (1)"
     )
     _dask_options(sw)
-    sw.add_argument("--out", help="output folder (default results/<scenario>/sweep/)")
-    sw.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+    _out_option(sw, f"{RUNS}/<scenario>/sweep/", resumes=True)
+    _no_figures(sw)
+    _quiet_options(sw)
     sw.set_defaults(func=cmd_sweep)
     return p
 
@@ -1227,26 +1847,44 @@ def _analysis_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--population", type=float, help="people affected per year, for population EVPI")
     p.add_argument("--years", type=_positive_int, default=10, help="years the decision holds (10)")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    _no_figures(p)
 
 
 def _contrast_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, help="per QALY (default: the scenario's first)")
     p.add_argument("--arm", help="arm (default: the second arm)")
     p.add_argument("--versus", help="comparator (default: the first arm)")
-    p.add_argument(
-        "--patients", type=_positive_int, help="patients per arm (default: the scenario's)"
-    )
-    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    _patients_option(p)
+    _seed_option(p)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (2 for errors a user can act on)."""
+    """Run the command line; returns the exit code (2 for errors a user can act on).
+
+    With --quiet or --json the command's own output (and its progress bars) is held back;
+    errors still reach stderr as one line, and --json then prints the command's summary.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    renamed = _RENAMED | ({"--target": "--threshold"} if argv[:1] == ["threshold"] else {})
+    for old in [a.split("=")[0] for a in argv if a.split("=")[0] in renamed]:
+        parser.error(f"{old} is now {renamed[old]} (one spelling on every command)")
+    args = parser.parse_args(argv)
+    from trdsim.errors import TrdsimError
     from trdsim.locks import release_all
 
-    args = build_parser().parse_args(argv)
+    quiet = getattr(args, "quiet", False) or getattr(args, "json", False)
+    args.summary = None
     try:
-        return args.func(args)
+        with contextlib.ExitStack() as held:
+            if quiet:
+                sink = io.StringIO()
+                held.enter_context(contextlib.redirect_stdout(sink))
+                held.enter_context(contextlib.redirect_stderr(sink))
+            code = args.func(args)
+        if getattr(args, "json", False):
+            print(json.dumps(args.summary, indent=2, ensure_ascii=False, allow_nan=False))
+        return code
     except TrdsimError as e:
         print(f"trdsim: {e}", file=sys.stderr)
         return 2

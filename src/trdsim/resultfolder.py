@@ -38,6 +38,7 @@ __all__ = [
     "format_of",
     "json_ready",
     "make_manifest",
+    "portable_source",
     "read_manifest",
     "read_result",
     "write_manifest",
@@ -61,6 +62,26 @@ class Table:
     # one row per patient: megabytes, so a folder may be kept without it (the repository's
     # results/ are); it then reads as None, and what needs it says how to get it
     per_patient: bool = False
+
+
+def portable_source(source: str) -> str:
+    """A scenario file as a manifest records it: a bundled scenario by its name, another
+    file relative to the working folder, so that no path of the user's machine is kept
+    (the folder may be shared or committed) and `load_scenario` still finds it."""
+    import os
+
+    from trdsim.scenario import bundled_scenarios
+
+    path = Path(source)
+    if not path.is_absolute() and not path.exists():
+        return str(source)  # not a file here (e.g. a Scenario built in Python)
+    resolved = path.resolve()
+    if resolved.parent == bundled_scenarios().resolve():
+        return resolved.stem
+    try:
+        return Path(os.path.relpath(resolved)).as_posix()
+    except ValueError:  # another drive (Windows): the name is all that can be kept
+        return path.name
 
 
 def make_manifest(
@@ -96,7 +117,7 @@ def make_manifest(
         "analysis": analysis,
         "scenario": sc.name,
         "description": sc.description,
-        "scenario_file": sc.source,
+        "scenario_file": portable_source(sc.source),
         "scenario_hash": sc.hash,
         "seed": sc.seed if seed is None else int(seed),
         "patients": sc.patients if patients is None else int(patients),

@@ -18,7 +18,8 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from trdsim.analysis.sampling import ParameterSpace
-from trdsim.currency import money
+from trdsim.currency import money, number, plus_minus
+from trdsim.currency import share as pct
 from trdsim.errors import TrdsimError
 from trdsim.resultfolder import ResultBase, Table, json_ready, make_manifest
 from trdsim.scenario import KINDS, Scenario
@@ -313,11 +314,12 @@ class DsaResult(ResultBase):
         i, cur = self.named()(self.info), self.manifest["currency"]  # arms by their labels
         lines = [
             f"INMB of {i['arm']} vs {i['versus']} at {money(i['threshold'], cur)}/QALY: base "
-            f"{money(i['base_inmb'], cur)} ± {money(i['base_inmb_se'], cur)} (MC SE)"
+            f"{money(i['base_inmb'], cur, sign=True)} {plus_minus(i['base_inmb_se'], cur)} (MC SE)"
         ]
         for r in self.tornado.head(top).itertuples():
             lines.append(
-                f"  {r.key}: {money(r.inmb_low, cur)} to {money(r.inmb_high, cur)} "
+                f"  {r.key}: {money(r.inmb_low, cur, sign=True)} to "
+                f"{money(r.inmb_high, cur, sign=True)} "
                 f"(optimal {r.optimal_low} / {r.optimal_high})"
             )
         return "\n".join(lines)
@@ -360,7 +362,7 @@ class TwoWayResult(ResultBase):
         cur = self.manifest["currency"]
         named = self.named()  # arms by their labels
         share = named(self.grid).optimal.value_counts(normalize=True)
-        best = ", ".join(f"{a} {p:.0%}" for a, p in share.items())
+        best = ", ".join(f"{a} {pct(p, 0)}" for a, p in share.items())
         i = named(self.info)
         return (
             f"INMB of {i['arm']} vs {i['versus']} over {i['x_parameter']}"
@@ -396,10 +398,10 @@ class ThresholdResult(ResultBase):
         """One sentence: the value, the ICER it gives and the search behind it."""
         r, cur = self.named()(self.info), self.manifest["currency"]  # arms by their labels
         return (
-            f"{r['parameter']} = {r['value']:.6g} (base {r['base_value']:.6g}) makes the ICER of "
-            f"{r['arm']} vs {r['versus']} {money(r['icer'], cur)}/QALY "
-            f"(target {money(r['target_icer'], cur)}): Δcost {money(r['inc_cost'], cur)}, "
-            f"ΔQALY {r['inc_qaly']:+.4f}, {r['quadrant']}; {r['evaluations']} simulations of "
+            f"{r['parameter']} = {_value(r['value'])} (base {_value(r['base_value'])}) makes "
+            f"the ICER of {r['arm']} vs {r['versus']} {money(r['icer'], cur)}/QALY "
+            f"(target {money(r['target_icer'], cur)}): Δcost {money(r['inc_cost'], cur, True)}, "
+            f"ΔQALYs {number(r['inc_qaly'], 4, True)}, {r['quadrant']}; {r['evaluations']} simulations of "
             f"{r['patients']:,} patients, seed {r['seed']}"
         )
 
@@ -409,6 +411,13 @@ class ThresholdResult(ResultBase):
 
         return plots.threshold_figure(self.named()(self.info), self.manifest["currency"],
                                       **_about(self.manifest))  # fmt: skip
+
+
+def _value(x: float) -> str:
+    """A parameter's value as a summary shows it: about four significant figures, a true
+    minus sign, thousands separators."""
+    digits = 0 if abs(x) >= 1000 else 2 if abs(x) >= 1 else 4
+    return number(x, digits)
 
 
 def _about(manifest: dict) -> dict:

@@ -24,6 +24,8 @@ import pandas as pd
 from trdsim._version import __version__
 from trdsim.analysis.decision import arms_of, check_table
 from trdsim.analysis.sampling import ParameterSpace
+from trdsim.currency import number
+from trdsim.currency import share as pct
 from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario
@@ -311,7 +313,7 @@ def summarise(
             rows.append(row)
             if name == "inc_nmb":
                 warnings += _warnings(
-                    a, arms[0], f"{lam:g}", row, k, patients if has_noise else None
+                    a, arms[0], number(lam), row, k, patients if has_noise else None
                 )
     return pd.DataFrame(rows), warnings
 
@@ -322,22 +324,23 @@ def _warnings(arm, versus, lam, row, k, patients) -> list[str]:
     if patients and np.isfinite(share) and share > NOISE_SHARE_WARN:
         need = patients * (share / (1 - share)) / (0.05 / 0.95) if share < 1 else np.inf
         out.append(
-            f"{arm} vs {versus} at {lam}/QALY: patient-level noise is {share:.0%} of the spread "
+            f"{arm} vs {versus} at {lam}/QALY: patient-level noise is {pct(share, 0)} of the spread "
             f"of incremental NMB over draws with N = {patients:,} patients per draw, so the "
             f"intervals, CEAC and EVPI overstate parameter uncertainty; about "
-            f"{need:,.0f} patients per draw would bring it under 5 %."
+            f"{number(need)} patients per draw would bring it under 5 %."
         )
     p = row["p_positive"]
     mcse_p = np.sqrt(p * (1 - p) / k)
     if mcse_p > P_CE_MCSE_WARN:
         out.append(
             f"{arm} vs {versus} at {lam}/QALY: probability of positive incremental NMB "
-            f"{p:.2f} has Monte Carlo SE {mcse_p:.3f} with K = {k} draws; use more draws."
+            f"{number(p, 2)} has Monte Carlo SE {number(mcse_p, 3)} with K = {k:,} draws; use "
+            "more draws."
         )
     if np.isfinite(row["mcse"]) and abs(row["mean"]) < 1.96 * row["mcse"]:
         out.append(
-            f"{arm} vs {versus} at {lam}/QALY: mean incremental NMB {row['mean']:,.0f} is within "
-            f"1.96 Monte Carlo SEs ({row['mcse']:,.0f}) of zero with K = {k} draws: the "
+            f"{arm} vs {versus} at {lam}/QALY: mean incremental NMB {number(row['mean'])} is "
+            f"within 1.96 Monte Carlo SEs ({number(row['mcse'])}) of zero with K = {k:,} draws: the "
             "decision is not settled by this run."
         )
     return out

@@ -22,7 +22,7 @@ from trdsim.analysis.decision import (
 from trdsim.analysis.evppi import evppi_tables
 from trdsim.analysis.evsi import Study, enbs, evsi
 from trdsim.analysis.psa import summarise
-from trdsim.currency import money
+from trdsim.currency import money, number
 from trdsim.economics import (
     INCREMENTAL_COLUMNS,
     NET_BENEFIT_COLUMNS,
@@ -108,7 +108,7 @@ class PsaResult(ResultBase):
         cur = self.info["currency"]
         lines = [
             f"{self.manifest.get('scenario', 'PSA')}: {self.info['draws']:,} draws"
-            + (f" x {self.info['patients_per_draw']:,} patients" if self.info.get(
+            + (f" × {self.info['patients_per_draw']:,} patients" if self.info.get(
                 "patients_per_draw") else "")
         ]  # fmt: skip
         for lam in self.thresholds:
@@ -118,7 +118,7 @@ class PsaResult(ResultBase):
             line = (
                 f"  at {money(lam, cur)}/QALY: {self.named()({'arm': best})['arm']}, "
                 "P(cost-effective) "
-                f"{float(c.p_cost_effective.iloc[0]):.2f}, EVPI "
+                f"{number(float(c.p_cost_effective.iloc[0]), 2)}, EVPI "
                 f"{money(self.info['evpi_per_person'][key], cur)} per person"
             )
             if self.info.get("evpi_population"):

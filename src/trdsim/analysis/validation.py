@@ -19,6 +19,7 @@ from trdsim.analysis.psa import evaluate_draws
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.analysis.targets import DESIGN_SETTINGS, Target
 from trdsim.analysis.trial import Z95, contrast, run_trial
+from trdsim.currency import number
 from trdsim.pathways import entry_step
 from trdsim.resultfolder import ResultBase, Table, make_manifest
 from trdsim.scenario import Scenario, from_dict, load_scenario
@@ -301,8 +302,8 @@ class ValidationResult(ResultBase):
         lines = [f"{self.manifest['scenario']}: {int(t.agrees.sum())} of {len(t)} targets agree"]
         for r in t[~t.agrees.astype(bool)].itertuples():
             lines.append(
-                f"  disagrees: {r.id}: model {r.model:.3f}, published {r.target:.3f} "
-                f"(agreement {r.low:.3f}-{r.high:.3f})"
+                f"  disagrees: {r.id}: model {number(r.model, 3)}, published "
+                f"{number(r.target, 3)} (agreement {number(r.low, 3)} to {number(r.high, 3)})"
             )
         return "\n".join(lines)
 

@@ -370,7 +370,7 @@ def load_results(path: str | Path) -> ResultsFolder | CareFolder:
     folder = Path(path)
     if not folder.exists():
         raise TrdsimError(
-            f"{folder}: no such folder (run `trdsim compare` first; it writes results/<scenario>/)"
+            f"{folder}: no such folder (run `trdsim compare` first; it writes runs/<scenario>/)"
         )
     if not folder.is_dir():
         raise TrdsimError(f"{folder}: is a file, not a results folder")

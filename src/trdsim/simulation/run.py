@@ -14,7 +14,7 @@ import pandas as pd
 from trdsim.analysis.costs import COST_COLUMNS, CategoryMoments, cost_table
 from trdsim.analysis.subgroups import SubgroupResult, arm_summary, parse_by, subgroup_analysis
 from trdsim.cohort import COHORT_ARRAYS, Cohort, sample_cohort, sample_cohorts
-from trdsim.currency import money
+from trdsim.currency import money, plus_minus
 from trdsim.economics import (
     INCREMENTAL_COLUMNS,
     NET_BENEFIT_COLUMNS,
@@ -36,6 +36,7 @@ from trdsim.survival import with_null_weeks
 __all__ = [
     "BLOCK",
     "ArmMeans",
+    "DECISION_Z",
     "Result",
     "arm_means",
     "arm_means_draws",
@@ -45,6 +46,17 @@ __all__ = [
 ]
 
 BLOCK = 200_000  # patients per block: bounds memory and paces the progress bar
+# Two arms whose paired difference in expected NMB is within this many Monte Carlo SEs
+# cannot be told apart by the run (two-sided 95 %): more patients would be needed.
+DECISION_Z = 1.96
+
+
+def _round_up(n: float) -> int:
+    """`n` rounded up to two significant figures (a patient count worth quoting)."""
+    if n <= 100:
+        return max(int(np.ceil(n)), 1)
+    step = 10 ** (int(np.floor(np.log10(n))) - 1)
+    return int(np.ceil(n / step) * step)
 
 
 def state_column(week: int) -> str:
@@ -129,22 +141,81 @@ class Result(ResultBase):
         """The arm(s) with the highest expected net monetary benefit at `threshold`."""
         return optimal_arms(self.net_benefit, threshold)
 
-    def summary(self) -> str:
-        """Per threshold: the optimal arm, its place on the frontier and its ICER."""
+    def adequacy(self) -> pd.DataFrame:
+        """Per threshold: can this run name the optimal arm? One row per threshold: the
+        best arm by expected NMB and the runner-up, the paired difference in their NMB
+        (`inmb`, per patient) and its Monte Carlo SE over the run's patients, `adequate`
+        (the difference exceeds DECISION_Z SEs) and `patients_needed` per arm for it to
+        (the SE falls as 1/sqrt(n)). SE and verdict are missing without a patient table
+        (a folder written without patients.parquet) or with one arm."""
+        m = self.manifest
+        rows = []
+        p = self.patients
+        paired = None
+        if p is not None and len(p) and {"cost", "qaly"} <= set(p.columns):
+            paired = p.pivot_table(index="patient", columns="arm", values=["cost", "qaly"],
+                                   observed=True)  # fmt: skip
+        nb = self.net_benefit
+        for lam in m["thresholds"]:
+            at = nb[nb.threshold == lam].sort_values("nmb", ascending=False, kind="stable")
+            row = {"threshold": float(lam), "best": str(at.arm.iloc[0]), "runner_up": None,
+                   "inmb": np.nan, "se": np.nan, "adequate": None, "patients_needed": None}  # fmt: skip
+            if len(at) > 1:
+                a, b = str(at.arm.iloc[0]), str(at.arm.iloc[1])
+                row |= {"runner_up": b, "inmb": float(at.nmb.iloc[0] - at.nmb.iloc[1])}
+                if paired is not None and len(paired) > 1:
+                    d = lam * (paired["qaly"][a] - paired["qaly"][b]) - (
+                        paired["cost"][a] - paired["cost"][b]
+                    )
+                    n = len(d)
+                    se = float(d.std(ddof=1) / np.sqrt(n))
+                    row["se"] = se
+                    row["adequate"] = bool(abs(row["inmb"]) > DECISION_Z * se)
+                    if row["inmb"] != 0:
+                        need = n * (DECISION_Z * se / abs(row["inmb"])) ** 2
+                        row["patients_needed"] = int(_round_up(need))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def bottom_line(self) -> str:
+        """Per threshold: the optimal arm, its place on the frontier and its ICER, or, when
+        the run's Monte Carlo noise is too large to name one, that and how many patients
+        per arm would do."""
         m = self.manifest
         cur = m["currency"]
         inc = self.incremental.set_index("arm")
-        lines = [
-            f"{m['scenario']}: {self.patients_n:,} patients per arm, seed {self.seed}, "
-            f"{cur} {m['price_year']}, {m['perspective']} perspective"
-        ]
-        for lam in m["thresholds"]:
-            for a in self.optimal(lam):
+        lines = []
+        for q in self.adequacy().itertuples():
+            lam = money(q.threshold, cur)
+            if q.adequate is False:
+                lines.append(
+                    f"  at {lam}/QALY: no optimal arm can be named: {q.best} leads "
+                    f"{q.runner_up} by {money(q.inmb, cur)} {plus_minus(q.se, cur)} per patient "
+                    f"(paired INMB, Monte Carlo SE; within {DECISION_Z} SE); about "
+                    f"{q.patients_needed:,} patients per arm would tell them apart"
+                )
+                continue
+            for a in self.optimal(q.threshold):
                 r = inc.loc[a]
                 where = status_label(r.status, r.comparator)
                 icer = f", ICER {money(r.icer, cur)}/QALY" if pd.notna(r.icer) else ""
-                lines.append(f"  at {money(lam, cur)}/QALY: {a} ({where}{icer})")
+                lines.append(f"  at {lam}/QALY: {a} ({where}{icer})")
+            if q.adequate:
+                lines.append(
+                    f"    ahead of {q.runner_up} by {money(q.inmb, cur)} "
+                    f"{plus_minus(q.se, cur)} per patient (paired INMB, Monte Carlo SE)"
+                )
         return "\n".join(lines)
+
+    def summary(self) -> str:
+        """Per threshold: the optimal arm, its place on the frontier and its ICER (or that
+        the run is too small to name one, and how many patients would do)."""
+        m = self.manifest
+        head = (
+            f"{m['scenario']}: {self.patients_n:,} patients per arm, seed {self.seed}, "
+            f"{m['currency']} {m['price_year']}, {m['perspective']} perspective"
+        )
+        return head + "\n" + self.bottom_line()
 
     def plot(self):
         """The arms on the cost-effectiveness plane with the efficiency frontier."""
