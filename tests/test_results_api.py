@@ -146,3 +146,26 @@ def test_care_and_sweep_round_trip(tmp_path):
     _round_trip(s, tmp_path / "sweep", SweepResult)
     _shows(s)
     assert list(s.runs["care_system.services.cbt.units"]) == [20, 60]
+
+
+def test_read_knows_every_result_class_of_the_package():
+    # each result class registers its analysis; trdsim.api imports them all before reading
+    import importlib
+    import pkgutil
+
+    from trdsim.api import result_kinds
+    from trdsim.resultfolder import ResultBase
+
+    kinds = result_kinds()
+    for m in pkgutil.walk_packages(trdsim.__path__, "trdsim."):
+        importlib.import_module(m.name)
+
+    def every(cls):
+        for c in cls.__subclasses__():
+            yield c
+            yield from every(c)
+
+    defined = {c.ANALYSIS: c for c in every(ResultBase) if "ANALYSIS" in c.__dict__}
+    assert kinds == defined
+    assert {"compare", "psa", "dsa one-way", "dsa two-way", "threshold", "validation",
+            "care", "sweep"} <= set(kinds)  # fmt: skip

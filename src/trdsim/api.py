@@ -223,10 +223,22 @@ def care_sweep(
         return run(sc, grid, reps, out, workers, scheduler, progress)
 
 
+def result_kinds() -> dict:
+    """Every result class, by its analysis name: this layer knows every analysis, so it
+    imports their modules (each result class registers itself on import)."""
+    from trdsim import care_result, sweep  # noqa: F401
+    from trdsim.analysis import dsa, results, validation  # noqa: F401
+    from trdsim.resultfolder import result_kinds as registered
+    from trdsim.simulation import run  # noqa: F401
+
+    return registered()
+
+
 def read(folder: str | Path):
     """The result object a trdsim command or `.write` left in `folder`."""
     from trdsim.resultfolder import read_result
 
+    result_kinds()  # every result class registered
     if not Path(folder).is_dir():
         raise TrdsimError(f"{folder}: no such folder")
     return read_result(folder)

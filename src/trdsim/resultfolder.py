@@ -40,6 +40,7 @@ __all__ = [
     "make_manifest",
     "read_manifest",
     "read_result",
+    "result_kinds",
     "write_manifest",
 ]
 
@@ -247,10 +248,15 @@ def read_table(path: Path, columns: tuple[str, ...] = (), arms: list[str] | None
     return with_arm_order(df, arms)
 
 
+# analysis name (a manifest's "analysis") -> its result class; filled as they are defined
+_KINDS: dict[str, type[ResultBase]] = {}
+
+
 class ResultBase:
     """Write, read, compare and show a result. Subclasses are dataclasses with a
-    `manifest` field, declare TABLES (dataclass field -> Table) and JSON (field -> file
-    of a dict field), and implement `summary()`, `plot()` and `_figures(folder)`."""
+    `manifest` field, declare ANALYSIS (their analysis's name, by which `read_result`
+    finds them), TABLES (dataclass field -> Table) and JSON (field -> file of a dict
+    field), and implement `summary()`, `plot()` and `_figures(folder)`."""
 
     ANALYSIS: ClassVar[str]
     TABLES: ClassVar[dict[str, Table]] = {}
@@ -259,6 +265,16 @@ class ResultBase:
     FIGURE: ClassVar[str] = ""  # the file `.plot()`'s figure is written to, if one
 
     manifest: dict
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("ANALYSIS")
+        if name is None:
+            return
+        known = _KINDS.get(name)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise TypeError(f"{cls.__qualname__}: analysis {name!r} is {known.__qualname__}'s")
+        _KINDS[name] = cls  # (a module imported again replaces its own class)
 
     def __post_init__(self) -> None:
         # every table as it reads back from its file (a CSV's dtypes; blank text is null),
@@ -406,25 +422,20 @@ class ResultBase:
         return f"<{type(self).__name__} {'; '.join(parts)}>"
 
 
-def read_result(folder: str | Path) -> ResultBase:
-    """Whatever result a trdsim command or `.write` left in `folder`, by its manifest."""
-    from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
-    from trdsim.analysis.results import PsaResult
-    from trdsim.analysis.validation import ValidationResult
-    from trdsim.care_result import CareResult
-    from trdsim.simulation.run import Result
-    from trdsim.sweep import SweepResult
+def result_kinds() -> dict[str, type[ResultBase]]:
+    """The result classes defined so far, by analysis name. Each registers itself when its
+    module is imported; `trdsim.api.read` imports them all first."""
+    return dict(_KINDS)
 
-    kinds = {
-        c.ANALYSIS: c
-        for c in (Result, PsaResult, DsaResult, TwoWayResult, ThresholdResult,
-                  ValidationResult, CareResult, SweepResult)
-    }  # fmt: skip
+
+def read_result(folder: str | Path) -> ResultBase:
+    """Whatever result a trdsim command or `.write` left in `folder`, by its manifest's
+    analysis; the result classes are those imported so far (see `result_kinds`)."""
     folder = Path(folder)
     path = folder / "manifest.json"
     if not path.is_file():
         raise TrdsimError(f"{folder}: has no manifest.json: not a trdsim results folder")
     kind = read_manifest(path).get("analysis")
-    if kind not in kinds:
-        raise TrdsimError(f"{folder}: analysis {kind!r} has no result object ({', '.join(kinds)})")
-    return kinds[kind].read(folder)
+    if kind not in _KINDS:
+        raise TrdsimError(f"{folder}: analysis {kind!r} has no result object ({', '.join(_KINDS)})")
+    return _KINDS[kind].read(folder)
