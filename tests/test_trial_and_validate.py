@@ -174,9 +174,9 @@ def _targets_file(tmp_path, body: str) -> Path:
 
 
 def test_an_icer_target_evaluates_the_same_as_compare(tmp_path, uk):
+    from trdsim.analysis.compare import simulate
     from trdsim.analysis.targets import load_targets
     from trdsim.analysis.validation import validate
-    from trdsim.simulation.run import simulate
 
     f = _targets_file(
         tmp_path,

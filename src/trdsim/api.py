@@ -21,11 +21,11 @@ from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
+    from trdsim.analysis.compare import Result
     from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
     from trdsim.analysis.results import Population, PsaResult
     from trdsim.analysis.validation import ValidationResult
     from trdsim.care_result import CareResult
-    from trdsim.simulation.run import Result
     from trdsim.sweep import SweepResult
 
 __all__ = [
@@ -55,7 +55,7 @@ def compare(
 ) -> Result:
     """Every arm of the scenario for one cohort (common random numbers): per-arm results,
     the incremental analysis and net benefit; `by` adds subgroup tables."""
-    from trdsim.simulation.run import simulate
+    from trdsim.analysis.compare import simulate
 
     r = simulate(_scenario(scenario), patients, seed, threads=threads, progress=progress)
     if by:
@@ -227,9 +227,8 @@ def result_kinds() -> dict:
     """Every result class, by its analysis name: this layer knows every analysis, so it
     imports their modules (each result class registers itself on import)."""
     from trdsim import care_result, sweep  # noqa: F401
-    from trdsim.analysis import dsa, results, validation  # noqa: F401
+    from trdsim.analysis import compare, dsa, results, validation  # noqa: F401
     from trdsim.resultfolder import result_kinds as registered
-    from trdsim.simulation import run  # noqa: F401
 
     return registered()
 

@@ -22,7 +22,8 @@ from trdsim.currency import money
 from trdsim.errors import TrdsimError
 from trdsim.resultfolder import ResultBase, Table, json_ready, make_manifest
 from trdsim.scenario import KINDS, Scenario
-from trdsim.simulation.run import ArmMeans, arm_means
+from trdsim.simulation.means import ArmMeans
+from trdsim.simulation.run import arm_means
 
 __all__ = [
     "Contrast",

@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.compare import simulate
 from trdsim.analysis.psa import evaluate_draws
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.analysis.targets import DESIGN_SETTINGS, Target
@@ -22,7 +23,6 @@ from trdsim.analysis.trial import Z95, contrast, run_trial
 from trdsim.pathways import entry_step
 from trdsim.resultfolder import ResultBase, Table, make_manifest
 from trdsim.scenario import Scenario, from_dict, load_scenario
-from trdsim.simulation.run import simulate
 from trdsim.survival import kaplan_meier, with_coded_weeks
 
 __all__ = [

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.compare import Result
 from trdsim.analysis.costs import COST_COLUMNS
 from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
 from trdsim.analysis.results import PsaResult
@@ -34,7 +35,6 @@ from trdsim.resultfolder import (
     read_table,
     with_arm_order,
 )
-from trdsim.simulation.run import Result
 
 __all__ = ["Dsa", "Psa", "ResultsFolder", "SUMMARY_COLUMNS", "load_results"]
 
