@@ -58,7 +58,7 @@ def test_importing_every_module_leaves_the_backend_and_rcparams_alone(backend):
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout.strip().splitlines()[-1])
     assert set(got["modules"]) >= {"trdsim.plots", "trdsim.analysis.plots", "trdsim.care_plots",
-                                   "trdsim.resultfolder", "trdsim.report", "trdsim.engine.kernel"}  # fmt: skip
+                                   "trdsim.store.result", "trdsim.report", "trdsim.engine.kernel"}  # fmt: skip
     assert got["backend"][0] == got["backend"][1]
     assert got["changed"] == []
     # figures are built without pyplot's global state: trdsim never imports it

@@ -15,7 +15,7 @@ from trdsim.analysis.validation import ValidationResult
 from trdsim.care_result import CareResult
 from trdsim.errors import TrdsimError
 from trdsim.report import write_report
-from trdsim.resultfolder import FORMAT_VERSION
+from trdsim.store.manifest import FORMAT_VERSION
 from trdsim.sweep import SweepResult
 
 CBT = "treatments.cbt_augmentation.response_effect"
@@ -154,7 +154,7 @@ def test_read_knows_every_result_class_of_the_package():
     import pkgutil
 
     from trdsim.api import result_kinds
-    from trdsim.resultfolder import ResultBase
+    from trdsim.store.result import ResultBase
 
     kinds = result_kinds()
     for m in pkgutil.walk_packages(trdsim.__path__, "trdsim."):

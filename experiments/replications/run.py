@@ -25,8 +25,8 @@ import pandas as pd
 import trdsim
 from trdsim.analysis.plots import replication_figure
 from trdsim.analysis.trial import run_trial
-from trdsim.resultfolder import make_manifest, write_manifest
 from trdsim.scenario import load_scenario
+from trdsim.store.manifest import make_manifest, write_manifest
 
 HERE = Path(__file__).resolve().parent
 

@@ -95,7 +95,7 @@ def psa(
     from trdsim.analysis.results import analyse
     from trdsim.analysis.sampling import ParameterSpace
     from trdsim.evidence import parameter_table
-    from trdsim.resultfolder import make_manifest
+    from trdsim.store.manifest import make_manifest
 
     sc = _scenario(scenario)
     space = ParameterSpace(sc)
@@ -228,14 +228,14 @@ def result_kinds() -> dict:
     imports their modules (each result class registers itself on import)."""
     from trdsim import care_result, sweep  # noqa: F401
     from trdsim.analysis import compare, dsa, results, validation  # noqa: F401
-    from trdsim.resultfolder import result_kinds as registered
+    from trdsim.store.result import result_kinds as registered
 
     return registered()
 
 
 def read(folder: str | Path):
     """The result object a trdsim command or `.write` left in `folder`."""
-    from trdsim.resultfolder import read_result
+    from trdsim.store.result import read_result
 
     result_kinds()  # every result class registered
     if not Path(folder).is_dir():

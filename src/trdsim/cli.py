@@ -16,8 +16,8 @@ import trdsim
 from trdsim.currency import money as _money
 from trdsim.errors import TrdsimError
 from trdsim.evidence import UNVERIFIED, parameter_table
-from trdsim.resultfolder import make_manifest, write_manifest
 from trdsim.scenario import DEFAULT_SCENARIO, MAX_SEED, load_scenario
+from trdsim.store.manifest import make_manifest, write_manifest
 
 __all__ = ["build_parser", "main"]
 

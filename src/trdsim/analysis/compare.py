@@ -26,9 +26,11 @@ from trdsim.effective import effective_table, effects_table
 from trdsim.engine import layout as L
 from trdsim.evidence import parameter_table
 from trdsim.inputs import ModelInputs
-from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest, tidy, with_arm_order
 from trdsim.scenario import Scenario
 from trdsim.simulation.run import BLOCK, run_cohort
+from trdsim.store.manifest import make_manifest
+from trdsim.store.result import ResultBase
+from trdsim.store.tables import Table, as_written, tidy, with_arm_order
 from trdsim.survival import with_null_weeks
 
 __all__ = ["Result", "simulate"]

@@ -20,10 +20,12 @@ from scipy.optimize import brentq
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.currency import money
 from trdsim.errors import TrdsimError
-from trdsim.resultfolder import ResultBase, Table, json_ready, make_manifest
 from trdsim.scenario import KINDS, Scenario
 from trdsim.simulation.means import ArmMeans
 from trdsim.simulation.run import arm_means
+from trdsim.store.manifest import json_ready, make_manifest
+from trdsim.store.result import ResultBase
+from trdsim.store.tables import Table
 
 __all__ = [
     "Contrast",

@@ -29,7 +29,9 @@ from trdsim.economics import (
     incremental_analysis,
     net_benefit,
 )
-from trdsim.resultfolder import FORMAT_VERSION, ResultBase, Table, json_ready, with_arm_order
+from trdsim.store.manifest import FORMAT_VERSION, json_ready
+from trdsim.store.result import ResultBase
+from trdsim.store.tables import Table, with_arm_order
 
 __all__ = ["PSA_COLUMNS", "Population", "PsaResult", "analyse", "write_evsi"]
 

@@ -27,14 +27,8 @@ from trdsim.care_result import CareResult
 from trdsim.economics import INCREMENTAL_COLUMNS, NET_BENEFIT_COLUMNS, STATUS_LABELS
 from trdsim.errors import TrdsimError
 from trdsim.report.care import CARE_MANIFEST_KEYS, CareFolder, is_care, load_care
-from trdsim.resultfolder import (
-    FORMAT_VERSION,
-    READABLE_FORMATS,
-    format_of,
-    read_manifest,
-    read_table,
-    with_arm_order,
-)
+from trdsim.store.manifest import FORMAT_VERSION, READABLE_FORMATS, format_of, read_manifest
+from trdsim.store.tables import read_table, with_arm_order
 
 __all__ = ["Dsa", "Psa", "ResultsFolder", "SUMMARY_COLUMNS", "load_results"]
 

@@ -1,4 +1,4 @@
-"""The one place where a result's files are written and read back.
+"""The result objects' base: one place where a result is written and read back.
 
 Every analysis owns a result object (`Result` of `simulate`, `PsaResult`, `DsaResult`,
 `ThresholdResult`, `ValidationResult`, `CareResult`, `SweepResult`). Each declares its
@@ -15,237 +15,25 @@ fixed vocabulary (`economics.STATUSES`). Format 1 folders (trdsim 0.1, no
 
 from __future__ import annotations
 
-import io
 import json
-import platform
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-import numpy as np
 import pandas as pd
 
 from trdsim.errors import TrdsimError
+from trdsim.store.manifest import (
+    FORMAT_VERSION,
+    VOLATILE_KEYS,
+    _jsonable,
+    format_of,
+    read_manifest,
+    write_manifest,
+)
+from trdsim.store.tables import Table, as_written, read_table, tidy, write_table
 
-__all__ = [
-    "ARM_COLUMNS",
-    "FORMAT_VERSION",
-    "READABLE_FORMATS",
-    "ResultBase",
-    "Table",
-    "format_of",
-    "json_ready",
-    "make_manifest",
-    "read_manifest",
-    "read_result",
-    "result_kinds",
-    "write_manifest",
-]
-
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
-# columns that hold arm names: kept as categoricals in the scenario's arm order
-ARM_COLUMNS = ("arm", "comparator", "paired_with", "optimal_arm")
-# manifest keys that change between two writes of the same result (not part of equality)
-VOLATILE_KEYS = ("created_utc",)
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table of a result: its file name and the columns it must have."""
-
-    file: str
-    columns: tuple[str, ...] = ()
-    optional: bool = False  # absent when the analysis did not make it (e.g. no EVPPI)
-
-
-def make_manifest(
-    scenario: Any,
-    analysis: str,
-    seed: int | None = None,
-    patients: int | None = None,
-    **extra: Any,
-) -> dict:
-    """What produced a result: the scenario (name, file, hash, every parameter value and
-    the pathways), seed, patients, software versions, the analysis and `extra` (e.g. a
-    PSA's draws, a care run's --set values). Enough to repeat it exactly."""
-    import numba
-
-    from trdsim._version import __version__
-    from trdsim.evidence import flatten
-    from trdsim.pathways import rule_moderation
-
-    sc = scenario
-
-    def moderated(pathway: dict) -> dict:
-        # each rule carrying what the library says its attribute does
-        if "rules" not in pathway:
-            return pathway
-        rules = [
-            r | {"moderation": rule_moderation(r, pathway["steps"], sc.params)}
-            for r in pathway["rules"]
-        ]
-        return pathway | {"rules": rules}
-
-    m = {
-        "format_version": FORMAT_VERSION,
-        "analysis": analysis,
-        "scenario": sc.name,
-        "description": sc.description,
-        "scenario_file": sc.source,
-        "scenario_hash": sc.hash,
-        "seed": sc.seed if seed is None else int(seed),
-        "patients": sc.patients if patients is None else int(patients),
-        "trdsim_version": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "setting": sc.setting,
-        "currency": sc.currency,
-        "price_year": sc.price_year,
-        "perspective": sc.perspective,
-        "horizon_weeks": sc.horizon_weeks,
-        "discount_costs": sc.discount_costs,
-        "discount_qalys": sc.discount_qalys,
-        "thresholds": sc.thresholds,
-        "life_table": sc.life_table,
-        "cohort_start": sc.start,
-        "failed_trials_at_entry": sc.failed_trials,
-        "arms": sc.arms,
-        "pathways": {a: moderated(sc.pathways[a]) for a in sc.arms},
-        "parameters": {k: p["value"] for k, p in flatten(sc.params).items()},
-        "text_parameters": {
-            f"{section}.{name}.{k}": v
-            for section in ("treatments", "maintenance")
-            for name, entry in sc.params[section].items()
-            for k, v in entry.items()
-            if not isinstance(v, dict)
-        },
-    }
-    m.update(extra)
-    # as it will read back: JSON has no tuples, numpy scalars or paths
-    return json_ready(m)
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return str(x)
-
-
-def json_ready(d: dict) -> dict:
-    """`d` as it reads back from its JSON file (plain numbers, lists, strings)."""
-    return json.loads(json.dumps(d, default=_jsonable))
-
-
-def write_manifest(folder: Path, manifest: dict, name: str = "manifest.json") -> Path:
-    """Write `manifest` (see make_manifest) as `folder/name`."""
-    path = Path(folder) / name
-    path.write_text(json.dumps(manifest, indent=2, default=_jsonable))
-    return path
-
-
-def read_manifest(path: Path) -> dict:
-    """A manifest (or any JSON object) read back; TrdsimError if it is not one."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise TrdsimError(f"{path}: cannot read ({e})") from None
-    if not isinstance(data, dict):
-        raise TrdsimError(f"{path}: is not a JSON object")
-    return data
-
-
-def format_of(manifest: dict) -> int:
-    """The results format of a manifest: 1 before trdsim wrote `format_version`."""
-    v = manifest.get("format_version", 1)
-    return v if isinstance(v, int) else 0
-
-
-def with_arm_order(df: pd.DataFrame, arms: Iterable[str] | None) -> pd.DataFrame:
-    """`df` with its arm columns (ARM_COLUMNS) as ordered categoricals in the order `arms`
-    (arms unknown to `arms` are appended in order of appearance)."""
-    if arms is None:
-        return df
-    order = [str(a) for a in arms]
-    out = df.copy()
-    for c in ARM_COLUMNS:
-        if c in out.columns:
-            values = out[c].astype(object).where(out[c].notna(), None)
-            seen = [a for a in pd.unique(values.dropna().astype(str)) if a not in order]
-            out[c] = pd.Categorical(values, categories=order + seen, ordered=True)
-    return out
-
-
-def tidy(df: pd.DataFrame, arms: Iterable[str] | None) -> pd.DataFrame:
-    """A result table in its one form: blank text as nulls, arm columns as ordered
-    categoricals in the order `arms`, a default index."""
-    out = with_arm_order(df.reset_index(drop=True), arms)
-    for c in out.columns:
-        dt = out[c].dtype
-        if isinstance(dt, pd.CategoricalDtype) or not (
-            dt == np.dtype(object) or pd.api.types.is_string_dtype(dt)
-        ):
-            continue
-        blank = out[c].map(lambda v: isinstance(v, str) and v == "", na_action="ignore")
-        blank = blank.fillna(False).astype(bool)
-        if blank.any():
-            out[c] = out[c].mask(blank, np.nan)
-    return out
-
-
-# pandas 3 reads floats back exactly by default (and deprecates the option); 2.x needs it
-_EXACT = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-
-
-def read_csv_exact(source) -> pd.DataFrame:
-    """pd.read_csv with every float read back exactly as it was written."""
-    return pd.read_csv(source, **_EXACT)
-
-
-def as_written(df: pd.DataFrame) -> pd.DataFrame:
-    """The table as it reads back from its CSV file (the dtypes CSV holds), so that a
-    result made in memory equals the one read from its folder."""
-    return read_csv_exact(io.StringIO(df.reset_index(drop=True).to_csv(index=False)))
-
-
-def write_table(df: pd.DataFrame, path: Path) -> Path:
-    """A table as CSV or parquet (by the file's suffix)."""
-    if path.suffix == ".parquet":
-        plain = df.copy()
-        for c in plain.columns:
-            # parquet would keep the categories; the manifest's arm order is the one truth
-            if isinstance(plain[c].dtype, pd.CategoricalDtype):
-                plain[c] = plain[c].astype(object).where(plain[c].notna(), None)
-        plain.to_parquet(path, index=False)
-    else:
-        df.to_csv(path, index=False)
-    return path
-
-
-def read_table(path: Path, columns: tuple[str, ...] = (), arms: list[str] | None = None):
-    """A table written by write_table, with the columns it must have; arm columns in the
-    manifest's arm order. TrdsimError (one line) for a missing or foreign file."""
-    if not path.is_file():
-        raise TrdsimError(f"{path}: missing (the folder is incomplete; rerun the command)")
-    try:
-        df = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv_exact(path)
-    except Exception as e:  # noqa: BLE001 - any reader failure is bad input here
-        raise TrdsimError(f"{path}: cannot read ({e})") from None
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise TrdsimError(
-            f"{path}: has no column {', '.join(missing)}: written by another trdsim version? "
-            "Rerun the command with this one"
-        )
-    return with_arm_order(df, arms)
+__all__ = ["ResultBase", "read_result", "result_kinds"]
 
 
 # analysis name (a manifest's "analysis") -> its result class; filled as they are defined
