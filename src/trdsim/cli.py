@@ -36,7 +36,7 @@ def _out_folder(given: str | None, default: Path, kind: str | None = None) -> Pa
     An existing file there is an error; so is a folder holding another kind of
     analysis (its manifest.json would be replaced and the report would drop it).
     """
-    from trdsim.locks import lock_folder
+    from trdsim.runtime.locks import lock_folder
 
     out = Path(given) if given else default
     if out.exists() and not out.is_dir():
@@ -54,7 +54,7 @@ def _out_folder(given: str | None, default: Path, kind: str | None = None) -> Pa
 def _size_check(args, patients: int, arms: int, weeks: int, draws: int = 1, table=False):
     """Refuse a run too big for this machine, or over an hour without --force; say how
     long a run of more than a few seconds will take."""
-    from trdsim import runsize
+    from trdsim.runtime import runsize
     from trdsim.simulation.run import BLOCK
 
     # compare and trial simulate in blocks of patients; a PSA holds a draw's at once
@@ -1220,7 +1220,7 @@ def _contrast_options(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for errors a user can act on)."""
-    from trdsim.locks import release_all
+    from trdsim.runtime.locks import release_all
 
     args = build_parser().parse_args(argv)
     try:

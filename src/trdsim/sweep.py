@@ -20,8 +20,8 @@ import pandas as pd
 
 from trdsim._version import __version__
 from trdsim.care_system import CareSystemModel
-from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import ScenarioError, TrdsimError
+from trdsim.runtime.distributed import claim_folder, dask_client, write_atomic
 from trdsim.scenario import Scenario
 from trdsim.store.manifest import make_manifest
 from trdsim.store.result import ResultBase

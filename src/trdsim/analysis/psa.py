@@ -24,8 +24,8 @@ import pandas as pd
 from trdsim._version import __version__
 from trdsim.analysis.decision import arms_of, check_table
 from trdsim.analysis.sampling import ParameterSpace
-from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import TrdsimError
+from trdsim.runtime.distributed import claim_folder, dask_client, write_atomic
 from trdsim.scenario import Scenario
 from trdsim.simulation.run import BLOCK, arm_means_values
 
