@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 import trdsim
 from trdsim.care_plots import capacity_curves
-from trdsim.figure_style import OKABE_ITO, finish, new_figure, styled, titled
+from trdsim.plots.style import OKABE_ITO, finish, new_figure, styled, titled
 from trdsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from trdsim import schema
-from trdsim.figure_style import OKABE_ITO, finish, money_formatter, new_figure, styled, titled
+from trdsim.plots.style import OKABE_ITO, finish, money_formatter, new_figure, styled, titled
 
 __all__ = [
     "COLOURS",

@@ -117,7 +117,7 @@ class Result(ResultBase):
 
     def plot(self):
         """The arms on the cost-effectiveness plane with the efficiency frontier."""
-        from trdsim.plots import frontier_figure
+        from trdsim.plots.compare import frontier_figure
 
         return frontier_figure(
             self.named()(self.incremental), self.manifest["currency"], **self._about()
@@ -127,7 +127,7 @@ class Result(ResultBase):
         return {"scenario": self.manifest["scenario"], "price_year": self.manifest["price_year"]}
 
     def _figures(self, folder: Path) -> list[Path]:
-        from trdsim.plots import (
+        from trdsim.plots.compare import (
             ever_remitted_figure,
             frontier_figure,
             relapse_free_figure,

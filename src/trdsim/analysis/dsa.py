@@ -327,7 +327,7 @@ class DsaResult(ResultBase):
 
     def plot(self):
         """The tornado diagram."""
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         named = self.named()  # arms by their labels
         return plots.tornado_figure(
@@ -373,7 +373,7 @@ class TwoWayResult(ResultBase):
 
     def plot(self):
         """The heat map of INMB with its INMB = 0 line."""
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         named = self.named()  # arms by their labels
         return plots.two_way_figure(
@@ -408,7 +408,7 @@ class ThresholdResult(ResultBase):
 
     def plot(self):
         """The contrast's INMB at every value the search evaluated, the root marked."""
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         return plots.threshold_figure(self.named()(self.info), self.manifest["currency"],
                                       **_about(self.manifest))  # fmt: skip

@@ -310,12 +310,12 @@ class ValidationResult(ResultBase):
 
     def plot(self):
         """Every target's model value against its interval of agreement."""
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         return plots.validation_overview(self.targets, scenario=self.manifest["scenario"])
 
     def _figures(self, folder: Path) -> list[Path]:
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         sc = self.manifest["scenario"]
         paths = [folder / "validation.png"]

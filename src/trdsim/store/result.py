@@ -156,7 +156,7 @@ class ResultBase:
         """The figure files of `write`: by default `.plot()` as FIGURE (none if unset)."""
         if not self.FIGURE:
             return []
-        from trdsim.figure_style import finish
+        from trdsim.plots.style import finish
 
         finish(self.plot(), folder / self.FIGURE)
         return [folder / self.FIGURE]

@@ -17,6 +17,7 @@ from trdsim.errors import TrdsimError
 __all__ = [
     "ARM_COLUMNS",
     "Table",
+    "arms_of",
     "as_written",
     "read_csv_exact",
     "read_table",
@@ -36,6 +37,13 @@ class Table:
     file: str
     columns: tuple[str, ...] = ()
     optional: bool = False  # absent when the analysis did not make it (e.g. no EVPPI)
+
+
+def arms_of(df: pd.DataFrame) -> list[str]:
+    """Arm names in table order (the first is the comparator)."""
+    if isinstance(df["arm"].dtype, pd.CategoricalDtype):
+        return list(df["arm"].cat.categories)
+    return list(dict.fromkeys(df["arm"]))
 
 
 def with_arm_order(df: pd.DataFrame, arms: Iterable[str] | None) -> pd.DataFrame:
