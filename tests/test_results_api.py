@@ -11,12 +11,12 @@ from matplotlib.figure import Figure
 import trdsim
 from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
 from trdsim.analysis.results import PsaResult
-from trdsim.analysis.validation import ValidationResult
 from trdsim.care_result import CareResult
 from trdsim.errors import TrdsimError
 from trdsim.report import write_report
 from trdsim.store.manifest import FORMAT_VERSION
 from trdsim.sweep import SweepResult
+from trdsim.validation.validate import ValidationResult
 
 CBT = "treatments.cbt_augmentation.response_effect"
 SMALL_CARE = {"care_system.years": 2, "care_system.referrals_per_year": 300}

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from trdsim.analysis.compare import Result
     from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
     from trdsim.analysis.results import Population, PsaResult
-    from trdsim.analysis.validation import ValidationResult
     from trdsim.care_result import CareResult
     from trdsim.sweep import SweepResult
+    from trdsim.validation.validate import ValidationResult
 
 __all__ = [
     "care",
@@ -185,8 +185,8 @@ def validate(
     progress: Callable[[int], None] | None = None,
 ) -> ValidationResult:
     """Every validation target (the library's, or those of a targets file) measured."""
-    from trdsim.analysis.targets import load_targets
-    from trdsim.analysis.validation import PATIENTS, validation
+    from trdsim.validation.targets import load_targets
+    from trdsim.validation.validate import PATIENTS, validation
 
     sc = _scenario(scenario)
     return validation(sc, load_targets(targets, sc), patients or PATIENTS, seed, progress)
@@ -227,8 +227,9 @@ def result_kinds() -> dict:
     """Every result class, by its analysis name: this layer knows every analysis, so it
     imports their modules (each result class registers itself on import)."""
     from trdsim import care_result, sweep  # noqa: F401
-    from trdsim.analysis import compare, dsa, results, validation  # noqa: F401
+    from trdsim.analysis import compare, dsa, results  # noqa: F401
     from trdsim.store.result import result_kinds as registered
+    from trdsim.validation import validate as validation  # noqa: F401
 
     return registered()
 

@@ -173,7 +173,7 @@ def _compiled(scenario) -> None:
 
 
 def cmd_trial(args) -> int:
-    from trdsim.analysis.trial import run_trial
+    from trdsim.validation.trial import run_trial
 
     scenario = load_scenario(args.scenario)
     if scenario.trial is None:
@@ -693,7 +693,7 @@ def cmd_threshold(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from trdsim.analysis.targets import load_targets
+    from trdsim.validation.targets import load_targets
 
     scenario = load_scenario(args.scenario)
     targets = load_targets(args.targets, scenario)
@@ -720,8 +720,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from trdsim.analysis.calibration import calibrate
-    from trdsim.analysis.targets import load_targets
+    from trdsim.validation.calibrate import calibrate
+    from trdsim.validation.targets import load_targets
 
     scenario = load_scenario(args.scenario)
     targets = load_targets(args.targets, scenario)

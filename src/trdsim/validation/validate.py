@@ -18,14 +18,14 @@ import pandas as pd
 from trdsim.analysis.compare import simulate
 from trdsim.analysis.psa import evaluate_draws
 from trdsim.analysis.sampling import ParameterSpace
-from trdsim.analysis.targets import DESIGN_SETTINGS, Target
-from trdsim.analysis.trial import Z95, contrast, run_trial
 from trdsim.pathways import entry_step
 from trdsim.scenario import Scenario, from_dict, load_scenario
 from trdsim.store.manifest import make_manifest
 from trdsim.store.result import ResultBase
 from trdsim.store.tables import Table
 from trdsim.survival import kaplan_meier, with_coded_weeks
+from trdsim.validation.targets import DESIGN_SETTINGS, Target
+from trdsim.validation.trial import Z95, contrast, run_trial
 
 __all__ = [
     "Outcome",
