@@ -7,9 +7,9 @@ import pytest
 from helpers import scenario_with
 
 from trdsim.analysis.compare import simulate
-from trdsim.cohort import sample_cohort
 from trdsim.engine import layout as L
-from trdsim.inputs import compile_inputs, cost_parts
+from trdsim.inputs.arrays import compile_inputs, cost_parts
+from trdsim.inputs.cohort import sample_cohort
 from trdsim.scenario import load_scenario
 from trdsim.simulation.arm import ArmRun
 from trdsim.simulation.means import CategoryMoments

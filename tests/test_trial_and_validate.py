@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from helpers import default_raw, scenario_with
 
-from trdsim.cohort import sample_cohort
-from trdsim.effective import step_response
 from trdsim.engine import layout as L
 from trdsim.errors import ScenarioError
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
+from trdsim.inputs.cohort import sample_cohort
+from trdsim.inputs.effective import step_response
 from trdsim.scenario import from_dict, load_scenario
 from trdsim.validation.targets import Target
 from trdsim.validation.trial import run_trial

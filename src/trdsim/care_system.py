@@ -43,12 +43,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from trdsim.cohort import sample_cohort
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
 from trdsim.engine.rng import uniform
 from trdsim.errors import ScenarioError, TrdsimError
-from trdsim.inputs import _cost, compile_inputs
+from trdsim.inputs.arrays import _cost, compile_inputs
+from trdsim.inputs.cohort import sample_cohort
 from trdsim.scenario import MAX_SEED, Scenario, load_scenario
 from trdsim.simulation.arm import ArmRun
 

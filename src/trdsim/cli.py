@@ -304,7 +304,7 @@ def _print_table(table: pd.DataFrame) -> None:
 
 
 def cmd_params(args) -> int:
-    from trdsim.effective import effective_table, effects_table
+    from trdsim.inputs.effective import effective_table, effects_table
 
     scenario = load_scenario(args.scenario)
     if args.effective:

@@ -22,10 +22,10 @@ from trdsim.economics import (
     optimal_arms,
     status_label,
 )
-from trdsim.effective import effective_table, effects_table
 from trdsim.engine import layout as L
 from trdsim.evidence import parameter_table
-from trdsim.inputs import ModelInputs
+from trdsim.inputs.arrays import ModelInputs
+from trdsim.inputs.effective import effective_table, effects_table
 from trdsim.scenario import Scenario
 from trdsim.simulation.run import BLOCK, run_cohort
 from trdsim.store.manifest import make_manifest

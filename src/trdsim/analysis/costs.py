@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from trdsim import schema
-from trdsim.inputs import ModelInputs, cost_parts
+from trdsim.inputs.arrays import ModelInputs, cost_parts
 from trdsim.scenario import Scenario
 from trdsim.simulation.means import CategoryMoments
 

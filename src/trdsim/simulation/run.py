@@ -10,9 +10,15 @@ import numba
 import numpy as np
 import pandas as pd
 
-from trdsim.cohort import COHORT_ARRAYS, Cohort, sample_cohort, sample_cohorts
 from trdsim.engine import layout as L
-from trdsim.inputs import DrawInputs, ModelInputs, compile_draws, compile_inputs, stack_inputs
+from trdsim.inputs.arrays import (
+    DrawInputs,
+    ModelInputs,
+    compile_draws,
+    compile_inputs,
+    stack_inputs,
+)
+from trdsim.inputs.cohort import COHORT_ARRAYS, Cohort, sample_cohort, sample_cohorts
 from trdsim.scenario import Scenario
 from trdsim.simulation.arm import ArmRun, DrawsRun
 from trdsim.simulation.means import ArmMeans, CategoryMoments, means_of, means_of_draws

@@ -26,7 +26,7 @@ import pandas as pd
 
 from trdsim.analysis.compare import Result, simulate
 from trdsim.engine import layout as L
-from trdsim.inputs import ModelInputs
+from trdsim.inputs.arrays import ModelInputs
 from trdsim.scenario import Scenario
 from trdsim.simulation.run import state_column
 
