@@ -165,7 +165,23 @@ def test_read_knows_every_result_class_of_the_package():
             yield c
             yield from every(c)
 
-    defined = {c.ANALYSIS: c for c in every(ResultBase) if "ANALYSIS" in c.__dict__}
+    defined = {
+        c.ANALYSIS: c
+        for c in every(ResultBase)
+        if "ANALYSIS" in c.__dict__ and c.__module__.startswith("trdsim.")
+    }
     assert kinds == defined
     assert {"compare", "psa", "dsa one-way", "dsa two-way", "threshold", "validation",
             "care", "sweep"} <= set(kinds)  # fmt: skip
+
+
+def test_two_result_classes_cannot_claim_one_analysis():
+    from dataclasses import dataclass
+
+    from trdsim.store.result import ResultBase
+
+    with pytest.raises(TypeError, match="analysis 'compare'"):
+
+        @dataclass(eq=False)
+        class Impostor(ResultBase):
+            ANALYSIS = "compare"

@@ -60,7 +60,8 @@ class ResultBase:
         if name is None:
             return
         known = _KINDS.get(name)
-        if known is not None and known.__qualname__ != cls.__qualname__:
+        where = (cls.__module__, cls.__qualname__)
+        if known is not None and (known.__module__, known.__qualname__) != where:
             raise TypeError(f"{cls.__qualname__}: analysis {name!r} is {known.__qualname__}'s")
         _KINDS[name] = cls  # (a module imported again replaces its own class)
 
