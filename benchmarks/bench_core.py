@@ -20,9 +20,9 @@ import numba
 import numpy as np
 
 import trdsim
-from trdsim.cohort import COHORT_ARRAYS, sample_cohort
 from trdsim.engine.rng import uniform
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
+from trdsim.inputs.cohort import COHORT_ARRAYS, sample_cohort
 from trdsim.simulation.arm import ArmRun
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -33,8 +33,8 @@ import numpy as np
 import trdsim
 import trdsim.simulation.run
 from trdsim.analysis.psa import run_psa
-from trdsim.cohort import sample_cohort
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
+from trdsim.inputs.cohort import sample_cohort
 from trdsim.simulation.arm import ArmRun
 from trdsim.simulation.warmup import warm_up
 

@@ -68,7 +68,7 @@ psa = nb(
         "md:## Value of information\n\nEVPI per person at the decision thresholds, and EVPPI of each group (never above the EVPI).",
         "psa.evpi[psa.evpi.threshold.isin(psa.thresholds)]",
         'psa.evppi[["group", "threshold", "evppi", "se", "evpi", "method"]]',
-        'from trdsim.analysis import plots\n\nplots.evppi_curve_figure(psa.evppi_curve, psa.evppi, "GBP", scenario="uk_nhs")',
+        'from trdsim.plots import analysis as plots\n\nplots.evppi_curve_figure(psa.evppi_curve, psa.evppi, "GBP", scenario="uk_nhs")',
         "md:## A PSA made in Python is reported like one from the command line",
         'import tempfile\nfrom pathlib import Path\n\nfolder = Path(tempfile.mkdtemp()) / "uk_nhs"\ntrdsim.compare("uk_nhs", patients=1000, seed=3).write(folder)\npsa.write(folder / "psa")\nreport = trdsim.report.write_report(folder)\nassert report.results.psa is not None\nprint(report.html)',
     ]

@@ -42,7 +42,7 @@ from tqdm import tqdm
 import trdsim
 from trdsim.care_plots import capacity_curves
 from trdsim.care_result import within_target_label
-from trdsim.figure_style import OKABE_ITO, finish, new_figure, styled, titled
+from trdsim.plots.style import OKABE_ITO, finish, new_figure, styled, titled
 from trdsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ Run: .venv/bin/python experiments/validate_and_calibrate.py
 
 1. Validation (`trdsim.validate`) of uk_nhs and us_payer -> results/<scenario>/validation/
    (table, one figure per target).
-2. Calibration (`analysis.calibration.calibrate`, as `trdsim calibrate`) fits the remission shares of the first two steps (SSRI, switch) to
+2. Calibration (`validation.calibrate.calibrate`, as `trdsim calibrate`) fits the remission shares of the first two steps (SSRI, switch) to
    STAR*D levels 1 and 2, the acute targets the library's values miss, and writes
    scenarios/uk_nhs_calibrated.toml, a scenario built on uk_nhs that `compare` and `psa`
    accept (results/calibration/ holds the fit). The fitted shares (about 0.9: nearly
@@ -20,9 +20,9 @@ import shutil
 from pathlib import Path
 
 import trdsim
-from trdsim.analysis.calibration import calibrate
-from trdsim.analysis.targets import load_targets
 from trdsim.report import write_report
+from trdsim.validation.calibrate import calibrate
+from trdsim.validation.targets import load_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAGMENT = ROOT / "scenarios" / "uk_nhs_calibrated.toml"

@@ -499,7 +499,7 @@ def test_an_output_folder_in_use_by_another_run_is_refused(tmp_path, capsys):
     out = tmp_path / "psa"
     # another process holds the folder: a child that only sleeps, holding its lock
     code = (
-        "import sys, time; from pathlib import Path; from trdsim.locks import lock_folder; "
+        "import sys, time; from pathlib import Path; from trdsim.runtime.locks import lock_folder; "
         f"lock_folder(Path({str(out)!r})); print('held', flush=True); time.sleep(30)"
     )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -544,7 +544,7 @@ def test_a_run_too_big_is_refused_with_its_estimate(tmp_path, capsys):
 
 
 def test_the_size_estimate_scales_with_the_run():
-    from trdsim.runsize import estimate
+    from trdsim.runtime.runsize import estimate
 
     one = estimate(1000, 3, 260)
     assert estimate(2000, 3, 260).seconds == 2 * one.seconds

@@ -13,9 +13,9 @@ import pytest
 import trdsim
 from trdsim.analysis.psa import draw_seed
 from trdsim.analysis.sampling import ParameterSpace
-from trdsim.cohort import COHORT_ARRAYS, sample_cohort, sample_cohorts
 from trdsim.evidence import flatten
-from trdsim.inputs import compile_draws, compile_inputs, stack_inputs
+from trdsim.inputs.arrays import compile_draws, compile_inputs, stack_inputs
+from trdsim.inputs.cohort import COHORT_ARRAYS, sample_cohort, sample_cohorts
 from trdsim.simulation.run import arm_means, arm_means_values
 
 STACKED = ("tx", "mx", "ef", "nhz", "ctxz", "cum_h")

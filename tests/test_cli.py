@@ -147,8 +147,8 @@ def test_the_repository_ignores_runs():
 
 
 def test_a_scenario_file_is_kept_relative_to_the_working_folder(tmp_path, monkeypatch):
-    from trdsim.resultfolder import portable_source
     from trdsim.scenario import resolve_path
+    from trdsim.store.manifest import portable_source
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine").mkdir()
@@ -365,7 +365,7 @@ def test_compare_below_the_decision_minimum_is_refused_unless_forced(tmp_path, c
 
 
 def test_the_bottom_line_says_when_monte_carlo_noise_hides_the_optimal_arm(tmp_path, capsys):
-    from trdsim.simulation.run import Result
+    from trdsim.analysis.compare import Result
 
     out = tmp_path / "o"
     assert main(["compare", *SMALL, "--out", str(out)]) == 0

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from helpers import default_raw, scenario_with
 
-from trdsim.cohort import sample_cohort
-from trdsim.effective import effective_table
 from trdsim.engine import layout as L
 from trdsim.evidence import price_factor
-from trdsim.inputs import compile_inputs, self_harm_cost_week
+from trdsim.inputs.arrays import compile_inputs, self_harm_cost_week
+from trdsim.inputs.cohort import sample_cohort
+from trdsim.inputs.effective import effective_table
 from trdsim.simulation.arm import ArmRun
 
 # Patient attributes without effect: every patient has the population's baseline, so the

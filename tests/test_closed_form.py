@@ -5,10 +5,10 @@ import dataclasses
 import numpy as np
 from helpers import scenario_with
 
-from trdsim.cohort import sample_cohort
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
-from trdsim.inputs import compile_inputs, weibull_through
+from trdsim.inputs.arrays import compile_inputs, weibull_through
+from trdsim.inputs.cohort import sample_cohort
 from trdsim.simulation.arm import ArmRun
 from trdsim.survival import kaplan_meier
 

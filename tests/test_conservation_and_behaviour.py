@@ -4,9 +4,9 @@ import numpy as np
 from helpers import scenario_with
 
 import trdsim
-from trdsim.cohort import sample_cohort
 from trdsim.engine import layout as L
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
+from trdsim.inputs.cohort import sample_cohort
 
 
 def test_state_counts_sum_to_the_cohort_every_week(uk_small):

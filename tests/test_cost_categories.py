@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from helpers import scenario_with
 
-from trdsim.analysis.costs import CategoryMoments
-from trdsim.cohort import sample_cohort
+from trdsim.analysis.compare import simulate
 from trdsim.engine import layout as L
-from trdsim.inputs import compile_inputs, cost_parts
+from trdsim.inputs.arrays import compile_inputs, cost_parts
+from trdsim.inputs.cohort import sample_cohort
 from trdsim.scenario import load_scenario
 from trdsim.simulation.arm import ArmRun
-from trdsim.simulation.run import simulate
+from trdsim.simulation.means import CategoryMoments
 
 N = 600
 SEED = 11

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import trdsim
-from trdsim.analysis import plots
 from trdsim.analysis.dsa import DsaResult, ThresholdResult
 from trdsim.analysis.results import analyse
 from trdsim.pathways import arm_labels
+from trdsim.plots import analysis as plots
 from trdsim.report import write_report
 
 IDS = ("sequential", "integrated", "personalised")

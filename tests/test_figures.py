@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from trdsim import care_plots, plots
-from trdsim.analysis import plots as aplots
+from trdsim import care_plots
 from trdsim.analysis.decision import ceac, check_table, evpi, frontier
-from trdsim.figure_style import MINUS, format_money, money_formatter, parameter_label
+from trdsim.plots import analysis as aplots
+from trdsim.plots import compare as plots
+from trdsim.plots.style import MINUS, format_money, money_formatter, parameter_label
 from trdsim.survival import at_risk_at, greenwood_band, kaplan_meier
 
 ARMS = ("sequential", "integrated", "personalised")

@@ -7,8 +7,8 @@ import pytest
 from helpers import scenario_with
 
 import trdsim
-from trdsim.cohort import sample_cohort
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
+from trdsim.inputs.cohort import sample_cohort
 from trdsim.simulation.arm import ArmRun
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trdsim.cohort import sample_cohort
 from trdsim.engine import layout as L
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
+from trdsim.inputs.cohort import sample_cohort
 from trdsim.simulation.arm import ArmRun
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

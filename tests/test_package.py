@@ -57,8 +57,8 @@ def test_importing_every_module_leaves_the_backend_and_rcparams_alone(backend):
     )
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout.strip().splitlines()[-1])
-    assert set(got["modules"]) >= {"trdsim.plots", "trdsim.analysis.plots", "trdsim.care_plots",
-                                   "trdsim.resultfolder", "trdsim.report", "trdsim.engine.kernel"}  # fmt: skip
+    assert set(got["modules"]) >= {"trdsim.plots.compare", "trdsim.plots.analysis", "trdsim.care_plots",
+                                   "trdsim.store.result", "trdsim.report", "trdsim.engine.kernel"}  # fmt: skip
     assert got["backend"][0] == got["backend"][1]
     assert got["changed"] == []
     # figures are built without pyplot's global state: trdsim never imports it
@@ -69,7 +69,7 @@ def test_drawing_a_figure_leaves_rcparams_alone(tmp_path):
     import matplotlib
     import pandas as pd
 
-    from trdsim.analysis.plots import evpi_figure
+    from trdsim.plots.analysis import evpi_figure
 
     before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
     table = pd.DataFrame({"threshold": [0.0, 2e4], "evpi": [0.0, 10.0]})

@@ -16,7 +16,7 @@ from trdsim.economics import status_label
 from trdsim.report import write_report
 from trdsim.report.cheers import checklist, load_items
 from trdsim.report.diagram import pathway_svg
-from trdsim.resultfolder import FORMAT_VERSION, format_of
+from trdsim.store.manifest import FORMAT_VERSION, format_of
 
 SECTIONS = ["bottom-line", "scenario", "population", "comparators", "model", "results",
             "costs", "incremental", "subgroups", "uncertainty", "validation", "replications",

@@ -11,12 +11,12 @@ from matplotlib.figure import Figure
 import trdsim
 from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
 from trdsim.analysis.results import PsaResult
-from trdsim.analysis.validation import ValidationResult
 from trdsim.care_result import CareResult
 from trdsim.errors import TrdsimError
 from trdsim.report import write_report
-from trdsim.resultfolder import FORMAT_VERSION
+from trdsim.store.manifest import FORMAT_VERSION
 from trdsim.sweep import SweepResult
+from trdsim.validation.validate import ValidationResult
 
 CBT = "treatments.cbt_augmentation.response_effect"
 SMALL_CARE = {"care_system.years": 2, "care_system.referrals_per_year": 300}
@@ -146,3 +146,42 @@ def test_care_and_sweep_round_trip(tmp_path):
     _round_trip(s, tmp_path / "sweep", SweepResult)
     _shows(s)
     assert list(s.runs["care_system.services.cbt.units"]) == [20, 60]
+
+
+def test_read_knows_every_result_class_of_the_package():
+    # each result class registers its analysis; trdsim.api imports them all before reading
+    import importlib
+    import pkgutil
+
+    from trdsim.api import result_kinds
+    from trdsim.store.result import ResultBase
+
+    kinds = result_kinds()
+    for m in pkgutil.walk_packages(trdsim.__path__, "trdsim."):
+        importlib.import_module(m.name)
+
+    def every(cls):
+        for c in cls.__subclasses__():
+            yield c
+            yield from every(c)
+
+    defined = {
+        c.ANALYSIS: c
+        for c in every(ResultBase)
+        if "ANALYSIS" in c.__dict__ and c.__module__.startswith("trdsim.")
+    }
+    assert kinds == defined
+    assert {"compare", "psa", "dsa one-way", "dsa two-way", "threshold", "validation",
+            "care", "sweep"} <= set(kinds)  # fmt: skip
+
+
+def test_two_result_classes_cannot_claim_one_analysis():
+    from dataclasses import dataclass
+
+    from trdsim.store.result import ResultBase
+
+    with pytest.raises(TypeError, match="analysis 'compare'"):
+
+        @dataclass(eq=False)
+        class Impostor(ResultBase):
+            ANALYSIS = "compare"

@@ -6,7 +6,7 @@ import trdsim
 from trdsim import schema
 from trdsim.engine import layout as L
 from trdsim.evidence import flatten, parameter_table
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
 from trdsim.scenario import FIXED_SECTIONS, TREATMENT_OPTIONAL_PARAMS, TREATMENT_PARAMS
 
 

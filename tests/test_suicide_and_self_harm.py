@@ -6,7 +6,7 @@ import pytest
 
 import trdsim
 from trdsim.engine import layout as L
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
 
 DEPRESSED = [L.TRACE_STATES.index(k) for k in L.DEPRESSED_TRACE_STATES]
 

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from helpers import default_raw, scenario_with
 
-from trdsim.analysis.targets import Target
-from trdsim.analysis.trial import run_trial
-from trdsim.analysis.validation import measure, setting_raw
-from trdsim.cohort import sample_cohort
-from trdsim.effective import step_response
 from trdsim.engine import layout as L
 from trdsim.errors import ScenarioError
-from trdsim.inputs import compile_inputs
+from trdsim.inputs.arrays import compile_inputs
+from trdsim.inputs.cohort import sample_cohort
+from trdsim.inputs.effective import step_response
 from trdsim.scenario import from_dict, load_scenario
+from trdsim.validation.targets import Target
+from trdsim.validation.trial import run_trial
+from trdsim.validation.validate import measure, setting_raw
 
 UC = {
     "steps": ["usual_care"],
@@ -174,9 +174,9 @@ def _targets_file(tmp_path, body: str) -> Path:
 
 
 def test_an_icer_target_evaluates_the_same_as_compare(tmp_path, uk):
-    from trdsim.analysis.targets import load_targets
-    from trdsim.analysis.validation import validate
-    from trdsim.simulation.run import simulate
+    from trdsim.analysis.compare import simulate
+    from trdsim.validation.targets import load_targets
+    from trdsim.validation.validate import validate
 
     f = _targets_file(
         tmp_path,
@@ -190,8 +190,8 @@ def test_an_icer_target_evaluates_the_same_as_compare(tmp_path, uk):
 
 
 def test_a_trial_target_reads_the_trial_table(tmp_path, uk):
-    from trdsim.analysis.targets import load_targets
-    from trdsim.analysis.validation import validate
+    from trdsim.validation.targets import load_targets
+    from trdsim.validation.validate import validate
 
     f = _targets_file(
         tmp_path,
@@ -226,7 +226,7 @@ def test_a_trial_target_reads_the_trial_table(tmp_path, uk):
     ],
 )
 def test_bad_design_targets_name_the_key(tmp_path, body, key):
-    from trdsim.analysis.targets import load_targets
+    from trdsim.validation.targets import load_targets
 
     with pytest.raises(ScenarioError) as e:
         load_targets(_targets_file(tmp_path, body))

@@ -6,12 +6,12 @@ import pytest
 from pytest import approx
 
 import trdsim
-from trdsim.analysis.calibration import calibrate
-from trdsim.analysis.targets import load_targets
-from trdsim.analysis.validation import measure, setting_raw, validate
 from trdsim.cli import main
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.scenario import from_dict
+from trdsim.validation.calibrate import calibrate
+from trdsim.validation.targets import load_targets
+from trdsim.validation.validate import measure, setting_raw, validate
 
 # Where the library's evidence and a published target disagree. Not tuned away: the
 # calibrated scenario (scenarios/uk_nhs_calibrated.toml) shows what it takes to agree.

@@ -21,9 +21,9 @@ from trdsim.simulation.warmup import BATCH, CARE, SIMULATE, warm_up
 kind, scenario = sys.argv[1], sys.argv[2]
 
 def signatures():
-    import trdsim.cohort, trdsim.inputs, trdsim.engine.kernel, trdsim.care_system
+    import trdsim.inputs.cohort, trdsim.inputs.arrays, trdsim.engine.kernel, trdsim.care_system
     out = {}
-    for mod in (trdsim.cohort, trdsim.inputs, trdsim.engine.kernel, trdsim.care_system):
+    for mod in (trdsim.inputs.cohort, trdsim.inputs.arrays, trdsim.engine.kernel, trdsim.care_system):
         for name, obj in vars(mod).items():
             if isinstance(obj, CPUDispatcher):
                 out[f"{mod.__name__}.{name}"] = len(obj.signatures)

@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 
 import trdsim
-from trdsim.analysis.plots import replication_figure
-from trdsim.analysis.trial import run_trial
-from trdsim.resultfolder import make_manifest, write_manifest
+from trdsim.plots.analysis import replication_figure
 from trdsim.scenario import load_scenario
+from trdsim.store.manifest import make_manifest, write_manifest
+from trdsim.validation.trial import run_trial
 
 HERE = Path(__file__).resolve().parent
 

@@ -19,8 +19,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # public name -> the module that defines it
 _LAZY = {
-    "Result": "trdsim.simulation.run",
-    "simulate": "trdsim.simulation.run",
+    "Result": "trdsim.analysis.compare",
+    "simulate": "trdsim.analysis.compare",
     "Scenario": "trdsim.scenario",
     "load_scenario": "trdsim.scenario",
     "care": "trdsim.api",
@@ -39,6 +39,7 @@ __all__ = ["__version__", *sorted(_LAZY), *sorted(_SUBMODULES)]
 
 if TYPE_CHECKING:  # the names for type checkers and editors
     from trdsim import report  # noqa: F401
+    from trdsim.analysis.compare import Result, simulate  # noqa: F401
     from trdsim.api import (  # noqa: F401
         care,
         care_sweep,
@@ -51,7 +52,6 @@ if TYPE_CHECKING:  # the names for type checkers and editors
         validate,
     )
     from trdsim.scenario import Scenario, load_scenario  # noqa: F401
-    from trdsim.simulation.run import Result, simulate  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -21,12 +21,12 @@ from trdsim.errors import TrdsimError
 from trdsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
+    from trdsim.analysis.compare import Result
     from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
     from trdsim.analysis.results import Population, PsaResult
-    from trdsim.analysis.validation import ValidationResult
     from trdsim.care_result import CareResult
-    from trdsim.simulation.run import Result
     from trdsim.sweep import SweepResult
+    from trdsim.validation.validate import ValidationResult
 
 __all__ = [
     "care",
@@ -55,7 +55,7 @@ def compare(
 ) -> Result:
     """Every arm of the scenario for one cohort (common random numbers): per-arm results,
     the incremental analysis and net benefit; `by` adds subgroup tables."""
-    from trdsim.simulation.run import simulate
+    from trdsim.analysis.compare import simulate
 
     r = simulate(_scenario(scenario), patients, seed, threads=threads, progress=progress)
     if by:
@@ -95,7 +95,7 @@ def psa(
     from trdsim.analysis.results import analyse
     from trdsim.analysis.sampling import ParameterSpace
     from trdsim.evidence import parameter_table
-    from trdsim.resultfolder import make_manifest
+    from trdsim.store.manifest import make_manifest
 
     sc = _scenario(scenario)
     space = ParameterSpace(sc)
@@ -185,8 +185,8 @@ def validate(
     progress: Callable[[int], None] | None = None,
 ) -> ValidationResult:
     """Every validation target (the library's, or those of a targets file) measured."""
-    from trdsim.analysis.targets import load_targets
-    from trdsim.analysis.validation import PATIENTS, validation
+    from trdsim.validation.targets import load_targets
+    from trdsim.validation.validate import PATIENTS, validation
 
     sc = _scenario(scenario)
     return validation(sc, load_targets(targets, sc), patients or PATIENTS, seed, progress)
@@ -223,10 +223,22 @@ def care_sweep(
         return run(sc, grid, reps, out, workers, scheduler, progress)
 
 
+def result_kinds() -> dict:
+    """Every result class, by its analysis name: this layer knows every analysis, so it
+    imports their modules (each result class registers itself on import)."""
+    from trdsim import care_result, sweep  # noqa: F401
+    from trdsim.analysis import compare, dsa, results  # noqa: F401
+    from trdsim.store.result import result_kinds as registered
+    from trdsim.validation import validate as validation  # noqa: F401
+
+    return registered()
+
+
 def read(folder: str | Path):
     """The result object a trdsim command or `.write` left in `folder`."""
-    from trdsim.resultfolder import read_result
+    from trdsim.store.result import read_result
 
+    result_kinds()  # every result class registered
     if not Path(folder).is_dir():
         raise TrdsimError(f"{folder}: no such folder")
     return read_result(folder)

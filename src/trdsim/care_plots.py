@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from trdsim import schema
 from trdsim.care_result import within_target_label, within_target_share
-from trdsim.figure_style import OKABE_ITO, finish, money_formatter, new_figure, styled, titled
+from trdsim.plots.style import OKABE_ITO, finish, money_formatter, new_figure, styled, titled
 
 __all__ = [
     "COLOURS",

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from trdsim.currency import money
-from trdsim.resultfolder import ResultBase, Table, as_written, json_ready, make_manifest
 from trdsim.scenario import Scenario
+from trdsim.store.manifest import json_ready, make_manifest
+from trdsim.store.result import ResultBase
+from trdsim.store.tables import Table, as_written
 
 __all__ = [
     "WITHIN_TARGET_DEFINITION",

@@ -46,12 +46,12 @@ import pandas as pd
 from scipy import stats
 
 from trdsim.care_result import within_target_label, within_target_share
-from trdsim.cohort import sample_cohort
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
 from trdsim.engine.rng import P_ARRIVALS, P_LEAVE, uniform
 from trdsim.errors import ScenarioError, TrdsimError
-from trdsim.inputs import _cost, compile_inputs
+from trdsim.inputs.arrays import _cost, compile_inputs
+from trdsim.inputs.cohort import sample_cohort
 from trdsim.scenario import MAX_SEED, Scenario, load_scenario
 from trdsim.simulation.arm import ArmRun
 
@@ -883,7 +883,7 @@ class CareSystemModel(mesa.Model):
 
         def in_use(k: str) -> str:
             u = per[k]["utilisation"]
-            return "no places at all" if u != u else f"{u:.0%} of its places in use"
+            return "no places at all" if np.isnan(u) else f"{u:.0%} of its places in use"
 
         def names(keys: list[str]) -> str:
             words = [label[k] for k in keys]

@@ -131,7 +131,7 @@ def _out_folder(
     (`resumes`: psa, sweep).
     """
     from trdsim.errors import TrdsimError
-    from trdsim.locks import lock_folder
+    from trdsim.runtime.locks import lock_folder
 
     given = getattr(args, "out", None)
     if given is not None and not given.strip():
@@ -221,7 +221,7 @@ def _clear(folder: Path, keep: set[Path]) -> None:
 def _size_check(args, patients: int, arms: int, weeks: int, draws: int = 1, table=False):
     """Refuse a run too big for this machine, or over an hour without --force; say how
     long a run of more than a few seconds will take."""
-    from trdsim import runsize
+    from trdsim.runtime import runsize
     from trdsim.simulation.run import BLOCK
 
     # compare and trial simulate in blocks of patients; a PSA holds a draw's at once
@@ -313,7 +313,7 @@ def _figure(x: Any) -> Any:
 
     if not isinstance(x, float):
         return x
-    if x != x:
+    if math.isnan(x):
         return "n/a"
     return number(x, 0 if abs(x) >= 100 else 2 if abs(x) >= 1 else 3)
 
@@ -490,10 +490,10 @@ def cmd_trial(args) -> int:
     """Run a randomised trial's design: outcomes, contrasts and the economics."""
     import pandas as pd
 
-    from trdsim.analysis.trial import run_trial
     from trdsim.currency import number, share
     from trdsim.errors import TrdsimError
-    from trdsim.resultfolder import make_manifest, write_manifest
+    from trdsim.store.manifest import make_manifest, write_manifest
+    from trdsim.validation.trial import run_trial
 
     scenario = _scenario(args)
     if scenario.trial is None:
@@ -701,8 +701,8 @@ def _print_params(table) -> None:
 def cmd_params(args) -> int:
     """The parameter table with sources, and how each treatment's effect is stored."""
     from trdsim.currency import share
-    from trdsim.effective import effective_table, effects_table
     from trdsim.evidence import UNVERIFIED, parameter_table
+    from trdsim.inputs.effective import effective_table, effects_table
 
     scenario = _scenario(args)
     if args.effective:
@@ -1183,8 +1183,8 @@ def cmd_validate(args) -> int:
     import pandas as pd
 
     import trdsim
-    from trdsim.analysis.targets import load_targets
     from trdsim.currency import number
+    from trdsim.validation.targets import load_targets
 
     scenario = _scenario(args)
     load_targets(args.targets, scenario)  # a bad targets file stops here
@@ -1218,10 +1218,10 @@ def cmd_validate(args) -> int:
 
 def cmd_calibrate(args) -> int:
     """Fit parameters to targets; write the calibrated scenario and its fit."""
-    from trdsim.analysis.calibration import calibrate
-    from trdsim.analysis.targets import load_targets
     from trdsim.currency import number
     from trdsim.errors import TrdsimError
+    from trdsim.validation.calibrate import calibrate
+    from trdsim.validation.targets import load_targets
 
     scenario = _scenario(args)
     targets = load_targets(args.targets, scenario)
@@ -1287,7 +1287,7 @@ def _print_care(summary: dict, yearly, steady: dict, cs: dict) -> None:
     from trdsim.currency import number, share
 
     def opt(x, f):
-        return "n/a" if x != x else f(x)  # NaN: no starts that year
+        return "n/a" if math.isnan(x) else f(x)  # NaN: no starts that year
 
     target = cs["wait_target_weeks"]
     within = within_target_label(target)
@@ -1320,9 +1320,9 @@ def _print_care(summary: dict, yearly, steady: dict, cs: dict) -> None:
         _say(
             f"  {name}: {t['verdict']}: queue {number(t['queue_growth_per_year'], sign=True)} a "
             f"year ({share(t['growth_share_of_starts'], sign=True)} of the year's starts), waits "
-            f"of starts {'n/a' if trend != trend else number(trend, 1, sign=True)} weeks a year; "
+            f"of starts {'n/a' if math.isnan(trend) else number(trend, 1, sign=True)} weeks a year; "
             f"utilisation {opt(t['utilisation'], share)}; last year "
-            f"{'n/a' if last != last else share(last)} {within}",
+            f"{'n/a' if math.isnan(last) else share(last)} {within}",
             indent="    ",
         )
     answer = "meets" if steady["meets_standard"] else "does not meet"
@@ -1439,6 +1439,8 @@ def cmd_dashboard(args) -> int:
         raise TrdsimError(f"port {args.port} on {args.host} {problem}: choose another with --port")
     # the page's server process loads the kernel from numba's cache: compile it here, with
     # the notice, rather than leave the first page load silent for a minute
+    from trdsim.scenario import load_scenario
+
     _compiled(load_scenario(scenario).with_values(settings), "care")
     app = Path(__file__).with_name("apps") / "dashboard_page.py"
     env = {
@@ -1871,7 +1873,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{old} is now {renamed[old]} (one spelling on every command)")
     args = parser.parse_args(argv)
     from trdsim.errors import TrdsimError
-    from trdsim.locks import release_all
+    from trdsim.runtime.locks import release_all
 
     quiet = getattr(args, "quiet", False) or getattr(args, "json", False)
     args.summary = None

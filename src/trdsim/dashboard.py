@@ -227,7 +227,7 @@ class PlanComparison(mesa.Model):
                     "referred": m.arrived,
                     "waiting": m.count(L.WAITING),
                     within_target_label(self.wait_target): (
-                        f"{share:.1%}" if share == share else "-"
+                        f"{share:.1%}" if not np.isnan(share) else "-"
                     ),
                     # the sentence says stable and too short itself; growing leads it
                     "steady state": (

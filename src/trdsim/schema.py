@@ -3,7 +3,7 @@ the PSA distributions that fit it, and the kernel column it fills.
 
 Scenario validation (`trdsim.scenario`), `trdsim params` and the parameter table
 (`trdsim.evidence.parameter_table`), the report's and figures' labels (`label`) and the
-straight copies into the kernel's treatment table (`trdsim.inputs`) all read these
+straight copies into the kernel's treatment table (`trdsim.inputs.arrays`) all read these
 tables, so adding a field is one line here plus its use in the model.
 """
 

@@ -21,10 +21,12 @@ import pandas as pd
 from trdsim._version import __version__
 from trdsim.care_result import within_target_label
 from trdsim.care_system import CareSystemModel
-from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import ScenarioError, TrdsimError
-from trdsim.resultfolder import ResultBase, Table, as_written, make_manifest
+from trdsim.runtime.distributed import claim_folder, dask_client, write_atomic
 from trdsim.scenario import Scenario
+from trdsim.store.manifest import make_manifest
+from trdsim.store.result import ResultBase
+from trdsim.store.tables import Table, as_written
 
 __all__ = ["RUN_FILE", "SweepResult", "parse_grid", "run_one", "run_sweep", "runs", "sweep"]
 

@@ -4,14 +4,14 @@ productivity) and, where the library says, by resource (unit-cost keys)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from trdsim import schema
-from trdsim.inputs import ModelInputs, cost_parts
+from trdsim.inputs.arrays import ModelInputs, cost_parts
 from trdsim.scenario import Scenario
+from trdsim.simulation.means import CategoryMoments
 
-__all__ = ["COST_COLUMNS", "CategoryMoments", "category_label", "cost_table"]
+__all__ = ["COST_COLUMNS", "category_label", "cost_table"]
 
 COST_COLUMNS = ["arm", "group", "category", "label", "resource", "resource_label", "cost", "se"]
 
@@ -34,40 +34,6 @@ def category_label(category: str, params: dict) -> str:
     if category == "maintenance":  # one sum, in folders of earlier versions
         return "Maintenance treatment after response"
     return schema.words(category)
-
-
-class CategoryMoments:
-    """Mean and standard error of each cost category over patients added block by block
-    (`ArmRun.cost_by_category` of each block), without keeping per-patient values: each
-    block's count, mean and sum of squared deviations, pooled exactly (Chan et al.)."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.mean: dict[str, float] = {}
-        self.m2: dict[str, float] = {}
-
-    def add(self, block: dict[str, np.ndarray]) -> None:
-        """Add one block of patients: per category, their discounted costs."""
-        for k, x in block.items():
-            nb = len(x)
-            if nb == 0:
-                continue
-            mb = float(x.mean())
-            m2b = float(((x - mb) ** 2).sum())
-            n, m = self.n, self.mean.get(k, 0.0)
-            d = mb - m
-            self.mean[k] = m + d * nb / (n + nb)
-            self.m2[k] = self.m2.get(k, 0.0) + m2b + d * d * n * nb / (n + nb)
-        if block:
-            self.n += len(next(iter(block.values())))
-
-    def mean_se(self) -> dict[str, tuple[float, float]]:
-        """Per category: (mean, standard error of the mean); SE NaN for one patient."""
-        n = self.n
-        return {
-            k: (m, float(np.sqrt(self.m2[k] / (n - 1) / n)) if n > 1 else float("nan"))
-            for k, m in self.mean.items()
-        }
 
 
 def cost_table(

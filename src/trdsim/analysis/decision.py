@@ -17,10 +17,10 @@ import pandas as pd
 
 from trdsim.economics import incremental_analysis
 from trdsim.errors import TrdsimError
+from trdsim.store.tables import arms_of
 
 __all__ = [
     "REQUIRED",
-    "arms_of",
     "ceac",
     "check_table",
     "check_thresholds",
@@ -78,13 +78,6 @@ def check_table(df: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     out = df.copy()
     out["arm"] = pd.Categorical(out["arm"], categories=arms, ordered=True)
     return out.sort_values(["draw", "arm"]).reset_index(drop=True)
-
-
-def arms_of(df: pd.DataFrame) -> list[str]:
-    """Arm names in table order (the first is the comparator)."""
-    if isinstance(df["arm"].dtype, pd.CategoricalDtype):
-        return list(df["arm"].cat.categories)
-    return list(dict.fromkeys(df["arm"]))
 
 
 def _matrix(df: pd.DataFrame, column: str) -> np.ndarray:

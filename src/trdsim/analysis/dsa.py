@@ -21,9 +21,12 @@ from trdsim.analysis.sampling import ParameterSpace
 from trdsim.currency import money, number, plus_minus
 from trdsim.currency import share as pct
 from trdsim.errors import TrdsimError
-from trdsim.resultfolder import ResultBase, Table, json_ready, make_manifest
 from trdsim.scenario import KINDS, Scenario
-from trdsim.simulation.run import ArmMeans, arm_means
+from trdsim.simulation.means import ArmMeans
+from trdsim.simulation.run import arm_means
+from trdsim.store.manifest import json_ready, make_manifest
+from trdsim.store.result import ResultBase
+from trdsim.store.tables import Table
 
 __all__ = [
     "Contrast",
@@ -326,7 +329,7 @@ class DsaResult(ResultBase):
 
     def plot(self):
         """The tornado diagram."""
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         named = self.named()  # arms by their labels
         return plots.tornado_figure(
@@ -372,7 +375,7 @@ class TwoWayResult(ResultBase):
 
     def plot(self):
         """The heat map of INMB with its INMB = 0 line."""
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         named = self.named()  # arms by their labels
         return plots.two_way_figure(
@@ -407,7 +410,7 @@ class ThresholdResult(ResultBase):
 
     def plot(self):
         """The contrast's INMB at every value the search evaluated, the root marked."""
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         return plots.threshold_figure(self.named()(self.info), self.manifest["currency"],
                                       **_about(self.manifest))  # fmt: skip

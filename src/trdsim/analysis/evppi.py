@@ -48,9 +48,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from trdsim.analysis.decision import _matrix, arms_of
+from trdsim.analysis.decision import _matrix
 from trdsim.analysis.metamodel import choose_method, one_blas_thread, regress
 from trdsim.errors import TrdsimError
+from trdsim.store.tables import arms_of
 
 __all__ = [
     "POSTERIOR_SAMPLES",

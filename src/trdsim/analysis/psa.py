@@ -22,14 +22,15 @@ import numpy as np
 import pandas as pd
 
 from trdsim._version import __version__
-from trdsim.analysis.decision import arms_of, check_table
+from trdsim.analysis.decision import check_table
 from trdsim.analysis.sampling import ParameterSpace
 from trdsim.currency import number
 from trdsim.currency import share as pct
-from trdsim.distributed import claim_folder, dask_client, write_atomic
 from trdsim.errors import TrdsimError
+from trdsim.runtime.distributed import claim_folder, dask_client, write_atomic
 from trdsim.scenario import Scenario
 from trdsim.simulation.run import BLOCK, arm_means_values
+from trdsim.store.tables import arms_of
 
 __all__ = [
     "RUN_FILE",

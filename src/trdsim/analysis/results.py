@@ -10,7 +10,6 @@ from typing import ClassVar
 
 import pandas as pd
 
-from trdsim.analysis import plots
 from trdsim.analysis.decision import (
     ceac,
     check_table,
@@ -29,7 +28,10 @@ from trdsim.economics import (
     incremental_analysis,
     net_benefit,
 )
-from trdsim.resultfolder import FORMAT_VERSION, ResultBase, Table, json_ready, with_arm_order
+from trdsim.plots import analysis as plots
+from trdsim.store.manifest import FORMAT_VERSION, json_ready
+from trdsim.store.result import ResultBase
+from trdsim.store.tables import Table, with_arm_order
 
 __all__ = ["PSA_COLUMNS", "Population", "PsaResult", "analyse", "write_evsi"]
 

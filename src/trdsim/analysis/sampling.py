@@ -32,7 +32,7 @@ from scipy import stats
 from trdsim.engine.rng import P_PSA, uniform
 from trdsim.errors import TrdsimError
 from trdsim.evidence import flatten
-from trdsim.inputs import params_with_values, used_parameters
+from trdsim.inputs.arrays import params_with_values, used_parameters
 from trdsim.scenario import KINDS, SETTING_SECTIONS, Scenario
 
 __all__ = ["Constraint", "ParameterSpace", "moments", "quantile"]

@@ -35,8 +35,8 @@ __all__ = [
     "P_SEVERITY_RETRY",
     "P_SEX",
     "P_SUDDEN_GAIN",
-    "Purpose",
     "REJECTION_ATTEMPTS",
+    "Purpose",
     "standard_normal",
     "uniform",
 ]

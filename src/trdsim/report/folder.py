@@ -18,23 +18,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.compare import Result
 from trdsim.analysis.costs import COST_COLUMNS
 from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
 from trdsim.analysis.results import PsaResult
-from trdsim.analysis.validation import VALIDATION_COLUMNS, ValidationResult
 from trdsim.care_result import CareResult
 from trdsim.economics import INCREMENTAL_COLUMNS, NET_BENEFIT_COLUMNS, STATUS_LABELS
 from trdsim.errors import TrdsimError
 from trdsim.report.care import CARE_MANIFEST_KEYS, CareFolder, is_care, load_care
-from trdsim.resultfolder import (
-    FORMAT_VERSION,
-    READABLE_FORMATS,
-    format_of,
-    read_manifest,
-    read_table,
-    with_arm_order,
-)
-from trdsim.simulation.run import Result
+from trdsim.store.manifest import FORMAT_VERSION, READABLE_FORMATS, format_of, read_manifest
+from trdsim.store.tables import read_table, with_arm_order
+from trdsim.validation.validate import VALIDATION_COLUMNS, ValidationResult
 
 __all__ = ["SUMMARY_COLUMNS", "Dsa", "Psa", "ResultsFolder", "load_results"]
 

@@ -613,7 +613,9 @@ class ReportBuilder:
         folder = self.r.folder
         trace, patients = folder / "trace.parquet", folder / "patients.parquet"
         h = int(self.m["horizon_weeks"])
-        from trdsim import plots  # the plotting module loads matplotlib; only when needed
+        from trdsim.plots import (
+            compare as plots,  # the plotting module loads matplotlib; only when needed
+        )
 
         named = self.named
         for name, caption, make in (
@@ -746,7 +748,7 @@ class ReportBuilder:
         body = t.html() + (
             _p("Optimal by expected net monetary benefit " + "; ".join(best) + ".") if best else ""
         )
-        from trdsim.plots import frontier_figure
+        from trdsim.plots.compare import frontier_figure
 
         folder = self.r.folder if self.r.summary is not None else self.r.psa.folder
         body += figures.embed(
@@ -826,7 +828,7 @@ class ReportBuilder:
         if dsa is not None:
             t = self._tornado(dsa)
             tables.append(t)
-            from trdsim.analysis import plots as aplots
+            from trdsim.plots import analysis as aplots
 
             parts.append("<h3>One-way sensitivity (tornado)</h3>" + t.html())
             parts.append(
@@ -935,8 +937,8 @@ class ReportBuilder:
             t = Table("evppi", "Partial EVPI by parameter group (per person)", vcols)
             tables.append(t)
             parts.append(t.html())
-        from trdsim.analysis import plots as aplots
         from trdsim.analysis.decision import population_factor
+        from trdsim.plots import analysis as aplots
 
         pop = info.get("population")
         factor = population_factor(pop["per_year"], pop["years"], pop["rate"]) if pop else None
@@ -1041,7 +1043,7 @@ class ReportBuilder:
             note="Each target is simulated in its own setting (the published trial's steps and "
             "follow-up) with this scenario's parameters; targets are not tuned to agree.",
         )
-        from trdsim.analysis import plots as aplots
+        from trdsim.plots import analysis as aplots
 
         fig = figures.embed(
             self.r.folder / "validation" / "validation.png",
@@ -1090,7 +1092,7 @@ class ReportBuilder:
             "figure. 'Dependent': the same study supplies a library input, so agreement "
             "checks the mechanics, not the evidence. Misses are kept.",
         )
-        from trdsim.analysis import plots as aplots
+        from trdsim.plots import analysis as aplots
 
         fig = figures.embed(
             self.r.folder.parent / "replications" / "replications.png",

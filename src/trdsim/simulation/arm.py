@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trdsim.cohort import Cohort
 from trdsim.engine import kernel
 from trdsim.engine import layout as L
-from trdsim.inputs import ModelInputs
+from trdsim.inputs.arrays import ModelInputs
+from trdsim.inputs.cohort import Cohort
 from trdsim.pathways import CompiledPathway
 
 __all__ = ["ArmRun", "DrawsRun"]

@@ -29,10 +29,10 @@ import pandas as pd
 from scipy import optimize, stats
 
 from trdsim.analysis.sampling import ParameterSpace
-from trdsim.analysis.targets import Target
-from trdsim.analysis.validation import measure, setting_raw
 from trdsim.errors import ScenarioError, TrdsimError
 from trdsim.scenario import Scenario, bundled_scenarios, from_dict
+from trdsim.validation.targets import Target
+from trdsim.validation.validate import measure, setting_raw
 
 __all__ = ["CalibrationResult", "calibrate", "contribution"]
 

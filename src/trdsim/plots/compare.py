@@ -10,7 +10,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from trdsim.economics import ON_FRONTIER, status_label
 from trdsim.engine.layout import TRACE_STATES
-from trdsim.figure_style import (
+from trdsim.plots.style import (
     OKABE_ITO,
     finish,
     format_money,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from trdsim.engine import layout as L
-from trdsim.inputs import (
+from trdsim.inputs.arrays import (
     ModelInputs,
     _baseline_mods,
     _logistic,

@@ -15,8 +15,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from trdsim.analysis.decision import arms_of
-from trdsim.figure_style import (
+from trdsim.plots.style import (
     OKABE_ITO,
     finish,
     format_money,
@@ -28,6 +27,7 @@ from trdsim.figure_style import (
     styled,
     titled,
 )
+from trdsim.store.tables import arms_of
 
 __all__ = [
     "ARM_COLOURS",

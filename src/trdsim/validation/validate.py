@@ -15,16 +15,18 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.compare import simulate
 from trdsim.analysis.psa import evaluate_draws
 from trdsim.analysis.sampling import ParameterSpace
-from trdsim.analysis.targets import DESIGN_SETTINGS, Target
-from trdsim.analysis.trial import Z95, contrast, run_trial
 from trdsim.currency import number
 from trdsim.pathways import entry_step
-from trdsim.resultfolder import ResultBase, Table, make_manifest
 from trdsim.scenario import Scenario, from_dict, load_scenario
-from trdsim.simulation.run import simulate
+from trdsim.store.manifest import make_manifest
+from trdsim.store.result import ResultBase
+from trdsim.store.tables import Table
 from trdsim.survival import kaplan_meier, with_coded_weeks
+from trdsim.validation.targets import DESIGN_SETTINGS, Target
+from trdsim.validation.trial import Z95, contrast, run_trial
 
 __all__ = [
     "PATIENTS",
@@ -309,12 +311,12 @@ class ValidationResult(ResultBase):
 
     def plot(self):
         """Every target's model value against its interval of agreement."""
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         return plots.validation_overview(self.targets, scenario=self.manifest["scenario"])
 
     def _figures(self, folder: Path) -> list[Path]:
-        from trdsim.analysis import plots
+        from trdsim.plots import analysis as plots
 
         sc = self.manifest["scenario"]
         paths = [folder / "validation.png"]

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from trdsim.analysis.compare import Result, simulate
 from trdsim.engine import layout as L
-from trdsim.inputs import ModelInputs
+from trdsim.inputs.arrays import ModelInputs
 from trdsim.scenario import Scenario
-from trdsim.simulation.run import Result, simulate, state_column
+from trdsim.simulation.run import state_column
 
 __all__ = ["Z95", "TrialResult", "contrast", "meets", "run_trial"]
 

@@ -1,0 +1,160 @@
+"""A result's manifest: what produced it (scenario, parameters, seed, versions), written
+as manifest.json beside its tables, and read back. `format_version` says how the folder's
+tables are written (see store.result)."""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trdsim.errors import TrdsimError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "READABLE_FORMATS",
+    "VOLATILE_KEYS",
+    "format_of",
+    "json_ready",
+    "make_manifest",
+    "portable_source",
+    "read_manifest",
+    "write_manifest",
+]
+
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+# manifest keys that change between two writes of the same result (not part of equality)
+VOLATILE_KEYS = ("created_utc",)
+
+
+def portable_source(source: str) -> str:
+    """A scenario file as a manifest records it: a bundled scenario by its name, another
+    file relative to the working folder, so that no path of the user's machine is kept
+    (the folder may be shared or committed) and `load_scenario` still finds it."""
+    import os
+
+    from trdsim.scenario import bundled_scenarios
+
+    path = Path(source)
+    if not path.is_absolute() and not path.exists():
+        return str(source)  # not a file here (e.g. a Scenario built in Python)
+    resolved = path.resolve()
+    if resolved.parent == bundled_scenarios().resolve():
+        return resolved.stem
+    try:
+        return Path(os.path.relpath(resolved)).as_posix()
+    except ValueError:  # another drive (Windows): the name is all that can be kept
+        return path.name
+
+
+def make_manifest(
+    scenario: Any,
+    analysis: str,
+    seed: int | None = None,
+    patients: int | None = None,
+    **extra: Any,
+) -> dict:
+    """What produced a result: the scenario (name, file, hash, every parameter value and
+    the pathways), seed, patients, software versions, the analysis and `extra` (e.g. a
+    PSA's draws, a care run's --set values). Enough to repeat it exactly."""
+    import numba
+
+    from trdsim._version import __version__
+    from trdsim.evidence import flatten
+    from trdsim.pathways import rule_moderation
+
+    sc = scenario
+
+    def moderated(pathway: dict) -> dict:
+        # each rule carrying what the library says its attribute does
+        if "rules" not in pathway:
+            return pathway
+        rules = [
+            r | {"moderation": rule_moderation(r, pathway["steps"], sc.params)}
+            for r in pathway["rules"]
+        ]
+        return pathway | {"rules": rules}
+
+    m = {
+        "format_version": FORMAT_VERSION,
+        "analysis": analysis,
+        "scenario": sc.name,
+        "description": sc.description,
+        "scenario_file": portable_source(sc.source),
+        "scenario_hash": sc.hash,
+        "seed": sc.seed if seed is None else int(seed),
+        "patients": sc.patients if patients is None else int(patients),
+        "trdsim_version": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "setting": sc.setting,
+        "currency": sc.currency,
+        "price_year": sc.price_year,
+        "perspective": sc.perspective,
+        "horizon_weeks": sc.horizon_weeks,
+        "discount_costs": sc.discount_costs,
+        "discount_qalys": sc.discount_qalys,
+        "thresholds": sc.thresholds,
+        "life_table": sc.life_table,
+        "cohort_start": sc.start,
+        "failed_trials_at_entry": sc.failed_trials,
+        "arms": sc.arms,
+        "pathways": {a: moderated(sc.pathways[a]) for a in sc.arms},
+        "parameters": {k: p["value"] for k, p in flatten(sc.params).items()},
+        "text_parameters": {
+            f"{section}.{name}.{k}": v
+            for section in ("treatments", "maintenance")
+            for name, entry in sc.params[section].items()
+            for k, v in entry.items()
+            if not isinstance(v, dict)
+        },
+    }
+    m.update(extra)
+    # as it will read back: JSON has no tuples, numpy scalars or paths
+    return json_ready(m)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return str(x)
+
+
+def json_ready(d: dict) -> dict:
+    """`d` as it reads back from its JSON file (plain numbers, lists, strings)."""
+    return json.loads(json.dumps(d, default=_jsonable))
+
+
+def write_manifest(folder: Path, manifest: dict, name: str = "manifest.json") -> Path:
+    """Write `manifest` (see make_manifest) as `folder/name`."""
+    path = Path(folder) / name
+    path.write_text(json.dumps(manifest, indent=2, default=_jsonable))
+    return path
+
+
+def read_manifest(path: Path) -> dict:
+    """A manifest (or any JSON object) read back; TrdsimError if it is not one."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise TrdsimError(f"{path}: cannot read ({e})") from None
+    if not isinstance(data, dict):
+        raise TrdsimError(f"{path}: is not a JSON object")
+    return data
+
+
+def format_of(manifest: dict) -> int:
+    """The results format of a manifest: 1 before trdsim wrote `format_version`."""
+    v = manifest.get("format_version", 1)
+    return v if isinstance(v, int) else 0

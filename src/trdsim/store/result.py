@@ -1,0 +1,232 @@
+"""The result objects' base: one place where a result is written and read back.
+
+Every analysis owns a result object (`Result` of `simulate`, `PsaResult`, `DsaResult`,
+`ThresholdResult`, `ValidationResult`, `CareResult`, `SweepResult`). Each declares its
+tables once (attribute -> file); `ResultBase` writes them, the manifest and the figures,
+and reads them back so that `type(x).read(folder)` equals `x` after `x.write(folder)`.
+The report, the CLI and the experiments go through these objects only.
+
+Format 2 (this trdsim) writes long tables: comparator and threshold are columns, not
+parts of column names; missing values are nulls; arm columns keep the scenario's arm
+order (as an ordered categorical, restored from the manifest); statuses are codes of a
+fixed vocabulary (`economics.STATUSES`). Format 1 folders (trdsim 0.1, no
+`format_version` in the manifest) are still read by the report (`report/folder.py`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import pandas as pd
+
+from trdsim.errors import TrdsimError
+from trdsim.store.manifest import (
+    FORMAT_VERSION,
+    VOLATILE_KEYS,
+    _jsonable,
+    format_of,
+    read_manifest,
+    write_manifest,
+)
+from trdsim.store.tables import Table, as_written, read_table, tidy, write_table
+
+__all__ = ["ResultBase", "read_result", "result_kinds"]
+
+
+# analysis name (a manifest's "analysis") -> its result class; filled as they are defined
+_KINDS: dict[str, type[ResultBase]] = {}
+
+
+class ResultBase:
+    """Write, read, compare and show a result. Subclasses are dataclasses with a
+    `manifest` field, declare ANALYSIS (their analysis's name, by which `read_result`
+    finds them), TABLES (dataclass field -> Table) and JSON (field -> file of a dict
+    field), and implement `summary()`, `plot()` and `_figures(folder)`."""
+
+    ANALYSIS: ClassVar[str]
+    TABLES: ClassVar[dict[str, Table]] = {}
+    JSON: ClassVar[dict[str, str]] = {}
+    MAIN: ClassVar[str] = ""  # the field `.table` returns
+    FIGURE: ClassVar[str] = ""  # the file `.plot()`'s figure is written to, if one
+
+    manifest: dict
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("ANALYSIS")
+        if name is None:
+            return
+        known = _KINDS.get(name)
+        where = (cls.__module__, cls.__qualname__)
+        if known is not None and (known.__module__, known.__qualname__) != where:
+            raise TypeError(f"{cls.__qualname__}: analysis {name!r} is {known.__qualname__}'s")
+        _KINDS[name] = cls  # (a module imported again replaces its own class)
+
+    def __post_init__(self) -> None:
+        # every table as it reads back from its file (a CSV's dtypes; blank text is null),
+        # arm columns in the scenario's arm order: a result made in memory and the same
+        # result read from its folder are one and the same
+        for name, spec in self.TABLES.items():
+            df = getattr(self, name)
+            if isinstance(df, pd.DataFrame):
+                if not spec.file.endswith(".parquet"):
+                    df = as_written(df)
+                setattr(self, name, tidy(df, self.manifest.get("arms")))
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The result's main tidy table."""
+        return getattr(self, self.MAIN)
+
+    @property
+    def arms(self) -> list[str] | None:
+        """The arms, in the scenario's order (None for results without arms)."""
+        return self.manifest.get("arms")
+
+    def named(self):
+        """A function giving a copy of a table or info dict with its arms by their
+        pathways' labels ('Sequential care'; `pathways.named_arms`): what every figure of
+        a result shows. Arms keep their ids when the manifest has no pathways (a PSA table
+        made elsewhere)."""
+        from trdsim.pathways import named_arms
+
+        return named_arms(self.manifest.get("pathways") or {}, list(self.arms or []))
+
+    def write(self, folder: str | Path, figures: bool = True) -> list[Path]:
+        """Write the tables, the JSON summaries, the manifest and (unless figures=False) the
+        figures into `folder`; returns the paths written."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, t in self.TABLES.items():
+            df = getattr(self, name)
+            if df is None:
+                if not (t.optional or t.per_patient):
+                    raise ValueError(f"{type(self).__name__}.{name} is missing")
+                continue
+            written.append(write_table(df, out / t.file))
+        for name, file in self.JSON.items():
+            value = getattr(self, name)
+            if value is not None:
+                (out / file).write_text(json.dumps(value, indent=2, default=_jsonable))
+                written.append(out / file)
+        written.append(write_manifest(out, self.manifest))
+        if figures:
+            written += self._figures(out)
+        return written
+
+    @classmethod
+    def read(cls, folder: str | Path) -> Self:
+        """The result a `write` left in `folder`. TrdsimError (one line) when the folder
+        is not this kind of result or was written in another format."""
+        folder = Path(folder)
+        path = folder / "manifest.json"
+        if not path.is_file():
+            raise TrdsimError(f"{folder}: has no manifest.json: not a trdsim results folder")
+        manifest = read_manifest(path)
+        if manifest.get("analysis") != cls.ANALYSIS:
+            raise TrdsimError(
+                f"{folder}: holds a {manifest.get('analysis', 'unknown')} result, "
+                f"not a {cls.ANALYSIS} result"
+            )
+        if format_of(manifest) != FORMAT_VERSION:
+            raise TrdsimError(
+                f"{folder}: results format {format_of(manifest)}; this trdsim reads format "
+                f"{FORMAT_VERSION} here (rerun the analysis)"
+            )
+        values: dict[str, Any] = {"manifest": manifest}
+        arms = manifest.get("arms")
+        for name, t in cls.TABLES.items():
+            p = folder / t.file
+            values[name] = (
+                None
+                if (t.optional or t.per_patient) and not p.is_file()
+                else read_table(p, t.columns, arms)
+            )
+        for name, file in cls.JSON.items():
+            p = folder / file
+            values[name] = read_manifest(p) if p.is_file() else None
+        return cls._from_files(values)
+
+    @classmethod
+    def _from_files(cls, values: dict[str, Any]) -> Self:
+        return cls(**values)
+
+    def _figures(self, folder: Path) -> list[Path]:
+        """The figure files of `write`: by default `.plot()` as FIGURE (none if unset)."""
+        if not self.FIGURE:
+            return []
+        from trdsim.plots.style import finish
+
+        finish(self.plot(), folder / self.FIGURE)
+        return [folder / self.FIGURE]
+
+    def summary(self) -> str:
+        """A few lines a reader takes in at once."""
+        raise NotImplementedError
+
+    def plot(self):
+        """The result's main figure (a matplotlib Figure)."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        for f in fields(self):  # type: ignore[arg-type]
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if f.name == "manifest":
+                a = {k: v for k, v in a.items() if k not in VOLATILE_KEYS}
+                b = {k: v for k, v in b.items() if k not in VOLATILE_KEYS}
+            if f.name not in self.TABLES and f.name not in self.JSON and f.name != "manifest":
+                continue  # live objects (scenario, compiled inputs) are not part of a result
+            if isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame):
+                try:
+                    pd.testing.assert_frame_equal(
+                        a.reset_index(drop=True), b.reset_index(drop=True), check_exact=True
+                    )
+                except AssertionError:
+                    return False
+            elif isinstance(a, dict) and isinstance(b, dict):
+                # as JSON text: NaN (a cost per QALY of no QALYs) equals itself there
+                if json.dumps(a, sort_keys=True, default=_jsonable) != json.dumps(
+                    b, sort_keys=True, default=_jsonable
+                ):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]  # mutable tables
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        parts = [f"{m.get('scenario', '?')}"]
+        if m.get("arms"):
+            parts.append(f"arms={', '.join(m['arms'])}")
+        for name in self.TABLES:
+            df = getattr(self, name)
+            if df is not None:
+                parts.append(f"{name}: {len(df):,} rows")
+        return f"<{type(self).__name__} {'; '.join(parts)}>"
+
+
+def result_kinds() -> dict[str, type[ResultBase]]:
+    """The result classes defined so far, by analysis name. Each registers itself when its
+    module is imported; `trdsim.api.read` imports them all first."""
+    return dict(_KINDS)
+
+
+def read_result(folder: str | Path) -> ResultBase:
+    """Whatever result a trdsim command or `.write` left in `folder`, by its manifest's
+    analysis; the result classes are those imported so far (see `result_kinds`)."""
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise TrdsimError(f"{folder}: has no manifest.json: not a trdsim results folder")
+    kind = read_manifest(path).get("analysis")
+    if kind not in _KINDS:
+        raise TrdsimError(f"{folder}: analysis {kind!r} has no result object ({', '.join(_KINDS)})")
+    return _KINDS[kind].read(folder)
