@@ -542,6 +542,7 @@ def test_the_share_within_target_is_one_number_in_terminal_table_figure_and_dash
     import json
 
     from trdsim.care_result import within_target, within_target_label
+    from trdsim.currency import share as pct
     from trdsim.dashboard import PlanComparison
 
     settings = {"care_system.years": 2, "care_system.referrals_per_year": 300}
@@ -551,7 +552,7 @@ def test_the_share_within_target_is_one_number_in_terminal_table_figure_and_dash
     for k, v in settings.items():
         argv += ["--set", f"{k}={v}"]
     assert main(argv) == 0
-    printed = capsys.readouterr().out
+    printed = " ".join(capsys.readouterr().out.split())  # lines wrap at 100 columns
     s = json.loads((out / "summary.json").read_text())
     label = within_target_label(18)
     model = CareSystemModel(
@@ -567,19 +568,19 @@ def test_the_share_within_target_is_one_number_in_terminal_table_figure_and_dash
         mine = waits.wait[waits.service == sv.name].to_numpy()
         share = within_target(mine, np.full(past, 19), 18)  # all past: any wait above 18
         assert s[f"{sv.name}_within_target"] == pytest.approx(share, nan_ok=True)
-        assert f"{share:.1%} {label} over the whole run" in printed
+        assert f"{pct(share)} {label} over the whole run" in printed
         # the last year's share: the yearly table's, the steady-state test's
         last = yearly[yearly.service == sv.name].within_target.iloc[-1]
         t = s["steady_state_test"]["services"][sv.name]["last_year_within_target"]
         assert last == pytest.approx(t, nan_ok=True)
     assert s["cbt_over_target_at_end"] > 0  # the check counts someone still waiting
     pooled = s["share_started_within_target"]
-    assert f"All services: {pooled:.1%} {label} over the whole run" in printed
+    assert f"All services: {pct(pooled)} {label} over the whole run" in printed
     dash = PlanComparison("capacity_whatif", settings, a_cbt=3, seed=5)
     while dash.running:
         dash.step()
     row = dash.table()[0]
-    assert row[label] == f"{pooled:.1%}"
+    assert row[label] == pct(pooled)
     assert s["steady_state_test"]["bottleneck"] in row["steady state"]
 
 

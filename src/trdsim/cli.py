@@ -78,8 +78,8 @@ def _found(folder: Path) -> tuple[str, dict] | None:
         if run is not None:
             key = {k: run.get(k) for k in ("draws", "patients", "seed", "reps", "grid")}
             key = {k: v for k, v in key.items() if v is not None}
-            m = _json_file(folder / "manifest.json") or {}
-            key = {"scenario": m.get("scenario"), **key, "hash": run.get("scenario_hash")}
+            held = _json_file(folder / "manifest.json") or {}
+            key = {"scenario": held.get("scenario"), **key, "hash": run.get("scenario_hash")}
             return kind, {k: v for k, v in key.items() if v is not None}
     m = _json_file(folder / "manifest.json")
     if m is None or not {"scenario_hash", "trdsim_version"} & set(m):
@@ -295,7 +295,8 @@ def _table(df, index: bool = False) -> str:
         return text
     cols = list(shown.columns)
     first, rest = cols[0], cols[1:]
-    blocks, block = [], []
+    blocks: list[list[str]] = []
+    block: list[str] = []
     for c in rest:
         trial = shown[[first, *block, c]].to_string(index=index)
         if block and max(map(len, trial.splitlines())) > WIDTH:
@@ -857,7 +858,8 @@ class _LazyBar:
     """A progress bar opened at its first update (so it follows the one before it)."""
 
     def __init__(self, total: int, desc: str, unit: str):
-        self.args, self.bar = (total, desc, unit), None
+        self.args = (total, desc, unit)
+        self.bar: Any = None
 
     def update(self, n: int = 1) -> None:
         if self.bar is None:
@@ -1104,8 +1106,8 @@ def cmd_dsa(args) -> int:
         # (unit_costs.SETTING.NAME), whichever alias was given
         written = r.write(out / r.name, figures=not args.no_figures)
         grid = r.grid.pivot(index="y", columns="x", values="inmb")
-        grid.index = [number(v, 4 if abs(v) < 10 else 0) for v in grid.index]
-        grid.columns = [number(v, 4 if abs(v) < 10 else 0) for v in grid.columns]
+        grid.index = [number(float(v), 4 if abs(float(v)) < 10 else 0) for v in grid.index]
+        grid.columns = [number(float(v), 4 if abs(float(v)) < 10 else 0) for v in grid.columns]
         print(f"Incremental NMB of {r.info['arm']} vs {r.info['versus']} ({cur}):")
         print(f"rows: {r.info['y_parameter']}; columns: {r.info['x_parameter']}\n")
         print(_table(grid.map(lambda x: money(x, cur, sign=True)).reset_index(names="")))
@@ -1372,7 +1374,7 @@ def cmd_care(args) -> int:
             indent="    ",
         )
     print(
-        f"  All services: {summary['share_started_within_target']:.1%} "
+        f"  All services: {share(summary['share_started_within_target'])} "
         f"{within_target_label(cs['wait_target_weeks'])} over the whole run"
     )
     print()

@@ -25,6 +25,7 @@ import numpy as np
 
 from trdsim.care_result import within_target_label
 from trdsim.care_system import CareSystemModel
+from trdsim.currency import share as pct
 from trdsim.engine import layout as L
 from trdsim.errors import MISSING, ScenarioError, TrdsimError
 from trdsim.scenario import MAX_SEED, QUEUES, Scenario, load_scenario
@@ -227,7 +228,7 @@ class PlanComparison(mesa.Model):
                     "referred": m.arrived,
                     "waiting": m.count(L.WAITING),
                     within_target_label(self.wait_target): (
-                        f"{share:.1%}" if not np.isnan(share) else "-"
+                        pct(share) if not np.isnan(share) else "-"
                     ),
                     # the sentence says stable and too short itself; growing leads it
                     "steady state": (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -142,8 +142,10 @@ class Result(ResultBase):
         nb = self.net_benefit
         for lam in m["thresholds"]:
             at = nb[nb.threshold == lam].sort_values("nmb", ascending=False, kind="stable")
-            row = {"threshold": float(lam), "best": str(at.arm.iloc[0]), "runner_up": None,
-                   "inmb": np.nan, "se": np.nan, "adequate": None, "patients_needed": None}  # fmt: skip
+            row: dict[str, Any] = {
+                "threshold": float(lam), "best": str(at.arm.iloc[0]), "runner_up": None,
+                "inmb": np.nan, "se": np.nan, "adequate": None, "patients_needed": None,
+            }  # fmt: skip
             if len(at) > 1:
                 a, b = str(at.arm.iloc[0]), str(at.arm.iloc[1])
                 row |= {"runner_up": b, "inmb": float(at.nmb.iloc[0] - at.nmb.iloc[1])}
@@ -169,7 +171,8 @@ class Result(ResultBase):
         cur = m["currency"]
         inc = self.incremental.set_index("arm")
         lines = []
-        for q in self.adequacy().itertuples():
+        rows: list[Any] = list(self.adequacy().itertuples())  # columns as in adequacy()
+        for q in rows:
             lam = money(q.threshold, cur)
             if q.adequate is False:
                 lines.append(
