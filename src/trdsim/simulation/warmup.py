@@ -25,9 +25,11 @@ __all__ = ["BATCH", "CARE", "COMPILE_SECONDS", "SIMULATE", "compile_notice", "wa
 SIMULATE, BATCH, CARE = "simulate", "batch", "care"
 
 # Seconds each path takes to compile from an empty cache on the reference machine
-# (2 cores, nothing else running): the medians of `benchmarks/bench_start.py`. They set
+# (2 cores, load 1), measured on 2026-12-08: SIMULATE and CARE the medians of three cold
+# runs less a warm one in `benchmarks/bench_start.py` (31.8 s, 64.4 s); BATCH a cold
+# `trdsim psa --draws 3 --patients 1000 --no-evppi` less a warm one (35.2 s). They set
 # the "about N s" of the notice, so a user knows whether to wait or worry.
-COMPILE_SECONDS = {SIMULATE: 30, BATCH: 25, CARE: 40}
+COMPILE_SECONDS = {SIMULATE: 32, BATCH: 35, CARE: 64}
 
 NOTICE_AFTER = 2.0  # seconds: loading compiled functions from numba's cache takes less
 
