@@ -8,6 +8,7 @@ import pytest
 import trdsim
 from trdsim.care_system import CareSystemModel
 from trdsim.cli import main
+from trdsim.currency import share
 from trdsim.engine import layout as L
 from trdsim.errors import ScenarioError
 from trdsim.survival import with_coded_weeks
@@ -616,7 +617,7 @@ def test_without_rtms_chairs_rtms_binds_and_holds_the_therapists_queue():
     assert ss["bottleneck"] == (
         "binding: rTMS chairs (no places at all); the queue for CBT "
         f"therapists grows only because its patients also wait for rTMS chairs "
-        f"({cbt['utilisation']:.0%} of its places in use)"
+        f"({share(cbt['utilisation'], 0)} of its places in use)"
     )
 
 
@@ -631,7 +632,7 @@ def test_the_waits_figure_gives_the_measure_of_its_waits_and_those_still_waiting
     )  # fmt: skip
     (text,) = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert (
-        text == "CBT therapists: 50.0% started within 18 weeks (5 starts, 1 still waiting past it)"
+        text == "CBT therapists: 50.0 % started within 18 weeks (5 starts, 1 still waiting past it)"
     )
 
 

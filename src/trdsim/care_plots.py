@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from trdsim import schema
 from trdsim.care_result import within_target_label, within_target_share
+from trdsim.currency import share as pct
 from trdsim.plots.style import OKABE_ITO, finish, money_formatter, new_figure, styled, titled
 
 __all__ = [
@@ -71,7 +72,7 @@ def waits_figure(
             over = int(past.get(name, 0))
             share = within_target_share(int((w <= target).sum()), len(w), over)
             ax.hist(w, bins=bins, histtype="step", density=True, color=COLOURS[k % len(COLOURS)], lw=1.5,
-                    label=f"{names.get(name, name)}: {share:.1%} {within_target_label(target)} "
+                    label=f"{names.get(name, name)}: {pct(share)} {within_target_label(target)} "
                           f"({len(w):,} starts, {over:,} still waiting past it)")  # fmt: skip
     ax.axvline(target + 0.5, color="black", ls="--", lw=1)
     ax.set_xlabel("weeks waited before the treatment started")

@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from trdsim.care_result import within_target_label, within_target_share
+from trdsim.currency import share as pct
 from trdsim.economics import discount_factors
 from trdsim.engine import layout as L
 from trdsim.engine.rng import P_ARRIVALS, P_LEAVE, uniform
@@ -867,12 +868,12 @@ class CareSystemModel(mesa.Model):
             "test": (
                 f"least-squares trend of each queue over the last {WEEKS_PER_YEAR} weeks "
                 f"(weeks before: warm-up, at least {MIN_WARM_UP_WEEKS}); growing when it adds "
-                f"more than {GROWTH_SHARE_THRESHOLD:.0%} of the year's starts in a year; "
-                f"binding when, in at least {BINDING_SHARE:.0%} of the year's patient-weeks "
+                f"more than {pct(GROWTH_SHARE_THRESHOLD, 0)} of the year's starts in a year; "
+                f"binding when, in at least {pct(BINDING_SHARE, 0)} of the year's patient-weeks "
                 "waiting at it, it had no place free, and its queue grows or it holds one "
                 "that does (keeps most of its patients waiting)"
             ),
-            "wait_standard": f"{self.wait_standard:.0%} {within_target_label(self.wait_target)}",
+            "wait_standard": f"{pct(self.wait_standard, 0)} {within_target_label(self.wait_target)}",
             "services": per,
         }
 
@@ -883,7 +884,7 @@ class CareSystemModel(mesa.Model):
 
         def in_use(k: str) -> str:
             u = per[k]["utilisation"]
-            return "no places at all" if np.isnan(u) else f"{u:.0%} of its places in use"
+            return "no places at all" if np.isnan(u) else f"{pct(u, 0)} of its places in use"
 
         def names(keys: list[str]) -> str:
             words = [label[k] for k in keys]
