@@ -163,10 +163,10 @@ CASES = [
     ),
     (
         "price year outside the index",
-        lambda r: r.update({"settings": {"uk": {"currency": "GBP", "price_year": 2010}}}),
+        lambda r: r.update({"settings": {"uk": {"currency": "GBP", "price_year": 2005}}}),
         "settings.uk.price_year",
-        "2010",
-        "uk price index, 2014-2024",
+        "2005",
+        "uk price index, 2006-2024",
     ),
     (
         "state cost below zero",

@@ -214,8 +214,8 @@ def test_price_indexing_round_trips_and_rescales_every_cost():
 def test_a_price_year_outside_the_index_is_refused():
     from trdsim.errors import ScenarioError
 
-    with pytest.raises(ScenarioError, match=r"settings.uk.price_year.*2014-2024"):
-        scenario_with(settings={"uk": {"currency": "GBP", "price_year": 2010}})
+    with pytest.raises(ScenarioError, match=r"settings.uk.price_year.*2006-2024"):
+        scenario_with(settings={"uk": {"currency": "GBP", "price_year": 2005}})
     with pytest.raises(ScenarioError, match=r"unit_costs.uk.ect_session.price_year"):
         scenario_with(unit_costs={"uk": {"ect_session": {"value": 500.0, "price_year": 1999}}})
 
