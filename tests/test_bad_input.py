@@ -60,6 +60,10 @@ VNS = {
     "relapse_p1": 0.4,
     "relapse_reference": "none",
     "source_prior_failures": 4,
+    "relapse_prior_failures": 4,
+    "relapse_entry": "response",
+    "relapse_design": "trial_follow_up",
+    "relapse_setting": "test",
     "sessions": 6,
     "disutility": 0.0,
 }
@@ -397,6 +401,10 @@ def test_a_user_can_add_a_treatment_without_code(tmp_path):
             "relapse_t1": 12,
             "relapse_p1": 0.4,
             "source_prior_failures": 2,
+            "relapse_prior_failures": 2,
+            "relapse_entry": "response",
+            "relapse_design": "trial_follow_up",
+            "relapse_setting": "test",
             "sessions": 2,
             "disutility": 0.0,
         }
