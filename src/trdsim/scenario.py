@@ -1174,8 +1174,9 @@ class _Builder:
         if "note" in p:
             out["note"] = self.typed(p, key, "note", str)
         if "citations" in p:
-            written = self.table(p.get("maintenance_duration", {}), key)
-            out["citations"] = self.citations(p["citations"], f"{key}.citations", out, written)
+            out["citations"] = self.citations(
+                p["citations"], f"{key}.citations", out, params["maintenance"]
+            )
         return out
 
     def maintenance_duration(self, p: dict, key: str, maint: dict, params: dict, own: bool) -> dict:
@@ -1211,7 +1212,8 @@ class _Builder:
         self, node: object, key: str, p: dict, durations: dict | None = None
     ) -> dict[str, str]:
         """Where each step, maintenance entry, rule and policy comes from (text);
-        `durations`: the maintenance_duration table as written."""
+        `durations`: the maintenance options a duration may be cited for (a pathway
+        copied from another keeps its citations of options it does not give)."""
         cites = self.table(node, key)
         allowed = [f"step{i + 1}" for i in range(len(p["steps"]))]
         allowed += [f"maintenance.{k}" for k in p["maintenance"]]

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from trdsim.engine import layout as L
-from trdsim.engine.kernel import relapse_table
 from trdsim.inputs.arrays import (
     ModelInputs,
     _baseline_mods,
@@ -70,6 +69,17 @@ def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int)
 
 
 RELAPSE_WEEKS = (26, 52)  # 6 and 12 months after the relapse clock starts
+
+
+def relapse_table(maint_hr: np.ndarray, cum_h: np.ndarray, weeks: int) -> np.ndarray:
+    """The kernel's relapse_table (engine.kernel, a layer below would import it): for
+    each follow-up row and depth (full, partial), the cumulative relapse hazard by week
+    of the clock, the baseline's weekly increments times the row's hazard ratios."""
+    k = np.minimum(np.arange(1, weeks + 1), cum_h.shape[0] - 1)
+    inc = maint_hr[:, k, :] * (cum_h[k] - cum_h[k - 1])[None, :, None]
+    out = np.zeros((maint_hr.shape[0], 2, weeks + 1))
+    out[:, :, 1:] = np.cumsum(inc, axis=1).transpose(0, 2, 1)
+    return out
 
 
 def step_relapse(
