@@ -492,9 +492,10 @@ def test_calibrating_to_an_unknown_target_names_the_library_targets(capsys):
 
 
 def test_a_threshold_no_plausible_value_reaches_says_so(capsys):
-    # the CBT session price cannot make integrated care's ICER 1 per QALY
+    # the ketamine infusion price cannot make integrated care's ICER 1 per QALY (since
+    # issue 29 the CBT session price can: integrated costs less than it did)
     code = main(
-        ["threshold", "uk_nhs", "--param", "unit_costs.uk.cbt_session", "--threshold", "1",
+        ["threshold", "uk_nhs", "--param", "unit_costs.uk.ketamine_infusion", "--threshold", "1",
          "--arm", "integrated", "--versus", "sequential", "--patients", "300"]
     )  # fmt: skip
     err = capsys.readouterr().err
