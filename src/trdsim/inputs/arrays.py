@@ -23,8 +23,12 @@ arrays are used):
 * **One relapse model.** One baseline relapse curve (Weibull) by weeks since the
   relapse clock started; each treatment's responders carry a hazard ratio on it,
   derived from the treatment's own relapse evidence: the ratio that makes the
-  responder-weighted mean survival of its source population, under the maintenance
-  it was measured with, equal the published value at the last published point.
+  responder-weighted mean survival of the relapse figure's own population (its failed
+  trials, remitters or responders at entry: relapse_prior_failures, relapse_entry --
+  not the acute effect's population), under the maintenance it was measured with,
+  equal the published value at the last published point. The per-failure gradient
+  then acts once, from each patient's own count. A completed course with an enduring
+  effect multiplies the follow-up rows of its steps (pathways.compile_pathway).
 * **Price years.** Every cost is converted from its own price year to the scenario's
   with the setting's price index.
 """
