@@ -269,3 +269,25 @@ NEW = {  # a new treatment, complete but for what a case leaves out
 )
 def test_bad_durable_input_is_refused(tmp_path, capsys, edit, key, value, allowed):
     _refused(tmp_path, capsys, edit, key, value, allowed)
+
+
+def test_a_treatment_with_its_own_curve_shape_passes_through_both_its_points(uk):
+    """rTMS alone (relapse_shape 0.46 from Senova's 13- and 52-week points): with neutral
+    modifiers its responders relapse 33.5 % by 13 weeks and 53.7 % by 52 (the baseline's
+    shape alone would give only the last)."""
+    sc = _one_step(
+        uk,
+        ["rtms"],
+        effects={**NEUTRAL, "relapse_hr_per_prior_failure": 1.0},
+        treatments={"rtms": {"relapse_shape": 0.4580448}},
+    )
+    x = compile_inputs(sc)
+    hr = x.tx[x.treatments.index("rtms"), L.TX_RELAPSE_HR]
+    curve = _curve(x, sc)[0]
+    for week, p in ((13, 0.335), (52, 0.537)):
+        assert abs(1.0 - np.exp(-hr * curve[week]) - p) < 2e-4, (week, p)
+    # a combination step keeps the baseline's shape: its row multiplier is constant
+    # (CBT's enduring effect, which does not wane)
+    both = compile_inputs(_one_step(uk, [["rtms", "cbt_augmentation"]]))
+    p = both.pathways["only"]
+    assert np.ptp(p.maint_hr[int(p.maint_row[0])]) == 0.0

@@ -183,6 +183,9 @@ class _Structure:
     # per maintenance row, the step's components with an enduring effect (treatment
     # indices): a step holding one has rows of its own
     enduring: list[tuple[int, ...]]
+    # per maintenance row, the treatment whose own relapse-curve shape it follows (-1:
+    # the baseline's): a step of one component that has a shape of its own
+    shaped: list[int]
 
 
 # A PSA compiles the same pathway definitions once per draw (its scenarios share the
@@ -199,8 +202,9 @@ def _structure(
     maintenance: list[str],
     members: list[frozenset],
     enduring: tuple[int, ...] = (),
+    shaped: tuple[int, ...] = (),
 ) -> _Structure:
-    compiled_with = (tuple(treatments), tuple(maintenance), tuple(members), enduring)
+    compiled_with = (tuple(treatments), tuple(maintenance), tuple(members), enduring, shaped)
     hit = _STRUCTURES.get(id(p))
     if hit is not None and hit[0] is p and hit[1] == compiled_with:
         return hit[2]
@@ -217,7 +221,7 @@ def _structure(
     comp = np.full((len(choices) * n, L.MAX_COMPONENTS), -1, dtype=np.int64)
     holds = [np.zeros(len(choices) * n, dtype=bool) for _ in members]
     # one table row per distinct combination of maintenance and enduring components
-    combos: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
+    combos: dict[tuple[tuple[int, ...], tuple[int, ...], int], int] = {}
     maint_row = np.empty(len(choices) * (n + 1), dtype=np.int64)
     for v, v_steps in enumerate(variant_steps):
         for s, names in enumerate(v_steps):
@@ -232,15 +236,20 @@ def _structure(
             lasting = tuple(
                 sorted({treatments.index(t) for t in v_steps[s]} & set(enduring)) if s < n else ()
             )
-            maint_row[v * (n + 1) + s] = combos.setdefault((combo, lasting), len(combos))
+            # a step of one component with its own curve shape (combinations keep the
+            # baseline's: the responsible component is known only as the patient responds)
+            one = treatments.index(v_steps[s][0]) if s < n and len(v_steps[s]) == 1 else -1
+            shape = one if one in shaped else -1
+            maint_row[v * (n + 1) + s] = combos.setdefault((combo, lasting, shape), len(combos))
     out = _Structure(
         variant_steps=variant_steps,
         choices=choices,
         comp=comp,
         interaction_rows=[np.flatnonzero(h) for h in holds],
         maint_row=maint_row,
-        combos=[c for c, _ in combos],
-        enduring=[e for _, e in combos],
+        combos=[c for c, _, _ in combos],
+        enduring=[e for _, e, _ in combos],
+        shaped=[t for _, _, t in combos],
     )
     if len(_STRUCTURES) >= _STRUCTURES_MAX:
         _STRUCTURES.clear()
@@ -257,6 +266,7 @@ def compile_pathway(
     interactions: list[tuple[frozenset, float, float]],
     horizon: int,
     enduring: tuple[int, ...] = (),
+    shapes: dict[int, np.ndarray] | None = None,
 ) -> CompiledPathway:
     """Arrays for one validated pathway, given the model's treatment and maintenance tables.
 
@@ -268,9 +278,14 @@ def compile_pathway(
     maintenance_duration says (weeks, or "horizon"), else its library duration_weeks.
     enduring: treatments whose completed course lowers relapse afterwards (TX_ENDURING_*):
     their hazard ratio, waning with its half-life, multiplies the rows of steps holding
-    them from week 0 of the relapse clock.
+    them from week 0 of the relapse clock. shapes: per treatment with a relapse curve
+    shape of its own, the weekly multiplier of the baseline curve's increments that
+    gives it (one-component steps).
     """
-    st = _structure(p, treatments, maintenance, [m for m, _, _ in interactions], enduring)
+    shapes = shapes or {}
+    st = _structure(
+        p, treatments, maintenance, [m for m, _, _ in interactions], enduring, tuple(shapes)
+    )
     rows = st.comp.shape[0]
     used = st.comp >= 0
     counts = np.zeros(st.comp.shape, dtype=bool)
@@ -300,6 +315,9 @@ def compile_pathway(
             g = enduring_curve(tx[t, L.TX_ENDURING_LNHR], tx[t, L.TX_ENDURING_HALF], horizon)
             maint_hr[i, :, 0] *= g
             maint_hr[i, :, 1] *= g
+        if st.shaped[i] >= 0:
+            maint_hr[i, :, 0] *= shapes[st.shaped[i]]
+            maint_hr[i, :, 1] *= shapes[st.shaped[i]]
     uc = treatments.index(USUAL_CARE)
     return CompiledPathway(
         label=p["label"],
@@ -334,6 +352,18 @@ def maintenance_durations(p: dict, maintenance: list[str]) -> dict[int, float]:
     return out
 
 
+def shape_multiplier(shape: float, t_ref: float, h_ref: float, cum_h: np.ndarray) -> np.ndarray:
+    """Weekly multiplier of the baseline curve's increments (cum_h, by week of the clock)
+    that turns it into a Weibull of `shape` through the same cumulative hazard h_ref at
+    t_ref weeks: h_ref ((w / t_ref)^shape - ((w - 1) / t_ref)^shape) / (cum_h[w] -
+    cum_h[w - 1]); 1 at week 0 (no increment)."""
+    weeks = np.arange(cum_h.shape[0], dtype=np.float64)
+    own = h_ref * np.power(weeks / t_ref, float(shape))
+    out = np.ones(cum_h.shape[0])
+    out[1:] = (own[1:] - own[:-1]) / (cum_h[1:] - cum_h[:-1])
+    return out
+
+
 def enduring_curve(ln_hr: float, half_life: float, horizon: int) -> np.ndarray:
     """Hazard ratio of an enduring effect by week of the relapse clock (0 .. horizon):
     exp(ln HR x 0.5^(week / half-life)); an infinite half-life does not wane, and
@@ -359,6 +389,7 @@ def compile_pathway_draws(
     interactions: list[tuple[frozenset, np.ndarray, np.ndarray]],
     horizon: int,
     enduring: tuple[int, ...] = (),
+    shapes: dict[int, np.ndarray] | None = None,
 ) -> tuple[CompiledPathway, dict[str, np.ndarray]]:
     """`compile_pathway` for several parameter draws at once, bit for bit.
 
@@ -369,7 +400,10 @@ def compile_pathway_draws(
     maint_cost, maint_last, usual_cost, usual_disutility. Every element is computed by the same
     operations as in `compile_pathway` (same multiplies in the same order).
     """
-    st = _structure(p, treatments, maintenance, [m for m, _, _ in interactions], enduring)
+    shapes = shapes or {}  # (draws, horizon + 1) per treatment
+    st = _structure(
+        p, treatments, maintenance, [m for m, _, _ in interactions], enduring, tuple(shapes)
+    )
     n = tx.shape[0]
     rows = st.comp.shape[0]
     used = st.comp >= 0
@@ -406,6 +440,10 @@ def compile_pathway_draws(
                 )
                 maint_hr[d, i, :, 0] *= g
                 maint_hr[d, i, :, 1] *= g
+        if st.shaped[i] >= 0:
+            for d in range(n):
+                maint_hr[d, i, :, 0] *= shapes[st.shaped[i]][d]
+                maint_hr[d, i, :, 1] *= shapes[st.shaped[i]][d]
     uc = treatments.index(USUAL_CARE)
     arrays = {
         "step_xmult": step_xmult,

@@ -119,6 +119,10 @@ TREATMENT = (
     # to 1 with a half-life (absent: no waning)
     Field("enduring_relapse_hr", "ratio", "relapse hazard ratio after the course ends (enduring effect)", "HR", required=False),
     Field("enduring_half_life_weeks", "positive", "half-life of the enduring effect", "weeks", required=False),
+    # the Weibull shape of its responders' relapse curve, where its kind of treatment
+    # has its own (absent: relapse_baseline.shape, shared); normalised so that the
+    # relapse figure's last point is unchanged
+    Field("relapse_shape", "positive", "Weibull shape of its relapse curve", "", required=False),
 )  # fmt: skip
 
 MAINTENANCE = (

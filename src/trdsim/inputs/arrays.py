@@ -52,6 +52,7 @@ from trdsim.pathways import (
     compile_pathway_draws,
     entry_step,
     maintenance_for,
+    shape_multiplier,
     step_key,
 )
 from trdsim.scenario import SELF_HARM_COST, Scenario
@@ -758,6 +759,7 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
     )
 
     tx = np.zeros((len(used_t), L.TX_NCOL))
+    shapes: dict[int, tuple] = {}  # treatment: (its relapse shape, t_ref, H0(t_ref))
     for k, name in enumerate(used_t):
         t = par["treatments"][name]
         v = {f: _v(p) for f, p in t.items() if isinstance(p, dict) and "value" in p}
@@ -796,6 +798,8 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         tx[k, L.TX_COST_WEEK] = _weekly_cost(scenario, t, v["sessions"], weeks)
         tx[k, L.TX_ENDURING_LNHR] = np.log(v.get("enduring_relapse_hr", 1.0))
         tx[k, L.TX_ENDURING_HALF] = v.get("enduring_half_life_weeks", math.inf)
+        if "relapse_shape" in v:
+            shapes[k] = (v["relapse_shape"], t_last, -log_base)
 
     interactions = [
         (
@@ -806,14 +810,25 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         for i in par["interactions"].values()
     ]
     h = scenario.horizon_weeks
+    weeks = np.arange(h + 1, dtype=np.float64)
+    cum_h = (weeks / rb_scale) ** rb_shape
+    curves = {
+        k: shape_multiplier(sh, t_ref, h_ref, cum_h) for k, (sh, t_ref, h_ref) in shapes.items()
+    }
     pathways = {
         a: compile_pathway(
-            scenario.pathways[a], used_t, tx, used_m, mx, interactions, h, _enduring(par, used_t)
+            scenario.pathways[a],
+            used_t,
+            tx,
+            used_m,
+            mx,
+            interactions,
+            h,
+            _enduring(par, used_t),
+            curves,
         )
         for a in scenario.arms
     }
-    weeks = np.arange(h + 1, dtype=np.float64)
-    cum_h = (weeks / rb_scale) ** rb_shape
     disc_q = discount_factors(scenario.discount_qalys, h)
     return ModelInputs(
         treatments=used_t,
@@ -1107,6 +1122,7 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
     rows = np.arange(n)
 
     tx = np.zeros((n, len(used_t), L.TX_NCOL))
+    shapes: dict[int, tuple] = {}  # as compile_inputs, each a (draws,) array
     # each treatment's relapse multiplier problem, solved for all at once after the loop
     n_t, n_points = len(used_t), ref.weight.shape[0]
     w_all, lin_all = np.empty((n_t, n, n_points)), np.empty((n_t, n, n_points))
@@ -1157,6 +1173,12 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
         tx[:, k, L.TX_COST_WEEK] = d.weekly_cost(t, vt["sessions"], weeks)
         tx[:, k, L.TX_ENDURING_LNHR] = np.log(vt.get("enduring_relapse_hr", 1.0))
         tx[:, k, L.TX_ENDURING_HALF] = vt.get("enduring_half_life_weeks", math.inf)
+        if "relapse_shape" in vt:
+            shapes[k] = (
+                np.broadcast_to(vt["relapse_shape"], (n,)),
+                np.broadcast_to(t_last, (n,)),
+                -log_base,
+            )
     log_c = _solve_log_multipliers(
         w_all, lin_all, shares_all, ln_hrs_all, n_mix, log_base_all, surv_all
     )
@@ -1167,14 +1189,28 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
         for i in par["interactions"].values()
     ]
     h = scenario.horizon_weeks
+    weeks = np.arange(h + 1, dtype=np.float64)
+    cum_h = _array_pow(weeks / rb_scale[:, None], rb_shape)
+    curves = {
+        k: np.stack(
+            [shape_multiplier(float(sh[d]), float(tr[d]), float(hr[d]), cum_h[d]) for d in range(n)]
+        )
+        for k, (sh, tr, hr) in shapes.items()
+    }
     compiled = {
         a: compile_pathway_draws(
-            scenario.pathways[a], used_t, tx, used_m, mx, interactions, h, _enduring(par, used_t)
+            scenario.pathways[a],
+            used_t,
+            tx,
+            used_m,
+            mx,
+            interactions,
+            h,
+            _enduring(par, used_t),
+            curves,
         )
         for a in scenario.arms
     }
-    weeks = np.arange(h + 1, dtype=np.float64)
-    cum_h = _array_pow(weeks / rb_scale[:, None], rb_shape)
     disc_q = discount_factors(scenario.discount_qalys, h)
     first = ModelInputs(
         treatments=used_t,
