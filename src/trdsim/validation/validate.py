@@ -113,7 +113,7 @@ def setting_raw(scenario: Scenario, t: Target) -> dict:
     raw["pathways"] = {
         # maintenance as in the relapse sources: given throughout the follow-up
         a: {"steps": [comps], "start": "first", "maintenance": {"default": m},
-            "maintenance_duration": dict.fromkeys(m, "horizon"), "on_exhausted": "none"}
+            "maintenance_duration": dict.fromkeys(m or [], "horizon"), "on_exhausted": "none"}
         for a, m in arms.items()
     }  # fmt: skip
     raw["scenario"]["arms"] = list(arms)
