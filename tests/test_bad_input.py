@@ -60,6 +60,10 @@ VNS = {
     "relapse_p1": 0.4,
     "relapse_reference": "none",
     "source_prior_failures": 4,
+    "relapse_prior_failures": 4,
+    "relapse_entry": "response",
+    "relapse_design": "trial_follow_up",
+    "relapse_setting": "test",
     "sessions": 6,
     "disutility": 0.0,
 }
@@ -397,6 +401,10 @@ def test_a_user_can_add_a_treatment_without_code(tmp_path):
             "relapse_t1": 12,
             "relapse_p1": 0.4,
             "source_prior_failures": 2,
+            "relapse_prior_failures": 2,
+            "relapse_entry": "response",
+            "relapse_design": "trial_follow_up",
+            "relapse_setting": "test",
             "sessions": 2,
             "disutility": 0.0,
         }
@@ -484,9 +492,10 @@ def test_calibrating_to_an_unknown_target_names_the_library_targets(capsys):
 
 
 def test_a_threshold_no_plausible_value_reaches_says_so(capsys):
-    # the CBT session price cannot make integrated care's ICER 1 per QALY
+    # the ketamine infusion price cannot make integrated care's ICER 1 per QALY (since
+    # issue 29 the CBT session price can: integrated costs less than it did)
     code = main(
-        ["threshold", "uk_nhs", "--param", "unit_costs.uk.cbt_session", "--threshold", "1",
+        ["threshold", "uk_nhs", "--param", "unit_costs.uk.ketamine_infusion", "--threshold", "1",
          "--arm", "integrated", "--versus", "sequential", "--patients", "300"]
     )  # fmt: skip
     err = capsys.readouterr().err

@@ -101,6 +101,10 @@ def test_an_add_on_with_odds_ratio_1_no_cost_no_dropout_is_usual_care_bit_for_bi
         "relapse_p1": 0.4,
         "relapse_reference": "none",
         "source_prior_failures": 1,
+        "relapse_prior_failures": 1,
+        "relapse_entry": "response",
+        "relapse_design": "trial_follow_up",
+        "relapse_setting": "test",
         "sessions": 0,
         "disutility": 0.0,
     }

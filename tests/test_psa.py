@@ -118,7 +118,10 @@ def test_within_a_draw_arms_meet_the_same_patients(uk):
     raw = default_raw()
     raw["pathways"] = {"copy": {"steps": uk.pathways["sequential"]["steps"]}}
     raw["pathways"]["copy"].update(
-        {k: uk.pathways["sequential"][k] for k in ("maintenance", "on_relapse", "on_exhausted")}
+        {
+            k: uk.pathways["sequential"][k]
+            for k in ("maintenance", "maintenance_duration", "on_relapse", "on_exhausted")
+        }
     )
     raw["scenario"]["arms"] = ["sequential", "copy"]
     sc = from_dict(raw, "copy.toml")

@@ -712,14 +712,18 @@ def cmd_params(args) -> int:
             table.to_csv(args.csv, index=False)
             print(f"Wrote {len(table)} steps to {args.csv}")
             return 0
+        relapse = [c for c in table.columns if c.startswith("relapse_")]
         shown = table.assign(
             response=[share(x) for x in table.response],
             remission=[share(x) for x in table.remission],
-        )
+            **{c: [share(x) for x in table[c]] for c in relapse},
+        ).rename(columns={c: c.replace("relapse_", "relapse ").replace("_", " ") for c in relapse})
         _say(
             f"{scenario.name}: response and remission by the end of each step's course, for a "
             "patient who reaches it (the cohort's failed trials plus one for each earlier step "
-            "that counts as a trial; cohort average, no dropout)"
+            "that counts as a trial; cohort average, no dropout); relapse 6 and 12 months "
+            "after the course of the step's responders (without remission) and remitters, "
+            "with the pathway's maintenance and enduring effects"
         )
         print()
         _print_table(shown, args.wide)

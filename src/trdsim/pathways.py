@@ -15,6 +15,7 @@ one block of steps per variant, and each patient is given the index of their var
 """
 
 import itertools
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -179,6 +180,12 @@ class _Structure:
     interaction_rows: list[np.ndarray]  # per interaction, the step rows holding all of it
     maint_row: np.ndarray
     combos: list[tuple[int, ...]]  # per maintenance row, its options (maintenance indices)
+    # per maintenance row, the step's components with an enduring effect (treatment
+    # indices): a step holding one has rows of its own
+    enduring: list[tuple[int, ...]]
+    # per maintenance row, the treatment whose own relapse-curve shape it follows (-1:
+    # the baseline's): a step of one component that has a shape of its own
+    shaped: list[int]
 
 
 # A PSA compiles the same pathway definitions once per draw (its scenarios share the
@@ -190,9 +197,14 @@ _STRUCTURES_MAX = 64
 
 
 def _structure(
-    p: dict, treatments: list[str], maintenance: list[str], members: list[frozenset]
+    p: dict,
+    treatments: list[str],
+    maintenance: list[str],
+    members: list[frozenset],
+    enduring: tuple[int, ...] = (),
+    shaped: tuple[int, ...] = (),
 ) -> _Structure:
-    compiled_with = (tuple(treatments), tuple(maintenance), tuple(members))
+    compiled_with = (tuple(treatments), tuple(maintenance), tuple(members), enduring, shaped)
     hit = _STRUCTURES.get(id(p))
     if hit is not None and hit[0] is p and hit[1] == compiled_with:
         return hit[2]
@@ -208,7 +220,8 @@ def _structure(
     ]
     comp = np.full((len(choices) * n, L.MAX_COMPONENTS), -1, dtype=np.int64)
     holds = [np.zeros(len(choices) * n, dtype=bool) for _ in members]
-    combos: dict[tuple[int, ...], int] = {}  # one table row per distinct combination
+    # one table row per distinct combination of maintenance and enduring components
+    combos: dict[tuple[tuple[int, ...], tuple[int, ...], int], int] = {}
     maint_row = np.empty(len(choices) * (n + 1), dtype=np.int64)
     for v, v_steps in enumerate(variant_steps):
         for s, names in enumerate(v_steps):
@@ -219,14 +232,24 @@ def _structure(
         keys = [step_key(st) for st in v_steps] + [USUAL_CARE]
         for s, step in enumerate(keys):
             combo = tuple(maintenance.index(m) for m in maintenance_for(p, step))
-            maint_row[v * (n + 1) + s] = combos.setdefault(combo, len(combos))
+            # a natural-history response (the usual-care row) completed no course
+            lasting = tuple(
+                sorted({treatments.index(t) for t in v_steps[s]} & set(enduring)) if s < n else ()
+            )
+            # a step of one component with its own curve shape (combinations keep the
+            # baseline's: the responsible component is known only as the patient responds)
+            one = treatments.index(v_steps[s][0]) if s < n and len(v_steps[s]) == 1 else -1
+            shape = one if one in shaped else -1
+            maint_row[v * (n + 1) + s] = combos.setdefault((combo, lasting, shape), len(combos))
     out = _Structure(
         variant_steps=variant_steps,
         choices=choices,
         comp=comp,
         interaction_rows=[np.flatnonzero(h) for h in holds],
         maint_row=maint_row,
-        combos=list(combos),
+        combos=[c for c, _, _ in combos],
+        enduring=[e for _, e, _ in combos],
+        shaped=[t for _, _, t in combos],
     )
     if len(_STRUCTURES) >= _STRUCTURES_MAX:
         _STRUCTURES.clear()
@@ -242,6 +265,8 @@ def compile_pathway(
     mx: np.ndarray,
     interactions: list[tuple[frozenset, float, float]],
     horizon: int,
+    enduring: tuple[int, ...] = (),
+    shapes: dict[int, np.ndarray] | None = None,
 ) -> CompiledPathway:
     """Arrays for one validated pathway, given the model's treatment and maintenance tables.
 
@@ -249,9 +274,18 @@ def compile_pathway(
     (0 .. horizon): a component is active while that week is within its duration;
     hazard ratios of active components multiply, their weekly costs add.
     interactions: (components, excess multiplier, relapse HR) applying to any step that
-    holds all the components.
+    holds all the components. A maintenance option lasts as the pathway's
+    maintenance_duration says (weeks, or "horizon"), else its library duration_weeks.
+    enduring: treatments whose completed course lowers relapse afterwards (TX_ENDURING_*):
+    their hazard ratio, waning with its half-life, multiplies the rows of steps holding
+    them from week 0 of the relapse clock. shapes: per treatment with a relapse curve
+    shape of its own, the weekly multiplier of the baseline curve's increments that
+    gives it (one-component steps).
     """
-    st = _structure(p, treatments, maintenance, [m for m, _, _ in interactions])
+    shapes = shapes or {}
+    st = _structure(
+        p, treatments, maintenance, [m for m, _, _ in interactions], enduring, tuple(shapes)
+    )
     rows = st.comp.shape[0]
     used = st.comp >= 0
     counts = np.zeros(st.comp.shape, dtype=bool)
@@ -268,14 +302,22 @@ def compile_pathway(
     maint_cost = np.zeros((len(st.combos), horizon + 1))
     maint_opt = _maintenance_slots(st.combos)
     maint_last = np.full(maint_opt.shape, -1, dtype=np.int64)
+    policy = maintenance_durations(p, maintenance)
     for i, combo in enumerate(st.combos):
         for slot, j in enumerate(combo):
             # active while the week of the clock is within the duration: a prefix
-            k = int(np.count_nonzero(weeks <= mx[j, L.MX_DURATION]))
+            k = int(np.count_nonzero(weeks <= policy.get(j, mx[j, L.MX_DURATION])))
             maint_hr[i, :k, 0] *= mx[j, L.MX_HR]
             maint_hr[i, :k, 1] *= mx[j, L.MX_HR_PARTIAL]
             maint_cost[i, :k] += mx[j, L.MX_COST_WEEK]
             maint_last[i, slot] = k - 1
+        for t in st.enduring[i]:
+            g = enduring_curve(tx[t, L.TX_ENDURING_LNHR], tx[t, L.TX_ENDURING_HALF], horizon)
+            maint_hr[i, :, 0] *= g
+            maint_hr[i, :, 1] *= g
+        if st.shaped[i] >= 0:
+            maint_hr[i, :, 0] *= shapes[st.shaped[i]]
+            maint_hr[i, :, 1] *= shapes[st.shaped[i]]
     uc = treatments.index(USUAL_CARE)
     return CompiledPathway(
         label=p["label"],
@@ -300,6 +342,36 @@ def compile_pathway(
     )
 
 
+def maintenance_durations(p: dict, maintenance: list[str]) -> dict[int, float]:
+    """The pathway's maintenance_duration policy by maintenance index: weeks, or inf
+    for "horizon" (until relapse, death or the horizon)."""
+    out = {}
+    for name, d in p.get("maintenance_duration", {}).items():
+        if name in maintenance:
+            out[maintenance.index(name)] = math.inf if d == "horizon" else float(d)
+    return out
+
+
+def shape_multiplier(shape: float, t_ref: float, h_ref: float, cum_h: np.ndarray) -> np.ndarray:
+    """Weekly multiplier of the baseline curve's increments (cum_h, by week of the clock)
+    that turns it into a Weibull of `shape` through the same cumulative hazard h_ref at
+    t_ref weeks: h_ref ((w / t_ref)^shape - ((w - 1) / t_ref)^shape) / (cum_h[w] -
+    cum_h[w - 1]); 1 at week 0 (no increment)."""
+    weeks = np.arange(cum_h.shape[0], dtype=np.float64)
+    own = h_ref * np.power(weeks / t_ref, float(shape))
+    out = np.ones(cum_h.shape[0])
+    out[1:] = (own[1:] - own[:-1]) / (cum_h[1:] - cum_h[:-1])
+    return out
+
+
+def enduring_curve(ln_hr: float, half_life: float, horizon: int) -> np.ndarray:
+    """Hazard ratio of an enduring effect by week of the relapse clock (0 .. horizon):
+    exp(ln HR x 0.5^(week / half-life)); an infinite half-life does not wane, and
+    HR 1 gives ones exactly."""
+    weeks = np.arange(horizon + 1, dtype=np.float64)
+    return np.exp(ln_hr * np.power(0.5, weeks / half_life))
+
+
 def _maintenance_slots(combos: list[tuple[int, ...]]) -> np.ndarray:
     """(rows, slots) each maintenance row's options, -1 where a row has fewer."""
     out = np.full((len(combos), max([1, *map(len, combos)])), -1, dtype=np.int64)
@@ -316,6 +388,8 @@ def compile_pathway_draws(
     mx: np.ndarray,
     interactions: list[tuple[frozenset, np.ndarray, np.ndarray]],
     horizon: int,
+    enduring: tuple[int, ...] = (),
+    shapes: dict[int, np.ndarray] | None = None,
 ) -> tuple[CompiledPathway, dict[str, np.ndarray]]:
     """`compile_pathway` for several parameter draws at once, bit for bit.
 
@@ -326,7 +400,10 @@ def compile_pathway_draws(
     maint_cost, maint_last, usual_cost, usual_disutility. Every element is computed by the same
     operations as in `compile_pathway` (same multiplies in the same order).
     """
-    st = _structure(p, treatments, maintenance, [m for m, _, _ in interactions])
+    shapes = shapes or {}  # (draws, horizon + 1) per treatment
+    st = _structure(
+        p, treatments, maintenance, [m for m, _, _ in interactions], enduring, tuple(shapes)
+    )
     n = tx.shape[0]
     rows = st.comp.shape[0]
     used = st.comp >= 0
@@ -344,16 +421,29 @@ def compile_pathway_draws(
     maint_cost = np.zeros((n, len(st.combos), horizon + 1))
     maint_opt = _maintenance_slots(st.combos)
     maint_last = np.full((n, *maint_opt.shape), -1, dtype=np.int64)
+    policy = maintenance_durations(p, maintenance)
     for i, combo in enumerate(st.combos):
         for slot, j in enumerate(combo):
             # the prefix of weeks within each draw's duration, as a mask over draws
-            active = weeks[None, :] <= mx[:, j, L.MX_DURATION, None]
+            dur = np.full(n, policy[j]) if j in policy else mx[:, j, L.MX_DURATION]
+            active = weeks[None, :] <= dur[:, None]
             for col, hr in ((0, L.MX_HR), (1, L.MX_HR_PARTIAL)):
                 view = maint_hr[:, i, :, col]
                 np.multiply(view, mx[:, j, hr, None], out=view, where=active)
             cost = maint_cost[:, i]
             np.add(cost, mx[:, j, L.MX_COST_WEEK, None], out=cost, where=active)
             maint_last[:, i, slot] = np.count_nonzero(active, axis=1) - 1
+        for t in st.enduring[i]:
+            for d in range(n):  # each draw's curve as compile_pathway computes it
+                g = enduring_curve(
+                    tx[d, t, L.TX_ENDURING_LNHR], tx[d, t, L.TX_ENDURING_HALF], horizon
+                )
+                maint_hr[d, i, :, 0] *= g
+                maint_hr[d, i, :, 1] *= g
+        if st.shaped[i] >= 0:
+            for d in range(n):
+                maint_hr[d, i, :, 0] *= shapes[st.shaped[i]][d]
+                maint_hr[d, i, :, 1] *= shapes[st.shaped[i]][d]
     uc = treatments.index(USUAL_CARE)
     arrays = {
         "step_xmult": step_xmult,

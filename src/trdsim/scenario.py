@@ -57,7 +57,24 @@ KINDS = {name: (k.description, k.check) for name, k in schema.KINDS.items()}
 INTEGER_KINDS = schema.INTEGER_KINDS
 TREATMENT_PARAMS = schema.kinds(schema.TREATMENT)
 TREATMENT_OPTIONAL_PARAMS = schema.kinds(schema.TREATMENT, required=False)
-TREATMENT_TEXT = {"label": str, "relapse_reference": str, "effect": str, "outcome": str}
+TREATMENT_TEXT = {
+    "label": str,
+    "relapse_reference": str,
+    "effect": str,
+    "outcome": str,
+    # the relapse figure's own population (with relapse_prior_failures): state at entry,
+    # kind of design, setting (DESIGN 2.3.1-2)
+    "relapse_entry": str,
+    "relapse_design": str,
+    "relapse_setting": str,
+}
+# relapse_entry: responders or remitters when the relapse clock started ("mixed": the
+# source's responders, with the treatment's remission share)
+RELAPSE_ENTRY = ("response", "remission", "mixed")
+# relapse_design: naturalistic or pragmatic follow-up (relapse as in routine care); a
+# trial's own follow-up; a randomised discontinuation trial's arm (selected stable
+# responders: a contrast continued vs stopped, not a routine-care rate: flagged)
+RELAPSE_DESIGNS = ("naturalistic", "pragmatic", "trial_follow_up", "discontinuation_trial")
 TREATMENT_OPTIONAL_TEXT = {
     "resource": str,
     "drug_per_week": str,
@@ -77,7 +94,9 @@ MEASURES = ("OR", "RR", "RD")
 MAINTENANCE_PARAMS = schema.kinds(schema.MAINTENANCE)
 MAINTENANCE_OPTIONAL_PARAMS = schema.kinds(schema.MAINTENANCE, required=False)
 MAINTENANCE_TEXT = {"label": str}
-MAINTENANCE_OPTIONAL_TEXT = {"resource": str, "drug_per_week": str}
+# relapse_hr_design: the kind of evidence its hazard ratio comes from (e.g.
+# "discontinuation_trial": continued vs stopped in selected stable responders)
+MAINTENANCE_OPTIONAL_TEXT = {"resource": str, "drug_per_week": str, "relapse_hr_design": str}
 
 INTERACTION_PARAMS = schema.kinds(schema.INTERACTION)
 OUTCOME_TEXT = ("label", "kind", "scale", "threshold")
@@ -122,8 +141,21 @@ PATHWAY_KEYS = {
     "note": str,
     "rules": list,
     "citations": dict,
+    # how long each maintenance option is given after the acute course, by the pathway's
+    # policy: weeks (a number >= 0) or "horizon" (until relapse, death or the horizon);
+    # an option not named keeps its library duration_weeks
+    "maintenance_duration": dict,
 }
-CITED_FIELDS = {"steps", "rules", "maintenance", "on_relapse", "on_exhausted", "start"}
+CITED_FIELDS = {
+    "steps",
+    "rules",
+    "maintenance",
+    "maintenance_duration",
+    "on_relapse",
+    "on_exhausted",
+    "start",
+}
+MAINTENANCE_HORIZON = "horizon"
 RULE_KEYS = ("step", "when", "components", "why")
 TOP_LEVEL = (
     "scenario",
@@ -1044,6 +1076,18 @@ class _Builder:
                     v["relapse_p2"],
                     f"must be greater than relapse_p1 ({v['relapse_p1']})",
                 )
+        if t["relapse_entry"] not in RELAPSE_ENTRY:
+            self.fail(
+                f"{key}.relapse_entry",
+                t["relapse_entry"],
+                f"the relapse figure's state at entry: one of {', '.join(RELAPSE_ENTRY)}",
+            )
+        if t["relapse_design"] not in RELAPSE_DESIGNS:
+            self.fail(
+                f"{key}.relapse_design",
+                t["relapse_design"],
+                f"the relapse figure's kind of design: one of {', '.join(RELAPSE_DESIGNS)}",
+            )
         if t["relapse_reference"] not in params["maintenance"]:
             self.fail(
                 f"{key}.relapse_reference",
@@ -1112,6 +1156,9 @@ class _Builder:
                 if m not in params["maintenance"]:
                     self.unknown(f"{mk}[{j}]", m, params["maintenance"], "maintenance")
         maint.setdefault("default", ["none"])
+        durations = self.maintenance_duration(
+            p, key, maint, params, own="maintenance_duration" in over
+        )
         out = {
             "label": label,
             "steps": steps,
@@ -1120,19 +1167,57 @@ class _Builder:
             "on_exhausted": ex,
             "start": begin,
         }
+        if durations:
+            out["maintenance_duration"] = durations
         if rules:
             out["rules"] = rules
         if "note" in p:
             out["note"] = self.typed(p, key, "note", str)
         if "citations" in p:
-            out["citations"] = self.citations(p["citations"], f"{key}.citations", out)
+            out["citations"] = self.citations(
+                p["citations"], f"{key}.citations", out, params["maintenance"]
+            )
         return out
 
-    def citations(self, node: object, key: str, p: dict) -> dict[str, str]:
-        """Where each step, maintenance entry, rule and policy comes from (text)."""
+    def maintenance_duration(self, p: dict, key: str, maint: dict, params: dict, own: bool) -> dict:
+        """The pathway's duration policy per maintenance option: weeks or "horizon".
+        A default's duration for an option the scenario's maintenance no longer gives
+        applies to nothing and is dropped (`own`: the scenario wrote the table)."""
+        node = self.table(p.get("maintenance_duration", {}), f"{key}.maintenance_duration")
+        used = sorted({m for lst in maint.values() for m in lst})
+        out: dict[str, float | str] = {}
+        for m, d in node.items():
+            dk = f"{key}.maintenance_duration.{m}"
+            if m not in params["maintenance"]:
+                self.unknown(dk, m, params["maintenance"], "maintenance")
+            if m not in used:
+                if not own:
+                    continue
+                self.fail(
+                    dk, d, f"the pathway gives no {m}; its maintenance options: {', '.join(used)}"
+                )
+            if d == MAINTENANCE_HORIZON:
+                out[m] = d
+            elif _is_number(d) and d >= 0:
+                out[m] = float(d)
+            else:
+                self.fail(
+                    dk,
+                    d,
+                    'must be a number of weeks (0 or more) or "horizon" (until relapse or the horizon)',
+                )
+        return out
+
+    def citations(
+        self, node: object, key: str, p: dict, durations: dict | None = None
+    ) -> dict[str, str]:
+        """Where each step, maintenance entry, rule and policy comes from (text);
+        `durations`: the maintenance options a duration may be cited for (a pathway
+        copied from another keeps its citations of options it does not give)."""
         cites = self.table(node, key)
         allowed = [f"step{i + 1}" for i in range(len(p["steps"]))]
         allowed += [f"maintenance.{k}" for k in p["maintenance"]]
+        allowed += [f"maintenance_duration.{k}" for k in durations or {}]
         allowed += [f"rule{j + 1}" for j in range(len(p.get("rules", [])))]
         allowed += ["on_relapse", "on_exhausted", "start"]
         self.check_keys(cites, key, allowed)

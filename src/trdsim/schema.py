@@ -99,6 +99,10 @@ TREATMENT = (
     Field("relapse_t1", "positive", "time of the first relapse figure", "weeks"),
     Field("relapse_p1", "prob_open", "relapse by that time", "probability"),
     Field("source_prior_failures", "count", "failed trials in the source population", "trials"),
+    # the population the relapse figure was measured in (DESIGN 2.3.1): its own failed
+    # trials, apart from the acute effect's; with relapse_entry, relapse_design and
+    # relapse_setting (text) and relapse_reference (the maintenance it was measured under)
+    Field("relapse_prior_failures", "count", "failed trials in the relapse figure's population", "trials"),
     Field("sessions", "nonneg", "sessions per course", "sessions"),
     Field("disutility", "decrement", "utility decrement while on it", "QALY weight", column="TX_DISUTILITY"),
     # effect = "absolute": single-arm rate in the source population
@@ -110,6 +114,15 @@ TREATMENT = (
     # failed adequate trials a patient must have before the treatment (e.g. lithium
     # augmentation follows a failed antidepressant): a pathway giving it earlier is refused
     Field("requires_failed_trials", "count", "failed trials required before it", "trials", required=False),
+    # enduring effect of a completed course (psychotherapy): relapse HR after the course
+    # ends, on top of the relapse figure (which must not already contain it), waning back
+    # to 1 with a half-life (absent: no waning)
+    Field("enduring_relapse_hr", "ratio", "relapse hazard ratio after the course ends (enduring effect)", "HR", required=False),
+    Field("enduring_half_life_weeks", "positive", "half-life of the enduring effect", "weeks", required=False),
+    # the Weibull shape of its responders' relapse curve, where its kind of treatment
+    # has its own (absent: relapse_baseline.shape, shared); normalised so that the
+    # relapse figure's last point is unchanged
+    Field("relapse_shape", "positive", "Weibull shape of its relapse curve", "", required=False),
 )  # fmt: skip
 
 MAINTENANCE = (

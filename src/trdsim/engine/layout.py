@@ -70,6 +70,8 @@ __all__ = [
     "TX_COUNTS",
     "TX_DISUTILITY",
     "TX_DROPOUT",
+    "TX_ENDURING_HALF",
+    "TX_ENDURING_LNHR",
     "TX_LN_OR",
     "TX_MONO",
     "TX_NCOL",
@@ -174,7 +176,9 @@ TX_COUNTS = 9  # 1 if failing it counts as a failed adequate trial
 TX_COST_WEEK = 10
 TX_DISUTILITY = 11
 TX_OR = 12  # exp(TX_LN_OR), for components no patient attribute modifies
-TX_NCOL = 13
+TX_ENDURING_LNHR = 13  # ln HR on relapse after a completed course (0: none)
+TX_ENDURING_HALF = 14  # its half-life in weeks of the relapse clock (inf: no waning)
+TX_NCOL = 15
 
 # Maintenance table columns
 MX_HR = 0

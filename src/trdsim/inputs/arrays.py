@@ -23,8 +23,12 @@ arrays are used):
 * **One relapse model.** One baseline relapse curve (Weibull) by weeks since the
   relapse clock started; each treatment's responders carry a hazard ratio on it,
   derived from the treatment's own relapse evidence: the ratio that makes the
-  responder-weighted mean survival of its source population, under the maintenance
-  it was measured with, equal the published value at the last published point.
+  responder-weighted mean survival of the relapse figure's own population (its failed
+  trials, remitters or responders at entry: relapse_prior_failures, relapse_entry --
+  not the acute effect's population), under the maintenance it was measured with,
+  equal the published value at the last published point. The per-failure gradient
+  then acts once, from each patient's own count. A completed course with an enduring
+  effect multiplies the follow-up rows of its steps (pathways.compile_pathway).
 * **Price years.** Every cost is converted from its own price year to the scenario's
   with the setting's price index.
 """
@@ -48,6 +52,7 @@ from trdsim.pathways import (
     compile_pathway_draws,
     entry_step,
     maintenance_for,
+    shape_multiplier,
     step_key,
 )
 from trdsim.scenario import SELF_HARM_COST, Scenario
@@ -716,6 +721,23 @@ def used_parameters(scenario: Scenario) -> Callable[[str], bool]:
     return used
 
 
+def _relapse_entry_share(t: dict, rem_share):
+    """Remitters among the relapse figure's population at entry: all of them for a figure
+    measured in remitters, none for one in responders without remission ("response"
+    means responders as the source counted them: the treatment's own remission share,
+    as "mixed")."""
+    if t["relapse_entry"] == "remission":
+        return rem_share * 0.0 + 1.0
+    return rem_share
+
+
+def _enduring(par: dict, used_t: list[str]) -> tuple[int, ...]:
+    """The treatments (indices into used_t) whose completed course has an enduring
+    effect on relapse (enduring_relapse_hr given): a step holding one gets its own
+    follow-up rows (pathways.compile_pathway)."""
+    return tuple(k for k, t in enumerate(used_t) if "enduring_relapse_hr" in par["treatments"][t])
+
+
 # (field, kernel column) of the treatment fields the kernel reads unchanged
 _COPIED = tuple((f.key, getattr(L, f.column)) for f in schema.TREATMENT if f.column)
 
@@ -737,21 +759,23 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
     )
 
     tx = np.zeros((len(used_t), L.TX_NCOL))
+    shapes: dict[int, tuple] = {}  # treatment: (its relapse shape, t_ref, H0(t_ref))
     for k, name in enumerate(used_t):
         t = par["treatments"][name]
         v = {f: _v(p) for f, p in t.items() if isinstance(p, dict) and "value" in p}
         ln_or = response_log_odds_ratio(t, base)
-        nf_src = int(v["source_prior_failures"])
+        # the relapse figure's own population (not the acute effect's): its failed trials
+        nf_rel = int(v["relapse_prior_failures"])
         weeks = v["trial_weeks"]
-        # responders in the treatment's source population, for its relapse hazard ratio
-        h_j = natural_hazard(base.nhz[nf_src] + eta_base, base.nh_weeks)
-        c_j = _logistic(base.ctxz[nf_src] + eta_base)
+        # responders in the relapse figure's population, for the hazard ratio
+        h_j = natural_hazard(base.nhz[nf_rel] + eta_base, base.nh_weeks)
+        c_j = _logistic(base.ctxz[nf_rel] + eta_base)
         q_j = comparator_no_response(c_j, h_j, weeks, base.ctx_first, base.ctx_last)
         responders = ref.weight * _logistic(np.log1p(-q_j) - np.log(q_j) + ln_or)
         t_last = v.get("relapse_t2", v["relapse_t1"])
         p_last = v.get("relapse_p2", v["relapse_p1"])
         log_base = -((t_last / rb_scale) ** rb_shape)
-        rem_share = v["remission_share"]
+        rem_share = _relapse_entry_share(t, v["remission_share"])
         mix = [(rem_share, 0.0), (1.0 - rem_share, ef[L.EF_R_RESID])]
         if t["psychotherapy"]:
             sg = ef[L.EF_SG_PROB]
@@ -759,7 +783,7 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
                 (s * sg, h + ef[L.EF_R_SG]) for s, h in mix
             ]
         ref_hr = mx[used_m.index(t["relapse_reference"]), L.MX_HR]
-        lin = lin_relapse + ef[L.EF_R_FAIL] * (nf_src - ef[L.EF_R_NF0]) + np.log(ref_hr)
+        lin = lin_relapse + ef[L.EF_R_FAIL] * (nf_rel - ef[L.EF_R_NF0]) + np.log(ref_hr)
         tx[k, L.TX_LN_OR] = ln_or
         # math.exp, as the kernel computes it for a patient whose attributes modify it
         tx[k, L.TX_OR] = math.exp(ln_or)
@@ -772,6 +796,10 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         tx[k, L.TX_PSYCH] = float(t["psychotherapy"])
         tx[k, L.TX_COUNTS] = float(t["counts_as_trial"])
         tx[k, L.TX_COST_WEEK] = _weekly_cost(scenario, t, v["sessions"], weeks)
+        tx[k, L.TX_ENDURING_LNHR] = np.log(v.get("enduring_relapse_hr", 1.0))
+        tx[k, L.TX_ENDURING_HALF] = v.get("enduring_half_life_weeks", math.inf)
+        if "relapse_shape" in v:
+            shapes[k] = (v["relapse_shape"], t_last, -log_base)
 
     interactions = [
         (
@@ -782,12 +810,25 @@ def compile_inputs(scenario: Scenario) -> ModelInputs:
         for i in par["interactions"].values()
     ]
     h = scenario.horizon_weeks
-    pathways = {
-        a: compile_pathway(scenario.pathways[a], used_t, tx, used_m, mx, interactions, h)
-        for a in scenario.arms
-    }
     weeks = np.arange(h + 1, dtype=np.float64)
     cum_h = (weeks / rb_scale) ** rb_shape
+    curves = {
+        k: shape_multiplier(sh, t_ref, h_ref, cum_h) for k, (sh, t_ref, h_ref) in shapes.items()
+    }
+    pathways = {
+        a: compile_pathway(
+            scenario.pathways[a],
+            used_t,
+            tx,
+            used_m,
+            mx,
+            interactions,
+            h,
+            _enduring(par, used_t),
+            curves,
+        )
+        for a in scenario.arms
+    }
     disc_q = discount_factors(scenario.discount_qalys, h)
     return ModelInputs(
         treatments=used_t,
@@ -1081,6 +1122,7 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
     rows = np.arange(n)
 
     tx = np.zeros((n, len(used_t), L.TX_NCOL))
+    shapes: dict[int, tuple] = {}  # as compile_inputs, each a (draws,) array
     # each treatment's relapse multiplier problem, solved for all at once after the loop
     n_t, n_points = len(used_t), ref.weight.shape[0]
     w_all, lin_all = np.empty((n_t, n, n_points)), np.empty((n_t, n, n_points))
@@ -1092,16 +1134,16 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
         t = par["treatments"][name]
         vt = {f: v(p) for f, p in t.items() if isinstance(p, dict) and "value" in p}
         ln_or = _response_log_odds_ratio_draws(d, t, base)
-        nf_src = vt["source_prior_failures"].astype(np.int64)
+        nf_rel = vt["relapse_prior_failures"].astype(np.int64)
         weeks = vt["trial_weeks"]
-        h_j = natural_hazard(base.nhz[rows, nf_src][:, None] + eta_base, base.nh_weeks[:, None])
-        c_j = _logistic(base.ctxz[rows, nf_src][:, None] + eta_base)
+        h_j = natural_hazard(base.nhz[rows, nf_rel][:, None] + eta_base, base.nh_weeks[:, None])
+        c_j = _logistic(base.ctxz[rows, nf_rel][:, None] + eta_base)
         q_j = _no_response_draws(c_j, h_j, weeks, base.ctx_first, base.ctx_last)
         responders = ref.weight * _logistic(np.log1p(-q_j) - np.log(q_j) + ln_or[:, None])
         t_last = vt.get("relapse_t2", vt["relapse_t1"])
         p_last = vt.get("relapse_p2", vt["relapse_p1"])
         log_base = -_scalar_pow(t_last / rb_scale, rb_shape)
-        rem_share = vt["remission_share"]
+        rem_share = _relapse_entry_share(t, vt["remission_share"])
         shares = [rem_share, 1.0 - rem_share]
         ln_hrs = [np.zeros(n), ef[:, L.EF_R_RESID]]
         if t["psychotherapy"]:
@@ -1111,7 +1153,7 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
         ref_hr = mx[:, used_m.index(t["relapse_reference"]), L.MX_HR]
         lin = (
             lin_relapse
-            + (ef[:, L.EF_R_FAIL] * (nf_src - ef[:, L.EF_R_NF0]))[:, None]
+            + (ef[:, L.EF_R_FAIL] * (nf_rel - ef[:, L.EF_R_NF0]))[:, None]
             + np.log(ref_hr)[:, None]
         )
         tx[:, k, L.TX_LN_OR] = ln_or
@@ -1129,6 +1171,14 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
         tx[:, k, L.TX_PSYCH] = float(t["psychotherapy"])
         tx[:, k, L.TX_COUNTS] = float(t["counts_as_trial"])
         tx[:, k, L.TX_COST_WEEK] = d.weekly_cost(t, vt["sessions"], weeks)
+        tx[:, k, L.TX_ENDURING_LNHR] = np.log(vt.get("enduring_relapse_hr", 1.0))
+        tx[:, k, L.TX_ENDURING_HALF] = vt.get("enduring_half_life_weeks", math.inf)
+        if "relapse_shape" in vt:
+            shapes[k] = (
+                np.broadcast_to(vt["relapse_shape"], (n,)),
+                np.broadcast_to(t_last, (n,)),
+                -log_base,
+            )
     log_c = _solve_log_multipliers(
         w_all, lin_all, shares_all, ln_hrs_all, n_mix, log_base_all, surv_all
     )
@@ -1139,12 +1189,28 @@ def _compile_draws(d: _Draws, ef: np.ndarray, ref: ReferencePopulation) -> DrawI
         for i in par["interactions"].values()
     ]
     h = scenario.horizon_weeks
-    compiled = {
-        a: compile_pathway_draws(scenario.pathways[a], used_t, tx, used_m, mx, interactions, h)
-        for a in scenario.arms
-    }
     weeks = np.arange(h + 1, dtype=np.float64)
     cum_h = _array_pow(weeks / rb_scale[:, None], rb_shape)
+    curves = {
+        k: np.stack(
+            [shape_multiplier(float(sh[d]), float(tr[d]), float(hr[d]), cum_h[d]) for d in range(n)]
+        )
+        for k, (sh, tr, hr) in shapes.items()
+    }
+    compiled = {
+        a: compile_pathway_draws(
+            scenario.pathways[a],
+            used_t,
+            tx,
+            used_m,
+            mx,
+            interactions,
+            h,
+            _enduring(par, used_t),
+            curves,
+        )
+        for a in scenario.arms
+    }
     disc_q = discount_factors(scenario.discount_qalys, h)
     first = ModelInputs(
         treatments=used_t,

@@ -27,7 +27,7 @@ from trdsim.inputs.arrays import (
 from trdsim.pathways import step_key
 from trdsim.scenario import Scenario
 
-__all__ = ["effective_table", "effects_table", "step_response"]
+__all__ = ["effective_table", "effects_table", "step_relapse", "step_response"]
 
 
 def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int) -> tuple:
@@ -68,13 +68,67 @@ def step_response(x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int)
     return float((w * resp).sum()), float((w * resp * share).sum())
 
 
+RELAPSE_WEEKS = (26, 52)  # 6 and 12 months after the relapse clock starts
+
+
+def relapse_table(maint_hr: np.ndarray, cum_h: np.ndarray, weeks: int) -> np.ndarray:
+    """The kernel's relapse_table (engine.kernel, a layer below would import it): for
+    each follow-up row and depth (full, partial), the cumulative relapse hazard by week
+    of the clock, the baseline's weekly increments times the row's hazard ratios."""
+    k = np.minimum(np.arange(1, weeks + 1), cum_h.shape[0] - 1)
+    inc = maint_hr[:, k, :] * (cum_h[k] - cum_h[k - 1])[None, :, None]
+    out = np.zeros((maint_hr.shape[0], 2, weeks + 1))
+    out[:, :, 1:] = np.cumsum(inc, axis=1).transpose(0, 2, 1)
+    return out
+
+
+def step_relapse(
+    x: ModelInputs, scenario: Scenario, arm: str, s: int, nf: int, rel_tab: np.ndarray
+) -> dict[str, float]:
+    """Cumulative relapse of the step's responders (partial) and remitters, 6 and 12
+    months after the relapse clock starts (the responsible component's course end), at
+    nf failed trials, cohort average: the kernel's multiplier (failed trials against the
+    baseline curve's population, maltreatment, flexibility, sudden gains, residual
+    symptoms, the component's and the step's relapse hazard ratios) on the step's
+    follow-up row (maintenance and enduring effects). The responsible component is
+    taken as the step's component with the largest effect (an approximation where
+    several are given together)."""
+    ef, tx = x.ef, x.tx
+    p = x.pathways[arm]
+    cohort = {k: float(v["value"]) for k, v in scenario.params["cohort"].items()}
+    ref = reference_population(cohort, ef)
+    comps = [int(t) for t in p.comp[s] if t >= 0]
+    t = max(comps, key=lambda c: tx[c, L.TX_LN_OR])
+    lin = (
+        ef[L.EF_R_FAIL] * (nf - ef[L.EF_R_NF0])
+        + ef[L.EF_R_MALT] * ref.malt
+        + ef[L.EF_R_FLEX] * ref.z_flex
+    )
+    rm = np.exp(lin) * tx[t, L.TX_RELAPSE_HR] * p.step_rhr[s]
+    sg = ef[L.EF_SG_PROB] if tx[t, L.TX_PSYCH] > 0 else 0.0
+    row = int(p.maint_row[s])  # the steps as written (variant 0)
+    w = ref.weight / ref.weight.sum()
+    out = {}
+    for label, col, resid in (("responders", 1, np.exp(ef[L.EF_R_RESID])), ("remitters", 0, 1.0)):
+        for weeks in RELAPSE_WEEKS:
+            if weeks >= rel_tab.shape[2]:
+                out[f"relapse_{weeks // 26 * 6}m_{label}"] = float("nan")
+                continue
+            h = rm * resid * rel_tab[row, col, weeks]
+            surv = (1.0 - sg) * np.exp(-h) + sg * np.exp(-h * np.exp(ef[L.EF_R_SG]))
+            out[f"relapse_{weeks // 26 * 6}m_{label}"] = float(1.0 - (w * surv).sum())
+    return out
+
+
 def effective_table(scenario: Scenario, inputs: ModelInputs | None = None) -> pd.DataFrame:
     """One row per arm and step the cohort can reach: failed trials, response, remission
-    (for each number of failed trials the cohort enters with)."""
+    (for each number of failed trials the cohort enters with), and the 6- and 12-month
+    relapse of the step's responders and remitters (`step_relapse`)."""
     x = compile_inputs(scenario) if inputs is None else inputs
     rows = []
     for arm in scenario.arms:
         p = x.pathways[arm]
+        rel_tab = relapse_table(p.maint_hr, x.cum_h, scenario.horizon_weeks)
         for nf0 in scenario.failed_trials_shares or [scenario.failed_trials]:
             entry = int(p.entry_steps(np.array([nf0]))[0])
             nf = nf0
@@ -91,6 +145,7 @@ def effective_table(scenario: Scenario, inputs: ModelInputs | None = None) -> pd
                         ),
                         "response": resp,
                         "remission": rem,
+                        **step_relapse(x, scenario, arm, s, nf, rel_tab),
                     }
                 )
                 nf += int(p.step_counts[s])

@@ -104,14 +104,16 @@ def setting_raw(scenario: Scenario, t: Target) -> dict:
         return raw
     comps = t.components
     first = scenario.params["treatments"][comps[0]]
-    # the cohort of the treatment's own source population, on one course of it
-    failed = int(t.cohort.get("failed_trials", first["source_prior_failures"]["value"]))
+    # the cohort of the relapse figure's own population (issue 29: not the acute
+    # effect's), on one course of it
+    failed = int(t.cohort.get("failed_trials", first["relapse_prior_failures"]["value"]))
     maint = t.maintenance or [first["relapse_reference"]]
     arms = {"target": maint} if t.setting == "relapse" else {"target": maint, "versus": t.versus}
     raw["cohort"] = _cohort(scenario, start="trd", failed_trials=failed)
     raw["pathways"] = {
+        # maintenance as in the relapse sources: given throughout the follow-up
         a: {"steps": [comps], "start": "first", "maintenance": {"default": m},
-            "on_exhausted": "none"}
+            "maintenance_duration": dict.fromkeys(m or [], "horizon"), "on_exhausted": "none"}
         for a, m in arms.items()
     }  # fmt: skip
     raw["scenario"]["arms"] = list(arms)
