@@ -361,7 +361,8 @@ class StructuralResult(ResultBase):
         named = self.named()
         labels = {v: self.label(v) for v in self.variants}
         return plots.structural_figure(
-            named(self.decisions), labels, self.info["first_arm_label"], self.manifest["currency"],
+            named(self.decisions), labels, named({"arm": self.info["first_arm"]})["arm"],
+            self.manifest["currency"],
             DECISION_Z, scenario=self.manifest.get("scenario"),
             price_year=self.manifest.get("price_year"),
         )  # fmt: skip
@@ -412,7 +413,6 @@ def structural(
         "base": base,
         "thresholds": [float(x) for x in scenario.thresholds],
         "first_arm": scenario.arms[0],
-        "first_arm_label": scenario.pathways[scenario.arms[0]]["label"],
         "weights": w,
         "file": "structural.toml (bundled)" if file is None else str(file),
         "patients": n,
