@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from trdsim.analysis.compare import Result
     from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
     from trdsim.analysis.results import Population, PsaResult
+    from trdsim.analysis.structural import StructuralResult
     from trdsim.care_result import CareResult
     from trdsim.sweep import SweepResult
     from trdsim.validation.validate import ValidationResult
@@ -35,6 +36,7 @@ __all__ = [
     "dsa",
     "psa",
     "read",
+    "structural",
     "threshold",
     "two_way",
     "validate",
@@ -160,6 +162,23 @@ def two_way(
                        seed, progress=progress)  # fmt: skip
 
 
+def structural(
+    scenario: Scenario | str | None = None,
+    variants: list[str] | None = None,
+    file: str | Path | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+    weights: dict[str, float] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> StructuralResult:
+    """The scenario under its structural alternatives (evidence/structural.toml, or
+    `file`): every variant on the same patients and random numbers; optional weights
+    (summing to 1) give a model-averaged decision."""
+    from trdsim.analysis.structural import structural as run
+
+    return run(_scenario(scenario), variants, file, patients, seed, weights, progress)
+
+
 def threshold(
     scenario: Scenario | str | None,
     parameter: str,
@@ -227,7 +246,7 @@ def result_kinds() -> dict:
     """Every result class, by its analysis name: this layer knows every analysis, so it
     imports their modules (each result class registers itself on import)."""
     from trdsim import care_result, sweep  # noqa: F401
-    from trdsim.analysis import compare, dsa, results  # noqa: F401
+    from trdsim.analysis import compare, dsa, results, structural  # noqa: F401
     from trdsim.store.result import result_kinds as registered
     from trdsim.validation import validate as validation  # noqa: F401
 

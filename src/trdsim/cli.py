@@ -38,6 +38,10 @@ RUNS = Path("runs")
 # (e.g. to try a scenario quickly); the bottom line then says the run is too small.
 MIN_DECISION_PATIENTS = 1_000
 
+# patients per arm of each structural variant unless --patients says otherwise: a run of
+# every variant stays a matter of seconds
+STRUCTURAL_PATIENTS = 5_000
+
 WIDTH = 100  # terminal columns every printed line fits in (params --wide excepted)
 
 
@@ -1158,6 +1162,85 @@ def cmd_dsa(args) -> int:
     return 0
 
 
+def cmd_structural(args) -> int:
+    """Structural uncertainty: the scenario under its declared structural alternatives."""
+    import math
+
+    import pandas as pd
+
+    import trdsim
+    from trdsim.analysis.structural import check_weights, load_variants, variant_scenarios
+    from trdsim.currency import money
+    from trdsim.errors import TrdsimError
+    from trdsim.pathways import arm_labels
+
+    scenario = _scenario(args)
+    names = [v.strip() for v in args.variants.split(",") if v.strip()] if args.variants else None
+    weights = None
+    if args.weight:
+        weights = {}
+        for w in args.weight:
+            name, _, value = w.partition("=")
+            try:
+                weights[name.strip()] = float(value)
+            except ValueError:
+                raise TrdsimError(f"--weight {w}: give NAME=WEIGHT, e.g. base=0.5") from None
+    # the whole file is checked (every variant built) before anything runs or is written
+    pairs = variant_scenarios(scenario, load_variants(args.file), names)
+    check_weights([v for v, _ in pairs], weights)
+    n = args.patients or STRUCTURAL_PATIENTS
+    seed = scenario.seed if args.seed is None else args.seed
+    runs = sum(len(sc.arms) for _, sc in pairs)
+    arm_weeks = sum(len(sc.arms) * sc.horizon_weeks for _, sc in pairs)
+    _size_check(args, n, math.ceil(arm_weeks / scenario.horizon_weeks), scenario.horizon_weeks,
+                table=True)  # fmt: skip
+    key = {"scenario": scenario.name, "patients": n, "seed": seed}
+    out = _out_folder(args, RUNS / scenario.name / "structural", "structural", key)
+    _compiled(scenario, "simulate")
+    print(f"{len(pairs)} structural variants x their arms: {runs} runs of {n:,} patients",
+          file=sys.stderr)  # fmt: skip
+    with tqdm_bar(runs * n, "structural", " patients") as bar:
+        r = trdsim.structural(scenario, names, args.file, n, seed, weights, progress=bar.update)
+    written = r.write(out, figures=not args.no_figures)
+    cur = scenario.currency
+    labels = arm_labels(r.manifest["pathways"], list(r.arms or []))
+    opt = r.optimal()
+    rows = []
+    for v in r.variants:
+        row = {"variant": _short(r.label(v), 38)}
+        for lam in r.info["thresholds"]:
+            o = opt[(opt.variant == v) & (opt.threshold == lam)].iloc[0]
+            row[f"optimal at {money(lam, cur)}"] = _short(
+                labels.get(o.optimal_arm, o.optimal_arm), 24
+            )
+        rows.append(row)
+    print()
+    print(_table(pd.DataFrame(rows)))
+    print()
+    for line in r.summary().splitlines():
+        _say(line, indent="      ")
+    print(f"\nWrote {len(written)} files to {out}/")
+    report = None
+    if args.report:
+        parent = out.parent
+        if (parent / "summary.csv").is_file():
+            report = _report(parent)
+        else:
+            _say(f"no report: {parent} holds no `trdsim compare` results to show it beside "
+                 f"(run `trdsim compare {scenario.name} --out {parent}` first)")  # fmt: skip
+    _summary(args, out=str(out), scenario=scenario.name, patients=n, seed=seed, currency=cur,
+             variants=r.info["variants"], optimal=_records(r.optimal()),
+             table=_records(r.arms_table), decisions=_records(r.decisions),
+             averaged=None if r.averaged is None else _records(r.averaged),
+             summary=r.summary(), report=report)  # fmt: skip
+    return 0
+
+
+def _short(text: str, width: int) -> str:
+    """`text` cut to `width` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def cmd_threshold(args) -> int:
     """The value of a parameter at which an ICER equals a threshold."""
     import trdsim
@@ -1726,6 +1809,32 @@ def build_parser() -> argparse.ArgumentParser:
     _no_figures(ds)
     _quiet_options(ds)
     ds.set_defaults(func=cmd_dsa)
+
+    st = sub.add_parser(
+        "structural", help="structural uncertainty: the scenario under declared alternatives"
+    )
+    st.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)
+    st.add_argument(
+        "--variants", metavar="A,B", help="run only these variants (default: all of the setting)"
+    )
+    st.add_argument(
+        "--file", metavar="TOML", help="variants file (default: the bundled structural.toml)"
+    )
+    st.add_argument(
+        "--weight", action="append", metavar="NAME=W",
+        help="a variant's weight for a model-averaged decision (repeatable; sum to 1)",
+    )  # fmt: skip
+    st.add_argument(
+        "--patients", type=_positive_int,
+        help=f"patients per arm and variant (default {STRUCTURAL_PATIENTS:,})",
+    )  # fmt: skip
+    _seed_option(st)
+    _force_option(st)
+    _out_option(st, f"{RUNS}/<scenario>/structural/")
+    _report_option(st, " of the compare results the folder sits in")
+    _no_figures(st)
+    _quiet_options(st)
+    st.set_defaults(func=cmd_structural)
 
     th = sub.add_parser("threshold", help="the parameter value at which an ICER equals a threshold")
     th.add_argument("scenario", nargs="?", help=_SCENARIO_HELP)

@@ -42,6 +42,7 @@ __all__ = [
     "evsi_figure",
     "replication_figure",
     "short_marks",
+    "structural_figure",
     "target_figure",
     "threshold_figure",
     "tornado_figure",
@@ -613,3 +614,62 @@ def _short(x: float) -> str:
     if not np.isfinite(x):
         return "n/a"
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+@styled
+def structural_figure(
+    decisions: pd.DataFrame,
+    labels: dict[str, str],
+    first_arm: str,
+    currency: str,
+    z: float,
+    path: Path | None = None,
+    *,
+    scenario: str | None = None,
+    price_year: int | None = None,
+) -> Figure:
+    """One panel per threshold: for each structural variant (a row), every arm's
+    incremental NMB against the first arm with +/- z Monte Carlo SE bars; the variant's
+    optimal arm drawn filled and ringed, the others hollow."""
+    thresholds = list(pd.unique(decisions.threshold))
+    variants = list(labels)
+    arms = [a for a in arms_of(decisions) if a != first_arm]
+    colours = {a: ARM_COLOURS[(i + 1) % len(ARM_COLOURS)] for i, a in enumerate(arms)}
+    fig, axes = new_figure((5.0 * len(thresholds) + 1.5, 0.42 * len(variants) + 2.2),
+                           ncols=len(thresholds), sharey=True)  # fmt: skip
+    axes = np.atleast_1d(axes)
+    y0 = {v: len(variants) - 1 - i for i, v in enumerate(variants)}
+    step = 0.6 / max(len(arms), 1)
+    for ax, lam in zip(axes, thresholds, strict=True):
+        at = decisions[decisions.threshold == lam]
+        for k, a in enumerate(arms):
+            rows = at[at.arm.astype(str) == a]
+            if rows.empty:
+                continue
+            y = np.array([y0[v] for v in rows.variant]) + 0.3 - (k + 0.5) * step
+            ax.errorbar(rows.inmb, y, xerr=z * rows.inmb_se.fillna(0), fmt="none",
+                        ecolor=colours[a], lw=1)  # fmt: skip
+            best = rows.optimal.astype(bool).to_numpy()
+            ax.scatter(rows.inmb[best], y[best], s=42, color=colours[a], edgecolor="black",
+                       linewidth=1.0, zorder=3, label=f"{a} (optimal: filled)")  # fmt: skip
+            ax.scatter(rows.inmb[~best], y[~best], s=30, facecolor="white",
+                       edgecolor=colours[a], linewidth=1.2, zorder=3)  # fmt: skip
+        first_best = at[(at.arm.astype(str) == first_arm) & at.optimal.astype(bool)]
+        for v in first_best.variant:
+            ax.annotate("first arm optimal", (0, y0[v]), xytext=(4, 0), textcoords="offset points",
+                        fontsize=6, va="center", color="dimgrey")  # fmt: skip
+        ax.axvline(0, color="black", lw=0.8)
+        for v in variants[1:]:
+            ax.axhline(y0[v] + 0.5, color="0.9", lw=0.5)
+        ax.xaxis.set_major_formatter(money_formatter(currency))
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.set_xlabel(f"INMB vs {textwrap.shorten(first_arm, 40)} at "
+                      f"{format_money(lam, currency)}/QALY ({currency})", fontsize=8)  # fmt: skip
+    axes[0].set_yticks([y0[v] for v in variants],
+                       [textwrap.shorten(labels[v], 45) for v in variants], fontsize=7)  # fmt: skip
+    handles, names = axes[0].get_legend_handles_labels()
+    seen = dict(zip(names, handles, strict=True))
+    fig.legend(list(seen.values()), [textwrap.shorten(n, 60) for n in seen], frameon=False,
+               fontsize=7, loc="outside lower center", ncol=2)  # fmt: skip
+    fig.suptitle(titled(f"Structural variants: INMB (bars ± {z:g} MC SE)", scenario, price_year))
+    return finish(fig, path)

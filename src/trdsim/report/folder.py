@@ -22,6 +22,7 @@ from trdsim.analysis.compare import Result
 from trdsim.analysis.costs import COST_COLUMNS
 from trdsim.analysis.dsa import DsaResult, ThresholdResult, TwoWayResult
 from trdsim.analysis.results import PsaResult
+from trdsim.analysis.structural import StructuralResult
 from trdsim.care_result import CareResult
 from trdsim.economics import INCREMENTAL_COLUMNS, NET_BENEFIT_COLUMNS, STATUS_LABELS
 from trdsim.errors import TrdsimError
@@ -147,6 +148,7 @@ class ResultsFolder:
     notices: list[str] = field(default_factory=list)
     format: int = FORMAT_VERSION
     costs: pd.DataFrame | None = None  # costs.csv: cost by arm x category (newer folders)
+    structural: StructuralResult | None = None  # structural/ of `trdsim structural`, if run
 
 
 def _csv(path: Path, columns: tuple[str, ...], arms: list[str] | None = None) -> pd.DataFrame:
@@ -445,7 +447,8 @@ def load_results(path: str | Path) -> ResultsFolder | CareFolder:
 
 
 def _with_analyses(r: ResultsFolder) -> ResultsFolder:
-    """Attach the PSA, DSA, threshold and validation results found in the folder."""
+    """Attach the PSA, DSA, threshold, structural and validation results found in the
+    folder."""
     arms = r.manifest["arms"]
     if r.format == 1 and (r.folder / "subgroups.csv").is_file():
         r.subgroups = _csv(r.folder / "subgroups.csv", SUBGROUP_COLUMNS, arms)
@@ -467,6 +470,14 @@ def _with_analyses(r: ResultsFolder) -> ResultsFolder:
     sub = r.folder / "threshold"
     if sub.is_dir():
         r.thresholds = _thresholds(sub, r.manifest, r.notices)
+    sub = r.folder / "structural"
+    if (sub / "structural.csv").is_file():
+        m = _sub_manifest(sub, r.manifest, "the structural uncertainty analysis", r.notices)
+        if m is not None:
+            try:
+                r.structural = StructuralResult.read(sub)
+            except (TrdsimError, OSError, ValueError, KeyError) as e:
+                r.notices.append(f"the structural uncertainty analysis is not included: {e}")
     sub = r.folder / "validation"
     if (sub / "validation.csv").is_file():
         m = _sub_manifest(sub, r.manifest, "the validation", r.notices)

@@ -812,12 +812,13 @@ class ReportBuilder:
 
     def uncertainty(self) -> Section:
         tables, parts = [], []
-        psa, dsa = self.r.psa, self.r.dsa
-        if psa is None and dsa is None and not self.r.thresholds:
+        psa, dsa, st = self.r.psa, self.r.dsa, self.r.structural
+        if psa is None and dsa is None and st is None and not self.r.thresholds:
             body = _p(
                 "No uncertainty analysis was found beside these results. "
                 "<code>trdsim psa</code> (into <code>&lt;results&gt;/psa/</code>), "
-                "<code>trdsim dsa</code> (<code>dsa/</code>) and <code>trdsim threshold --out "
+                "<code>trdsim dsa</code> (<code>dsa/</code>), <code>trdsim structural</code> "
+                "(<code>structural/</code>) and <code>trdsim threshold --out "
                 "&lt;results&gt;/threshold/NAME</code> add it to this report."
             )
             return Section("uncertainty", "Uncertainty", body)
@@ -848,11 +849,104 @@ class ReportBuilder:
                 parts.append(
                     figures.embed(path, f"Two-way sensitivity: {pair}", None, self.r.notices)
                 )
+        if st is not None:
+            t_st, html_st = self._structural(st)
+            tables += t_st
+            parts.append(html_st)
         if self.r.thresholds:
             t = self._threshold_table()
             tables.append(t)
             parts.append("<h3>Threshold analysis</h3>" + t.html())
         return Section("uncertainty", "Uncertainty", "".join(p for p in parts if p), tables)
+
+    def _structural(self, st) -> tuple[list[Table], str]:
+        """Structural uncertainty: what each variant is, and per threshold the optimal arm
+        and every arm's INMB against the first arm under each variant."""
+        from trdsim.plots import analysis as aplots
+
+        info = st.info
+        first = info["first_arm"]
+        d = st.decisions
+        lams = [float(x) for x in info["thresholds"]]
+        arms = [str(a) for a in st.arms or []]
+        names = arm_labels(st.manifest["pathways"], arms)  # arms a variant adds included
+
+        def arm(a: object) -> str:
+            return names.get(str(a), str(a))
+
+        cols = [
+            Column("variant", "variant", [st.label(v) for v in st.variants]),
+            Column("name", "name", list(st.variants), shown=False),
+        ]
+        for lam in lams:
+            at = d[d.threshold == lam]
+            best = {str(r.variant): str(r.arm) for r in at[at.optimal.astype(bool)].itertuples()}
+            cols.append(Column(f"optimal_{lam:g}", f"optimal at {self._money(lam)}",
+                               [arm(best[v]) for v in st.variants]))  # fmt: skip
+            for a in arms:
+                if a == first:
+                    continue
+                cells = []
+                for v in st.variants:
+                    row = at[(at.variant == v) & (at.arm.astype(str) == a)]
+                    cells.append(
+                        "" if row.empty else
+                        f"{money(row.inmb.iloc[0], self.cur, sign=True)} ± "
+                        f"{money(row.inmb_se.iloc[0], self.cur)}"
+                    )  # fmt: skip
+                cols.append(Column(f"inmb_{a}_{lam:g}", f"INMB {arm(a)} at "
+                                   f"{self._money(lam)}", cells, numeric=True))  # fmt: skip
+        decisions = Table(
+            "structural",
+            f"Structural uncertainty: the optimal arm and each arm's incremental NMB against "
+            f"{arm(first)} (± Monte Carlo SE, paired) under each structural variant; "
+            f"{st.manifest['patients']:,} patients per arm, the same patients in every variant",
+            cols,
+            note="Each variant is an alternative way to build the model, declared with its "
+            "source in evidence/structural.toml; the base case is unchanged.",
+        )
+        about = Table(
+            "structural_variants",
+            "Structural variants: what each changes and why",
+            [
+                Column("variant", "variant", [v["label"] for v in info["variants"]]),
+                Column("description", "what changes", [v["description"] for v in info["variants"]]),
+                Column("source", "source or reason", [v["source"] for v in info["variants"]]),
+            ],
+        )
+        tables = [decisions, about]
+        if st.averaged is not None:
+            av = st.averaged
+            tables.append(Table(
+                "structural_averaged",
+                "Model-averaged expected NMB per patient (variants weighted as declared)",
+                [
+                    Column("threshold", "threshold", list(av.threshold), self._money, True),
+                    Column("arm", "arm", [arm(a) for a in av.arm]),
+                    Column("nmb", "expected NMB", list(av.nmb), self._money, True),
+                    Column("optimal", "optimal", [_yes(x) for x in av.optimal]),
+                ],
+            ))  # fmt: skip
+        labels = {v: st.label(v) for v in st.variants}
+        fig = figures.embed(
+            st_folder(self.r) / "structural.png",
+            "Structural variants: incremental NMB of each arm under each variant",
+            lambda p: aplots.structural_figure(
+                st.named()(st.decisions), labels, arm(first), self.cur, 1.96, p
+            ),
+            self.r.notices,
+        )
+        head, *rest = st.summary().splitlines()
+        items = "".join(f"<li>{html.escape(x.strip())}</li>" for x in rest)
+        body = (
+            "<h3>Structural uncertainty</h3>"
+            + _p(html.escape(head))
+            + f"<ul>{items}</ul>"
+            + decisions.html()
+            + fig
+            + "".join(t.html() for t in tables[1:])
+        )
+        return tables, body
 
     def _psa(self, psa) -> tuple[list[Table], str]:
         s = psa.summary
@@ -1153,6 +1247,11 @@ class ReportBuilder:
             + "</ul>"
         )
         return Section("cheers", "CHEERS 2022", body, [t])
+
+
+def st_folder(r: ResultsFolder):
+    """The structural/ subfolder of a results folder."""
+    return r.folder / "structural"
 
 
 def _evppi_method(evppi) -> str:
