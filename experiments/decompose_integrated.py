@@ -56,11 +56,22 @@ def chain(sc: trdsim.Scenario) -> dict[str, dict]:
     seq, integ = sc.pathways["sequential"], sc.pathways["integrated"]
     plain_steps = [_plain(st) for st in integ["steps"]]
     base = {k: integ[k] for k in ("on_exhausted", "start")} | {"on_relapse": seq["on_relapse"]}
+
+    def link(steps: list) -> dict:
+        maintenance = _maintenance_like(seq, steps)
+        given = {m for opts in maintenance.values() for m in opts}
+        # sequential care's durations for the options this link gives (a pathway may not
+        # time an option it does not give)
+        durations = {k: v for k, v in seq.get("maintenance_duration", {}).items() if k in given}
+        return (
+            base
+            | {"steps": steps, "maintenance": maintenance}
+            | ({"maintenance_duration": durations} if durations else {})
+        )
+
     return {
-        "1. integrated's treatments, one at a time": base
-        | {"steps": plain_steps, "maintenance": _maintenance_like(seq, plain_steps)},
-        "2. + CBT combined with each step": base
-        | {"steps": integ["steps"], "maintenance": _maintenance_like(seq, integ["steps"])},
+        "1. integrated's treatments, one at a time": link(plain_steps),
+        "2. + CBT combined with each step": link(integ["steps"]),
     }
 
 
@@ -79,9 +90,11 @@ def rules_one_at_a_time(sc: trdsim.Scenario) -> dict[str, dict]:
         maintenance = {k: v for k, v in pers["maintenance"].items() if k in keys}
         swaps = ", ".join(f"step {r['step'] + 1} -> {step_key(r['components'])}" for r in rules)
         label = f"rule{'s' if len(idx) > 1 else ''} {'+'.join(str(j + 1) for j in idx)}"
-        out[f"{label}: {when}: {swaps}"] = {
-            k: pers[k] for k in ("steps", "on_relapse", "on_exhausted", "start")
-        } | {
+        # every pathway-level key but the rules and maintenance rebuilt here (a key left out,
+        # such as maintenance_duration, would fall back to the library's and move the rule)
+        rebuilt = ("rules", "maintenance", "label", "citations")
+        kept = {k: v for k, v in pers.items() if k not in rebuilt}
+        out[f"{label}: {when}: {swaps}"] = kept | {
             "rules": [
                 {"step": r["step"] + 1, "when": r["when"], "components": r["components"]}
                 for r in rules

@@ -22,6 +22,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 import trdsim
+from trdsim.errors import TrdsimError
 from trdsim.report import write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,8 +53,16 @@ def uncertainty(name: str, draws: int, patients: int) -> None:
                        patients=5000)  # fmt: skip
     w.write(out / "dsa" / w.name)
     for folder, param, low, high in THRESHOLDS[name]:
-        t = trdsim.threshold(scenario, param, target, arm="integrated", versus="sequential",
-                             low=low, high=high)  # fmt: skip
+        try:
+            t = trdsim.threshold(scenario, param, target, arm="integrated", versus="sequential",
+                                 low=low, high=high)  # fmt: skip
+        except TrdsimError as e:
+            # no threshold inside the plausible range is itself the answer: say so, keep going
+            note = out / "threshold" / f"{folder}.txt"
+            note.parent.mkdir(parents=True, exist_ok=True)
+            note.write_text(f"{e}\n")
+            print(f"{name} threshold {folder}: {e}")
+            continue
         t.write(out / "threshold" / folder)
         print(t.summary())
     write_report(out)
