@@ -49,12 +49,13 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "capacity_whatif"
 SCENARIO = "capacity_whatif"
 # the grid of each service, in the order the answer minimises them (around the
-# steady-state demand with unlimited capacity: about 93 therapists' caseloads, 25
-# ketamine chairs' and 28 rTMS chairs' places in use in year 20)
+# steady-state demand with unlimited capacity, measured again after the relapse model
+# of issue 29: places in use in year 20 of about 69 therapists' caseloads, 17 ketamine
+# chairs' and 14 rTMS chairs'; the model's demand fell with its relapses)
 GRID = {
-    "cbt": [90, 95, 100, 105, 110],
-    "ketamine": [25, 27, 30],
-    "rtms": [28, 30, 32, 35],
+    "cbt": [68, 70, 72, 75, 80],
+    "ketamine": [17, 18, 20, 22],
+    "rtms": [14, 15, 16, 18],
 }
 COLOURS = {"cbt": OKABE_ITO[2], "ketamine": OKABE_ITO[5], "rtms": OKABE_ITO[4]}
 
