@@ -273,6 +273,10 @@ def test_costs_of_earlier_folders_with_maintenance_as_one_sum_are_shown(tmp_path
         resource=None, resource_label=None, se=0.0,
     )  # fmt: skip
     pd.concat([c[c.group != "maintenance"], old[c.columns]]).to_csv(copy / "costs.csv", index=False)
+    # an earlier trdsim recorded no file digests
+    earlier = json.loads((copy / "manifest.json").read_text())
+    earlier.pop("files")
+    (copy / "manifest.json").write_text(json.dumps(earlier))
     r = write_report(copy, tmp_path / "old.html")
     text = (tmp_path / "old.html").read_text(encoding="utf-8")
     page = Page(text)
@@ -393,6 +397,9 @@ def test_a_figure_that_cannot_be_had_is_a_notice_not_a_failure(tmp_path, report_
 def _without_column(folder):
     s = pd.read_csv(folder / "summary.csv")
     s.drop(columns="qaly").to_csv(folder / "summary.csv", index=False)
+    m = json.loads((folder / "manifest.json").read_text())
+    m.pop("files")  # (its digest would refuse it first: see test_whole_results)
+    (folder / "manifest.json").write_text(json.dumps(m))
 
 
 def _manifest_edit(**change):

@@ -199,9 +199,12 @@ def _manifest(folder: Path) -> dict:
     # between two renames) or with a cut file is refused, naming the file
     kind = result_kinds().get(str(m.get("analysis")))
     needed = () if kind is None else (
-        *(t.file for t in kind.TABLES.values() if not t.per_patient), *kind.JSON.values()
+        *(t.file for t in kind.TABLES.values() if not t.per_patient and t.file != "trace.parquet"),
+        *kind.JSON.values(),
     )  # fmt: skip
-    verify_files(folder, m, needed)
+    # (the figures' own data, trace and patients, are checked when drawn: a damaged one
+    # is a notice; a write is moved into place tables first, so a mix shows in these)
+    verify_files(folder, m, needed, only=needed)
     if is_care(m):
         _check(path, m, CARE_MANIFEST_KEYS)
         return m

@@ -161,18 +161,22 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify_files(folder: Path, manifest: dict, needed: tuple[str, ...] = ()) -> None:
+def verify_files(
+    folder: Path, manifest: dict, needed: tuple[str, ...] = (), only: tuple[str, ...] | None = None
+) -> None:
     """Check the files of `folder` against the digests its manifest records: TrdsimError
     (one line naming the file) for a file that differs (a folder mixing two runs, a cut
     file) or for one of `needed` that the manifest lists but is gone. Files the manifest
     does not list are not its result's; absent ones it lists are allowed unless `needed`
     (per-patient tables and figures may be left out of a kept folder). A manifest written
-    before digests were recorded is not checked."""
+    before digests were recorded is not checked; `only`: check these files only."""
     digests = manifest.get(DIGESTS)
     if not isinstance(digests, dict):
         return
     folder = Path(folder)
     for name, digest in digests.items():
+        if only is not None and name not in only:
+            continue
         path = folder / str(name)
         if not path.is_file():
             if name in needed:
