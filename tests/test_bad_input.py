@@ -507,7 +507,7 @@ def test_an_output_folder_in_use_by_another_run_is_refused(tmp_path, capsys):
         assert child.stdout.readline().strip() == "held"
         rc = main(["psa", "--draws", "2", "--patients", "10", "--out", str(out), "--no-evppi"])
         err = capsys.readouterr().err
-        assert rc == 2 and f"in use by another trdsim run (process {child.pid})" in err, err
+        assert rc == 2 and f"in use by another trdsim run (process {child.pid} on " in err, err
     finally:
         child.kill()
         child.wait()

@@ -131,7 +131,7 @@ def _out_folder(
     (`resumes`: psa, sweep).
     """
     from trdsim.errors import TrdsimError
-    from trdsim.runtime.locks import lock_folder
+    from trdsim.runtime.locks import lock_folder, release_folder
 
     given = getattr(args, "out", None)
     if given is not None and not given.strip():
@@ -139,15 +139,34 @@ def _out_folder(
     out = Path(given) if given else default
     if out.exists() and not out.is_dir():
         raise TrdsimError(f"--out {out}: is a file; give a folder (default {default})")
+    # the lock first, so that what the folder holds cannot change between the check and
+    # the run (another run into it, on this machine or another, waits for this one)
+    lock_folder(out)
+    try:
+        _check_out(out, args, default, kind, key or {}, resumes)
+    except TrdsimError:
+        release_folder(out)  # (and the folder, if it was made for this run)
+        raise
+    found = _found(out)
+    same = found is not None and found[0] == kind and _same(found[1], key or {})
+    if found is not None and getattr(args, "overwrite", False) and not same:
+        _clear(out, {p.resolve() for p in keep})
+    return out
+
+
+def _same(old: dict, key: dict) -> bool:
+    return all(old.get(k) == v for k, v in key.items() if k in old)
+
+
+def _check_out(out: Path, args, default: Path, kind: str | None, key: dict, resumes: bool):
+    """Refuse `out` if it holds a result of another kind or other arguments (see
+    `_out_folder`)."""
+    from trdsim.errors import TrdsimError
+
     found = _found(out) if out.is_dir() else None
-    key = key or {}
     overwrite = getattr(args, "overwrite", False)
-    same = (
-        found is not None
-        and found[0] == kind
-        and all(found[1].get(k) == v for k, v in key.items() if k in found[1])
-    )
-    if found is not None and kind is not None and not same and not overwrite:
+    same = found is not None and found[0] == kind and _same(found[1], key)
+    if found is not None and not same and not overwrite:
         held, old = found
         what = "other arguments" if held == kind else "results of another kind"
         ways = "add --overwrite to replace it"
@@ -165,7 +184,7 @@ def _out_folder(
         others = [
             p.name + ("/" if p.is_dir() else "")
             for p in sorted(out.iterdir())
-            if found is None or not _owned(p)
+            if not _ours(p) and (found is None or not _owned(p))
         ]
         if others:
             raise TrdsimError(
@@ -173,10 +192,6 @@ def _out_folder(
                 f" (not a {kind} run's); a {kind} run needs a folder of its own: choose "
                 "another --out"
             )
-    lock_folder(out)
-    if found is not None and overwrite and not same:
-        _clear(out, {p.resolve() for p in keep})
-    return out
 
 
 def _resumed(args, default: Path, kind: str, scenario) -> dict:
@@ -198,6 +213,11 @@ def _resumed(args, default: Path, kind: str, scenario) -> dict:
     return run
 
 
+def _ours(path: Path) -> bool:
+    """trdsim's own bookkeeping in an output folder: its lock, a write being staged."""
+    return path.name.startswith(".trdsim")
+
+
 def _owned(path: Path) -> bool:
     """Whether `path` (in an output folder) belongs to the result there, not to another
     analysis in a sub-folder."""
@@ -207,7 +227,7 @@ def _owned(path: Path) -> bool:
 def _clear(folder: Path, keep: set[Path]) -> None:
     """Remove the result in `folder` (--overwrite): its files and its own sub-folders."""
     for p in folder.iterdir():
-        if p.resolve() in keep:
+        if p.resolve() in keep or _ours(p):
             continue
         if p.is_dir() and p.name in _OWNED_DIRS:
             shutil.rmtree(p)
@@ -493,7 +513,7 @@ def cmd_trial(args) -> int:
 
     from trdsim.currency import number, share
     from trdsim.errors import TrdsimError
-    from trdsim.store.manifest import make_manifest, write_manifest
+    from trdsim.store.manifest import make_manifest
     from trdsim.validation.trial import run_trial
 
     scenario = _scenario(args)
@@ -548,9 +568,8 @@ def cmd_trial(args) -> int:
         print(_table(shown))
     print(f"\nEconomics over the follow-up ({cur}, {scenario.perspective} perspective):")
     _print_summary(r.result)
-    written = r.write(out)
-    write_manifest(out, make_manifest(scenario, "trial", args.seed, n))
-    print(f"\nWrote {len(written) + 1} files to {out}/")
+    written = r.write(out, make_manifest(scenario, "trial", args.seed, n))
+    print(f"\nWrote {len(written)} files to {out}/")
     _summary(args, **_compare_json(r.result, out), outcomes=_records(r.outcomes),
              contrasts=_records(r.contrasts))  # fmt: skip
     return 0
@@ -639,6 +658,13 @@ def cmd_report(args) -> int:
         if out.exists() and not out.is_dir():
             raise TrdsimError(f"--out {out}: is a file; give a folder (the report and its "
                               "tables go into it)")  # fmt: skip
+    from trdsim.runtime.locks import lock_folder
+
+    # the folder the report goes into, locked (no run may write it meanwhile); the results
+    # folder too, so that the report never reads one a run is replacing
+    for folder in dict.fromkeys(p for p in (Path(args.results), out) if p is not None):
+        if folder.is_dir():
+            lock_folder(folder)
     _report(Path(args.results), out)
     return 0
 
@@ -1236,7 +1262,7 @@ def cmd_calibrate(args) -> int:
                 f"ids: {', '.join(sorted(known))}"
             )
         targets = [t for t in targets if t.id in args.target]
-    out = _out_folder(args, RUNS / "calibration", None)
+    out = _out_folder(args, RUNS / "calibration", "calibration")
     path = out / f"{scenario.name}_calibrated.toml"
     seeds = [scenario.seed + i for i in range(args.seeds)]
     _compiled(scenario, "simulate", "batch")
