@@ -218,6 +218,19 @@ def _ours(path: Path) -> bool:
     return path.name.startswith(".trdsim")
 
 
+def _once(flag: str, keys: list[str], given: list[str]) -> None:
+    """Refuse a repeatable option naming one thing twice (`keys`: as resolved, e.g. an
+    alias and its full key; `given`: as typed): the second would silently count twice."""
+    from trdsim.errors import TrdsimError
+
+    seen: dict[str, str] = {}
+    for key, typed in zip(keys, given, strict=True):
+        if key in seen:
+            same = f" (as {seen[key]})" if seen[key] != typed else ""
+            raise TrdsimError(f"{flag} {typed}: given twice{same}; give each once")
+        seen[key] = typed
+
+
 def _owned(path: Path) -> bool:
     """Whether `path` (in an output folder) belongs to the result there, not to another
     analysis in a sub-folder."""
@@ -1114,6 +1127,7 @@ def cmd_dsa(args) -> int:
     for k in args.pair or []:
         space.interval(k)  # unknown or fixed parameters stop here, before any run
     keys = [space.resolve(k) for k in args.param] if args.param and not args.pair else None
+    _once("--param", keys or [], args.param or [])
     for k in keys or []:
         space.interval(k)
     n = args.patients or scenario.patients
@@ -1253,6 +1267,8 @@ def cmd_calibrate(args) -> int:
 
     scenario = _scenario(args)
     targets = load_targets(args.targets, scenario)
+    _once("--param", args.param, args.param)
+    _once("--target", args.target or [], args.target or [])
     if args.target:
         known = {t.id for t in targets}
         unknown = [i for i in args.target if i not in known]
