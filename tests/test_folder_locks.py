@@ -80,3 +80,18 @@ def test_two_runs_with_different_tmpdirs_are_locked_out_of_one_folder(tmp_path, 
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_write_from_python_takes_the_folders_lock_too(tmp_path):
+    from trdsim.store.result import write_folder
+
+    out = tmp_path / "res"
+    out.mkdir()
+    lock = out / locks.LOCK_FILE
+    lock.write_text(json.dumps({"host": "elsewhere", "pid": 1, "time": time.time()}))
+    with pytest.raises(TrdsimError, match="in use by another trdsim run"):
+        write_folder(out, lambda stage: [], {"analysis": "x"})
+    assert not (out / "manifest.json").exists()
+    lock.unlink()
+    write_folder(out, lambda stage: [], {"analysis": "x"})
+    assert (out / "manifest.json").exists() and not lock.exists()  # released after

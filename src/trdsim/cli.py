@@ -1286,9 +1286,12 @@ def cmd_calibrate(args) -> int:
         r = calibrate(scenario, targets, args.param, patients=args.patients, seeds=seeds,
                       method=args.method, progress=bar.update)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text(r.fragment(path))
-    r.parameters.to_csv(path.with_suffix(".parameters.csv"), index=False)
-    r.fit.to_csv(path.with_suffix(".fit.csv"), index=False)
+    from trdsim.runtime.distributed import write_text_atomic
+
+    # each file whole or not at all (a stopped run leaves the previous calibration's)
+    write_text_atomic(path.with_suffix(".parameters.csv"), r.parameters.to_csv(index=False))
+    write_text_atomic(path.with_suffix(".fit.csv"), r.fit.to_csv(index=False))
+    write_text_atomic(path, r.fragment(path))
     print()
     _say(
         f"Objective ({r.method}) {number(r.objective_start, 4)} → {number(r.objective, 4)} in "

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from trdsim.errors import TrdsimError
 
-__all__ = ["LOCK_FILE", "STALE_HOURS", "lock_folder", "release_all", "release_folder"]
+__all__ = ["LOCK_FILE", "STALE_HOURS", "holds", "lock_folder", "release_all", "release_folder"]
 
 LOCK_FILE = ".trdsim.lock"
 STALE_HOURS = 24.0  # a lock from another host older than this is taken over
@@ -143,6 +143,11 @@ def _forget(folder: Path, made: bool) -> None:
     if made:
         with contextlib.suppress(OSError):
             folder.rmdir()
+
+
+def holds(folder: Path) -> bool:
+    """Whether this process holds the lock on `folder`."""
+    return Path(folder).absolute() / LOCK_FILE in _HELD
 
 
 def release_folder(folder: Path) -> None:

@@ -246,8 +246,23 @@ def write_folder(folder: str | Path, files, manifest: dict) -> list[Path]:
     one atomic rename per file, manifest last. Files of the previous result there that
     this one has not are then removed; anything else (other analyses' sub-folders) stays.
     Returns the paths written (the manifest after the tables and JSON files, as before)."""
+    from trdsim.runtime.locks import holds, lock_folder, release_folder
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    # the folder's lock (a command has it already; a write from Python takes it here), so
+    # that no other run writes the folder meanwhile, on this machine or another
+    mine = not holds(out)
+    if mine:
+        lock_folder(out)
+    try:
+        return _write_locked(out, files, manifest)
+    finally:
+        if mine:
+            release_folder(out)
+
+
+def _write_locked(out: Path, files, manifest: dict) -> list[Path]:
     _clean_stages(out)  # what a write stopped before its renames left
     stage = out / f"{STAGE_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     stage.mkdir()
