@@ -522,3 +522,17 @@ def test_a_format_1_folder_is_still_reported_with_the_same_numbers(tmp_path):
     shown = page.tables["table-psa_summary"][1:]
     nmb = psa[psa.quantity == "inc_nmb_20000"].iloc[0]
     assert [r for r in shown if r[1] == "INMB @£20,000"][0][2] == pounds(nmb["mean"])
+
+
+def test_figure_data_of_another_run_is_a_notice_not_drawn(tmp_path, report_results):
+    """A trace.parquet or PNG that is not the one the manifest records (a folder mixed by
+    hand) is not drawn as if it were this result's: the figure becomes a notice."""
+    copy = tmp_path / "uk_nhs"
+    shutil.copytree(report_results, copy)
+    t = pd.read_parquet(copy / "trace.parquet")
+    t.assign(count=t["count"] * 2).to_parquet(copy / "trace.parquet", index=False)
+    (copy / "trace.png").write_bytes((copy / "frontier.png").read_bytes())  # another figure
+    r = write_report(copy)
+    page = Page(r.html.read_text(encoding="utf-8"))
+    assert "trace.png" not in {i["data-file"] for i in page.images}
+    assert any("trace.parquet differs from the file manifest.json" in n for n in r.notices)
