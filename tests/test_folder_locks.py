@@ -95,3 +95,55 @@ def test_a_write_from_python_takes_the_folders_lock_too(tmp_path):
     lock.unlink()
     write_folder(out, lambda stage: [], {"analysis": "x"})
     assert (out / "manifest.json").exists() and not lock.exists()  # released after
+
+
+def _draws(path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 20
+    pd.DataFrame(
+        {
+            "draw": np.repeat(np.arange(n), 2),
+            "arm": np.tile(["a", "b"], n),
+            "cost": rng.normal(1000, 100, 2 * n),
+            "qaly": rng.normal(1, 0.1, 2 * n),
+            "p": np.repeat(rng.uniform(size=n), 2),
+        }
+    ).to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["threshold", "--param", "unit_costs.uk.cbt_session", "--threshold", "30000"],
+        ["validate"],
+        ["calibrate", "uk_nhs", "--param", "treatments.ssri.remission_share"],
+        ["dsa", "--param", "unit_costs.uk.cbt_session"],
+        ["psa", "--draws", "2", "--patients", "10"],
+        ["analyse", "DRAWS", "--threshold", "20000", "--no-evppi"],
+        ["evsi", "DRAWS", "--param", "p", "--study", "beta", "--n", "10", "--threshold", "20000"],
+        ["trial", "TRIAL"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_every_writing_command_checks_the_folders_kind_before_any_work(tmp_path, capsys, argv):
+    from pathlib import Path
+
+    from trdsim.cli import main
+
+    out = tmp_path / "compare"
+    out.mkdir()
+    held = {"analysis": "compare", "scenario": "uk_nhs", "patients": 1000, "seed": 1,
+            "scenario_hash": "abc", "trdsim_version": "0.3"}  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps(held))
+    trial = Path(__file__).resolve().parents[1] / "experiments/replications/cobalt.toml"
+    swap = {"DRAWS": str(_draws(tmp_path / "draws.parquet")), "TRIAL": str(trial)}
+    rc = main([swap.get(a, a) for a in argv] + ["--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert "holds results of another kind, a compare run" in err, err
+    assert json.loads((out / "manifest.json").read_text()) == held  # untouched
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]  # lock released
