@@ -488,6 +488,8 @@ def test_the_python_api_takes_one_subgroup_attribute_as_a_string(uk):
          "--param unit_costs.uk.cbt_session: given twice"),
         (["calibrate", "uk_nhs", "--param", "treatments.ssri.remission_share", "--param",
           "treatments.ssri.remission_share"], "given twice"),
+        (["care", "--set", "care_system.years=2", "--set", "care_system.years=3"],
+         "care_system.years is already set"),
     ],
 )  # fmt: skip
 def test_an_option_given_twice_is_refused_before_any_work(tmp_path, capsys, argv, says):

@@ -1324,6 +1324,11 @@ def _settings(specs: list[str] | None) -> dict:
         key, sep, value = spec.partition("=")
         if not sep or not key.strip():
             raise TrdsimError(f"--set {spec!r}: write KEY=VALUE")
+        if key.strip() in out:  # the second would silently replace the first
+            raise TrdsimError(
+                f"--set {spec!r}: {key.strip()} is already set ({key.strip()}="
+                f"{out[key.strip()]}); set each key once"
+            )
         out[key.strip()] = _value(value)
     return out
 
