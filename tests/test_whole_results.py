@@ -137,6 +137,31 @@ def test_a_folder_mixing_two_runs_or_with_a_cut_file_is_refused_naming_it(tmp_pa
         PsaResult.read(a)
 
 
+def test_a_write_over_a_folder_without_digests_stopped_halfway_is_refused(
+    tmp_path, monkeypatch, two_results
+):
+    old, new = two_results
+    folder = tmp_path / "earlier"
+    old.write(folder, figures=False)
+    m = json.loads((folder / "manifest.json").read_text())
+    m.pop("files")  # as an earlier trdsim wrote it
+    (folder / "manifest.json").write_text(json.dumps(m))
+    calls = {"n": 0}
+    real = store_result._rename
+
+    def stopping(*a):
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device (simulated)")
+        calls["n"] += 1
+        return real(*a)
+
+    monkeypatch.setattr(store_result, "_rename", stopping)
+    with pytest.raises(OSError, match="simulated"):
+        new.write(folder, figures=False)
+    with pytest.raises(TrdsimError, match="has no manifest.json"):
+        PsaResult.read(folder)
+
+
 def test_a_resume_marker_is_written_whole_and_partial_files_are_cleaned(tmp_path):
     out = tmp_path / "run"
     out.mkdir()

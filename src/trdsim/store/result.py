@@ -274,6 +274,10 @@ def _write_locked(out: Path, files, manifest: dict) -> list[Path]:
         shutil.rmtree(stage, ignore_errors=True)
         raise
     before = _listed(out)
+    if not before and (out / "manifest.json").is_file():
+        # a manifest without digests (an earlier trdsim's) could not tell its tables from
+        # these: removed first, so a write stopped halfway leaves a folder refused whole
+        (out / "manifest.json").unlink()
     for n in [*names, "manifest.json"]:
         _rename(stage / n, out / n)
     for n in before - set(digests):  # the previous result's, not this one's
