@@ -280,6 +280,85 @@ CASES = [
         str(2**70),
         "2**63 - 1",
     ),
+    (
+        "severity floor below the HRSD-17's 0",
+        lambda r: r.setdefault("cohort", {}).update({"severity_min": -5.0}),
+        "cohort.severity_min",
+        "-5.0",
+        "HRSD-17's 0 to 52",
+    ),
+    (
+        "severity ceiling above the HRSD-17's 52",
+        lambda r: r.setdefault("cohort", {}).update({"severity_max": 60.0}),
+        "cohort.severity_max",
+        "60.0",
+        "HRSD-17's 0 to 52",
+    ),
+    (
+        "personalised rule with a threshold outside the cohort's range",
+        lambda r: r.setdefault("pathways", {}).update(
+            {
+                "integrated": {
+                    "rules": [{"step": 3, "when": "severity >= 60", "components": ["ect"]}]
+                }
+            }
+        ),
+        "pathways.integrated.rules[0].when",
+        "'severity >= 60'",
+        "never true: the cohort's severity runs from 0 to 52",
+    ),
+    (
+        "personalised rule on sex == 2",
+        lambda r: r.setdefault("pathways", {}).update(
+            {"integrated": {"rules": [{"step": 3, "when": "sex == 2", "components": ["ect"]}]}}
+        ),
+        "pathways.integrated.rules[0].when",
+        "'sex == 2'",
+        "never true: sex is 0 (male) or 1 (female)",
+    ),
+    (
+        "personalised rule with a nan threshold",
+        lambda r: r.setdefault("pathways", {}).update(
+            {"integrated": {"rules": [{"step": 3, "when": "age < nan", "components": ["ect"]}]}}
+        ),
+        "pathways.integrated.rules[0].when",
+        "'age < nan'",
+        "not nan",
+    ),
+    (
+        "personalised rule on a step before the cohort enters",
+        lambda r: r.setdefault("pathways", {}).update(
+            {
+                "integrated": {
+                    "rules": [{"step": 1, "when": "severity >= 25", "components": ["ect"]}]
+                }
+            }
+        ),
+        "pathways.integrated.rules[0].step",
+        "1",
+        "the cohort enters this pathway at step 3",
+    ),
+    (
+        "a UK setting relabelled in dollars",
+        lambda r: r.setdefault("settings", {}).update({"uk": {"currency": "USD"}}),
+        "settings.uk.currency",
+        "'USD'",
+        "must be GBP",
+    ),
+    (
+        "a US unit cost in a UK scenario",
+        lambda r: r.setdefault("unit_costs", {}).update({"us": {"cbt_session": 150.0}}),
+        "unit_costs.us",
+        "{'cbt_session': 150.0}",
+        "this scenario's setting is uk (GBP)",
+    ),
+    (
+        "ages beyond the life table",
+        lambda r: r.setdefault("cohort", {}).update({"age_max": 120.0}),
+        "cohort.age_max",
+        "120.0",
+        "the life table uk_ons_2020_2022 ends at",
+    ),
 ]
 
 
@@ -361,6 +440,99 @@ def test_by_an_unknown_attribute_names_the_file_and_writes_nothing(tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert code == 2 and not out.exists() and len(err.splitlines()) == 1, err
     assert "uk_nhs.toml" in err and "--by" in err and "'colour'" in err and "allowed:" in err
+
+
+def test_by_a_cut_off_that_is_not_a_number_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["compare", "uk_nhs", "--patients", "10", "--out", str(out), "--by",
+                 "severity:17,nan"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and not out.exists() and len(err.splitlines()) == 1, err
+    assert "--by" in err and "'severity:17,nan'" in err and "finite numbers" in err, err
+
+
+@pytest.mark.parametrize(
+    "call, says",
+    [
+        (lambda t: t.compare("uk_nhs", patients=100.5), "patients=100.5: is not a whole number"),
+        (lambda t: t.compare("uk_nhs", patients=-3), "patients=-3: must be at least 1"),
+        (lambda t: t.compare("uk_nhs", patients=True), "patients=True: is not a whole number"),
+        (lambda t: t.validate("uk_nhs", patients=0), "patients=0: must be at least 1"),
+        (lambda t: t.compare("uk_nhs", seed=-1), "seed=-1: must be between 0 and"),
+        (lambda t: t.compare("uk_nhs", seed=2**64), "(2**63 - 1)"),
+        (lambda t: t.compare("uk_nhs", threads=0), "threads=0: must be from 1 to"),
+        (lambda t: t.compare("uk_nhs", by=["colour"]), "by='colour': unknown attribute"),
+        (lambda t: t.compare("uk_nhs", by="severity:17,nan"), "finite numbers"),
+        (lambda t: t.psa("uk_nhs", draws=2.5), "draws=2.5: is not a whole number"),
+        (lambda t: t.dsa("uk_nhs", patients="300"), "patients='300': is not a whole number"),
+    ],
+)
+def test_the_python_api_refuses_bad_counts_seeds_and_attributes_in_one_line(call, says):
+    import trdsim
+    from trdsim.errors import TrdsimError
+
+    with pytest.raises(TrdsimError) as e:
+        call(trdsim)
+    assert says in str(e.value) and "\n" not in str(e.value), str(e.value)
+
+
+def test_the_python_api_takes_one_subgroup_attribute_as_a_string(uk):
+    import trdsim
+
+    r = trdsim.compare(uk, patients=200, by="severity")
+    assert set(r.subgroup_table.attribute) == {"severity"}
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["sweep", "--grid", "care_system.services.cbt.units=2,6", "--grid",
+          "care_system.services.cbt.units=3"], "is already given"),
+        (["dsa", "--param", "unit_costs.uk.cbt_session", "--param", "unit_costs.uk.cbt_session"],
+         "--param unit_costs.uk.cbt_session: given twice"),
+        (["calibrate", "uk_nhs", "--param", "treatments.ssri.remission_share", "--param",
+          "treatments.ssri.remission_share"], "given twice"),
+        (["care", "--set", "care_system.years=2", "--set", "care_system.years=3"],
+         "care_system.years is already set"),
+    ],
+)  # fmt: skip
+def test_an_option_given_twice_is_refused_before_any_work(tmp_path, capsys, argv, says):
+    out = tmp_path / "out"
+    code = main([*argv, "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and says in err, err
+    assert not out.exists()
+
+
+def test_a_trial_outcome_given_twice_is_refused():
+    import tomllib
+
+    from trdsim.errors import ScenarioError
+    from trdsim.scenario import from_dict
+
+    design = Path(__file__).resolve().parents[1] / "experiments/replications/cobalt.toml"
+    raw = tomllib.loads(design.read_text())
+    raw["trial"]["outcomes"] = ["bdi2_response", "bdi2_response"]
+    with pytest.raises(ScenarioError, match=r"trial.outcomes\[1\] = 'bdi2_response': given twice"):
+        from_dict(raw, "cobalt.toml")
+
+
+def test_an_odds_ratio_target_at_or_below_0_is_refused(tmp_path):
+    from trdsim.errors import ScenarioError
+    from trdsim.validation.targets import load_targets
+
+    design = Path(__file__).resolve().parents[1] / "experiments/replications/cobalt.toml"
+    f = tmp_path / "targets.toml"
+    f.write_text(
+        f'[[target]]\nid = "t"\ndescription = "d"\nsource = "x"\n'
+        f'setting = "trial"\nscenario = "{design}"\n'
+        'measure = "odds_ratio"\narm = "cbt_usual_care"\nversus = "usual_care"\n'
+        'outcome = "bdi2_response"\nweek = 26\nrange = [0.0, 5.06]\n'
+    )
+    with pytest.raises(
+        ScenarioError, match=r"target\[0\]\.range\[0\] = 0.0: must be an odds ratio > 0"
+    ):
+        load_targets(f)
 
 
 def test_by_a_treatment_outcome_is_refused_with_the_reason(tmp_path, capsys):
@@ -516,7 +688,7 @@ def test_an_output_folder_in_use_by_another_run_is_refused(tmp_path, capsys):
         assert child.stdout.readline().strip() == "held"
         rc = main(["psa", "--draws", "2", "--patients", "10", "--out", str(out), "--no-evppi"])
         err = capsys.readouterr().err
-        assert rc == 2 and f"in use by another trdsim run (process {child.pid})" in err, err
+        assert rc == 2 and f"in use by another trdsim run (process {child.pid} on " in err, err
     finally:
         child.kill()
         child.wait()

@@ -24,7 +24,10 @@ def personalised():
     base.pop("label")
     sc = _with_arms(
         {
-            "nobody": {**base, "rules": [{"step": 3, "when": "age > 500", "components": ["ect"]}]},
+            "nobody": {
+                **base,
+                "rules": [{"step": 3, "when": "flexibility > 50", "components": ["ect"]}],
+            },
             "inflamed": {**base, "rules": [RULE_INFLAMED]},
         }
     )

@@ -273,6 +273,10 @@ def test_costs_of_earlier_folders_with_maintenance_as_one_sum_are_shown(tmp_path
         resource=None, resource_label=None, se=0.0,
     )  # fmt: skip
     pd.concat([c[c.group != "maintenance"], old[c.columns]]).to_csv(copy / "costs.csv", index=False)
+    # an earlier trdsim recorded no file digests
+    earlier = json.loads((copy / "manifest.json").read_text())
+    earlier.pop("files")
+    (copy / "manifest.json").write_text(json.dumps(earlier))
     r = write_report(copy, tmp_path / "old.html")
     text = (tmp_path / "old.html").read_text(encoding="utf-8")
     page = Page(text)
@@ -393,6 +397,9 @@ def test_a_figure_that_cannot_be_had_is_a_notice_not_a_failure(tmp_path, report_
 def _without_column(folder):
     s = pd.read_csv(folder / "summary.csv")
     s.drop(columns="qaly").to_csv(folder / "summary.csv", index=False)
+    m = json.loads((folder / "manifest.json").read_text())
+    m.pop("files")  # (its digest would refuse it first: see test_whole_results)
+    (folder / "manifest.json").write_text(json.dumps(m))
 
 
 def _manifest_edit(**change):
@@ -515,3 +522,17 @@ def test_a_format_1_folder_is_still_reported_with_the_same_numbers(tmp_path):
     shown = page.tables["table-psa_summary"][1:]
     nmb = psa[psa.quantity == "inc_nmb_20000"].iloc[0]
     assert [r for r in shown if r[1] == "INMB @£20,000"][0][2] == pounds(nmb["mean"])
+
+
+def test_figure_data_of_another_run_is_a_notice_not_drawn(tmp_path, report_results):
+    """A trace.parquet or PNG that is not the one the manifest records (a folder mixed by
+    hand) is not drawn as if it were this result's: the figure becomes a notice."""
+    copy = tmp_path / "uk_nhs"
+    shutil.copytree(report_results, copy)
+    t = pd.read_parquet(copy / "trace.parquet")
+    t.assign(count=t["count"] * 2).to_parquet(copy / "trace.parquet", index=False)
+    (copy / "trace.png").write_bytes((copy / "frontier.png").read_bytes())  # another figure
+    r = write_report(copy)
+    page = Page(r.html.read_text(encoding="utf-8"))
+    assert "trace.png" not in {i["data-file"] for i in page.images}
+    assert any("trace.parquet differs from the file manifest.json" in n for n in r.notices)

@@ -29,12 +29,11 @@ def test_every_constant_is_the_registry_entry_of_its_name():
 
 
 def test_families_span_what_their_users_add():
-    """A family's width is the offsets its users add: component slots, rejection attempts
-    (age from 0, severity's redraws from 1)."""
+    """A family's width is the offsets its users add: component slots. Age and severity
+    take one uniform each (the truncated normal's inverse CDF)."""
     w = {p.name: p.width for p in rng.PURPOSES}
     assert w["P_DROPOUT"] == w["P_DROP_WEEK"] == rng.COMPONENT_SLOTS == L.MAX_COMPONENTS
-    assert w["P_AGE"] == rng.REJECTION_ATTEMPTS
-    assert w["P_SEVERITY_RETRY"] == rng.REJECTION_ATTEMPTS - 1
+    assert w["P_AGE"] == w["P_SEVERITY"] == 1
 
 
 def _purposes_used(tree: ast.AST) -> list[tuple[int, ast.expr]]:

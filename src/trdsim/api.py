@@ -47,6 +47,58 @@ def _scenario(s: Scenario | str | None) -> Scenario:
     return s if isinstance(s, Scenario) else load_scenario(s)
 
 
+def _cut(value: object) -> str:
+    """A value as a message shows it: its repr, cut to 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _whole(name: str, value, minimum: int = 1, maximum: int | None = None, meaning: str = ""):
+    """`value` (None passes) as a whole number in [minimum, maximum]; TrdsimError, one line
+    as the CLI says it, for anything else (100.5, True, '3', 0, a seed beyond 2**63 - 1)."""
+    import numbers
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TrdsimError(f"{name}={_cut(value)}: is not a whole number")
+    v = int(value)
+    if v < minimum or (maximum is not None and v > maximum):
+        raise TrdsimError(f"{name}={v}: must be {meaning or f'at least {minimum}'}")
+    return v
+
+
+def _seed(seed):
+    from trdsim.scenario import MAX_SEED
+
+    return _whole("seed", seed, 0, MAX_SEED, f"between 0 and {MAX_SEED} (2**63 - 1)")
+
+
+def _threads(threads):
+    import numba
+
+    most = numba.config.NUMBA_NUM_THREADS
+    meaning = f"from 1 to {most} (this machine's most; set NUMBA_NUM_THREADS to change it)"
+    return _whole("threads", threads, 1, most, meaning)
+
+
+def _by(by) -> list[str] | None:
+    """Subgroup attributes: one ('severity', 'severity:17,24') or a list; each checked."""
+    from trdsim.analysis.subgroups import parse_by
+
+    if by is None:
+        return None
+    specs = [by] if isinstance(by, str) else list(by)
+    for spec in specs:
+        if not isinstance(spec, str):
+            raise TrdsimError(f"by={_cut(spec)}: give attribute names such as 'severity'")
+        try:
+            parse_by(spec)
+        except ValueError as e:
+            raise TrdsimError(f"by={_cut(spec)}: {e}") from None
+    return specs
+
+
 def compare(
     scenario: Scenario | str | None = None,
     patients: int | None = None,
@@ -59,6 +111,8 @@ def compare(
     the incremental analysis and net benefit; `by` adds subgroup tables."""
     from trdsim.analysis.compare import simulate
 
+    patients, seed, threads = _whole("patients", patients), _seed(seed), _threads(threads)
+    by = _by(by)
     r = simulate(_scenario(scenario), patients, seed, threads=threads, progress=progress)
     if by:
         r.subgroups(*by)
@@ -99,6 +153,8 @@ def psa(
     from trdsim.evidence import parameter_table
     from trdsim.store.manifest import make_manifest
 
+    draws, patients = _whole("draws", draws), _whole("patients", patients)
+    seed, workers = _seed(seed), _whole("workers", workers)
     sc = _scenario(scenario)
     space = ParameterSpace(sc)
     if groups:
@@ -139,6 +195,7 @@ def dsa(
     """One-way sensitivity (tornado) of arm vs versus at a threshold."""
     from trdsim.analysis.dsa import dsa as one_way
 
+    patients, seed = _whole("patients", patients), _seed(seed)
     return one_way(_scenario(scenario), arm, versus, threshold, keys, patients, seed,
                    progress=progress)  # fmt: skip
 
@@ -158,6 +215,7 @@ def two_way(
     """Two-way sensitivity over a steps x steps grid of parameters x and y."""
     from trdsim.analysis.dsa import two_way_map
 
+    patients, seed, steps = _whole("patients", patients), _seed(seed), _whole("steps", steps, 2)
     return two_way_map(_scenario(scenario), x, y, arm, versus, threshold, steps, patients,
                        seed, progress=progress)  # fmt: skip
 
@@ -193,6 +251,7 @@ def threshold(
     """The value of `parameter` at which the ICER of arm vs versus equals `target`."""
     from trdsim.analysis.dsa import threshold as solve
 
+    patients, seed = _whole("patients", patients), _seed(seed)
     return solve(_scenario(scenario), parameter, target, arm, versus, low, high, patients, seed)
 
 
@@ -207,6 +266,7 @@ def validate(
     from trdsim.validation.targets import load_targets
     from trdsim.validation.validate import PATIENTS, validation
 
+    patients, seed = _whole("patients", patients), _seed(seed)
     sc = _scenario(scenario)
     return validation(sc, load_targets(targets, sc), patients or PATIENTS, seed, progress)
 
@@ -220,6 +280,7 @@ def care(
     """A care-system run over the scenario's horizon (settings: `--set` style values)."""
     from trdsim.care_result import care as run
 
+    seed = _seed(seed)
     return run(scenario or "capacity_whatif", seed, settings, progress)
 
 
@@ -236,6 +297,7 @@ def care_sweep(
     so an interrupted sweep resumes; default: a temporary folder)."""
     from trdsim.sweep import sweep as run
 
+    reps, workers = _whole("reps", reps), _whole("workers", workers)
     sc = _scenario(scenario)
     with tempfile.TemporaryDirectory(prefix="trdsim_sweep_") as tmp:
         out = Path(folder) if folder is not None else Path(tmp) / "sweep"

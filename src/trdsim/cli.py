@@ -135,7 +135,7 @@ def _out_folder(
     (`resumes`: psa, sweep).
     """
     from trdsim.errors import TrdsimError
-    from trdsim.runtime.locks import lock_folder
+    from trdsim.runtime.locks import lock_folder, release_folder
 
     given = getattr(args, "out", None)
     if given is not None and not given.strip():
@@ -143,15 +143,34 @@ def _out_folder(
     out = Path(given) if given else default
     if out.exists() and not out.is_dir():
         raise TrdsimError(f"--out {out}: is a file; give a folder (default {default})")
+    # the lock first, so that what the folder holds cannot change between the check and
+    # the run (another run into it, on this machine or another, waits for this one)
+    lock_folder(out)
+    try:
+        _check_out(out, args, default, kind, key or {}, resumes)
+    except TrdsimError:
+        release_folder(out)  # (and the folder, if it was made for this run)
+        raise
+    found = _found(out)
+    same = found is not None and found[0] == kind and _same(found[1], key or {})
+    if found is not None and getattr(args, "overwrite", False) and not same:
+        _clear(out, {p.resolve() for p in keep})
+    return out
+
+
+def _same(old: dict, key: dict) -> bool:
+    return all(old.get(k) == v for k, v in key.items() if k in old)
+
+
+def _check_out(out: Path, args, default: Path, kind: str | None, key: dict, resumes: bool):
+    """Refuse `out` if it holds a result of another kind or other arguments (see
+    `_out_folder`)."""
+    from trdsim.errors import TrdsimError
+
     found = _found(out) if out.is_dir() else None
-    key = key or {}
     overwrite = getattr(args, "overwrite", False)
-    same = (
-        found is not None
-        and found[0] == kind
-        and all(found[1].get(k) == v for k, v in key.items() if k in found[1])
-    )
-    if found is not None and kind is not None and not same and not overwrite:
+    same = found is not None and found[0] == kind and _same(found[1], key)
+    if found is not None and not same and not overwrite:
         held, old = found
         what = "other arguments" if held == kind else "results of another kind"
         ways = "add --overwrite to replace it"
@@ -169,7 +188,7 @@ def _out_folder(
         others = [
             p.name + ("/" if p.is_dir() else "")
             for p in sorted(out.iterdir())
-            if found is None or not _owned(p)
+            if not _ours(p) and (found is None or not _owned(p))
         ]
         if others:
             raise TrdsimError(
@@ -177,10 +196,6 @@ def _out_folder(
                 f" (not a {kind} run's); a {kind} run needs a folder of its own: choose "
                 "another --out"
             )
-    lock_folder(out)
-    if found is not None and overwrite and not same:
-        _clear(out, {p.resolve() for p in keep})
-    return out
 
 
 def _resumed(args, default: Path, kind: str, scenario) -> dict:
@@ -202,6 +217,24 @@ def _resumed(args, default: Path, kind: str, scenario) -> dict:
     return run
 
 
+def _ours(path: Path) -> bool:
+    """trdsim's own bookkeeping in an output folder: its lock, a write being staged."""
+    return path.name.startswith(".trdsim")
+
+
+def _once(flag: str, keys: list[str], given: list[str]) -> None:
+    """Refuse a repeatable option naming one thing twice (`keys`: as resolved, e.g. an
+    alias and its full key; `given`: as typed): the second would silently count twice."""
+    from trdsim.errors import TrdsimError
+
+    seen: dict[str, str] = {}
+    for key, typed in zip(keys, given, strict=True):
+        if key in seen:
+            same = f" (as {seen[key]})" if seen[key] != typed else ""
+            raise TrdsimError(f"{flag} {typed}: given twice{same}; give each once")
+        seen[key] = typed
+
+
 def _owned(path: Path) -> bool:
     """Whether `path` (in an output folder) belongs to the result there, not to another
     analysis in a sub-folder."""
@@ -211,7 +244,7 @@ def _owned(path: Path) -> bool:
 def _clear(folder: Path, keep: set[Path]) -> None:
     """Remove the result in `folder` (--overwrite): its files and its own sub-folders."""
     for p in folder.iterdir():
-        if p.resolve() in keep:
+        if p.resolve() in keep or _ours(p):
             continue
         if p.is_dir() and p.name in _OWNED_DIRS:
             shutil.rmtree(p)
@@ -497,7 +530,7 @@ def cmd_trial(args) -> int:
 
     from trdsim.currency import number, share
     from trdsim.errors import TrdsimError
-    from trdsim.store.manifest import make_manifest, write_manifest
+    from trdsim.store.manifest import make_manifest
     from trdsim.validation.trial import run_trial
 
     scenario = _scenario(args)
@@ -552,9 +585,8 @@ def cmd_trial(args) -> int:
         print(_table(shown))
     print(f"\nEconomics over the follow-up ({cur}, {scenario.perspective} perspective):")
     _print_summary(r.result)
-    written = r.write(out)
-    write_manifest(out, make_manifest(scenario, "trial", args.seed, n))
-    print(f"\nWrote {len(written) + 1} files to {out}/")
+    written = r.write(out, make_manifest(scenario, "trial", args.seed, n))
+    print(f"\nWrote {len(written)} files to {out}/")
     _summary(args, **_compare_json(r.result, out), outcomes=_records(r.outcomes),
              contrasts=_records(r.contrasts))  # fmt: skip
     return 0
@@ -643,6 +675,13 @@ def cmd_report(args) -> int:
         if out.exists() and not out.is_dir():
             raise TrdsimError(f"--out {out}: is a file; give a folder (the report and its "
                               "tables go into it)")  # fmt: skip
+    from trdsim.runtime.locks import lock_folder
+
+    # the folder the report goes into, locked (no run may write it meanwhile); the results
+    # folder too, so that the report never reads one a run is replacing
+    for folder in dict.fromkeys(p for p in (Path(args.results), out) if p is not None):
+        if folder.is_dir():
+            lock_folder(folder)
     _report(Path(args.results), out)
     return 0
 
@@ -1096,6 +1135,7 @@ def cmd_dsa(args) -> int:
     for k in args.pair or []:
         space.interval(k)  # unknown or fixed parameters stop here, before any run
     keys = [space.resolve(k) for k in args.param] if args.param and not args.pair else None
+    _once("--param", keys or [], args.param or [])
     for k in keys or []:
         space.interval(k)
     n = args.patients or scenario.patients
@@ -1314,6 +1354,8 @@ def cmd_calibrate(args) -> int:
 
     scenario = _scenario(args)
     targets = load_targets(args.targets, scenario)
+    _once("--param", args.param, args.param)
+    _once("--target", args.target or [], args.target or [])
     if args.target:
         known = {t.id for t in targets}
         unknown = [i for i in args.target if i not in known]
@@ -1323,7 +1365,7 @@ def cmd_calibrate(args) -> int:
                 f"ids: {', '.join(sorted(known))}"
             )
         targets = [t for t in targets if t.id in args.target]
-    out = _out_folder(args, RUNS / "calibration", None)
+    out = _out_folder(args, RUNS / "calibration", "calibration")
     path = out / f"{scenario.name}_calibrated.toml"
     seeds = [scenario.seed + i for i in range(args.seeds)]
     _compiled(scenario, "simulate", "batch")
@@ -1331,9 +1373,12 @@ def cmd_calibrate(args) -> int:
         r = calibrate(scenario, targets, args.param, patients=args.patients, seeds=seeds,
                       method=args.method, progress=bar.update)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text(r.fragment(path))
-    r.parameters.to_csv(path.with_suffix(".parameters.csv"), index=False)
-    r.fit.to_csv(path.with_suffix(".fit.csv"), index=False)
+    from trdsim.runtime.distributed import write_text_atomic
+
+    # each file whole or not at all (a stopped run leaves the previous calibration's)
+    write_text_atomic(path.with_suffix(".parameters.csv"), r.parameters.to_csv(index=False))
+    write_text_atomic(path.with_suffix(".fit.csv"), r.fit.to_csv(index=False))
+    write_text_atomic(path, r.fragment(path))
     print()
     _say(
         f"Objective ({r.method}) {number(r.objective_start, 4)} → {number(r.objective, 4)} in "
@@ -1366,6 +1411,11 @@ def _settings(specs: list[str] | None) -> dict:
         key, sep, value = spec.partition("=")
         if not sep or not key.strip():
             raise TrdsimError(f"--set {spec!r}: write KEY=VALUE")
+        if key.strip() in out:  # the second would silently replace the first
+            raise TrdsimError(
+                f"--set {spec!r}: {key.strip()} is already set ({key.strip()}="
+                f"{out[key.strip()]}); set each key once"
+            )
         out[key.strip()] = _value(value)
     return out
 

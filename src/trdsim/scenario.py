@@ -89,6 +89,32 @@ TREATMENT_OPTIONAL_TEXT = {
 EVIDENCE_STATUS = ("sufficient", "flagged", "insufficient")
 TREATMENT_FLAGS = ("monoaminergic", "psychotherapy", "counts_as_trial")
 EFFECT_KINDS = ("relative", "absolute")
+HRSD_MAX = 52.0  # the HRSD-17 total score runs 0 to 52 (Hamilton 1960)
+RULE_TESTS = {
+    "==": lambda x, v: x == v,
+    "!=": lambda x, v: x != v,
+    ">=": lambda x, v: x >= v,
+    "<=": lambda x, v: x <= v,
+    ">": lambda x, v: x > v,
+    "<": lambda x, v: x < v,
+}
+
+
+def _meets_range(op: str, v: float, lo: float, hi: float) -> bool:
+    """Whether some value in [lo, hi] satisfies `x op v`."""
+    if op == ">=":
+        return v <= hi
+    if op == ">":
+        return v < hi
+    if op == "<=":
+        return v >= lo
+    if op == "<":
+        return v > lo
+    if op == "==":
+        return lo <= v <= hi
+    return lo < hi or v != lo  # "!="
+
+
 MEASURES = ("OR", "RR", "RD")
 
 MAINTENANCE_PARAMS = schema.kinds(schema.MAINTENANCE)
@@ -606,6 +632,15 @@ class _Builder:
             self.fail("scenario.setting", setting, f"must be one of {', '.join(sorted(settings))}")
         for k, typ in (("currency", str), ("price_year", int)):
             self.typed(settings[setting], f"settings.{setting}", k, typ)
+        own_currency = lib["settings"].get(setting, {}).get("currency")
+        if own_currency is not None and settings[setting]["currency"] != own_currency:
+            # the setting's prices are in its own currency: relabelling them converts nothing
+            self.fail(
+                f"settings.{setting}.currency",
+                settings[setting]["currency"],
+                f"must be {own_currency}, the {setting} setting's currency (its unit costs are "
+                f"in {own_currency}; a scenario in another currency needs a setting of its own)",
+            )
         tables = sorted(life_tables().table.unique())
         own = settings[setting].get("life_table", MISSING)
         if own is MISSING or own not in tables:
@@ -644,6 +679,7 @@ class _Builder:
         if start not in STARTS:
             self.fail("cohort.start", start, f"must be one of {', '.join(STARTS)}")
         shares = self.failed_trials(cohort_over.get("failed_trials"), start)
+        self.fewest_failed = min(shares)  # (a rule on a step before it never fires)
         c = params["cohort"]
         if c["age_min"]["value"] > c["age_max"]["value"]:
             self.fail("cohort.age_min", c["age_min"]["value"], "must not exceed cohort.age_max")
@@ -653,12 +689,35 @@ class _Builder:
                 c["severity_min"]["value"],
                 "must not exceed cohort.severity_max",
             )
+        for k in ("severity_min", "severity_max"):
+            if not 0.0 <= c[k]["value"] <= HRSD_MAX:
+                self.fail(
+                    f"cohort.{k}", c[k]["value"], f"must be within the HRSD-17's 0 to {HRSD_MAX:g}"
+                )
+        lt = life_tables()
+        ages = lt.age[lt.table == own]
+        for k in ("age_min", "age_max"):
+            if not 0.0 <= c[k]["value"] <= ages.max():
+                self.fail(
+                    f"cohort.{k}",
+                    c[k]["value"],
+                    f"must be from 0 to {ages.max()} (the age the life table {own} ends at)",
+                )
 
         # unit costs: library resources of the setting plus any the scenario adds
         uc_raw = self.table(raw.get("unit_costs", {}), "unit_costs")
         for name in uc_raw:
             if name not in settings:
                 self.fail(f"unit_costs.{name}", uc_raw[name], _suggest(name, settings))
+            if name != setting:
+                # another setting's prices (another currency) would be silently ignored
+                self.fail(
+                    f"unit_costs.{name}",
+                    uc_raw[name],
+                    f"unit costs of the {name} setting ({settings[name]['currency']}); this "
+                    f"scenario's setting is {setting} ({settings[setting]['currency']}): give "
+                    f"them under unit_costs.{setting}, in its currency",
+                )
         lib_uc = lib["unit_costs"].get(setting, {})
         over_uc = self.table(uc_raw.get(setting, {}), f"unit_costs.{setting}")
         # a unit cost names a library resource of the setting or one declared under
@@ -828,6 +887,11 @@ class _Builder:
         for j, o in enumerate(outcomes):
             if o not in known:
                 self.unknown(f"trial.outcomes[{j}]", o, known, "outcome definition")
+            if o in outcomes[:j]:  # its rows would appear twice in every table
+                self.fail(f"trial.outcomes[{j}]", o, "given twice: list each outcome once")
+        for j, w in enumerate(weeks):
+            if w in weeks[:j]:
+                self.fail(f"trial.assess_weeks[{j}]", w, "given twice: list each week once")
         return {
             "name": str(t.get("name", sc.name)),
             "source": str(t.get("source", "")),
@@ -1140,6 +1204,8 @@ class _Builder:
         if begin not in PATHWAY_STARTS:
             self.fail(f"{key}.start", begin, f"must be one of {', '.join(PATHWAY_STARTS)}")
         rules = self.rules(p.get("rules", []), f"{key}.rules", steps, params)
+        if "rules" in over:  # (the defaults' rules serve any cohort: some may not apply)
+            self.rules_can_fire(rules, f"{key}.rules", steps, begin, params)
         maint = self.table(p.get("maintenance", {"default": ["none"]}), f"{key}.maintenance")
         keys = ["default", USUAL_CARE, *(step_key(st) for st in steps)]
         keys += [step_key(r["components"]) for r in rules]
@@ -1300,6 +1366,46 @@ class _Builder:
                 f"must give at most {MAX_VARIANTS} combinations of rule choices (these give {combos})",
             )
         return out
+
+    def rules_can_fire(
+        self, rules: list[dict], key: str, steps: list, begin: str, params: dict
+    ) -> None:
+        """Refuse a rule no patient can meet: a NaN threshold, one outside the attribute's
+        values in this cohort (sex is 0 or 1; the flags too; age and severity within the
+        cohort's range; failed trials among the cohort's), or one on a step before the
+        cohort enters the pathway."""
+        import math
+
+        c = params["cohort"]
+        shares = getattr(self, "fewest_failed", None)
+        first = 0 if begin == "first" or shares is None else min(shares, len(steps) - 1)
+        flags = {"sex": "0 (male) or 1 (female)", "maltreatment": "0 or 1",
+                 "inflammation": "0 or 1", "chronic": "0 or 1"}  # fmt: skip
+        for j, r in enumerate(rules):
+            rk = f"{key}[{j}]"
+            attr, op, v = r["attribute"], r["op"], r["value"]
+            fire = RULE_TESTS[op]
+            if math.isnan(v):
+                self.fail(f"{rk}.when", r["when"], "the threshold must be a number, not nan")
+            if attr in flags:
+                if not any(fire(x, v) for x in (0.0, 1.0)):
+                    self.fail(f"{rk}.when", r["when"], f"never true: {attr} is {flags[attr]}")
+            elif attr in ("age", "severity"):
+                lo, hi = c[f"{attr}_min"]["value"], c[f"{attr}_max"]["value"]
+                if not _meets_range(op, v, lo, hi):
+                    self.fail(
+                        f"{rk}.when",
+                        r["when"],
+                        f"never true: the cohort's {attr} runs from {lo:g} to {hi:g} "
+                        f"(cohort.{attr}_min, cohort.{attr}_max)",
+                    )
+            if r["step"] < first:
+                self.fail(
+                    f"{rk}.step",
+                    r["step"] + 1,
+                    f"never reached: the cohort enters this pathway at step {first + 1} "
+                    f"(cohort.failed_trials = {shares}); a rule needs a step from {first + 1}",
+                )
 
     def steps(self, steps: list, key: str, params: dict) -> list[list[str]]:
         """Steps as lists of components: a name is a one-component step."""

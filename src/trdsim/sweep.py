@@ -63,6 +63,11 @@ def parse_grid(specs: list[str], scenario: Scenario) -> dict[str, list]:
                     scenario.source, key, parts[2],
                     f"unknown service; known: {', '.join(sorted(known)) or 'none'}",
                 )  # fmt: skip
+        if key in grid:  # a second --grid of one key would silently replace the first
+            raise TrdsimError(
+                f"--grid {spec!r}: {key} is already given ({key}="
+                f"{','.join(map(str, grid[key]))}); give each key once with all its values"
+            )
         grid[key] = [_value(v) for v in values.split(",") if v.strip()]
         for v in grid[key]:  # each value must give a valid scenario
             scenario.with_values({key: v})

@@ -30,7 +30,7 @@ from trdsim.economics import (
 )
 from trdsim.plots import analysis as plots
 from trdsim.store.manifest import FORMAT_VERSION, json_ready
-from trdsim.store.result import ResultBase
+from trdsim.store.result import ResultBase, write_folder
 from trdsim.store.tables import Table, with_arm_order
 
 __all__ = ["PSA_COLUMNS", "Population", "PsaResult", "analyse", "write_evsi"]
@@ -265,9 +265,6 @@ def write_evsi(
     table = evsi(df, study, sizes, thresholds, method=method, seed=seed)
     if population is not None:
         table = enbs(table, study, population.factor, fixed_cost, cost_per_patient)
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / "evsi.csv", out / "evsi.json"]
-    table.to_csv(written[0], index=False)
     info = {
         "study": study.__dict__ | {"arms": study.arms},
         "sizes_per_arm": sizes,
@@ -284,13 +281,23 @@ def write_evsi(
         best = table[table.optimal].set_index("threshold")
         info["optimal_n"] = {f"{t:g}": int(best.n.get(t, 0)) for t in thresholds}
         info["optimal_enbs"] = {f"{t:g}": float(best.enbs.get(t, 0.0)) for t in thresholds}
-    written[1].write_text(json.dumps(info, indent=2))
-    if figures:
-        for lam in thresholds:
-            path = out / f"evsi_{lam:g}.png"
+
+    def files(stage: Path) -> list[str]:
+        table.to_csv(stage / "evsi.csv", index=False)
+        (stage / "evsi.json").write_text(json.dumps(info, indent=2))
+        names = ["evsi.csv", "evsi.json"]
+        for lam in thresholds if figures else []:
+            names.append(f"evsi_{lam:g}.png")
             plots.evsi_figure(
-                table[table.threshold == lam], currency, path,
+                table[table.threshold == lam], currency, stage / names[-1],
                 scenario=scenario, price_year=price_year,
             )  # fmt: skip
-            written.append(path)
+        return names
+
+    from trdsim._version import __version__
+
+    # whole or not at all, with its files' digests (store.result.write_folder)
+    manifest = {"format_version": FORMAT_VERSION, "analysis": "evsi", "scenario": scenario,
+                "trdsim_version": __version__}  # fmt: skip
+    written = [p for p in write_folder(out, files, manifest) if p.name != "manifest.json"]
     return written, table

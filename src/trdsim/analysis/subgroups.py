@@ -52,6 +52,8 @@ def parse_by(spec: str) -> GroupSpec:
         values = tuple(float(x) for x in cuts.split(","))
     except ValueError:
         raise ValueError(f"cut-offs '{cuts}' must be numbers separated by commas") from None
+    if not all(np.isfinite(values)):
+        raise ValueError(f"cut-offs '{cuts}' must be finite numbers (not nan or inf)")
     if any(b <= a for a, b in zip(values, values[1:], strict=False)):
         raise ValueError(f"cut-offs '{cuts}' must increase")
     return GroupSpec(attr, values)

@@ -32,10 +32,8 @@ __all__ = [
     "P_REMISSION",
     "P_RESPONSE",
     "P_SEVERITY",
-    "P_SEVERITY_RETRY",
     "P_SEX",
     "P_SUDDEN_GAIN",
-    "REJECTION_ATTEMPTS",
     "Purpose",
     "standard_normal",
     "uniform",
@@ -56,7 +54,6 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 # purposes, `first + offset`. Numbers never change (a new purpose takes a free one): a
 # renumbering changes results. Two streams may not share a purpose, or the same uniform
 # decides two things (the care system's referrals once used patient w's severity redraw).
-REJECTION_ATTEMPTS = 16  # draws of a truncated cohort attribute before falling back
 COMPONENT_SLOTS = 3  # component slots of a step (layout.MAX_COMPONENTS; tested equal)
 
 
@@ -87,9 +84,11 @@ PURPOSES: tuple[Purpose, ...] = (
     Purpose("P_DROP_WEEK", 13, COMPONENT_SLOTS, "+ component slot: the week it stops"),
     Purpose("P_DEATH_CAUSE", 16, 1, "at death while depressed: suicide or another cause"),
     # the cohort (cohort.py): pid a patient, week -1 (and 0: standard_normal's second)
-    Purpose("P_AGE", 20, REJECTION_ATTEMPTS, "+ k for the k-th rejection attempt (from 0)"),
+    # (age and severity: one uniform each, by the truncated normal's inverse CDF; 21-35
+    # and 61-75 were their rejection attempts' until trdsim 0.3: left free)
+    Purpose("P_AGE", 20, 1, "age at entry (truncated normal, inverse CDF)"),
     Purpose("P_SEX", 40, 1, "sex"),
-    Purpose("P_SEVERITY", 41, 1, "baseline severity (HRSD-17), the first draw"),
+    Purpose("P_SEVERITY", 41, 1, "baseline severity (HRSD-17; truncated normal, inverse CDF)"),
     Purpose("P_MALTREATMENT", 43, 1, "childhood maltreatment"),
     Purpose("P_INFLAMMATION", 44, 1, "raised CRP"),
     Purpose("P_FLEXIBILITY", 45, 1, "psychological flexibility (standard normal)"),
@@ -97,12 +96,6 @@ PURPOSES: tuple[Purpose, ...] = (
     Purpose("P_FAILED", 47, 1, "failed trials at entry, from the cohort's distribution"),
     # the PSA (analysis/sampling.py): pid the draw, week the parameter's stream code
     Purpose("P_PSA", 60, 1, "a parameter's uniform in a PSA draw"),
-    Purpose(
-        "P_SEVERITY_RETRY",
-        61,
-        REJECTION_ATTEMPTS - 1,
-        "+ (k - 1) for the k-th redraw of a severity outside the cohort's range (k >= 1)",
-    ),  # fmt: skip
     # the care system (care_system.py)
     Purpose("P_ARRIVALS", 80, 1, "referrals in week w (pid w, week -1): a Poisson count"),
     Purpose("P_LEAVE", 81, 1, "does a waiting patient leave care this week"),
@@ -128,7 +121,6 @@ P_FLEXIBILITY = _BY_NAME["P_FLEXIBILITY"]
 P_CHRONIC = _BY_NAME["P_CHRONIC"]
 P_FAILED = _BY_NAME["P_FAILED"]
 P_PSA = _BY_NAME["P_PSA"]
-P_SEVERITY_RETRY = _BY_NAME["P_SEVERITY_RETRY"]
 P_ARRIVALS = _BY_NAME["P_ARRIVALS"]
 P_LEAVE = _BY_NAME["P_LEAVE"]
 

@@ -61,7 +61,12 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> Repo
         f"report is also in {html.escape(target.stem)}_tables/ as CSV (numbers) and Markdown."
     )
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(title, [s for s in subtitle if s], sections, footer), encoding="utf-8")
+    # whole or not at all: a report stopped while written leaves the previous one
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(
+        render(title, [s for s in subtitle if s], sections, footer), encoding="utf-8"
+    )
+    partial.replace(target)
     tables = [t for s in sections for t in s.tables]
     exports = write_exports(tables, target.parent / f"{target.stem}_tables")
     return Report(target, exports, [s.id for s in sections], list(r.notices), r)

@@ -27,7 +27,15 @@ from trdsim.care_result import CareResult
 from trdsim.economics import INCREMENTAL_COLUMNS, NET_BENEFIT_COLUMNS, STATUS_LABELS
 from trdsim.errors import TrdsimError
 from trdsim.report.care import CARE_MANIFEST_KEYS, CareFolder, is_care, load_care
-from trdsim.store.manifest import FORMAT_VERSION, READABLE_FORMATS, format_of, read_manifest
+from trdsim.store.manifest import (
+    DIGESTS,
+    FORMAT_VERSION,
+    READABLE_FORMATS,
+    format_of,
+    read_manifest,
+    verify_files,
+)
+from trdsim.store.result import result_kinds
 from trdsim.store.tables import read_table, with_arm_order
 from trdsim.validation.validate import VALIDATION_COLUMNS, ValidationResult
 
@@ -189,6 +197,16 @@ def _manifest(folder: Path) -> dict:
             )
         )
     m = read_manifest(path)
+    # every file as the manifest describes it: a folder mixing two runs (a write stopped
+    # between two renames) or with a cut file is refused, naming the file
+    kind = result_kinds().get(str(m.get("analysis")))
+    needed = () if kind is None else (
+        *(t.file for t in kind.TABLES.values() if not t.per_patient and t.file != "trace.parquet"),
+        *kind.JSON.values(),
+    )  # fmt: skip
+    # (the figures' own data, trace and patients, are checked when drawn: a damaged one
+    # is a notice; a write is moved into place tables first, so a mix shows in these)
+    verify_files(folder, m, needed, only=needed)
     if is_care(m):
         _check(path, m, CARE_MANIFEST_KEYS)
         return m
@@ -370,7 +388,7 @@ def load_results(path: str | Path) -> ResultsFolder | CareFolder:
         )
     if not folder.is_dir():
         raise TrdsimError(f"{folder}: is a file, not a results folder")
-    if not any(folder.iterdir()):
+    if not any(not p.name.startswith(".trdsim") for p in folder.iterdir()):
         raise TrdsimError(f"{folder}: is empty (run `trdsim compare --out {folder}` first)")
     manifest = _manifest(folder)
     if is_care(manifest):
@@ -396,8 +414,12 @@ def load_results(path: str | Path) -> ResultsFolder | CareFolder:
             # the compare result's tables, by its own declaration; the trace and patient
             # tables only feed figures, read when a figure must be drawn (a damaged one is
             # then a notice, not a failure)
+            listed = manifest.get(DIGESTS)
             t = {
-                name: None if spec.optional and not (folder / spec.file).is_file()
+                name: None if spec.optional and not (
+                    (folder / spec.file).is_file()
+                    and (not isinstance(listed, dict) or spec.file in listed)
+                )
                 else _csv(folder / spec.file, spec.columns, arms)
                 for name, spec in Result.TABLES.items()
                 if name not in ("trace", "patients")

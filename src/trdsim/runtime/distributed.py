@@ -15,7 +15,16 @@ import pandas as pd
 
 from trdsim.errors import TrdsimError
 
-__all__ = ["claim_folder", "dask_client", "write_atomic"]
+__all__ = [
+    "PARTIAL",
+    "claim_folder",
+    "clean_partials",
+    "dask_client",
+    "write_atomic",
+    "write_text_atomic",
+]
+
+PARTIAL = ".partial"  # a file being written: renamed into place when whole
 
 
 def dask_client(workers: int | None, scheduler: str | None):
@@ -39,9 +48,26 @@ def dask_client(workers: int | None, scheduler: str | None):
 
 def write_atomic(df: pd.DataFrame, path: Path) -> None:
     """Write a parquet file so that it either exists whole or not at all."""
-    tmp = path.with_name(path.name + ".partial")
+    tmp = path.with_name(path.name + PARTIAL)
     df.to_parquet(tmp, index=False)
     tmp.replace(path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file (a run's resume marker) so that it either exists whole or not
+    at all: a run stopped while writing it leaves the old one (or none), never half."""
+    tmp = path.with_name(path.name + PARTIAL)
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def clean_partials(out: Path) -> None:
+    """Remove the half-written files (`*.partial`) an interrupted run left in `out` and its
+    sub-folders: a resume redoes them."""
+    if out.is_dir():
+        for p in out.rglob(f"*{PARTIAL}"):
+            if p.is_file():
+                p.unlink(missing_ok=True)
 
 
 def claim_folder(out: Path, marker: str, identity: dict, what: str) -> None:
@@ -54,7 +80,13 @@ def claim_folder(out: Path, marker: str, identity: dict, what: str) -> None:
         raise TrdsimError(f"--out {out}: exists and is not a folder")
     path = out / marker
     if path.exists():
-        old = json.loads(path.read_text())
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise TrdsimError(
+                f"{path}: cannot be read (cut while written by an older trdsim?); "
+                "remove it, or choose another --out"
+            ) from None
         if old != identity:
             diff = ", ".join(
                 f"{k} {old.get(k)!r} -> {v!r}" for k, v in identity.items() if old.get(k) != v
@@ -63,7 +95,8 @@ def claim_folder(out: Path, marker: str, identity: dict, what: str) -> None:
                 f"--out {out}: holds a {what} with other arguments ({diff}); rerun with the "
                 "same arguments to resume, or choose another --out"
             )
-    elif out.exists() and any(out.iterdir()):
+    elif out.exists() and any(not p.name.startswith(".trdsim") for p in out.iterdir()):
         raise TrdsimError(f"--out {out}: not empty and not a {what} folder; choose another")
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(identity, indent=2, default=str))
+    clean_partials(out)  # what a stopped run was writing: redone
+    write_text_atomic(path, json.dumps(identity, indent=2, default=str))

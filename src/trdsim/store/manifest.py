@@ -4,6 +4,7 @@ tables are written (see store.result)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ import numpy as np
 from trdsim.errors import TrdsimError
 
 __all__ = [
+    "DIGESTS",
     "FORMAT_VERSION",
     "READABLE_FORMATS",
     "VOLATILE_KEYS",
@@ -23,13 +25,18 @@ __all__ = [
     "make_manifest",
     "portable_source",
     "read_manifest",
+    "sha256_of",
+    "verify_files",
     "write_manifest",
 ]
 
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 # manifest keys that change between two writes of the same result (not part of equality)
-VOLATILE_KEYS = ("created_utc",)
+# (a result's file digests change with the parquet library's version, not with the result)
+VOLATILE_KEYS = ("created_utc", "files")
+# the manifest key of the sha256 of every file the manifest describes (file name -> hex)
+DIGESTS = "files"
 
 
 def portable_source(source: str) -> str:
@@ -137,10 +144,52 @@ def json_ready(d: dict) -> dict:
 
 
 def write_manifest(folder: Path, manifest: dict, name: str = "manifest.json") -> Path:
-    """Write `manifest` (see make_manifest) as `folder/name`."""
+    """Write `manifest` (see make_manifest) as `folder/name`, whole or not at all."""
     path = Path(folder) / name
-    path.write_text(json.dumps(manifest, indent=2, default=_jsonable))
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(manifest, indent=2, default=_jsonable))
+    tmp.replace(path)
     return path
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file's bytes, in hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_files(
+    folder: Path, manifest: dict, needed: tuple[str, ...] = (), only: tuple[str, ...] | None = None
+) -> None:
+    """Check the files of `folder` against the digests its manifest records: TrdsimError
+    (one line naming the file) for a file that differs (a folder mixing two runs, a cut
+    file) or for one of `needed` that the manifest lists but is gone. Files the manifest
+    does not list are not its result's; absent ones it lists are allowed unless `needed`
+    (per-patient tables and figures may be left out of a kept folder). A manifest written
+    before digests were recorded is not checked; `only`: check these files only."""
+    digests = manifest.get(DIGESTS)
+    if not isinstance(digests, dict):
+        return
+    folder = Path(folder)
+    for name, digest in digests.items():
+        if only is not None and name not in only:
+            continue
+        path = folder / str(name)
+        if not path.is_file():
+            if name in needed:
+                raise TrdsimError(
+                    f"{path}: missing, though manifest.json lists it (the folder is "
+                    "incomplete; rerun the command)"
+                )
+            continue
+        if sha256_of(path) != digest:
+            raise TrdsimError(
+                f"{path}: differs from the file manifest.json describes (sha256): the folder "
+                "mixes two runs or the file was cut; rerun the command"
+            )
 
 
 def read_manifest(path: Path) -> dict:

@@ -16,6 +16,9 @@ fixed vocabulary (`economics.STATUSES`). Format 1 folders (trdsim 0.1, no
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import uuid
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -24,16 +27,24 @@ import pandas as pd
 
 from trdsim.errors import TrdsimError
 from trdsim.store.manifest import (
+    DIGESTS,
     FORMAT_VERSION,
     VOLATILE_KEYS,
     _jsonable,
     format_of,
     read_manifest,
+    sha256_of,
+    verify_files,
     write_manifest,
 )
 from trdsim.store.tables import Table, as_written, read_table, tidy, write_table
 
-__all__ = ["ResultBase", "read_result", "result_kinds"]
+__all__ = ["STAGE_PREFIX", "ResultBase", "read_result", "result_kinds", "write_folder"]
+
+# a result is written whole into a hidden folder of this name inside its folder, then
+# moved into place file by file (each an atomic rename), manifest last
+STAGE_PREFIX = ".trdsim-new-"
+_rename = os.replace  # (tests stop a write between two renames through this)
 
 
 # analysis name (a manifest's "analysis") -> its result class; filled as they are defined
@@ -97,26 +108,33 @@ class ResultBase:
 
     def write(self, folder: str | Path, figures: bool = True) -> list[Path]:
         """Write the tables, the JSON summaries, the manifest and (unless figures=False) the
-        figures into `folder`; returns the paths written."""
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, t in self.TABLES.items():
-            df = getattr(self, name)
-            if df is None:
-                if not (t.optional or t.per_patient):
-                    raise ValueError(f"{type(self).__name__}.{name} is missing")
-                continue
-            written.append(write_table(df, out / t.file))
-        for name, file in self.JSON.items():
-            value = getattr(self, name)
-            if value is not None:
-                (out / file).write_text(json.dumps(value, indent=2, default=_jsonable))
-                written.append(out / file)
-        written.append(write_manifest(out, self.manifest))
-        if figures:
-            written += self._figures(out)
-        return written
+        figures into `folder`; returns the paths written.
+
+        Whole or nothing: everything is written into a hidden folder inside `folder` first
+        (a full disk or an error there leaves the folder as it was), then moved into place
+        one atomic rename per file, manifest last; the manifest records each file's sha256,
+        so a folder stopped between two renames (new tables beside old ones) is refused by
+        `read` and the report, naming the file. Sub-folders of other analyses are kept;
+        files of the previous result that this one has not are removed."""
+
+        def files(stage: Path) -> list[str]:
+            names: list[str] = []
+            for name, t in self.TABLES.items():
+                df = getattr(self, name)
+                if df is None:
+                    if not (t.optional or t.per_patient):
+                        raise ValueError(f"{type(self).__name__}.{name} is missing")
+                    continue
+                write_table(df, stage / t.file)
+                names.append(t.file)
+            for name, file in self.JSON.items():
+                value = getattr(self, name)
+                if value is not None:
+                    (stage / file).write_text(json.dumps(value, indent=2, default=_jsonable))
+                    names.append(file)
+            return names + ([p.name for p in self._figures(stage)] if figures else [])
+
+        return write_folder(folder, files, self.manifest)
 
     @classmethod
     def read(cls, folder: str | Path) -> Self:
@@ -137,18 +155,26 @@ class ResultBase:
                 f"{folder}: results format {format_of(manifest)}; this trdsim reads format "
                 f"{FORMAT_VERSION} here (rerun the analysis)"
             )
+        needed = tuple(t.file for t in cls.TABLES.values() if not t.per_patient)
+        verify_files(folder, manifest, needed + tuple(cls.JSON.values()))
+        listed = manifest.get(DIGESTS)
+
+        def present(file: str) -> bool:
+            # a file the manifest does not list is not this result's (a stale one)
+            return (folder / file).is_file() and (not isinstance(listed, dict) or file in listed)
+
         values: dict[str, Any] = {"manifest": manifest}
         arms = manifest.get("arms")
         for name, t in cls.TABLES.items():
             p = folder / t.file
             values[name] = (
                 None
-                if (t.optional or t.per_patient) and not p.is_file()
+                if (t.optional or t.per_patient) and not present(t.file)
                 else read_table(p, t.columns, arms)
             )
         for name, file in cls.JSON.items():
             p = folder / file
-            values[name] = read_manifest(p) if p.is_file() else None
+            values[name] = read_manifest(p) if present(file) else None
         return cls._from_files(values)
 
     @classmethod
@@ -211,6 +237,74 @@ class ResultBase:
             if df is not None:
                 parts.append(f"{name}: {len(df):,} rows")
         return f"<{type(self).__name__} {'; '.join(parts)}>"
+
+
+def write_folder(folder: str | Path, files, manifest: dict) -> list[Path]:
+    """Write a result into `folder` whole or not at all: `files(stage)` writes its files
+    into a hidden staging folder and returns their names; then the manifest (with each
+    file's sha256 under DIGESTS) is written there, and everything is moved into `folder`
+    one atomic rename per file, manifest last. Files of the previous result there that
+    this one has not are then removed; anything else (other analyses' sub-folders) stays.
+    Returns the paths written (the manifest after the tables and JSON files, as before)."""
+    from trdsim.runtime.locks import holds, lock_folder, release_folder
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    # the folder's lock (a command has it already; a write from Python takes it here), so
+    # that no other run writes the folder meanwhile, on this machine or another
+    mine = not holds(out)
+    if mine:
+        lock_folder(out)
+    try:
+        return _write_locked(out, files, manifest)
+    finally:
+        if mine:
+            release_folder(out)
+
+
+def _write_locked(out: Path, files, manifest: dict) -> list[Path]:
+    _clean_stages(out)  # what a write stopped before its renames left
+    stage = out / f"{STAGE_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    stage.mkdir()
+    try:
+        names = list(files(stage))
+        digests = {n: sha256_of(stage / n) for n in names}
+        write_manifest(stage, {**manifest, DIGESTS: digests})
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    before = _listed(out)
+    if not before and (out / "manifest.json").is_file():
+        # a manifest without digests (an earlier trdsim's) could not tell its tables from
+        # these: removed first, so a write stopped halfway leaves a folder refused whole
+        (out / "manifest.json").unlink()
+    for n in [*names, "manifest.json"]:
+        _rename(stage / n, out / n)
+    for n in before - set(digests):  # the previous result's, not this one's
+        if n != "manifest.json":
+            (out / n).unlink(missing_ok=True)
+    shutil.rmtree(stage, ignore_errors=True)
+    tables = [n for n in names if not n.endswith((".png", ".svg", ".pdf"))]
+    shown = [n for n in names if n not in tables]
+    return [out / n for n in tables] + [out / "manifest.json"] + [out / n for n in shown]
+
+
+def _clean_stages(out: Path) -> None:
+    """Remove the staging folders of writes into `out` that were stopped (the folder's
+    lock keeps two writes apart)."""
+    for p in out.glob(f"{STAGE_PREFIX}*"):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _listed(out: Path) -> set[str]:
+    """The files the manifest in `out` describes (none if it has none or no digests)."""
+    path = out / "manifest.json"
+    try:
+        digests = read_manifest(path).get(DIGESTS) if path.is_file() else None
+    except TrdsimError:
+        return set()
+    return {str(n) for n in digests} if isinstance(digests, dict) else set()
 
 
 def result_kinds() -> dict[str, type[ResultBase]]:

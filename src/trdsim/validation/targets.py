@@ -311,6 +311,12 @@ def _check_design(p: Path, fail, t: dict) -> Target:
             f"the published result's quadrant ({', '.join(QUADRANTS)}: NE = more costly and more effective)",
         )
     rng = t.get("range")
+    if m == "odds_ratio":  # an odds ratio is positive: a target at or below 0 cannot agree
+        if _number(t.get("value")) and t["value"] <= 0:
+            fail("value", t["value"], "must be an odds ratio > 0")
+        for j, v in enumerate(rng if isinstance(rng, list) else []):
+            if _number(v) and v <= 0:
+                fail(f"range[{j}]", v, "must be an odds ratio > 0")
     if rng is not None:
         if not isinstance(rng, list) or len(rng) != 2 or not all(_number(v) for v in rng):
             fail("range", rng, "must be [low, high]")

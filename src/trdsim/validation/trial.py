@@ -59,22 +59,26 @@ class TrialResult:
         kind = self.scenario.params["outcomes"][outcome]["kind"]
         return meets(p.loc[p.arm == arm, state_column(week)].to_numpy(), kind)
 
-    def write(self, folder: Path) -> list[Path]:
-        """trial_outcomes.csv, trial_contrasts.csv, summary.csv, incremental.csv and
-        trial_design.json in `folder`."""
-        folder.mkdir(parents=True, exist_ok=True)
+    def write(self, folder: Path, manifest: dict | None = None) -> list[Path]:
+        """trial_outcomes.csv, trial_contrasts.csv, summary.csv, incremental.csv,
+        trial_design.json and the manifest (given, or a minimal one) in `folder`, whole or
+        not at all (`store.result.write_folder`)."""
+        from trdsim.store.result import write_folder
+
         files = {
             "trial_outcomes.csv": self.outcomes,
             "trial_contrasts.csv": self.contrasts,
             "summary.csv": self.summary,
             "incremental.csv": self.incremental,
         }
-        out = []
-        for name, df in files.items():
-            df.to_csv(folder / name, index=False)
-            out.append(folder / name)
-        (folder / "trial_design.json").write_text(json.dumps(self.design, indent=2) + "\n")
-        return [*out, folder / "trial_design.json"]
+
+        def write(stage: Path) -> list[str]:
+            for name, df in files.items():
+                df.to_csv(stage / name, index=False)
+            (stage / "trial_design.json").write_text(json.dumps(self.design, indent=2) + "\n")
+            return [*files, "trial_design.json"]
+
+        return write_folder(folder, write, manifest or {"analysis": "trial"})
 
 
 def meets(state: np.ndarray, kind: str) -> np.ndarray:
