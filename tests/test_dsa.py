@@ -27,15 +27,17 @@ def test_threshold_price_resimulated_gives_the_target_icer(uk):
 
 def test_threshold_of_a_clinical_input(uk):
     """The CBT augmentation odds ratio at which integrated care's ICER vs sequential is
-    £30,000 (Brent's method on a step function of the effect under CRN)."""
+    £15,000 (Brent's method on a step function of the effect under CRN). The target sits
+    between the ICERs at the bracket's ends (about £21,000 at OR 0.2, £8,000 at 3.26 since
+    the relapse model of issue 29; £30,000, the target before, is no longer crossed)."""
     r = threshold_value(
-        uk, "treatments.cbt_augmentation.response_effect", 30000.0, arm="integrated",
+        uk, "treatments.cbt_augmentation.response_effect", 15000.0, arm="integrated",
         versus="sequential", patients=N, low=0.2, high=3.26,
     )  # fmt: skip
     assert 0.2 < r["value"] < 3.26
     assert r["quadrant"] == "more costly, more effective"
     # a step function of the response: one patient's outcome moves the ICER slightly
-    assert r["icer"] == approx(30000.0, rel=0.02)
+    assert r["icer"] == approx(15000.0, rel=0.02)
 
 
 def test_threshold_outside_the_bracket_says_so(uk):

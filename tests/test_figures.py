@@ -146,6 +146,13 @@ def _figures():
          "agrees": [True, False], "dependent": [False, True]}
     )  # fmt: skip
     patients = _patients()
+    structural = pd.DataFrame(
+        [(v, t, a, 1e4 + i, d, 50.0, a == best)
+         for v, best in (("base", "integrated"), ("short", "sequential"))
+         for t in (2e4, 3e4)
+         for i, (a, d) in enumerate((("sequential", 0.0), ("integrated", 300.0 if best == "integrated" else -200.0)))],
+        columns=["variant", "threshold", "arm", "nmb", "inmb", "inmb_se", "optimal"],
+    )  # fmt: skip
     return [
         ("trace_figure", lambda: plots.trace_figure(_trace())),
         ("ever_remitted_figure", lambda: plots.ever_remitted_figure(patients, 200)),
@@ -164,6 +171,16 @@ def _figures():
         ("target_figure/relapse", lambda: aplots.target_figure(_target("relapse", True))),
         ("validation_overview", lambda: aplots.validation_overview(validation)),
         ("replication_figure", lambda: aplots.replication_figure(replications)),
+        (
+            "structural_figure",
+            lambda: aplots.structural_figure(
+                structural,
+                {"base": "Base case", "short": "Horizon 2 years"},
+                "sequential",
+                "GBP",
+                1.96,
+            ),
+        ),
         ("queues_figure", lambda: care_plots.queues_figure(services)),
         ("utilisation_figure", lambda: care_plots.utilisation_figure(services)),
         ("waits_figure", lambda: care_plots.waits_figure({"cbt": np.array([1, 3, 20])}, 18)),

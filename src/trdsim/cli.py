@@ -769,7 +769,8 @@ def cmd_params(args) -> int:
             "with the pathway's maintenance and enduring effects"
         )
         print()
-        _print_table(shown, args.wide)
+        # the relapse columns make it wide: blocks of columns below each other, or --wide
+        print(shown.to_string(index=False) if args.wide else _table(shown))
         return 0
     table = parameter_table(scenario.params, scenario.currency, scenario.raw.get("resources"))
     if args.unverified:
