@@ -1407,7 +1407,7 @@ def _settings(specs: list[str] | None) -> dict:
     from trdsim.errors import TrdsimError
     from trdsim.sweep import _value
 
-    out = {}
+    out: dict[str, object] = {}
     for spec in specs or []:
         key, sep, value = spec.partition("=")
         if not sep or not key.strip():
