@@ -777,3 +777,48 @@ def test_an_out_that_is_a_file_or_empty_is_one_line_exit_2(tmp_path, monkeypatch
     said = f"--out {f}: is a file; give a folder" if given == "file" else "--out '': give a folder"
     assert err.startswith(f"trdsim: {said}"), err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before and f.read_text() == "x"
+
+
+# ----- leftovers of issue 33: a list where a name is expected, odd keys, huge sizes -----
+
+
+def _capacity_raw() -> dict:
+    import tomllib
+
+    from trdsim.scenario import bundled_scenarios
+
+    raw = tomllib.loads((bundled_scenarios() / "capacity_whatif.toml").read_text())
+    raw["scenario"]["base"] = str(bundled_scenarios() / "uk_nhs.toml")
+    return raw
+
+
+NAME_AS_LIST = [
+    ("maintenance option", lambda r: r.setdefault("pathways", {}).update(
+        {"sequential": {"maintenance": {"default": [["none"]]}}}),
+     "pathways.sequential.maintenance.default[0]"),
+    ("arm", lambda r: r["scenario"].update(arms=[["sequential"]]), "scenario.arms[0]"),
+    ("dist", lambda r: r.setdefault("treatments", {}).setdefault("ssri", {}).update(
+        {"response": {"value": 0.5, "dist": ["beta"], "a": 1.0, "b": 1.0}}),
+     "treatments.ssri.response.dist"),
+    ("care arm", lambda r: r["care_system"].update(arm=["integrated"]), "care_system.arm"),
+    ("waiting_cost", lambda r: r["care_system"].update(waiting_cost=["x"]),
+     "care_system.waiting_cost"),
+    ("service treatment", lambda r: r["care_system"]["services"]["cbt"].update(
+        treatments=[["cbt_augmentation"]]), "care_system.services.cbt.treatments[0]"),
+    ("service unit_cost", lambda r: r["care_system"]["services"]["cbt"].update(
+        unit_cost=["therapist_week"]), "care_system.services.cbt.unit_cost"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("desc,edit,key", NAME_AS_LIST, ids=[c[0] for c in NAME_AS_LIST])
+def test_a_list_where_a_name_is_expected_is_one_line(tmp_path, capsys, desc, edit, key):
+    raw = _capacity_raw()
+    edit(raw)
+    bad = tmp_path / "bad.toml"
+    _write(bad, raw)
+    out = tmp_path / "out"
+    assert main(["compare", str(bad), "--patients", "10", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert str(bad) in err and key in err and "[" in err, err
+    assert not out.exists()

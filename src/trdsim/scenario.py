@@ -443,6 +443,13 @@ def _suggest(word: str, options) -> str:
     return f"unknown key{hint}; allowed: {', '.join(sorted(options))}"
 
 
+def _named(v: object, options) -> bool:
+    """Whether `v` is a name among `options`; a TOML list or table in its place (which
+    cannot be looked up in a dict) is simply not one, so the caller's one-line refusal
+    names it instead of a TypeError."""
+    return isinstance(v, str) and v in options
+
+
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -550,7 +557,7 @@ class _Builder:
         if not ok(v):
             self.fail(key, v, f"must be {desc}")
         dist = p.get("dist", "fixed")
-        if dist not in DISTRIBUTIONS:
+        if not _named(dist, DISTRIBUTIONS):
             self.fail(f"{key}.dist", dist, f"must be one of {', '.join(DISTRIBUTIONS)}")
         families = schema.KINDS[kind].families
         if dist not in families:
@@ -676,7 +683,7 @@ class _Builder:
             )
         cohort_over = raw.get("cohort", {})
         start = cohort_over.get("start", "trd")
-        if start not in STARTS:
+        if not _named(start, STARTS):
             self.fail("cohort.start", start, f"must be one of {', '.join(STARTS)}")
         shares = self.failed_trials(cohort_over.get("failed_trials"), start)
         self.fewest_failed = min(shares)  # (a rule on a step before it never fires)
@@ -818,7 +825,7 @@ class _Builder:
             "outcomes", lib["outcomes"], raw, OUTCOME_TEXT, ("note",)
         )
         for name, o in params["outcomes"].items():
-            if o["kind"] not in OUTCOME_KINDS:
+            if not _named(o["kind"], OUTCOME_KINDS):
                 self.fail(
                     f"outcomes.{name}.kind", o["kind"], f"must be one of {', '.join(OUTCOME_KINDS)}"
                 )
@@ -827,7 +834,7 @@ class _Builder:
         params["interactions"] = self.interactions(lib.get("interactions", {}), raw, params)
 
         perspective = s.get("perspective", "payer")
-        if perspective not in PERSPECTIVES:
+        if not _named(perspective, PERSPECTIVES):
             self.fail(
                 "scenario.perspective", perspective, f"must be one of {', '.join(PERSPECTIVES)}"
             )
@@ -919,14 +926,14 @@ class _Builder:
         checks = {
             "referrals_per_year": lambda v: _is_number(v) and v > 0,
             "years": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 50,
-            "arm": lambda v: v in pathways,
-            "queue": lambda v: v in QUEUES,
+            "arm": lambda v: _named(v, pathways),
+            "queue": lambda v: _named(v, QUEUES),
             "leave_per_week": lambda v: _is_number(v) and 0.0 <= v <= 1.0,
             "wait_target_weeks": lambda v: (
                 isinstance(v, int) and not isinstance(v, bool) and v >= 1
             ),
             "wait_standard_share": lambda v: _is_number(v) and 0.0 < v <= 1.0,
-            "waiting_cost": lambda v: v == "" or v in costs,
+            "waiting_cost": lambda v: v == "" or _named(v, costs),
         }
         for k, ok in checks.items():
             if not ok(out[k]):
@@ -962,7 +969,7 @@ class _Builder:
                     "must list the treatments this service delivers",
                 )
             for j, t in enumerate(treatments):
-                if t not in params["treatments"]:
+                if not _named(t, params["treatments"]):
                     self.unknown(f"{key}.treatments[{j}]", t, params["treatments"], "treatment")
                 if t in owner:
                     self.fail(
@@ -970,7 +977,7 @@ class _Builder:
                     )
                 owner[t] = name
             unit_cost = sv.get("unit_cost", "")
-            if unit_cost != "" and unit_cost not in costs:
+            if unit_cost != "" and not _named(unit_cost, costs):
                 self.fail(
                     f"{key}.unit_cost",
                     unit_cost,
@@ -1059,7 +1066,7 @@ class _Builder:
                     f"must list 2 to {MAX_COMPONENTS} different treatments given together",
                 )
             for j, c in enumerate(comps):
-                if c not in params["treatments"]:
+                if not _named(c, params["treatments"]):
                     self.unknown(f"{key}.components[{j}]", c, params["treatments"], "treatment")
             entry["components"] = list(comps)
             out[name] = entry
@@ -1068,7 +1075,7 @@ class _Builder:
     def check_treatment(self, name, t, params, resources_known, setting) -> None:
         key = f"treatments.{name}"
         v = {k: p["value"] for k, p in t.items() if isinstance(p, dict) and "value" in p}
-        if t["effect"] not in EFFECT_KINDS:
+        if not _named(t["effect"], EFFECT_KINDS):
             self.fail(f"{key}.effect", t["effect"], f"must be one of {', '.join(EFFECT_KINDS)}")
         if t["effect"] == "absolute":
             if "response" not in v:
@@ -1085,7 +1092,7 @@ class _Builder:
                     "required with effect = 'relative': the effect as reported (with measure and comparator)",
                 )
             measure = t.get("measure", MISSING)
-            if measure not in MEASURES:
+            if not _named(measure, MEASURES):
                 self.fail(f"{key}.measure", measure, f"must be one of {', '.join(MEASURES)}")
             e = v["response_effect"]
             if measure in ("OR", "RR") and not e > 0:
@@ -1104,7 +1111,7 @@ class _Builder:
             if comparator not in params["comparators"]:
                 self.unknown(f"{key}.comparator", comparator, params["comparators"], "comparator")
         status = t.get("evidence_status", "sufficient")
-        if status not in EVIDENCE_STATUS:
+        if not _named(status, EVIDENCE_STATUS):
             self.fail(
                 f"{key}.evidence_status", status, f"must be one of {', '.join(EVIDENCE_STATUS)}"
             )
@@ -1140,19 +1147,19 @@ class _Builder:
                     v["relapse_p2"],
                     f"must be greater than relapse_p1 ({v['relapse_p1']})",
                 )
-        if t["relapse_entry"] not in RELAPSE_ENTRY:
+        if not _named(t["relapse_entry"], RELAPSE_ENTRY):
             self.fail(
                 f"{key}.relapse_entry",
                 t["relapse_entry"],
                 f"the relapse figure's state at entry: one of {', '.join(RELAPSE_ENTRY)}",
             )
-        if t["relapse_design"] not in RELAPSE_DESIGNS:
+        if not _named(t["relapse_design"], RELAPSE_DESIGNS):
             self.fail(
                 f"{key}.relapse_design",
                 t["relapse_design"],
                 f"the relapse figure's kind of design: one of {', '.join(RELAPSE_DESIGNS)}",
             )
-        if t["relapse_reference"] not in params["maintenance"]:
+        if not _named(t["relapse_reference"], params["maintenance"]):
             self.fail(
                 f"{key}.relapse_reference",
                 t["relapse_reference"],
@@ -1195,13 +1202,13 @@ class _Builder:
         steps = self.steps(self.typed(p, key, "steps", list), f"{key}.steps", params)
         label = self.typed(p, key, "label", str, required=False) or name
         rule = p.get("on_relapse", "advance")
-        if rule not in ON_RELAPSE:
+        if not _named(rule, ON_RELAPSE):
             self.fail(f"{key}.on_relapse", rule, f"must be one of {', '.join(ON_RELAPSE)}")
         ex = p.get("on_exhausted", "usual_care")
-        if ex not in ON_EXHAUSTED:
+        if not _named(ex, ON_EXHAUSTED):
             self.fail(f"{key}.on_exhausted", ex, f"must be one of {', '.join(ON_EXHAUSTED)}")
         begin = p.get("start", "failed_trials")
-        if begin not in PATHWAY_STARTS:
+        if not _named(begin, PATHWAY_STARTS):
             self.fail(f"{key}.start", begin, f"must be one of {', '.join(PATHWAY_STARTS)}")
         rules = self.rules(p.get("rules", []), f"{key}.rules", steps, params)
         if "rules" in over:  # (the defaults' rules serve any cohort: some may not apply)
@@ -1219,7 +1226,7 @@ class _Builder:
             if not isinstance(lst, list) or not lst or len(lst) > MAX_MAINTENANCE:
                 self.fail(mk, lst, f"must be a list of 1 to {MAX_MAINTENANCE} maintenance options")
             for j, m in enumerate(lst):
-                if m not in params["maintenance"]:
+                if not _named(m, params["maintenance"]):
                     self.unknown(f"{mk}[{j}]", m, params["maintenance"], "maintenance")
         maint.setdefault("default", ["none"])
         durations = self.maintenance_duration(
@@ -1254,7 +1261,7 @@ class _Builder:
         out: dict[str, float | str] = {}
         for m, d in node.items():
             dk = f"{key}.maintenance_duration.{m}"
-            if m not in params["maintenance"]:
+            if not _named(m, params["maintenance"]):
                 self.unknown(dk, m, params["maintenance"], "maintenance")
             if m not in used:
                 if not own:
@@ -1473,7 +1480,7 @@ class _Builder:
         if len(arms) < 1:
             self.fail("scenario.arms", arms, "must name at least one pathway")
         for i, a in enumerate(arms):
-            if a not in pathways:
+            if not _named(a, pathways):
                 self.fail(
                     f"scenario.arms[{i}]",
                     a,
