@@ -822,3 +822,36 @@ def test_a_list_where_a_name_is_expected_is_one_line(tmp_path, capsys, desc, edi
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert str(bad) in err and key in err and "[" in err, err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("key", ["²", "٣", "007"])
+def test_failed_trial_keys_that_are_not_plain_digits_are_one_line(tmp_path, capsys, key):
+    from trdsim.scenario import bundled_scenarios
+
+    text = (bundled_scenarios() / "uk_nhs.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        text.replace("failed_trials = 2", f'failed_trials = {{ 2 = 0.5, "{key}" = 0.5 }}')
+    )
+    out = tmp_path / "out"
+    assert main(["compare", str(bad), "--patients", "10", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert f"cohort.failed_trials.{key}" in err and "from 0 to 20" in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("units", [1e20, 10**12])
+def test_a_service_with_more_units_than_the_maximum_is_refused(tmp_path, capsys, units):
+    from trdsim.scenario import MAX_UNITS
+
+    raw = _capacity_raw()
+    raw["care_system"]["services"]["cbt"]["units"] = units
+    bad = tmp_path / "bad.toml"
+    _write(bad, raw)
+    out = tmp_path / "out"
+    assert main(["care", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "care_system.services.cbt.units" in err and f"0 to {MAX_UNITS}" in err, err
+    assert not out.exists()

@@ -220,6 +220,11 @@ CARE_SYSTEM_KEYS = {
 }
 SERVICE_KEYS = ("label", "units", "patients_per_unit", "treatments", "unit_cost")
 QUEUES = ("fifo", "severity")
+# Most units (staff, chairs, lists) one care service may have: far beyond any region's
+# service, and small enough that units x patients_per_unit stays an exact count of places
+# (a float such as 1e20 is past the 2**53 where whole numbers stop being exact, and past
+# what an int64 array of places can hold)
+MAX_UNITS = 1_000_000
 PERSPECTIVES = ("payer", "societal")
 ON_RELAPSE = ("advance", "retreat")
 ON_EXHAUSTED = ("usual_care", "none", "repeat_last", "restart")
@@ -505,7 +510,8 @@ class _Builder:
             self.fail(key, v, "a whole number, or a table of shares such as { 2 = 0.6, 3 = 0.4 }")
         shares: dict[int, float] = {}
         for k, share in v.items():
-            if not str(k).isdigit() or int(k) > 20:
+            # ASCII digits only: str.isdigit() also passes "²", which int() refuses
+            if not re.fullmatch(r"[0-9]{1,2}", str(k)) or int(k) > 20:
                 self.fail(f"{key}.{k}", share, "keys are numbers of failed trials from 0 to 20")
             if not _is_number(share) or not 0.0 <= share <= 1.0:
                 self.fail(f"{key}.{k}", share, "a share between 0 and 1")
@@ -950,11 +956,11 @@ class _Builder:
             sv = self.table(sv, key)
             self.check_keys(sv, key, SERVICE_KEYS)
             units = sv.get("units", MISSING)
-            if not (_is_number(units) and units >= 0 and float(units).is_integer()):
+            if not (_is_number(units) and 0 <= units <= MAX_UNITS and float(units).is_integer()):
                 self.fail(
                     f"{key}.units",
                     units,
-                    "must be a whole number of 0 or more (staff, chairs, lists)",
+                    f"must be a whole number from 0 to {MAX_UNITS} (staff, chairs, lists)",
                 )
             per = sv.get("patients_per_unit", MISSING)
             if not (_is_number(per) and per > 0):
