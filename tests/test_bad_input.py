@@ -855,3 +855,23 @@ def test_a_service_with_more_units_than_the_maximum_is_refused(tmp_path, capsys,
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert "care_system.services.cbt.units" in err and f"0 to {MAX_UNITS}" in err, err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "content,says",
+    [
+        ("[[target]]\nid = 'caf\xe9'\n".encode("latin-1"), "is not UTF-8 text (byte 0xe9"),
+        (b"\x00\x01\x02", "is a binary file"),
+    ],
+    ids=["latin-1", "binary"],
+)
+def test_a_targets_file_that_is_not_utf8_is_one_line(tmp_path, capsys, content, says):
+    bad = tmp_path / "targets.toml"
+    bad.write_bytes(content)
+    out = tmp_path / "out"
+    argv = ["validate", "--targets", str(bad), "--patients", "10", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert str(bad) in err and says in err, err
+    assert not out.exists()

@@ -115,7 +115,24 @@ def load_targets(path: str | Path | None = None, scenario=None) -> list[Target]:
     if not p.is_file():
         raise ScenarioError(str(p), "(file)", MISSING, "no such targets file")
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = p.read_bytes()
+    except OSError as e:
+        raise ScenarioError(str(p), "(file)", MISSING, f"cannot be read: {e.strerror}") from None
+    if b"\x00" in data:
+        raise ScenarioError(str(p), "(file)", MISSING, "is a binary file, not a TOML targets file")
+    try:
+        # a byte-order mark (as some Windows editors write) is accepted and dropped
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(
+            str(p),
+            "(file)",
+            MISSING,
+            f"is not UTF-8 text (byte 0x{data[e.start]:02x} at position {e.start}); "
+            "save it as UTF-8",
+        ) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(str(p), "(file)", MISSING, f"not valid TOML: {e}") from None
     entries = raw.get("target")
