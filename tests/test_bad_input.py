@@ -875,3 +875,42 @@ def test_a_targets_file_that_is_not_utf8_is_one_line(tmp_path, capsys, content, 
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert str(bad) in err and says in err, err
     assert not out.exists()
+
+
+BIG_RUNS = [
+    ["validate", "--patients", "100000000"],
+    ["calibrate", "--param", "treatments.ssri.remission_share", "--patients", "20000",
+     "--seeds", "10"],
+    ["dsa", "--patients", "10000000"],
+    ["dsa", "--patients", "1000", "--pair", "utilities.depressed", "unit_costs.uk.cbt_session",
+     "--steps", "3000"],
+    ["threshold", "--param", "unit_costs.uk.cbt_session", "--threshold", "30000",
+     "--patients", "100000000"],
+    ["care", "--set", "care_system.referrals_per_year=100000000", "--set",
+     "care_system.years=50"],
+    ["sweep", "--grid", "care_system.referrals_per_year=1000,100000000", "--grid",
+     "care_system.years=50"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", BIG_RUNS, ids=[" ".join(a[:1] + a[-2:-1]) for a in BIG_RUNS])
+def test_every_command_that_simulates_refuses_a_run_too_long(tmp_path, monkeypatch, capsys,
+                                                             argv):  # fmt: skip
+    from trdsim.runtime import runsize
+
+    # the time limit, whatever this machine's memory (a run that cannot fit says so instead)
+    monkeypatch.setattr(runsize, "physical_memory", lambda: 1e18)
+    out = tmp_path / "out"
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "add --force" in err and "patient-weeks" in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "calibrate", "dsa", "threshold", "care", "sweep"])
+def test_every_command_that_simulates_takes_force(command):
+    from trdsim.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
+    assert "--force" in sub._option_string_actions

@@ -41,6 +41,12 @@ MIN_DECISION_PATIENTS = 1_000
 # patients per arm of each structural variant unless --patients says otherwise: a run of
 # every variant stays a matter of seconds
 STRUCTURAL_PATIENTS = 5_000
+# Runs a threshold search is sized for: two ends of the bracket and Brent's method at its
+# tolerances (typically 10 to 30 evaluations); an estimate, so taken generously
+THRESHOLD_RUNS = 40
+# Arms of a validation target's run (the treatment, and a comparator for a relapse
+# contrast), each over at most the scenario's horizon (a course and its follow-up)
+TARGET_ARMS = 2
 
 WIDTH = 100  # terminal columns every printed line fits in (params --wide excepted)
 
@@ -255,9 +261,12 @@ def _clear(folder: Path, keep: set[Path]) -> None:
 # ---------------------------------------------------------------- checks and sizes
 
 
-def _size_check(args, patients: int, arms: int, weeks: int, draws: int = 1, table=False):
+def _size_check(
+    args, patients: int, arms: int, weeks: int, draws: int = 1, table=False, announce=True
+):
     """Refuse a run too big for this machine, or over an hour without --force; say how
-    long a run of more than a few seconds will take."""
+    long a run of more than a few seconds will take (announce=False: the caller does, with
+    _announce, once its other checks pass, so that a refusal stays one line)."""
     from trdsim.runtime import runsize
     from trdsim.simulation.run import BLOCK
 
@@ -265,7 +274,16 @@ def _size_check(args, patients: int, arms: int, weeks: int, draws: int = 1, tabl
     block = BLOCK if table else 0
     size = runsize.estimate(patients, arms, weeks, draws, table=table, block=block)
     runsize.check(size, args.force)
-    if size.seconds > runsize.ANNOUNCE_SECONDS:
+    if announce:
+        _announce(size)
+    return size
+
+
+def _announce(size) -> None:
+    """Print the estimate of a run of more than a few seconds before it starts."""
+    from trdsim.runtime import runsize
+
+    if size is not None and size.seconds > runsize.ANNOUNCE_SECONDS:
         print(f"estimate: {size.describe()}", file=sys.stderr)
 
 
@@ -522,6 +540,15 @@ def _compiled(scenario, *kinds: str) -> None:
             from trdsim.care_system import warm_up_care
 
             warm_up_care(scenario)
+
+
+def _care_size(sc) -> tuple[int, int]:
+    """Patients and weeks of one care-system run: every referral over its years, each
+    followed along the care pathway for the scenario's horizon (or the years, if longer)."""
+    cs = sc.care_system or {}
+    years = int(cs.get("years", 0) or 0)
+    patients = math.ceil(float(cs.get("referrals_per_year", 0) or 0) * years)
+    return patients, max(years * 52, sc.horizon_weeks)
 
 
 def cmd_trial(args) -> int:
@@ -1140,9 +1167,13 @@ def cmd_dsa(args) -> int:
     for k in keys or []:
         space.interval(k)
     n = args.patients or scenario.patients
+    # a base run, then each parameter at both ends, or the steps x steps of a two-way map
+    runs = args.steps**2 + 1 if args.pair else 1 + 2 * len(keys or space.drivers())
+    size = _size_check(args, n, len(scenario.arms), scenario.horizon_weeks, runs, announce=False)
     seed = scenario.seed if args.seed is None else args.seed
     key = {"scenario": scenario.name, "patients": n, "seed": seed}
     out = _out_folder(args, RUNS / scenario.name / "dsa", "dsa", None if args.pair else key)
+    _announce(size)
     cur = scenario.currency
     _compiled(scenario, "simulate")
     if args.pair:
@@ -1289,9 +1320,13 @@ def cmd_threshold(args) -> int:
     scenario = _scenario(args)
     name = args.param.rsplit(".", 1)[-1]  # unit_costs.uk.cbt_session -> threshold/cbt_session
     n = args.patients or scenario.patients
+    size = _size_check(
+        args, n, len(scenario.arms), scenario.horizon_weeks, THRESHOLD_RUNS, announce=False
+    )
     seed = scenario.seed if args.seed is None else args.seed
     key = {"scenario": scenario.name, "patients": n, "seed": seed}
     out = _out_folder(args, RUNS / scenario.name / "threshold" / name, "threshold", key)
+    _announce(size)
     _compiled(scenario, "simulate")
     r = trdsim.threshold(
         scenario, args.param, args.threshold, arm=args.arm, versus=args.versus, low=args.low,
@@ -1317,10 +1352,15 @@ def cmd_validate(args) -> int:
     from trdsim.validation.targets import load_targets
 
     scenario = _scenario(args)
-    load_targets(args.targets, scenario)  # a bad targets file stops here
+    # a bad targets file stops here; then one run per target
+    n_targets = len(load_targets(args.targets, scenario))
+    size = _size_check(
+        args, args.patients, TARGET_ARMS, scenario.horizon_weeks, n_targets, announce=False
+    )
     seed = scenario.seed if args.seed is None else args.seed
     key = {"scenario": scenario.name, "patients": args.patients, "seed": seed}
     out = _out_folder(args, RUNS / scenario.name / "validation", "validation", key)
+    _announce(size)
     _compiled(scenario, "simulate", "batch")
     targets = load_targets(args.targets, scenario)
     with tqdm_bar(len(targets), "validating", " targets") as bar:
@@ -1350,7 +1390,7 @@ def cmd_calibrate(args) -> int:
     """Fit parameters to targets; write the calibrated scenario and its fit."""
     from trdsim.currency import number
     from trdsim.errors import TrdsimError
-    from trdsim.validation.calibrate import calibrate
+    from trdsim.validation.calibrate import MAX_EVALUATIONS, calibrate
     from trdsim.validation.targets import load_targets
 
     scenario = _scenario(args)
@@ -1366,7 +1406,13 @@ def cmd_calibrate(args) -> int:
                 f"ids: {', '.join(sorted(known))}"
             )
         targets = [t for t in targets if t.id in args.target]
+    # every evaluation the optimiser may make runs each target under each seed
+    runs = MAX_EVALUATIONS * args.seeds * len(targets)
+    size = _size_check(
+        args, args.patients, TARGET_ARMS, scenario.horizon_weeks, runs, announce=False
+    )
     out = _out_folder(args, RUNS / "calibration", "calibration")
+    _announce(size)
     path = out / f"{scenario.name}_calibrated.toml"
     seeds = [scenario.seed + i for i in range(args.seeds)]
     _compiled(scenario, "simulate", "batch")
@@ -1481,8 +1527,13 @@ def cmd_care(args) -> int:
     sc = base.with_values(settings)
     seed = sc.seed if args.seed is None else args.seed
     key = {"scenario": sc.name, "seed": seed, "settings": settings or None}
+    size = None
+    if sc.care_system:  # (without one, care() says so)
+        patients, weeks = _care_size(sc)
+        size = _size_check(args, patients, 1, weeks, announce=False)
     out = _out_folder(args, RUNS / sc.name / "care_system", "care",
                       {k: v for k, v in key.items() if v is not None})  # fmt: skip
+    _announce(size)
     weeks = int(sc.care_system["years"]) * 52 if sc.care_system else 0
     _compiled(sc, "care")
     t0 = time.perf_counter()
@@ -1620,8 +1671,17 @@ def cmd_sweep(args) -> int:
         "grid": {k: [str(v) for v in vs] for k, vs in grid.items()},
         "hash": scenario.hash,
     }
-    out = _out_folder(args, RUNS / scenario.name / "sweep", "sweep", key, resumes=True)
     total = args.reps * int(np.prod([len(v) for v in grid.values()]))
+    # each run sized as the largest the grid asks for: its most referrals and years
+    biggest = {
+        k: max(vs)
+        for k, vs in grid.items()
+        if k in ("care_system.referrals_per_year", "care_system.years")
+    }
+    patients, weeks = _care_size(scenario.with_values(biggest) if biggest else scenario)
+    size = _size_check(args, patients, 1, weeks, total, announce=False)
+    out = _out_folder(args, RUNS / scenario.name / "sweep", "sweep", key, resumes=True)
+    _announce(size)
     _compiled(scenario, "care")
     with tqdm_bar(total, "sweep", " runs") as bar:
         try:
@@ -1858,6 +1918,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _out_option(ds, f"{RUNS}/<scenario>/dsa/")
     _no_figures(ds)
+    _force_option(ds)
     _quiet_options(ds)
     ds.set_defaults(func=cmd_dsa)
 
@@ -1907,6 +1968,7 @@ def build_parser() -> argparse.ArgumentParser:
     _patients_option(th)
     _seed_option(th)
     _out_option(th, f"{RUNS}/<scenario>/threshold/<parameter's last name>/")
+    _force_option(th)
     _quiet_options(th)
     th.set_defaults(func=cmd_threshold)
 
@@ -1920,6 +1982,7 @@ def build_parser() -> argparse.ArgumentParser:
     _out_option(va, f"{RUNS}/<scenario>/validation/")
     va.add_argument("--strict", action="store_true", help="exit 1 if any target disagrees")
     _no_figures(va)
+    _force_option(va)
     _quiet_options(va)
     va.set_defaults(func=cmd_validate)
 
@@ -1943,6 +2006,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"output folder for <scenario>_calibrated.toml, its .parameters.csv and .fit.csv "
         f"(default {RUNS}/calibration/)",
     )
+    _force_option(ca)
     _quiet_options(ca)
     ca.set_defaults(func=cmd_calibrate)
 
@@ -1955,6 +2019,7 @@ def build_parser() -> argparse.ArgumentParser:
     _out_option(cr, f"{RUNS}/<scenario>/care_system/")
     _no_figures(cr)
     _report_option(cr)
+    _force_option(cr)
     _quiet_options(cr)
     cr.set_defaults(func=cmd_care)
 
@@ -1986,6 +2051,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dask_options(sw)
     _out_option(sw, f"{RUNS}/<scenario>/sweep/", resumes=True)
     _no_figures(sw)
+    _force_option(sw)
     _quiet_options(sw)
     sw.set_defaults(func=cmd_sweep)
     return p

@@ -34,7 +34,11 @@ from trdsim.scenario import Scenario, bundled_scenarios, from_dict
 from trdsim.validation.targets import Target
 from trdsim.validation.validate import measure, setting_raw
 
-__all__ = ["CalibrationResult", "calibrate", "contribution"]
+__all__ = ["MAX_EVALUATIONS", "CalibrationResult", "calibrate", "contribution"]
+
+# Most objective evaluations the Nelder-Mead search makes (its maxfev); the command line
+# sizes a calibration by it
+MAX_EVALUATIONS = 400
 
 HESSIAN_STEP = 0.1  # on the search scale (logit / log): wide enough to span many patients
 # A weak normal pull (SD on the search scale) toward each parameter's library value, so
@@ -224,7 +228,7 @@ def calibrate(
     seeds: list[int] | None = None,
     method: str = "likelihood",
     progress: Callable[[int], None] | None = None,
-    max_evaluations: int = 400,
+    max_evaluations: int = MAX_EVALUATIONS,
 ) -> CalibrationResult:
     """Fit `keys` (parameter keys of the scenario) to `targets`; see the module doc."""
     if method not in ("likelihood", "wls"):
