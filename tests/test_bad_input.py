@@ -914,3 +914,31 @@ def test_every_command_that_simulates_takes_force(command):
 
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
     assert "--force" in sub._option_string_actions
+
+
+@pytest.mark.parametrize("command", ["analyse", "evsi"])
+@pytest.mark.parametrize("kind", ["csv", "parquet", "long header"])
+def test_a_table_with_too_many_columns_is_refused_before_reading(tmp_path, capsys, command,
+                                                                 kind):  # fmt: skip
+    import pandas as pd
+
+    from trdsim.cli import MAX_TABLE_COLUMNS
+
+    path = tmp_path / ("t.parquet" if kind == "parquet" else "t.csv")
+    if kind == "csv":
+        header = ",".join(["draw", "arm", "cost", "qaly", *(f"p{i}" for i in range(200_000))])
+        path.write_text(header + "\n" + ",".join(["0", "a", "1", "1", *["0"] * 200_000]) + "\n")
+    elif kind == "parquet":
+        n = MAX_TABLE_COLUMNS + 1
+        pd.DataFrame([[0.0] * n], columns=[f"p{i}" for i in range(n)]).to_parquet(path)
+    else:
+        path.write_bytes(b"draw,arm,cost,qaly," + b"p" * (5 * 2**20) + b"\n")
+    argv = [command, str(path), "--threshold", "20000"]
+    if command == "evsi":
+        argv += ["--param", "p1", "--study", "normal", "--sd", "1", "--n", "10"]
+    out = tmp_path / "out"
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert str(path) in err and f"at most {MAX_TABLE_COLUMNS:,} columns" in err, err
+    assert not out.exists()

@@ -48,6 +48,12 @@ THRESHOLD_RUNS = 40
 # contrast), each over at most the scenario's horizon (a course and its follow-up)
 TARGET_ARMS = 2
 
+# Most columns a table given to analyse or evsi may have: draw, arm, cost, qaly and a
+# column per parameter (the library has a few hundred uncertain ones). Far more is not
+# a PSA table, and its analysis would allocate arrays of columns x draws (x columns for
+# EVPPI's regressions) past any machine's memory: refused before reading it
+MAX_TABLE_COLUMNS = 10_000
+MAX_HEADER_BYTES = 4 * 2**20  # a CSV header line longer than this has too many columns
 WIDTH = 100  # terminal columns every printed line fits in (params --wide excepted)
 
 
@@ -1014,6 +1020,12 @@ def _read_table(path: Path):
 
     if not path.is_file():
         raise TrdsimError(f"{path}: no such file")
+    columns = _table_columns(path)
+    if columns > MAX_TABLE_COLUMNS:
+        raise TrdsimError(
+            f"{path}: {columns:,} columns; a PSA table (draw, arm, cost, qaly and one column "
+            f"per parameter) has at most {MAX_TABLE_COLUMNS:,} columns"
+        )
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
@@ -1022,6 +1034,33 @@ def _read_table(path: Path):
     except Exception as e:  # noqa: BLE001 - any reader failure is bad input here
         raise TrdsimError(f"{path}: cannot read ({e})") from None
     raise TrdsimError(f"{path}: must be a .parquet or .csv file")
+
+
+def _table_columns(path: Path) -> int:
+    """Columns of a .parquet (from its footer) or .csv (from its header line) table, read
+    without loading the table; 0 if the file is neither (the reader then says why)."""
+    import csv
+
+    from trdsim.errors import TrdsimError
+
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.read_metadata(path).num_columns)
+        except Exception as e:  # noqa: BLE001 - any reader failure is bad input here
+            raise TrdsimError(f"{path}: cannot read ({e})") from None
+    if path.suffix != ".csv":
+        return 0
+    with path.open("rb") as f:
+        head = f.readline(MAX_HEADER_BYTES + 1)
+    if len(head) > MAX_HEADER_BYTES:
+        raise TrdsimError(
+            f"{path}: a header line of over {MAX_HEADER_BYTES // 2**20} MB; a PSA table has "
+            f"at most {MAX_TABLE_COLUMNS:,} columns"
+        )
+    text = head.decode("utf-8", errors="replace")
+    return len(next(csv.reader([text]), []))
 
 
 def _thresholds(args, meta: dict, meta_path: Path, table_path: Path) -> list[float]:
