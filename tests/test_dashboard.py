@@ -95,7 +95,7 @@ def _run(argv, capsys):
             ["--set", "care_system.queue=lifo"],
             "care_system.queue = 'lifo': must be fifo or severity",
         ),
-        (["--set", "care_system.services.cbt.units=-2"], "must be a whole number of 0 or more"),
+        (["--set", "care_system.services.cbt.units=-2"], "must be a whole number from 0 to"),
         (["--set", "care_system.referrals_per_year"], "write KEY=VALUE"),
         (["uk_nhs"], "the dashboard needs a [care_system] section"),
     ],
