@@ -48,6 +48,7 @@ __all__ = [
     "default_pathway_files",
     "from_dict",
     "load_scenario",
+    "read_toml",
     "resolve_path",
 ]
 
@@ -361,12 +362,18 @@ def default_pathway_files(setting: str) -> list[Path]:
     return [f for f in (folder / "common.toml", folder / f"{setting}.toml") if f.is_file()]
 
 
-def _read_toml(p: Path) -> dict:
+def read_toml(p: Path, kind: str = "scenario") -> dict:
+    """A TOML file of trdsim's (`kind`: what it should be, for the messages), read as UTF-8
+    (a byte-order mark accepted); ScenarioError in one line for a folder, an unreadable,
+    binary or non-UTF-8 file, or invalid TOML."""
     if p.is_dir():
-        raise ScenarioError(str(p), "(file)", MISSING, "is a folder, not a scenario file")
-    data = p.read_bytes()
+        raise ScenarioError(str(p), "(file)", MISSING, f"is a folder, not a {kind} file")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise ScenarioError(str(p), "(file)", MISSING, f"cannot be read: {e.strerror}") from None
     if b"\x00" in data:
-        raise ScenarioError(str(p), "(file)", MISSING, "is a binary file, not a TOML scenario")
+        raise ScenarioError(str(p), "(file)", MISSING, f"is a binary file, not a TOML {kind}")
     try:
         # a byte-order mark (as some Windows editors write) is accepted and dropped
         text = data.decode("utf-8-sig")
@@ -385,7 +392,7 @@ def _read_toml(p: Path) -> dict:
 
 
 def _read_with_base(p: Path, seen: tuple[Path, ...]) -> dict:
-    raw = _read_toml(p)
+    raw = read_toml(p)
     base = raw.get("scenario", {}).get("base") if isinstance(raw.get("scenario"), dict) else None
     if base is None:
         return raw
@@ -858,7 +865,7 @@ class _Builder:
         self.default_origin: dict[str, str] = {}
         pathways_default = {}
         for f in default_pathway_files(setting):
-            for name, p in _read_toml(f).items():
+            for name, p in read_toml(f).items():
                 pathways_default[name] = p
                 self.default_origin[name] = str(f)
         pathways = self.pathways(pathways_default, raw, params)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from trdsim.errors import MISSING, ScenarioError
-from trdsim.scenario import load_scenario
+from trdsim.scenario import load_scenario, read_toml
 
 __all__ = [
     "DESIGN_SETTINGS",
@@ -114,27 +113,7 @@ def load_targets(path: str | Path | None = None, scenario=None) -> list[Target]:
     p = Path(path) if path is not None else default_targets_file()
     if not p.is_file():
         raise ScenarioError(str(p), "(file)", MISSING, "no such targets file")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise ScenarioError(str(p), "(file)", MISSING, f"cannot be read: {e.strerror}") from None
-    if b"\x00" in data:
-        raise ScenarioError(str(p), "(file)", MISSING, "is a binary file, not a TOML targets file")
-    try:
-        # a byte-order mark (as some Windows editors write) is accepted and dropped
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ScenarioError(
-            str(p),
-            "(file)",
-            MISSING,
-            f"is not UTF-8 text (byte 0x{data[e.start]:02x} at position {e.start}); "
-            "save it as UTF-8",
-        ) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(str(p), "(file)", MISSING, f"not valid TOML: {e}") from None
+    raw = read_toml(p, "targets file")
     entries = raw.get("target")
     if not isinstance(entries, list) or not entries:
         raise ScenarioError(str(p), "target", MISSING, "needs at least one [[target]] table")
